@@ -1,0 +1,196 @@
+"""The rule language's syntax tree: plain, immutable dataclasses with source positions.
+
+Everything after parsing (checks, compilation, explanation, export) reads these types only.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Union
+
+from engine.errors import Location
+
+Value = Union[str, int, float]
+"""A constant: an atom (str) or a number."""
+
+
+@dataclass(frozen=True)
+class Var:
+    name: str
+
+    @property
+    def anonymous(self) -> bool:
+        """`_` and `_Name` variables are local to the literal they appear in."""
+        return self.name.startswith("_")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+@dataclass(frozen=True)
+class Const:
+    value: Value
+
+    def __str__(self) -> str:
+        return format_value(self.value)
+
+
+Term = Union[Var, Const]
+
+
+@dataclass(frozen=True)
+class Atom:
+    pred: str
+    args: tuple[Term, ...]
+    loc: Location | None = field(default=None, compare=False)
+
+    @property
+    def key(self) -> tuple[str, int]:
+        return (self.pred, len(self.args))
+
+    def variables(self) -> list[Var]:
+        return [a for a in self.args if isinstance(a, Var)]
+
+    def __str__(self) -> str:
+        if not self.args:
+            return self.pred
+        return f"{self.pred}({', '.join(str(a) for a in self.args)})"
+
+
+@dataclass(frozen=True)
+class Positive:
+    atom: Atom
+
+    @property
+    def loc(self) -> Location | None:
+        return self.atom.loc
+
+    def __str__(self) -> str:
+        return str(self.atom)
+
+
+@dataclass(frozen=True)
+class Negation:
+    atom: Atom
+    loc: Location | None = field(default=None, compare=False)
+
+    def __str__(self) -> str:
+        return f"\\+ {self.atom}"
+
+
+COMPARISONS = ("<", "=<", ">", ">=", "=", "\\=")
+
+
+@dataclass(frozen=True)
+class Comparison:
+    op: str
+    left: Term
+    right: Term
+    loc: Location | None = field(default=None, compare=False)
+
+    def __str__(self) -> str:
+        return f"{self.left} {self.op} {self.right}"
+
+
+AGGREGATES = ("count", "sum", "max", "min")
+
+
+@dataclass(frozen=True)
+class Aggregate:
+    """`aggregate_all(kind[(over)], goal, result)`: goal is a conjunction of positives/comparisons."""
+
+    kind: str
+    over: Var | None
+    goal: tuple[Union[Positive, Comparison], ...]
+    result: Term
+    loc: Location | None = field(default=None, compare=False)
+
+    def __str__(self) -> str:
+        spec = self.kind if self.over is None else f"{self.kind}({self.over})"
+        goal = str(self.goal[0]) if len(self.goal) == 1 else "(" + ", ".join(map(str, self.goal)) + ")"
+        return f"aggregate_all({spec}, {goal}, {self.result})"
+
+
+Literal = Union[Positive, Negation, Comparison, Aggregate]
+
+
+@dataclass(frozen=True)
+class RuleMeta:
+    """What a `%@ rule` block says about the clause below it."""
+
+    id: str
+    cites: tuple[str, ...] = ()
+    says: str = ""
+    extra: tuple[tuple[str, str], ...] = ()
+    loc: Location | None = field(default=None, compare=False)
+    cite_loc: Location | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class Clause:
+    head: Atom
+    body: tuple[Literal, ...]
+    meta: RuleMeta | None = None
+    loc: Location | None = field(default=None, compare=False)
+
+    @property
+    def is_fact(self) -> bool:
+        return not self.body
+
+    @property
+    def rule_id(self) -> str | None:
+        return self.meta.id if self.meta else None
+
+    def __str__(self) -> str:
+        if not self.body:
+            return f"{self.head}."
+        return f"{self.head} :- {', '.join(str(b) for b in self.body)}."
+
+
+@dataclass(frozen=True)
+class PredDecl:
+    """What a `%@ pred` block declares about a predicate."""
+
+    name: str
+    params: tuple[str, ...]
+    holds: str = ""
+    missing: str = ""
+    unmet: str = ""
+    fields: tuple[str, ...] = ()
+    reason: bool = False
+    doc: str = ""
+    loc: Location | None = field(default=None, compare=False)
+
+    @property
+    def key(self) -> tuple[str, int]:
+        return (self.name, len(self.params))
+
+
+@dataclass(frozen=True)
+class Module:
+    """One parsed source file."""
+
+    source: str
+    clauses: tuple[Clause, ...]
+    decls: tuple[PredDecl, ...]
+
+
+def format_value(value: Value) -> str:
+    """Prolog spelling of a constant: bare when it is a plain atom, quoted otherwise."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if value and value[0].islower() and all(c.isalnum() or c == "_" for c in value) and value.isascii():
+        return value
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def body_atoms(literal: Literal) -> list[tuple[Atom, bool]]:
+    """The atoms a literal mentions, each with True when it is reached through negation or aggregation."""
+    if isinstance(literal, Positive):
+        return [(literal.atom, False)]
+    if isinstance(literal, Negation):
+        return [(literal.atom, True)]
+    if isinstance(literal, Aggregate):
+        return [(g.atom, True) for g in literal.goal if isinstance(g, Positive)]
+    return []

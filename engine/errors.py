@@ -1,0 +1,92 @@
+"""Errors Warrant reports to users: each carries a stable code and, where known, a location."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, order=True)
+class Location:
+    """A position in a source file (1-based line and column)."""
+
+    file: str
+    line: int = 0
+    column: int = 0
+
+    def __str__(self) -> str:
+        if self.line:
+            return f"{self.file}:{self.line}:{self.column or 1}"
+        return self.file
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One checker or validator message, formatted `file:line:col: message`."""
+
+    code: str
+    message: str
+    location: Location | None = None
+    severity: str = "error"
+
+    def __str__(self) -> str:
+        prefix = f"{self.location}: " if self.location else ""
+        tag = "warning: " if self.severity == "warning" else ""
+        return f"{prefix}{tag}{self.message}"
+
+
+class WarrantError(Exception):
+    """Base class of every error Warrant reports; `code` names the kind, `findings` list them all."""
+
+    code = "error"
+    exit_code = 1
+
+    def __init__(self, message: str, *, location: Location | None = None,
+                 findings: list[Finding] | None = None, code: str | None = None) -> None:
+        if code:
+            self.code = code
+        self.location = location
+        self.findings = findings or [Finding(self.code, message, location)]
+        super().__init__(message)
+
+    @property
+    def messages(self) -> list[str]:
+        return [str(f) for f in self.findings]
+
+    def __str__(self) -> str:
+        return "\n".join(self.messages)
+
+
+class RuleError(WarrantError):
+    """A knowledge-base or program error found while parsing or checking rules (exit code 4).
+
+    `code` is the first finding's code: syntax, arity_mismatch, undefined_predicate,
+    unsafe_variable, unstratifiable, duplicate_rule_id, unknown_citation.
+    """
+
+    code = "rule_error"
+    exit_code = 4
+
+    def __init__(self, findings: list[Finding]) -> None:
+        errors = [f for f in findings if f.severity == "error"] or findings
+        super().__init__(str(errors[0].message), location=errors[0].location,
+                         findings=findings, code=errors[0].code)
+
+
+class CaseError(WarrantError):
+    """An invalid case file or bundle (exit code 3); every problem is one finding."""
+
+    code = "invalid_case"
+    exit_code = 3
+
+
+class UsageError(WarrantError):
+    """A request the command line cannot serve, such as an unknown line (exit code 2)."""
+
+    code = "usage"
+    exit_code = 2
+
+
+class RendererMissing(WarrantError):
+    """A graph format needs Graphviz and neither pygraphviz nor `dot` is available (exit code 6)."""
+
+    code = "renderer_missing"
+    exit_code = 6

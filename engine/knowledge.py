@@ -1,0 +1,154 @@
+"""A knowledge base directory: rule files, citation registry, metadata, digest and on-disk cache.
+
+The parsed, checked and lowered program is cached by digest so that `warrant decide` never
+imports the parser: a cache hit costs one file read and one unpickle.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from engine.errors import Finding, Location, RuleError
+
+CACHE_FORMAT = "warrant-kb-cache/1"
+_SKIP_DIRS = {"tests", "corpus", "examples", "__pycache__"}
+_KB_SUFFIXES = {".dl", ".yaml", ".yml", ".json", ".md"}
+_ENGINE_FILES = ("ast.py", "parser.py", "grammar.lark", "lower.py", "fieldpath.py", "program.py",
+                 "knowledge.py", "checks/__init__.py", "checks/safety.py", "checks/stratify.py",
+                 "checks/arity.py", "checks/definitions.py", "checks/annotations.py")
+INTERFACE = ("kb_version", "code_unit", "code_label", "line_verdict", "stage_verdict", "admission_verdict",
+             "admission_supported_days", "doc_request", "criterion_met")
+
+
+def bundled_kb() -> Path:
+    return Path(__file__).resolve().parent.parent / "kb"
+
+
+def kb_files(root: Path) -> list[Path]:
+    """The files that make up the policy, in sorted path order (what the digest covers)."""
+    out = []
+    for path in sorted(root.rglob("*")):
+        rel = path.relative_to(root)
+        if not path.is_file() or path.suffix not in _KB_SUFFIXES or (set(rel.parts[:-1]) & _SKIP_DIRS):
+            continue
+        out.append(path)
+    return out
+
+
+def digest_files(root: Path, files: list[Path]) -> str:
+    h = hashlib.sha256()
+    for path in files:
+        h.update(path.relative_to(root).as_posix().encode() + b"\0")
+        h.update(path.read_bytes())
+        h.update(b"\0")
+    return "sha256:" + h.hexdigest()
+
+
+def _engine_fingerprint() -> str:
+    here = Path(__file__).resolve().parent
+    h = hashlib.sha256(CACHE_FORMAT.encode())
+    for name in _ENGINE_FILES:
+        h.update((here / name).read_bytes())
+    return h.hexdigest()[:16]
+
+
+def cache_dir() -> Path:
+    base = os.environ.get("WARRANT_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "warrant")
+    return Path(base)
+
+
+@dataclass
+class KnowledgeBase:
+    """A loaded, checked knowledge base. Build with `KnowledgeBase.load(path)`."""
+
+    root: Path
+    digest: str
+    program: Any
+    citations: dict[str, dict[str, str]]
+    meta: dict[str, Any]
+    warnings: list[Finding] = field(default_factory=list)
+
+    @classmethod
+    def load(cls, root: str | Path | None = None, *, use_cache: bool = True) -> "KnowledgeBase":
+        root = Path(root) if root else bundled_kb()
+        if not root.is_dir():
+            raise RuleError([Finding("kb_missing", f"knowledge base directory not found: {root}", Location(str(root)))])
+        files = kb_files(root)
+        digest = digest_files(root, files)
+        cache_file = cache_dir() / f"{digest[7:]}-{_engine_fingerprint()}.pickle"
+        if use_cache and cache_file.is_file():
+            try:
+                with cache_file.open("rb") as fh:
+                    payload = pickle.load(fh)
+                if payload.get("format") == CACHE_FORMAT:
+                    return cls._from_payload(root, digest, payload)
+            except Exception:  # a corrupt or foreign cache file is rebuilt, never trusted
+                pass
+        payload = cls._build(root, files)
+        if use_cache:
+            _write_atomic(cache_file, pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL))
+        return cls._from_payload(root, digest, payload)
+
+    @staticmethod
+    def _build(root: Path, files: list[Path]) -> dict[str, Any]:
+        from engine.program import Program, parse_paths
+        from engine.yamlio import read_yaml
+
+        findings: list[Finding] = []
+        citations: dict[str, dict[str, str]] = {}
+        cite_file = root / "citations.yaml"
+        if cite_file.is_file():
+            for entry in read_yaml(cite_file) or []:
+                if isinstance(entry, dict) and "id" in entry:
+                    citations[str(entry["id"])] = {k: str(v) for k, v in entry.items()}
+        meta_file = root / "kb.yaml"
+        meta = (read_yaml(meta_file) or {}) if meta_file.is_file() else {}
+        rules = [f for f in files if f.suffix == ".dl"]
+        modules, parse_findings = parse_paths(rules, display_root=root.parent)
+        findings += parse_findings
+        if findings:
+            raise RuleError(findings)
+        program = Program(modules, citations=citations, strict=True, roots=INTERFACE,
+                          require_annotations=True)
+        return {"format": CACHE_FORMAT, "modules": program.modules, "findings": program.findings,
+                "core": program.core, "citations": citations, "meta": meta}
+
+    @classmethod
+    def _from_payload(cls, root: Path, digest: str, payload: dict[str, Any]) -> "KnowledgeBase":
+        from engine.program import Program
+
+        program = Program(payload["modules"], findings=payload["findings"], core=payload["core"])
+        warnings = [f for f in payload["findings"] if f.severity == "warning"]
+        return cls(root, digest, program, payload["citations"], payload["meta"], warnings)
+
+    @property
+    def version(self) -> str:
+        return str(self.meta.get("version", "0"))
+
+    @cached_property
+    def code_units(self) -> dict[str, str]:
+        return {str(code): str(unit) for code, unit in self.program.query("code_unit")}
+
+    @cached_property
+    def code_labels(self) -> dict[str, str]:
+        return {str(code): str(label) for code, label in self.program.query("code_label")}
+
+    @cached_property
+    def rules_by_id(self) -> dict[str, Any]:
+        return {c.meta.id: c for c in self.program.clauses if c.meta}
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    except OSError:
+        pass  # an unwritable cache only costs speed
