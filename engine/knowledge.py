@@ -73,6 +73,7 @@ class KnowledgeBase:
     citations: dict[str, dict[str, str]]
     meta: dict[str, Any]
     warnings: list[Finding] = field(default_factory=list)
+    fields: dict[tuple[str, int], list] = field(default_factory=dict)
 
     @classmethod
     def load(cls, root: str | Path | None = None, *, use_cache: bool = True) -> "KnowledgeBase":
@@ -116,16 +117,23 @@ class KnowledgeBase:
             raise RuleError(findings)
         program = Program(modules, citations=citations, strict=True, roots=INTERFACE,
                           require_annotations=True)
+        from engine.fieldpath import parse_field
+
+        fields = {key: [(decl, parse_field(text)) for text in decl.fields]
+                  for key, decl in program.decls.items() if decl.fields}
+        program.strata  # computed once, cached with the program
         return {"format": CACHE_FORMAT, "modules": program.modules, "findings": program.findings,
-                "core": program.core, "citations": citations, "meta": meta}
+                "core": program.core, "citations": citations, "meta": meta, "fields": fields,
+                "strata": program._strata, "recursive": program._recursive}
 
     @classmethod
     def _from_payload(cls, root: Path, digest: str, payload: dict[str, Any]) -> "KnowledgeBase":
         from engine.program import Program
 
         program = Program(payload["modules"], findings=payload["findings"], core=payload["core"])
+        program._strata, program._recursive = payload["strata"], payload["recursive"]
         warnings = [f for f in payload["findings"] if f.severity == "warning"]
-        return cls(root, digest, program, payload["citations"], payload["meta"], warnings)
+        return cls(root, digest, program, payload["citations"], payload["meta"], warnings, payload["fields"])
 
     @property
     def version(self) -> str:
@@ -138,6 +146,10 @@ class KnowledgeBase:
     @cached_property
     def code_labels(self) -> dict[str, str]:
         return {str(code): str(label) for code, label in self.program.query("code_label")}
+
+    @cached_property
+    def reason_predicates(self) -> set[str]:
+        return {key[0] for key, decl in self.program.decls.items() if decl.reason}
 
     @cached_property
     def rules_by_id(self) -> dict[str, Any]:

@@ -82,24 +82,31 @@ def _syntax_finding(exc: UnexpectedInput, text: str, source: str) -> Finding:
     if isinstance(exc, UnexpectedCharacters):
         char = text[exc.pos_in_stream] if exc.pos_in_stream < len(text) else "end of file"
         message = f"syntax error: unexpected character {char!r}"
-    elif isinstance(exc, UnexpectedEOF):
+    elif isinstance(exc, UnexpectedEOF) or (isinstance(exc, UnexpectedToken) and exc.token.type == "$END"):
         message = "syntax error: unexpected end of file (is a final '.' missing?)"
-        line = text.count("\n") + 1
-        column = len(text.rsplit("\n", 1)[-1]) + 1
+        line, column = _end_position(text)
     elif isinstance(exc, UnexpectedToken):
-        token = exc.token
-        shown = "end of file" if token.type == "$END" else repr(str(token))
-        if token.type == "$END":
-            line = text.count("\n") + 1
-            column = len(text.rsplit("\n", 1)[-1]) + 1
-        message = f"syntax error: unexpected {shown}"
+        message = f"syntax error: unexpected {str(exc.token)!r}"
     else:  # pragma: no cover - lark has no other subclasses today
         message = "syntax error"
-    expected = sorted({_TOKEN_NAMES.get(t, repr(t).lower()) for t in (getattr(exc, "expected", None) or ())
-                       if not t.startswith("__") or t in _TOKEN_NAMES})
+    candidates = getattr(exc, "expected", None) or ()
+    parser_state = getattr(exc, "interactive_parser", None)
+    if parser_state is not None:
+        try:
+            candidates = parser_state.accepts()
+        except Exception:  # accepts() replays the parser; fall back to lark's own list
+            pass
+    expected = sorted({_TOKEN_NAMES.get(t, repr(t).lower()) for t in candidates
+                       if t != "$END" and (not t.startswith("__") or t in _TOKEN_NAMES)})
     if expected:
         message += f"; expected {', '.join(expected)}"
     return Finding("syntax", message, Location(source, line, column))
+
+
+def _end_position(text: str) -> tuple[int, int]:
+    """Line and column just after the last non-blank character (where a missing '.' belongs)."""
+    body = text.rstrip()
+    return body.count("\n") + 1, len(body.rsplit("\n", 1)[-1]) + 1
 
 
 def _unquote(token: str) -> str:

@@ -65,6 +65,36 @@ class Program:
         self._query_names = itertools.count(1)
         self._queries: dict[str, tuple[Key, list[str]]] = {}
 
+    @property
+    def strata(self) -> list[list[Key]]:
+        """Predicates grouped into strongly connected components, dependencies first."""
+        if getattr(self, "_strata", None) is None:
+            from engine.checks.stratify import components, dependency_edges, recursive_keys
+
+            edges = dependency_edges(self.clauses)
+            self._strata = components(sorted({c.head.key for c in self.clauses}), edges)
+            self._recursive = recursive_keys(self.clauses)
+        return self._strata
+
+    @property
+    def recursive(self) -> set[Key]:
+        self.strata
+        return self._recursive
+
+    @property
+    def clauses_by_head(self) -> dict[Key, list[ast.Clause]]:
+        if getattr(self, "_by_head", None) is None:
+            self._by_head: dict[Key, list[ast.Clause]] = {}
+            for c in self.clauses:
+                self._by_head.setdefault(c.head.key, []).append(c)
+        return self._by_head
+
+    def model(self, facts: Mapping[Key, Sequence[tuple]]):
+        """The provenance model for these base facts (see engine.provenance)."""
+        from engine.provenance import Model
+
+        return Model(self.clauses, facts, self.strata, self.recursive)
+
     # -- construction ---------------------------------------------------------------------
     @classmethod
     def from_text(cls, text: str, source: str = "<text>", *, citations: Iterable[str] | None = None,

@@ -1,0 +1,365 @@
+"""`warrant`: the command line. Parses arguments, calls engine/ and graphs/, formats output."""
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+import click
+
+from engine.errors import WarrantError
+
+FORMATS_DATA = ["text", "json"]
+
+
+def _fail(exc: WarrantError) -> None:
+    for message in exc.messages:
+        click.echo(message, err=True)
+    sys.exit(exc.exit_code)
+
+
+def handles_errors(func: Callable) -> Callable:
+    """Turn Warrant errors into messages on stderr and documented exit codes, never tracebacks."""
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except WarrantError as exc:
+            _fail(exc)
+        except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
+            raise
+        except BrokenPipeError:
+            sys.exit(0)
+        except Exception as exc:  # an unexpected failure: one line, exit 1, traceback on request
+            if os.environ.get("WARRANT_DEBUG"):
+                raise
+            click.echo(f"warrant: unexpected failure: {type(exc).__name__}: {exc} "
+                       "(set WARRANT_DEBUG=1 for the traceback)", err=True)
+            sys.exit(1)
+    return wrapper
+
+
+def kb_option(func: Callable) -> Callable:
+    return click.option("--kb", "kb_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+                        envvar="WARRANT_KB", help="Knowledge base directory (default: the bundled kb).")(func)
+
+
+def format_option(choices: list[str], default: str = "text") -> Callable:
+    return click.option("--format", "fmt", type=click.Choice(choices), default=default, show_default=True,
+                        help="Output format.")
+
+
+def _kb(kb_dir: Path | None):
+    from engine.knowledge import KnowledgeBase
+
+    return KnowledgeBase.load(kb_dir)
+
+
+def _session(kb, case: str):
+    from engine.session import CaseSession
+
+    if case == "-":
+        return CaseSession.open(kb, "<stdin>", text=sys.stdin.read())
+    return CaseSession.open(kb, case)
+
+
+def _emit_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(package_name="warrant")
+def main() -> None:
+    """Warrant: medical-necessity determinations for spine surgery, with proofs.
+
+    \b
+    Exit codes: 0 ok, 1 unexpected failure, 2 usage, 3 invalid case or bundle,
+    4 knowledge-base error, 5 rule tests failed, 6 renderer missing, 10 --fail-on-deny hit.
+    """
+
+
+# ---------------------------------------------------------------------------------- decide
+@main.command(epilog="""\b
+Examples:
+  warrant decide kb/examples/reference-case.yaml
+  warrant decide case.yaml --format json > decision.json
+  warrant decide cases/*.yaml --format json --fail-on-deny""")
+@click.argument("cases", nargs=-1, required=True)
+@format_option(["text", "json", "markdown"])
+@click.option("--fail-on-deny", is_flag=True, help="Exit with code 10 when any line is not medically necessary.")
+@click.option("--explain", is_flag=True, help="Add each line's proof tree to JSON output.")
+@kb_option
+@handles_errors
+def decide(cases: tuple[str, ...], fmt: str, fail_on_deny: bool, explain: bool, kb_dir: Path | None) -> None:
+    """Decide every requested line of one or more cases."""
+    from engine.decision import decide as decide_case
+    from engine.render import decision_markdown, decision_text
+
+    kb = _kb(kb_dir)
+    decisions = []
+    for case in cases:
+        decisions.append(decide_case(_session(kb, case), explain=explain))
+    for i, decision in enumerate(decisions):
+        if fmt == "json":
+            text = json.dumps(decision, ensure_ascii=False, indent=None if len(decisions) > 1 else 2)
+            click.echo(text)
+        elif fmt == "markdown":
+            click.echo(("\n" if i else "") + decision_markdown(decision), nl=False)
+        else:
+            click.echo(("\n" if i else "") + decision_text(decision), nl=False)
+    if fail_on_deny and any(line["verdict"] == "not_medically_necessary"
+                            for d in decisions for s in d["stages"] for line in s["lines"]):
+        sys.exit(10)
+
+
+# ---------------------------------------------------------------------------------- explanations
+def line_options(func: Callable) -> Callable:
+    for option in reversed([
+        click.option("--level", default=None, help="Spinal level of the line (L4-5, L4-L5, L4/5...)."),
+        click.option("--side", type=click.Choice(["left", "right"]), default=None, help="Side of the line."),
+        click.option("--stage", type=int, default=None, help="Stage of the line."),
+    ]):
+        func = option(func)
+    return func
+
+
+@main.command(epilog="""\b
+Examples:
+  warrant why kb/examples/reference-case.yaml 22558 --level L2-3
+  warrant why case.yaml 22633 --level L4-5 --format json --depth 3
+  warrant why case.yaml --proof 3f2a9c0d1b7e4a55""")
+@click.argument("case")
+@click.argument("code", required=False)
+@line_options
+@click.option("--proof", "proof_id", default=None, help="Open the proof with this id (from decide's JSON).")
+@click.option("--depth", type=int, default=None, help="Show at most this many levels of the tree.")
+@format_option(FORMATS_DATA)
+@kb_option
+@handles_errors
+def why(case: str, code: str | None, level: str | None, side: str | None, stage: int | None,
+        proof_id: str | None, depth: int | None, fmt: str, kb_dir: Path | None) -> None:
+    """Prove a line's verdict, from the verdict down to the case facts."""
+    from engine.decision import LINE_VERDICT, decide as decide_case, find_line, line_verdict, proof_index
+    from engine.errors import UsageError
+    from engine.render import tree_text
+
+    session = _session(_kb(kb_dir), case)
+    if proof_id:
+        index = proof_index(session, decide_case(session))
+        if proof_id not in index:
+            raise UsageError(f"no proof {proof_id} in the decision of case {session.case_id}")
+        key, row = index[proof_id]
+    elif code:
+        line = find_line(session, code, level, side, stage)
+        key, row = LINE_VERDICT, (line.id, *line_verdict(session, line))
+    else:
+        raise UsageError("name a line (CODE with --level/--side/--stage) or give --proof ID")
+    tree = session.explainer.why(key, row).to_dict()
+    if fmt == "json":
+        _emit_json(_trim(tree, depth))
+    else:
+        click.echo(tree_text(tree, depth), nl=False)
+
+
+def _trim(tree: dict, depth: int | None) -> dict:
+    if depth is None:
+        return tree
+    out = {k: v for k, v in tree.items() if k != "children"}
+    if depth > 0 and tree.get("children"):
+        out["children"] = [_trim(c, depth - 1) for c in tree["children"]]
+    return out
+
+
+@main.command("why-not", epilog="""\b
+Examples:
+  warrant why-not kb/examples/reference-case.yaml 22633 --level L4-5
+  warrant why-not case.yaml 27280 --side right --format json
+  warrant why-not case.yaml 22558 --level L2-3 --verdict cannot_be_determined""")
+@click.argument("case")
+@click.argument("code")
+@line_options
+@click.option("--verdict", default="medically_necessary", show_default=True,
+              type=click.Choice(["medically_necessary", "not_medically_necessary", "cannot_be_determined"]),
+              help="The verdict to explain the absence of.")
+@click.option("--depth", type=int, default=None, help="Show at most this many levels of the tree.")
+@format_option(FORMATS_DATA)
+@kb_option
+@handles_errors
+def why_not(case: str, code: str, level: str | None, side: str | None, stage: int | None, verdict: str,
+            depth: int | None, fmt: str, kb_dir: Path | None) -> None:
+    """Explain why a line does not get a verdict: every rule, every failed condition, what to document."""
+    from engine.decision import find_line, line_verdict
+    from engine.render import tree_text
+    from engine.whynot import explain_absence
+
+    session = _session(_kb(kb_dir), case)
+    line = find_line(session, code, level, side, stage)
+    actual = line_verdict(session, line)
+    result = explain_absence(session, line, verdict, actual)
+    if fmt == "json":
+        if result.get("tree"):
+            result["tree"] = _trim(result["tree"], depth)
+        _emit_json(result)
+        return
+    if result["holds"]:
+        click.echo(f"{line.id} is {verdict} ({actual[1]}); nothing to explain. See `warrant why`.")
+        return
+    click.echo(f"{line.id} is {actual[0]} ({actual[1]}), not {verdict}. Every way to reach {verdict}:\n")
+    click.echo(tree_text(result["tree"], depth), nl=False)
+    click.echo("\nsmallest documentation that would make it hold:")
+    if result["minimal_sets"]:
+        for i, item in enumerate(result["minimal_sets"], 1):
+            facts = "; ".join(f"{f['field']} = {f['value']}" for f in item["facts"])
+            click.echo(f"  {i}. {facts}")
+    else:
+        click.echo(f"  {result['minimal_note']}")
+
+
+# ---------------------------------------------------------------------------------- rules
+@main.command(epilog="""\b
+Examples:
+  warrant check
+  warrant check --kb my-policy/""")
+@kb_option
+@handles_errors
+def check(kb_dir: Path | None) -> None:
+    """Lint the knowledge base: syntax, arity, definitions, safety, stratification, annotations."""
+    from engine.knowledge import KnowledgeBase
+
+    kb = KnowledgeBase.load(kb_dir, use_cache=False)
+    for warning in kb.warnings:
+        click.echo(str(warning), err=True)
+    rules = sum(1 for c in kb.program.clauses if not c.is_fact)
+    facts = sum(1 for c in kb.program.clauses if c.is_fact)
+    click.echo(f"ok: {rules} rules, {facts} facts, {len(kb.program.decls)} declared predicates, "
+               f"{len(kb.warnings)} warnings ({kb.digest})", err=True)
+
+
+@main.command(epilog="""\b
+Examples:
+  warrant rules
+  warrant rules --format json | jq '.[] | select(.citations | index("aans-cns-2014"))'""")
+@format_option(FORMATS_DATA)
+@kb_option
+@handles_errors
+def rules(fmt: str, kb_dir: Path | None) -> None:
+    """List the rules: ids, heads, citations and sentences."""
+    kb = _kb(kb_dir)
+    items = [{"id": c.meta.id, "head": str(c.head), "citations": list(c.meta.cites), "says": c.meta.says,
+              "location": str(c.loc)} for c in kb.program.clauses if c.meta]
+    if fmt == "json":
+        _emit_json(items)
+        return
+    for item in items:
+        cites = f"  [{', '.join(item['citations'])}]" if item["citations"] else ""
+        click.echo(f"{item['id']}{cites}\n    {item['head']}\n    {item['says']}")
+
+
+@main.command(epilog="""\b
+Examples:
+  warrant query kb/examples/reference-case.yaml 'line_verdict(L, V, B)'
+  warrant query case.yaml 'criterion_met(L, C), \\+ criterion_unmet(L, C)' --format json""")
+@click.argument("case")
+@click.argument("goal")
+@format_option(FORMATS_DATA)
+@kb_option
+@handles_errors
+def query(case: str, goal: str, fmt: str, kb_dir: Path | None) -> None:
+    """Answer an ad hoc goal over a case's facts (parsed by Warrant, never evaluated as Python)."""
+    kb = _kb(kb_dir)
+    session = _session(kb, case)
+    program = kb.program
+    program.clear_facts()
+    try:
+        for (pred, arity), rows in session.facts.items():
+            program.add_facts(pred, rows, arity=arity)
+        answers = program.ask(goal)
+    finally:
+        program.clear_facts()
+    if fmt == "json":
+        _emit_json(answers)
+        return
+    if not answers:
+        click.echo("false.")
+        return
+    names = list(answers[0])
+    if not names:
+        click.echo("true.")
+        return
+    rows = [[_show(a[n]) for n in names] for a in answers]
+    widths = [max(len(n), *(len(r[i]) for r in rows)) for i, n in enumerate(names)]
+    click.echo("  ".join(n.ljust(w) for n, w in zip(names, widths)).rstrip())
+    for r in rows:
+        click.echo("  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip())
+    click.echo(f"({len(rows)} answer{'s' if len(rows) != 1 else ''})", err=True)
+
+
+def _show(value: Any) -> str:
+    from engine.ast import format_value
+
+    return format_value(value)
+
+
+@main.command(epilog="""\b
+Examples:
+  warrant facts kb/examples/reference-case.yaml
+  warrant facts case.yaml --format json""")
+@click.argument("case")
+@format_option(["prolog", "json"], default="prolog")
+@kb_option
+@handles_errors
+def facts(case: str, fmt: str, kb_dir: Path | None) -> None:
+    """Show the base facts a case file yields (Prolog text or JSON)."""
+    from engine.prolog import export_facts
+
+    session = _session(_kb(kb_dir), case)
+    if fmt == "json":
+        _emit_json({f"{p}/{n}": [list(r) for r in rows] for (p, n), rows in sorted(session.facts.items())})
+    else:
+        click.echo(export_facts(session.facts), nl=False)
+
+
+@main.command(epilog="""\b
+Examples:
+  warrant export --prolog -o policy.pl
+  warrant facts case.yaml > case.pl && swipl -q policy.pl case.pl -g 'forall(line_verdict(L,V,B), writeln(L-V-B))' -t halt""")
+@click.option("--prolog", "as_prolog", is_flag=True, default=True, help="Export as SWI-Prolog text (the default).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write to this file instead of stdout.")
+@kb_option
+@handles_errors
+def export(as_prolog: bool, output: Path | None, kb_dir: Path | None) -> None:
+    """Export the knowledge base as a Prolog program SWI-Prolog can consult."""
+    from engine.prolog import export_program
+
+    kb = _kb(kb_dir)
+    text = export_program(kb.program, f"Warrant knowledge base {kb.version} ({kb.digest})")
+    _write(output, text)
+
+
+def _write(output: Path | None, text: str) -> None:
+    """Write all or nothing: a temporary file renamed into place."""
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    tmp = output.with_name(f".{output.name}.{os.getpid()}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, output)
+
+
+@main.command(epilog="""\b
+Examples:
+  warrant schema > warrant-case.schema.json""")
+@handles_errors
+def schema() -> None:
+    """Print the JSON Schema of case files (warrant-case/1) for editors and validators."""
+    from engine.case import case_json_schema
+
+    _emit_json(case_json_schema())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,45 @@
+"""Case files (warrant-case/1): reading, validation, level normalisation, lines, document.
+
+Names are imported on first use so that `import engine.case` stays cheap; pydantic and
+ruamel.yaml load only when a case is actually read.
+"""
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from engine.case.document import case_document
+    from engine.case.jsonschema import case_json_schema
+    from engine.case.levels import Level, LevelError, normalise_level, parse_level
+    from engine.case.lines import Line, expand_lines
+    from engine.case.loader import load_case
+    from engine.case.schema import FORMAT, Case
+    from engine.case.positions import format_path
+
+_EXPORTS = {
+    "load_case": "loader",
+    "Case": "schema",
+    "FORMAT": "schema",
+    "Line": "lines",
+    "expand_lines": "lines",
+    "case_document": "document",
+    "case_json_schema": "jsonschema",
+    "Level": "levels",
+    "LevelError": "levels",
+    "parse_level": "levels",
+    "normalise_level": "levels",
+    "format_path": "positions",
+}
+
+__all__ = ["Case", "FORMAT", "Level", "LevelError", "Line", "case_document", "case_json_schema",
+           "expand_lines", "format_path", "load_case", "normalise_level", "parse_level"]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value

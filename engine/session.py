@@ -1,0 +1,77 @@
+"""One case against one knowledge base: its lines, document, base facts, answers and model.
+
+The application layer (decide, explain, query commands) works through a session so that a case
+is read, normalised and turned into facts once, however many questions are asked of it.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from engine.facts import extract_facts
+from engine.knowledge import KnowledgeBase
+
+_LINE_FIELD = re.compile(r"^lines\.(.+)\.([a-z_]+)$")
+_LINE_KEYS = {"level": "levels", "side": "side", "span_vertebrae": "span"}
+
+
+@dataclass
+class CaseSession:
+    kb: KnowledgeBase
+    case: Any
+    source: str
+    lines: list = field(default_factory=list)
+    document: dict = field(default_factory=dict)
+
+    @classmethod
+    def open(cls, kb: KnowledgeBase, path: str | Path, text: str | None = None) -> "CaseSession":
+        from engine.case import case_document, expand_lines, load_case
+
+        case = load_case(path, text=text)
+        lines = expand_lines(case, kb.code_units)
+        return cls(kb, case, str(path), lines, case_document(case, lines))
+
+    @property
+    def case_id(self) -> str:
+        return str(self.document.get("case_id", ""))
+
+    @cached_property
+    def facts(self) -> dict[tuple[str, int], list[tuple]]:
+        return extract_facts(self.kb.fields, self.document)
+
+    def evaluate(self, queries: list[str]) -> dict[str, set[tuple]]:
+        """Assert the facts into pyDatalog, answer every listed predicate, retract."""
+        program = self.kb.program
+        program.clear_facts()
+        try:
+            for (pred, arity), rows in self.facts.items():
+                program.add_facts(pred, rows, arity=arity)
+            return {q: program.query(q) for q in queries}
+        finally:
+            program.clear_facts()
+
+    @cached_property
+    def model(self):
+        return self.kb.program.model(self.facts)
+
+    @cached_property
+    def explainer(self):
+        from engine.explain import Explainer
+
+        program = self.kb.program
+        return Explainer(self.model, program.clauses_by_head, program.decls, self.kb.fields, self.case_field)
+
+    def case_field(self, path: str) -> str:
+        """Turn a path through the derived `lines` map into the request path the user edits."""
+        match = _LINE_FIELD.match(path)
+        if not match:
+            return path
+        line_id, key = match.groups()
+        line = next((ln for ln in self.lines if ln.id == line_id), None)
+        target = _LINE_KEYS.get(key, key)
+        if line is None:
+            return f"requests[].procedures[].{target}"
+        return f"{line.source}.{target}"

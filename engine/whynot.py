@@ -1,0 +1,221 @@
+"""Why-not with minimal documentation sets.
+
+The failure tree of a conclusion is an AND/OR tree: a conclusion fails when every clause for it
+fails (OR), and a clause fails through each of its failed conditions (AND). Walking it bottom-up
+gives candidate sets of base facts that, if documented, would repair every failed condition of
+some clause; each candidate is then checked by re-evaluating the whole program with the facts
+added, and only sets that really make the conclusion hold (and have no smaller subset that does)
+are reported, smallest first. A contradicted fact cannot be repaired by adding documentation, so
+a path through one contributes no set.
+"""
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any, Iterable
+
+from engine import ast
+from engine.explain import Explainer, Node
+
+MAX_FACTS = 3
+"""Largest documentation set searched (documented in the README)."""
+MAX_CANDIDATES = 400
+MAX_RESULTS = 5
+
+Fact = tuple[tuple[str, int], tuple]
+
+
+@dataclass(frozen=True)
+class Fix:
+    facts: frozenset  # of Fact
+
+
+class Abduction:
+    """Collects candidate fact sets for a failure tree and verifies them against the program."""
+
+    def __init__(self, session, explainer: Explainer) -> None:
+        self.session = session
+        self.explainer = explainer
+        self.program = session.kb.program
+
+    # -- value domains ----------------------------------------------------------------------
+    @cached_property
+    def _static(self) -> dict[tuple[str, int], list[tuple]]:
+        """Predicates defined by facts only in the kb (thresholds, enumerations, tables)."""
+        out: dict[tuple[str, int], list[tuple]] = {}
+        rules = {c.head.key for c in self.program.clauses if not c.is_fact}
+        for c in self.program.clauses:
+            if c.is_fact and c.head.key not in rules:
+                out.setdefault(c.head.key, []).append(tuple(a.value for a in c.head.args))
+        return out
+
+    @cached_property
+    def _domains(self) -> dict[tuple[str, int, int], list[Any]]:
+        """Values worth trying at each argument of each base predicate, read from the kb's clauses."""
+        domains: dict[tuple[str, int, int], set] = {}
+        numbers = sorted({v for rows in self._static.values() for row in rows for v in row
+                          if isinstance(v, (int, float)) and not isinstance(v, bool)})
+        for clause in self.program.clauses:
+            literals = [lit for lit in clause.body]
+            for lit in literals:
+                atoms = [lit.atom] if isinstance(lit, ast.Positive) else \
+                    [g.atom for g in lit.goal if isinstance(g, ast.Positive)] if isinstance(lit, ast.Aggregate) else []
+                for atom in atoms:
+                    for pos, term in enumerate(atom.args):
+                        slot = domains.setdefault((atom.pred, len(atom.args), pos), set())
+                        if isinstance(term, ast.Const):
+                            slot.add(term.value)
+                        elif term.name != "_":
+                            slot |= self._values_joined(clause, term.name, numbers)
+        return {k: sorted(v, key=lambda x: (isinstance(x, str), str(x) if isinstance(x, str) else x))
+                for k, v in domains.items()}
+
+    def _values_joined(self, clause: ast.Clause, var: str, numbers: list) -> set:
+        values: set = set()
+        for lit in clause.body:
+            if isinstance(lit, ast.Positive) and lit.atom.key in self._static:
+                for pos, term in enumerate(lit.atom.args):
+                    if isinstance(term, ast.Var) and term.name == var:
+                        values |= {row[pos] for row in self._static[lit.atom.key]}
+            if isinstance(lit, ast.Comparison):
+                sides = (lit.left, lit.right)
+                if any(isinstance(t, ast.Var) and t.name == var for t in sides):
+                    for t in sides:
+                        if isinstance(t, ast.Const):
+                            values.add(t.value)
+                    if lit.op in ("<", "=<", ">", ">="):
+                        values |= set(numbers) | {n + 1 for n in numbers}
+        return values
+
+    # -- candidate sets -----------------------------------------------------------------------
+    def fixes(self, node: Node, depth: int = 4) -> list[frozenset]:
+        kind = node.kind
+        if kind == "missing":
+            return [frozenset([fact]) for fact in self._leaf_facts(node)]
+        if kind == "not_derived":
+            out: list[frozenset] = []
+            for child in node.children:
+                out += self.fixes(child, depth)
+            return _prune(out)
+        if kind == "failed_rule":
+            combined = [frozenset()]
+            for child in node.children:
+                if child.kind == "blocked":
+                    continue
+                options = self.fixes(child, depth)
+                if not options:
+                    return []
+                combined = _prune([a | b for a in combined for b in options if len(a | b) <= MAX_FACTS])
+                if not combined:
+                    return []
+            return combined
+        if kind == "contradicted" and node.children and depth > 0:
+            return self._break(node.children[0], depth - 1)
+        return []
+
+    def _break(self, proof: Node, depth: int) -> list[frozenset]:
+        """Ways to make a proven conclusion false by adding facts: make one of its negations fail."""
+        out: list[frozenset] = []
+        for step in proof.walk():
+            if step.kind == "negation" and step.predicate and None not in step.args:
+                atom = ast.Atom(step.predicate, tuple(ast.Const(a) for a in step.args))
+                out += self.fixes(self.explainer.why_not(atom, depth=6), depth)
+        return _prune(out)
+
+    def _leaf_facts(self, node: Node) -> list[Fact]:
+        key = (node.predicate, len(node.args))
+        index_positions = self._index_positions(key)
+        choices = []
+        for pos, value in enumerate(node.args):
+            if value is not None:
+                choices.append([value])
+            elif pos in index_positions:
+                choices.append([0])
+            else:
+                choices.append(self._domains.get((key[0], key[1], pos), [])[:40])
+        return [(key, tuple(combo)) for combo in itertools.product(*choices)][:60]
+
+    def _index_positions(self, key) -> set[int]:
+        from engine.fieldpath import Each
+
+        out = set()
+        for decl, path in self.session.kb.fields.get(key, ()):
+            for step in path.steps:
+                if isinstance(step, Each) and step.var in decl.params:
+                    out.add(decl.params.index(step.var))
+        return out
+
+    # -- verification ---------------------------------------------------------------------------
+    def verify(self, goal: ast.Atom, candidates: Iterable[frozenset]) -> list[frozenset]:
+        found: list[frozenset] = []
+        base = self.session.facts
+        for facts in sorted(set(candidates), key=lambda s: (len(s), sorted(map(repr, s))))[:MAX_CANDIDATES]:
+            if any(prev <= facts for prev in found):
+                continue
+            extended = {k: list(v) for k, v in base.items()}
+            for key, row in facts:
+                extended.setdefault(key, []).append(row)
+            model = self.program.model(extended)
+            if any(True for _ in model.match_atom(goal, {})):
+                found.append(facts)
+                if len(found) >= MAX_RESULTS:
+                    break
+        return found
+
+
+def _prune(sets: list[frozenset]) -> list[frozenset]:
+    unique = sorted(set(sets), key=lambda s: (len(s), sorted(map(repr, s))))
+    kept: list[frozenset] = []
+    for s in unique:
+        if not any(k <= s for k in kept):
+            kept.append(s)
+        if len(kept) >= MAX_CANDIDATES:
+            break
+    return kept
+
+
+def explain_absence(session, line, verdict: str, actual: tuple[str, str]) -> dict[str, Any]:
+    """The why-not answer for one line and verdict, as plain data (the CLI formats it)."""
+    explainer = session.explainer
+    goal = ast.Atom("line_verdict", (ast.Const(line.id), ast.Const(verdict), ast.Var("Basis")))
+    result: dict[str, Any] = {"line": line.id, "verdict": verdict,
+                              "actual": {"verdict": actual[0], "basis": actual[1]}, "holds": actual[0] == verdict}
+    if result["holds"]:
+        return result
+    tree = explainer.why_not(goal)
+    result["tree"] = tree.to_dict()
+    nodes = list(tree.walk())
+    result["missing"] = _leaf_list(n for n in nodes if n.kind == "missing")
+    result["contradicted"] = _leaf_list(n for n in nodes if n.kind == "contradicted" and n.field)
+    abduction = Abduction(session, explainer)
+    found = abduction.verify(goal, abduction.fixes(tree))
+    result["minimal_sets"] = [{"size": len(s), "facts": [_describe_fact(session, explainer, f) for f in sorted(s, key=repr)]}
+                              for s in found]
+    if not found:
+        result["minimal_note"] = (f"no set of at most {MAX_FACTS} documented facts makes it {verdict}: "
+                                  "either more documentation is needed at once, or documented facts contradict it")
+    return result
+
+
+def _leaf_list(nodes) -> list[dict[str, Any]]:
+    out, seen = [], set()
+    for n in nodes:
+        if n.id in seen:
+            continue
+        seen.add(n.id)
+        out.append({"fact": n.label, "field": n.field, "text": n.text})
+    return out
+
+
+def _describe_fact(session, explainer: Explainer, fact: Fact) -> dict[str, Any]:
+    key, row = fact
+    field = explainer.field_for(key, row)
+    decl = session.kb.program.decls.get(key)
+    value = None
+    for d, path in session.kb.fields.get(key, ()):
+        if path.value_var and path.value_var in d.params:
+            value = row[d.params.index(path.value_var)]
+    text = f"{key[0]}({', '.join(ast.format_value(v) for v in row)})"
+    return {"fact": text, "field": field, "value": value if value is not None else "documented",
+            "text": explainer._decl_sentence(key, row, "holds") if decl else ""}
