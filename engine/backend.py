@@ -19,6 +19,7 @@ from engine import ast
 from engine.lower import AggCall, AggDef, CoreClause, CoreProgram
 
 PREFIX = "w_"
+MATERIALIZED = "wm_"
 _COMPARE = {"<": "<", "=<": "<=", ">": ">", ">=": ">=", "=": "==", "\\=": "!="}
 _GROUP_KEY = "k"
 
@@ -53,22 +54,33 @@ def _compare_primitive(literal, subgoal):
 class Backend:
     """One program's pyDatalog state, per thread: rules loaded once, facts asserted and retracted."""
 
-    def __init__(self, core: CoreProgram) -> None:
+    def __init__(self, core: CoreProgram, strata: Sequence[Sequence[tuple[str, int]]]) -> None:
         self.core = core
+        self.strata = [list(c) for c in strata]
         self._local = threading.local()
 
     # -- thread state -------------------------------------------------------------------
     def activate(self) -> "_ThreadState":
         state = getattr(self._local, "state", None)
         if state is None:
-            state = self._local.state = _ThreadState(self.core)
+            state = self._local.state = _ThreadState(self.core, self.strata)
         if getattr(Logic.tl, "logic", None) is not state.logic:
             Logic.tl.logic = state.logic
         return state
 
 
 class _ThreadState:
-    def __init__(self, core: CoreProgram) -> None:
+    """pyDatalog state of one program in one thread.
+
+    Evaluation is stratified materialisation: each derived predicate `p` is compiled with its
+    body reading `wm_q`, the *materialised* relation of every predicate `q` of a lower stratum,
+    and after the facts of a case are asserted, strata are evaluated in order and each answer
+    set asserted into `wm_p`. pyDatalog then never re-derives a lower stratum inside a higher
+    one (its top-down tabling otherwise re-proves every negated or aggregated subgoal), which
+    keeps a case's evaluation to one flat query per derived predicate.
+    """
+
+    def __init__(self, core: CoreProgram, strata: Sequence[Sequence[tuple[str, int]]]) -> None:
         logic = object.__new__(Logic)
         Logic.tl.logic = logic
         pyParser.clear()
@@ -76,17 +88,48 @@ class _ThreadState:
         for op in ("<", "<=", ">", ">=", "!="):
             pyEngine.Pred(op, 2).prim = _compare_primitive
         self.logic = logic
+        self.derived = sorted({c.owner or c.head.key for c in core.clauses if c.body and "__" not in c.head.pred})
+        derived = set(self.derived)
+        self.component: dict[tuple[str, int], int] = {}
+        self.order: list[list[tuple[str, int]]] = []
+        for comp in strata:
+            keys = [k for k in comp if k in derived]
+            if keys:
+                for k in keys:
+                    self.component[k] = len(self.order)
+                self.order.append(keys)
+        for k in self.derived:  # predicates the strata did not list (e.g. only-auxiliary heads)
+            if k not in self.component:
+                self.component[k] = len(self.order)
+                self.order.append([k])
         self.preds: dict[tuple[str, int], Any] = {}
+        self.mpreds: dict[tuple[str, int], Any] = {}
         for name, arity in core.predicates:
-            pred = pyEngine.Pred(mangle(name), arity)
-            pyEngine.insert(pred)
-            self.preds[(name, arity)] = pred
-        self._vars: dict[str, Any] = {}
+            self.preds[(name, arity)] = _new_pred((mangle(name), arity))
+        for key in self.derived:
+            self.mpreds[key] = _new_pred((MATERIALIZED + key[0], key[1]))
+        self.static = _static_keys(core, set(self.derived))
+        self._owner: tuple[str, int] | None = None
         for agg in core.aggregates:
             self._add_aggregate(agg)
         for clause in core.clauses:
+            self._owner = clause.owner or clause.head.key
             self._add_clause(clause)
+        self._owner = None
         self.asserted: list[Any] = []
+        self.materialized: dict[tuple[str, int], list[tuple]] | None = None
+        self._mclauses: list[Any] = []
+        self._static_rows: dict[tuple[str, int], list[tuple]] | None = None
+        self._static_clauses: list[Any] = []
+        self._queries: set[str] = set()
+
+    def _name(self, pred: str, arity: int) -> str:
+        """The pyDatalog predicate a body literal reads: materialised when it is of a lower stratum."""
+        key = (pred, arity)
+        if key in self.mpreds and (self._owner is None or
+                                   self.component.get(key) != self.component.get(self._owner)):
+            return MATERIALIZED + pred
+        return mangle(pred)
 
     # -- building clauses -----------------------------------------------------------------
     def _term(self, term: ast.Term):
@@ -99,9 +142,11 @@ class _ThreadState:
 
     def _literal(self, literal):
         if isinstance(literal, ast.Positive):
-            return pyParser.Literal.make(mangle(literal.atom.pred), [self._term(t) for t in literal.atom.args])
+            return pyParser.Literal.make(self._name(literal.atom.pred, len(literal.atom.args)),
+                                         [self._term(t) for t in literal.atom.args])
         if isinstance(literal, ast.Negation):
-            positive = pyParser.Literal.make(mangle(literal.atom.pred), [self._term(t) for t in literal.atom.args])
+            positive = pyParser.Literal.make(self._name(literal.atom.pred, len(literal.atom.args)),
+                                             [self._term(t) for t in literal.atom.args])
             return ~positive
         if isinstance(literal, ast.Comparison):
             return pyParser.Literal.make_for_comparison(self._term(literal.left), _COMPARE[literal.op],
@@ -112,14 +157,34 @@ class _ThreadState:
         raise TypeError(literal)
 
     def _add_clause(self, clause: CoreClause) -> None:
-        head = pyParser.Literal.make(mangle(clause.head.pred), [self._term(t) for t in clause.head.args])
-        if not clause.body:
-            +head
-            return
-        body = self._literal(clause.body[0])
-        for literal in clause.body[1:]:
-            body = body & self._literal(literal)
-        head <= body
+        """Build the clause from pyEngine terms and literals directly (aggregate calls through
+        pyParser's Function, which knows their encoding)."""
+        head = pyEngine.Literal(self._pred_object(clause.head.key, mangle(clause.head.pred)),
+                                [_engine_term(t) for t in clause.head.args])
+        body = [self._engine_literal(lit) for lit in clause.body]
+        if not pyEngine.assert_(pyEngine.Clause(head, body)):  # pragma: no cover - pyDatalog refuses nothing we build
+            raise RuntimeError(f"pyDatalog refused the clause for {clause.head}")
+
+    def _pred_object(self, key: tuple[str, int], name: str):
+        table = self.mpreds if name.startswith(MATERIALIZED) else self.preds
+        pred = table.get(key)
+        if pred is None:
+            pred = table[key] = _new_pred((name, key[1]))
+        return pred
+
+    def _engine_literal(self, literal):
+        if isinstance(literal, ast.Positive):
+            atom = literal.atom
+            name = self._name(atom.pred, len(atom.args))
+            return pyEngine.Literal(self._pred_object(atom.key, name), [_engine_term(t) for t in atom.args])
+        if isinstance(literal, ast.Negation):
+            atom = literal.atom
+            name = self._name(atom.pred, len(atom.args))
+            self._pred_object(atom.key, name)
+            return pyEngine.Literal("~" + name, [_engine_term(t) for t in atom.args])
+        if isinstance(literal, ast.Comparison):
+            return pyEngine.Literal(_COMPARE[literal.op], [_engine_term(literal.left), _engine_term(literal.right)])
+        return self._literal(literal).lua
 
     def _add_aggregate(self, agg: AggDef) -> None:
         keys = (pyParser.Term(_GROUP_KEY, forced_type="constant"),) + tuple(self._term(v) for v in agg.group)
@@ -148,29 +213,83 @@ class _ThreadState:
     def assert_facts(self, key: tuple[str, int], rows: Iterable[Sequence[Any]]) -> None:
         pred = self.preds.get(key)
         if pred is None:
-            pred = self.preds[key] = pyEngine.insert(pyEngine.Pred(mangle(key[0]), key[1]))
+            pred = self.preds[key] = _new_pred((mangle(key[0]), key[1]))
+        if key in self.static.inputs:
+            self._forget_static()
         term_of = pyEngine.Term_of
         for row in rows:
             clause = pyEngine.Clause(pyEngine.Literal(pred, [term_of(v) for v in row]), [])
             pyEngine.assert_(clause)
             self.asserted.append(clause)
+        self._forget()
 
     def retract_all(self) -> None:
+        touched_static = any(c.head.pred.name[len(PREFIX):] in self.static.input_names for c in self.asserted)
         for clause in self.asserted:
             pyEngine.retract(clause)
         self.asserted = []
+        self._forget()
+        if touched_static:
+            self._forget_static()
 
-    def query(self, key: tuple[str, int], pattern: Sequence[Any] | None = None) -> list[tuple]:
+    def _forget_static(self) -> None:
+        for clause in self._static_clauses:
+            pyEngine.retract(clause)
+        self._static_clauses = []
+        self._static_rows = None
+
+    def _forget(self) -> None:
+        for clause in self._mclauses:
+            pyEngine.retract(clause)
+        self._mclauses = []
+        self.materialized = None
+
+    def materialize(self) -> dict[tuple[str, int], list[tuple]]:
+        """Evaluate every derived predicate, stratum by stratum, into its `wm_` relation."""
+        if self.materialized is not None:
+            return self.materialized
+        result: dict[tuple[str, int], list[tuple]] = {}
+        term_of = pyEngine.Term_of
+        static_fresh = self._static_rows is None
+        if static_fresh:
+            self._static_rows = {}
+        for component in self.order:
+            if component[0] in self.static.keys and not static_fresh:
+                for key in component:
+                    result[key] = self._static_rows[key]
+                continue
+            for key in component:
+                pred = self.preds[key]
+                args = [pyEngine.Var(f"Q{i}") for i in range(key[1])]
+                rows = pyEngine.Literal(pred, args).ask()
+                if rows is True:
+                    rows = [()]
+                result[key] = rows or []
+            static = component[0] in self.static.keys
+            for key in component:
+                mpred = self.mpreds[key]
+                if static:
+                    self._static_rows[key] = result[key]
+                sink = self._static_clauses if static else self._mclauses
+                for row in result[key]:
+                    clause = pyEngine.Clause(pyEngine.Literal(mpred, [term_of(v) for v in row]), [])
+                    pyEngine.assert_(clause)
+                    sink.append(clause)
+        self.materialized = result
+        return result
+
+    def query(self, key: tuple[str, int]) -> list[tuple]:
+        """All answers of a predicate."""
+        if key in self.mpreds:
+            return list(self.materialize()[key])
         pred = self.preds.get(key)
         if pred is None:
             return []
-        args = []
-        for i in range(key[1]):
-            value = None if pattern is None else pattern[i]
-            args.append(pyEngine.Var(f"Q{i}") if value is None else pyEngine.Term_of(value))
+        self.materialize()
+        args = [pyEngine.Var(f"Q{i}") for i in range(key[1])]
         result = pyEngine.Literal(pred, args).ask()
         if result is True:
-            return [tuple(a for a in (pattern or ()))]
+            return [()]
         return result or []
 
     def add_query_clauses(self, clauses: Sequence[CoreClause], aggregates: Sequence[AggDef]) -> None:
@@ -179,12 +298,69 @@ class _ThreadState:
         for clause in clauses:
             for lit in clause.body:
                 for atom in _atoms(lit):
-                    if atom.key not in self.preds:
-                        self.preds[atom.key] = pyEngine.insert(pyEngine.Pred(mangle(atom.pred), len(atom.args)))
+                    if atom.key not in self.preds and atom.key not in self.mpreds:
+                        self.preds[atom.key] = _new_pred((mangle(atom.pred), len(atom.args)))
             self._add_clause(clause)
             key = clause.head.key
             if key not in self.preds:
-                self.preds[key] = pyEngine.Pred(mangle(key[0]), key[1])
+                self.preds[key] = _new_pred((mangle(key[0]), key[1]))
+
+
+def _engine_term(term: ast.Term):
+    if isinstance(term, ast.Var):
+        return pyEngine.Var("V_" + term.name)
+    return pyEngine.Term_of(term.value)
+
+
+class _Static:
+    """Derived predicates that no case fact can change (computed once per thread), and the
+    fact-only predicates they read (asserting into one of those invalidates them)."""
+
+    def __init__(self, keys: set, inputs: set) -> None:
+        self.keys = keys
+        self.inputs = inputs
+        self.input_names = {k[0] for k in inputs}
+
+
+def _static_keys(core: CoreProgram, derived: set) -> _Static:
+    deps: dict[tuple[str, int], set] = {}
+    heads_with_rules = {c.head.key for c in core.clauses if c.body}
+    fact_heads = {c.head.key for c in core.clauses if not c.body}
+    for agg in core.aggregates:
+        deps.setdefault(agg.body.key, set())
+    for clause in core.clauses:
+        node = clause.owner or clause.head.key
+        for lit in clause.body:
+            for atom in _atoms(lit):
+                deps.setdefault(node, set()).add(atom.key)
+            if isinstance(lit, AggCall):
+                deps.setdefault(node, set())
+    # predicates with no clause at all are case inputs; aux predicates fold into their owner
+    open_keys = {k for k in core.predicates if k not in heads_with_rules and k not in fact_heads}
+    memo: dict[tuple[str, int], bool] = {}
+
+    def is_static(key, trail=()) -> bool:
+        if key in memo:
+            return memo[key]
+        if key in open_keys:
+            return False
+        if key in trail:
+            return True
+        ok = all(is_static(d, trail + (key,)) for d in deps.get(key, ()) if "__" not in d[0] or True)
+        memo[key] = ok
+        return ok
+
+    keys = {k for k in derived if is_static(k)}
+    inputs = {d for k in keys for d in deps.get(k, ()) if d in fact_heads}
+    return _Static(keys, inputs)
+
+
+def _new_pred(spec: tuple[str, int]):
+    """A registered pyDatalog predicate whose facts are keyed on every argument."""
+    pred = pyEngine.Pred(*spec)
+    if pred.prearity is None:
+        pred.prearity = spec[1]
+    return pyEngine.insert(pred)
 
 
 def _atoms(literal) -> list[ast.Atom]:

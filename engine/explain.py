@@ -98,6 +98,7 @@ class Explainer:
         self.fields = fields
         self.rename_field = field_renamer or (lambda f: f)
         self._proofs: dict[tuple[Key, tuple], Node] = {}
+        self._failures: dict[tuple[Key, tuple, int], Node] = {}
 
     # -- sentences ---------------------------------------------------------------------------
     def _decl_sentence(self, key: Key, args: Sequence[Any], which: str) -> str:
@@ -126,7 +127,7 @@ class Explainer:
                         predicate=key[0], args=row, id=node_id("fact", atom_text))
             self._proofs[(key, row)] = node
             return node
-        derivation = self.model.derivations.get(key, {}).get(row)
+        derivation = self.model.derivation(key, row)
         if derivation is None:
             node = Node("fact", atom_text, self._decl_sentence(key, row, "holds"), predicate=key[0], args=row,
                         id=node_id("fact", atom_text))
@@ -172,13 +173,20 @@ class Explainer:
         key = atom.key
         pattern = tuple(value_of(t, env) if not (isinstance(t, ast.Var) and t.name == "_") else None
                         for t in atom.args)
+        memo_key = (key, pattern, depth)
+        known = self._failures.get(memo_key)
+        if known is not None:
+            return known
         text = ground_text(atom, env)
         if key in self.fields or (key not in self.clauses_by_head and key in self.decls):
-            return self._base_failure(key, pattern, text)
+            node = self._base_failure(key, pattern, text)
+            self._failures[memo_key] = node
+            return node
         node = Node("not_derived", text, self._decl_sentence(key, pattern, "missing"), predicate=key[0],
                     args=pattern, id=node_id("whynot", text))
         if depth <= 0 or (key, pattern) in _stack:
             return node
+        self._failures[memo_key] = node
         stack = _stack + ((key, pattern),)
         for clause in self.clauses_by_head.get(key, ()):
             head_env = _unify_head(clause.head, pattern)

@@ -12,7 +12,7 @@ The output is plain data (no pyDatalog objects), so it can be cached and reused 
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Sequence, Union
 
 from engine import ast
@@ -46,6 +46,8 @@ CoreLiteral = Union[ast.Positive, ast.Negation, ast.Comparison, AggCall]
 class CoreClause:
     head: ast.Atom
     body: tuple[CoreLiteral, ...]
+    owner: tuple[str, int] | None = None
+    """The source predicate this clause was lowered from (itself, or the user of an auxiliary)."""
 
 
 @dataclass(frozen=True)
@@ -71,8 +73,11 @@ def lower_program(clauses: Sequence[ast.Clause], predicates: Sequence[tuple[str,
     aggs: list[AggDef] = []
     preds = set(predicates)
     for clause in clauses:
+        start = len(out)
         for core in lower_clause(clause, names, aggs, out):
             out.append(core)
+        for i in range(start, len(out)):
+            out[i] = replace(out[i], owner=clause.head.key)
     for c in out:
         preds.add(c.head.key)
     for a in aggs:

@@ -61,9 +61,15 @@ class Program:
         self.supplied: set[Key] = set()
         self._edges = [(c.head.key, a.key) for c in self.clauses for lit in c.body for a, _ in ast.body_atoms(lit)]
         self.core = core or lower_program(self.clauses, sorted(set(self.arity.items())))
-        self.backend = Backend(self.core)
+        self._backend: Backend | None = None
         self._query_names = itertools.count(1)
         self._queries: dict[str, tuple[Key, list[str]]] = {}
+
+    @property
+    def backend(self) -> Backend:
+        if self._backend is None:
+            self._backend = Backend(self.core, self.strata)
+        return self._backend
 
     @property
     def strata(self) -> list[list[Key]]:
@@ -89,11 +95,23 @@ class Program:
                 self._by_head.setdefault(c.head.key, []).append(c)
         return self._by_head
 
-    def model(self, facts: Mapping[Key, Sequence[tuple]]):
-        """The provenance model for these base facts (see engine.provenance)."""
+    def model(self, facts: Mapping[Key, Sequence[tuple]], derived: Mapping[Key, Sequence[tuple]] | None = None):
+        """The provenance model for these base facts (see engine.provenance); with `derived`,
+        pyDatalog's answers are taken as the model and derivations reconstructed on demand."""
         from engine.provenance import Model
 
-        return Model(self.clauses, facts, self.strata, self.recursive)
+        return Model(self.clauses, facts, self.strata, self.recursive, derived)
+
+    def derive(self, facts: Mapping[Key, Sequence[tuple]]) -> dict[Key, list[tuple]]:
+        """Every derived predicate's answers for these facts, computed by pyDatalog (facts are
+        asserted, the strata materialised, and the facts retracted again)."""
+        self.clear_facts()
+        try:
+            for (pred, arity), rows in facts.items():
+                self.add_facts(pred, rows, arity=arity)
+            return dict(self.backend.activate().materialize())
+        finally:
+            self.clear_facts()
 
     # -- construction ---------------------------------------------------------------------
     @classmethod

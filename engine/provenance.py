@@ -82,13 +82,21 @@ class Relation:
 
 
 class Model:
-    """All facts of a program for one set of base facts, with the derivation of each derived fact."""
+    """All facts of a program for one set of base facts, with the derivation of each derived fact.
+
+    Given `derived` (the answers another engine computed, e.g. pyDatalog's), the model takes
+    them as they are and reconstructs a derivation only when one is asked for: for a fact of
+    a non-recursive predicate, the first clause whose body holds with the head bound to it.
+    Without `derived` it evaluates the program itself, bottom-up, recording derivations.
+    """
 
     def __init__(self, clauses: Sequence[ast.Clause], facts: Mapping[Key, Sequence[Row]],
-                 strata: Sequence[Sequence[Key]], recursive: set[Key]) -> None:
+                 strata: Sequence[Sequence[Key]], recursive: set[Key],
+                 derived: Mapping[Key, Sequence[Row]] | None = None) -> None:
         self.relations: dict[Key, Relation] = {}
         self.derivations: dict[Key, dict[Row, Derivation]] = {}
         self.base: set[Key] = set()
+        self.recursive = recursive
         for key, rows in facts.items():
             rel = self.relation(key)
             self.base.add(key)
@@ -98,6 +106,16 @@ class Model:
         for clause in clauses:
             by_head.setdefault(clause.head.key, []).append(clause)
         self.clauses_by_head = by_head
+        self.lazy = derived is not None and not recursive
+        if self.lazy:
+            for clause in clauses:
+                if clause.is_fact:
+                    self.relation(clause.head.key).add(tuple(a.value for a in clause.head.args))
+            for key, rows in derived.items():
+                rel = self.relation(key)
+                for row in rows:
+                    rel.add(tuple(row))
+            return
         for component in strata:
             rules = [c for key in component for c in by_head.get(key, ())]
             if not rules:
@@ -111,6 +129,31 @@ class Model:
             else:
                 for clause in rules:
                     self._fire(clause)
+
+    def derivation(self, key: Key, row: Row) -> Derivation | None:
+        """How a derived fact was obtained (reconstructed on first request in lazy mode)."""
+        known = self.derivations.get(key, {}).get(row)
+        if known is not None or not self.lazy or not self.holds(key, row):
+            return known
+        for clause in self.clauses_by_head.get(key, ()):
+            env: Env = {}
+            ok = True
+            for term, value in zip(clause.head.args, row):
+                if isinstance(term, ast.Const):
+                    ok = compare("=", term.value, value)
+                elif term.name in env:
+                    ok = compare("=", env[term.name], value)
+                elif term.name != "_":
+                    env[term.name] = value
+                if not ok:
+                    break
+            if not ok:
+                continue
+            for solution in self.solve(clause.body, env):
+                found = Derivation(clause, tuple(sorted(solution.items())))
+                self.derivations.setdefault(key, {})[row] = found
+                return found
+        return None
 
     def relation(self, key: Key) -> Relation:
         rel = self.relations.get(key)

@@ -42,20 +42,19 @@ class CaseSession:
     def facts(self) -> dict[tuple[str, int], list[tuple]]:
         return extract_facts(self.kb.fields, self.document)
 
+    @cached_property
+    def derived(self) -> dict[tuple[str, int], list[tuple]]:
+        """pyDatalog's answers for every derived predicate of the kb, for this case."""
+        return self.kb.program.derive(self.facts)
+
     def evaluate(self, queries: list[str]) -> dict[str, set[tuple]]:
-        """Assert the facts into pyDatalog, answer every listed predicate, retract."""
-        program = self.kb.program
-        program.clear_facts()
-        try:
-            for (pred, arity), rows in self.facts.items():
-                program.add_facts(pred, rows, arity=arity)
-            return {q: program.query(q) for q in queries}
-        finally:
-            program.clear_facts()
+        """The answers of the named predicates (as computed by pyDatalog)."""
+        arity = self.kb.program.arity
+        return {q: set(self.derived.get((q, arity.get(q, -1)), ())) for q in queries}
 
     @cached_property
     def model(self):
-        return self.kb.program.model(self.facts)
+        return self.kb.program.model(self.facts, self.derived)
 
     @cached_property
     def explainer(self):

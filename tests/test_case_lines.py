@@ -128,3 +128,15 @@ def test_json_schema() -> None:
     sex = schema["$defs"]["Patient"]["properties"]["sex"]["anyOf"][0]
     assert sex == {"type": "string", "enum": ["female", "male", "other", "unknown"]}
     json.dumps(schema)
+
+
+def test_json_schema_accepts_the_reference_case_and_refuses_typos() -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    validator = jsonschema.Draft202012Validator(case_json_schema())
+    case = load_case(REFERENCE)
+    document = case_document(case, [])
+    del document["lines"]
+    assert list(validator.iter_errors(document)) == []
+    document["patient"]["sexx"] = "female"
+    document["imaging"][0]["segments"]["L4 to L5"] = {}
+    assert len(list(validator.iter_errors(document))) == 2

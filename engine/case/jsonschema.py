@@ -6,11 +6,24 @@ from typing import Any
 SCHEMA_ID = "https://warrant.invalid/schema/warrant-case-1.json"
 
 
+def _close_maps(node: Any) -> None:
+    """Level-keyed mappings (imaging segments) accept only keys that look like levels."""
+    if isinstance(node, dict):
+        if "patternProperties" in node:
+            node.setdefault("additionalProperties", False)
+        for value in node.values():
+            _close_maps(value)
+    elif isinstance(node, list):
+        for value in node:
+            _close_maps(value)
+
+
 def case_json_schema() -> dict[str, Any]:
     """A draft 2020-12 schema: unknown keys are refused, null means "not documented"."""
     from engine.case.schema import Case
 
     schema = Case.model_json_schema(mode="validation")
+    _close_maps(schema)
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": SCHEMA_ID,

@@ -36,7 +36,7 @@ class Line:
 
 
 # (level, side, where in the case the line comes from)
-_Part = tuple["str | None", "str | None", Path]
+_Part = tuple[str | None, str | None, Path]
 
 
 def _split(case: Case, r: int, p: int, proc: Procedure, unit: str | None,
@@ -58,11 +58,10 @@ def _split(case: Case, r: int, p: int, proc: Procedure, unit: str | None,
             names = level.vertebrae()
         elif unit == "segment":
             if level.is_vertebra:
-                problems.append(Finding("invalid_case", f"{format_path(where)}: {text} is a "
-                                        f"single vertebra, but {proc.code} is billed per motion "
-                                        "segment; write a segment such as "
-                                        f"{levels.segment_name(min(level.first, _LAST_UPPER))}",
-                                        case.locate(where)))
+                problems.append(case.finding(
+                    where, f"{text} is a single vertebra, but {proc.code} is billed per motion "
+                    "segment; write a segment such as "
+                    f"{levels.segment_name(min(level.first, _LAST_UPPER))}"))
                 continue
             names = level.segments()
         else:  # no policy for the code: read levels the way they look
@@ -92,11 +91,9 @@ def expand_lines(case: Case, code_units: Mapping[str, str]) -> list[Line]:
                 if line_id in seen:
                     first = seen[line_id]
                     at = case.locate(first)
-                    problems.append(Finding(
-                        "invalid_case",
-                        f"{format_path(where)}: line {line_id} is requested twice; "
-                        f"{format_path(first)} (line {at.line}) already asks for it",
-                        case.locate(where)))
+                    problems.append(case.finding(
+                        where, f"line {line_id} is requested twice; {format_path(first)} "
+                        f"(line {at.line}) already asks for it"))
                     continue
                 seen[line_id] = where
                 lines.append(Line(line_id, request.stage, r, p, proc.code, level, side, span,

@@ -12,10 +12,11 @@ from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, PlainValidat
 from engine.case.fields import (Code, Date, Flag, LevelSpec, Name, SegmentName,
                                 SegmentOrVertebra, SegmentRange, Text, VertebraName, choice,
                                 number, reject)
-from engine.errors import Location
+from engine.case.positions import format_path
+from engine.errors import Finding, Location
 
 if TYPE_CHECKING:
-    from engine.case.positions import Path, Source
+    from engine.case.positions import Path, Source  # noqa: F401
 
 FORMAT = "warrant-case/1"
 
@@ -256,3 +257,10 @@ class Case(_Model):
         if self._source is None:
             return Location(self.source_name)
         return self._source.locate(tuple(path), key=key)
+
+    def finding(self, path: "Path", message: str) -> Finding:
+        """An `invalid_case` finding about `path`, worded and placed like the loader's own."""
+        if self._source is None:
+            return Finding("invalid_case", f"{format_path(path)}: {message}",
+                           Location(self.source_name))
+        return self._source.finding(tuple(path), message)
