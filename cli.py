@@ -115,6 +115,25 @@ def decide(cases: tuple[str, ...], fmt: str, fail_on_deny: bool, explain: bool, 
         sys.exit(10)
 
 
+@main.command(epilog="""\b
+Examples:
+  warrant report kb/examples/reference-case.yaml
+  warrant report case.yaml --format html -o determination.html""")
+@click.argument("case")
+@format_option(["markdown", "html"], default="markdown")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write to this file instead of stdout (written whole or not at all).")
+@kb_option
+@handles_errors
+def report(case: str, fmt: str, output: Path | None, kb_dir: Path | None) -> None:
+    """Write a reviewer-style determination: verdicts, reasons, citations, actions."""
+    from engine.decision import decide as decide_case
+    from engine.report import render_report
+
+    kb = _kb(kb_dir)
+    _write(output, render_report(decide_case(_session(kb, case)), kb, fmt))
+
+
 # ---------------------------------------------------------------------------------- explanations
 def line_options(func: Callable) -> Callable:
     for option in reversed([

@@ -159,6 +159,9 @@ class PredDecl:
     reason: bool = False
     doc: str = ""
     loc: Location | None = field(default=None, compare=False)
+    norequest: bool = False
+    """Missing facts of this predicate are never requested as documentation (e.g. an alternative
+    route such as a red flag, or a planning parameter of the request itself)."""
 
     @property
     def key(self) -> tuple[str, int]:

@@ -46,6 +46,9 @@ def decide(session: CaseSession, *, explain: bool = False) -> dict[str, Any]:
             for criterion in requested.get(line.id, []):
                 tree = explainer.why_not(ast.Atom("criterion_met", (ast.Const(line.id), ast.Const(criterion))))
                 for leaf in missing_leaves(tree):
+                    decl = kb.program.decls.get((leaf.predicate, len(leaf.args)))
+                    if decl is not None and decl.norequest:
+                        continue
                     item = {"item": leaf.text or leaf.label, "field": leaf.field or leaf.label}
                     if item not in missing:
                         missing.append(item)

@@ -17,7 +17,7 @@ from engine.errors import Finding, Location, RuleError
 
 CACHE_FORMAT = "warrant-kb-cache/1"
 _SKIP_DIRS = {"tests", "corpus", "examples", "__pycache__"}
-_KB_SUFFIXES = {".dl", ".yaml", ".yml", ".json", ".md"}
+_KB_SUFFIXES = {".dl", ".yaml", ".yml", ".json", ".md", ".j2"}
 _ENGINE_FILES = ("ast.py", "parser.py", "grammar.lark", "lower.py", "fieldpath.py", "program.py",
                  "knowledge.py", "checks/__init__.py", "checks/safety.py", "checks/stratify.py",
                  "checks/arity.py", "checks/definitions.py", "checks/annotations.py")

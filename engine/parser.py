@@ -20,7 +20,7 @@ _PRED_HEAD = re.compile(r"^([a-z][A-Za-z0-9_]*)\s*(?:\((.*)\))?\s*$")
 _PARAM = re.compile(r"^[A-Z][A-Za-z0-9_]*$")
 _RULE_ID = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.:/-]*$")
 _TEXT_KEYS = {"holds", "missing", "unmet", "says", "doc"}
-_PRED_KEYS = {"pred", "holds", "missing", "unmet", "field", "reason", "doc"}
+_PRED_KEYS = {"pred", "holds", "missing", "unmet", "field", "reason", "norequest", "doc"}
 _RULE_KEYS = {"rule", "cite", "says", "doc"}
 
 _TOKEN_NAMES = {
@@ -271,7 +271,7 @@ def _pred_block(block, findings: list[Finding]) -> ast.PredDecl | None:
             return None
     texts: dict[str, list[str]] = {}
     fields: list[str] = []
-    reason = False
+    reason = norequest = False
     for _, line, line_loc in block[1:]:
         key, value = _split(line)
         if key not in _PRED_KEYS or key == "pred":
@@ -281,11 +281,13 @@ def _pred_block(block, findings: list[Finding]) -> ast.PredDecl | None:
             fields.append(value)
         elif key == "reason":
             reason = True
+        elif key == "norequest":
+            norequest = True
         else:
             texts.setdefault(key, []).append(value)
     text = {k: " ".join(v) for k, v in texts.items()}
     return ast.PredDecl(match.group(1), params, text.get("holds", ""), text.get("missing", ""),
-                        text.get("unmet", ""), tuple(fields), reason, text.get("doc", ""), loc)
+                        text.get("unmet", ""), tuple(fields), reason, text.get("doc", ""), loc, norequest)
 
 
 def _rule_block(block, findings: list[Finding]) -> ast.RuleMeta | None:
