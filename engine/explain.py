@@ -91,8 +91,9 @@ class Explainer:
 
     def __init__(self, model: Model, clauses_by_head: Mapping[Key, Sequence[ast.Clause]],
                  decls: Mapping[Key, ast.PredDecl], fields: Mapping[Key, Sequence[tuple[ast.PredDecl, FieldPath]]],
-                 field_renamer=None) -> None:
+                 field_renamer=None, domains=None) -> None:
         self.model = model
+        self.domains = domains
         self.clauses_by_head = clauses_by_head
         self.decls = decls
         self.fields = fields
@@ -194,7 +195,7 @@ class Explainer:
                 continue
             meta = clause.meta
             rule_id = meta.id if meta else f"{key[0]}/{key[1]}"
-            branches = list(self._attempt(clause.body, 0, head_env, [], depth, stack))
+            branches = list(self._attempt(clause.body, 0, head_env, [], depth, stack, frozenset()))
             if not branches:
                 continue
             branches.sort(key=lambda b: sum(1 for o in b if o.kind != "ok"))
@@ -229,31 +230,47 @@ class Explainer:
                 out.add(decl.params.index(path.value_var))
         return out
 
-    def _attempt(self, body, i, env, outcomes, depth, stack) -> Iterator[list[Node]]:
+    def _attempt(self, body, i, env, outcomes, depth, stack, lost) -> Iterator[list[Node]]:
+        """Every branch of a clause body, continuing past failures. `lost` holds the variables a
+        failed literal would have bound: later conditions on them are blocked, not evaluated."""
         if i == len(body):
             yield outcomes
             return
         literal = body[i]
-        if not _evaluable(literal, env):
-            blocked = Node("blocked", str(literal), "depends on a condition that failed earlier",
-                           id=node_id("blocked", str(literal), sorted(env.items())))
-            yield from self._attempt(body, i + 1, env, outcomes + [blocked], depth, stack)
+        if (lost and _literal_var_names(literal) & lost) or not _evaluable(literal, env):
+            blocked = self._blocked(literal, env)
+            yield from self._attempt(body, i + 1, env, outcomes + [blocked], depth, stack, lost)
             return
         solutions = list(self.model.solve_literal(literal, env))
         if solutions:
             count = 0
             for solution in solutions:
                 ok = Node("ok", str(literal))
-                for branch in self._attempt(body, i + 1, solution, outcomes + [ok], depth, stack):
+                for branch in self._attempt(body, i + 1, solution, outcomes + [ok], depth, stack, lost):
                     yield branch
                     count += 1
                     if count >= MAX_BRANCHES:
                         return
             return
-        yield from self._attempt(body, i + 1, env, outcomes + [self._failure(literal, env, depth, stack)],
-                                 depth, stack)
+        failure = self._failure(literal, env, depth, stack, body[:i])
+        if isinstance(literal, ast.Positive):
+            lost = lost | {v.name for v in literal.atom.variables() if not v.anonymous and v.name not in env}
+        yield from self._attempt(body, i + 1, env, outcomes + [failure], depth, stack, lost)
 
-    def _failure(self, literal, env, depth, stack) -> Node:
+    def _blocked(self, literal, env) -> Node:
+        """A condition that depends on an earlier failure. A case field that is documented nowhere
+        (e.g. no SI-joint work-up on either side) is still reported as missing, with `*` for the
+        part that failed earlier; otherwise the condition cannot be judged yet."""
+        if isinstance(literal, ast.Positive) and literal.atom.key in self.fields \
+                and not any(True for _ in self.model.match_atom(literal.atom, dict(env))):
+            atom = literal.atom
+            pattern = tuple(value_of(t, env) if not (isinstance(t, ast.Var) and t.name == "_") else None
+                            for t in atom.args)
+            return self._base_failure(atom.key, pattern, ground_text(atom, env))
+        return Node("blocked", str(literal), "depends on a condition that failed earlier",
+                    id=node_id("blocked", str(literal), sorted(env.items())))
+
+    def _failure(self, literal, env, depth, stack, before=()) -> Node:
         if isinstance(literal, ast.Positive):
             return self.why_not(literal.atom, env, depth - 1, stack)
         if isinstance(literal, ast.Negation):
@@ -265,10 +282,65 @@ class Explainer:
                             predicate=literal.atom.pred, args=row, id=node_id("holds", text))
         if isinstance(literal, ast.Comparison):
             text = f"{render_value(value_of(literal.left, env))} {literal.op} {render_value(value_of(literal.right, env))}"
-            return Node("contradicted", text, f"{literal} does not hold for the documented values",
+            node = Node("contradicted", text, f"{literal} does not hold for the documented values",
                         id=node_id("cmpfail", text))
-        value = self.model.aggregate(literal, env)
+            names = _literal_var_names(literal)
+            for earlier in before:
+                if isinstance(earlier, ast.Aggregate) and isinstance(earlier.result, ast.Var) \
+                        and earlier.result.name in names:
+                    node.children.append(self._aggregate_shortfall(earlier, env))
+            return node
         return Node("contradicted", str(literal), f"{literal.kind} has no value", id=node_id("aggfail", str(literal)))
+
+    def _aggregate_shortfall(self, literal: ast.Aggregate, env) -> Node:
+        """What an aggregate counted, and which undocumented facts it could also have counted."""
+        value = value_of(literal.result, env)
+        text = str(literal).replace(str(literal.result), render_value(value))
+        node = Node("aggregate", text, f"{literal.kind} = {render_value(value)}", id=node_id("agg", text))
+        if self.domains is None:
+            return node
+        for goal in literal.goal:
+            if not isinstance(goal, ast.Positive) or goal.atom.key not in self.fields:
+                continue
+            node.children += self._uncounted(goal.atom, env)
+        return node
+
+    def _uncounted(self, atom: ast.Atom, env) -> list[Node]:
+        key = atom.key
+        values = self._value_positions(key)
+        pattern = [value_of(t, env) if not (isinstance(t, ast.Var) and t.name == "_") else None for t in atom.args]
+        open_keys = [i for i, v in enumerate(pattern) if v is None and i not in values]
+        if not open_keys:
+            return []
+        documented = {tuple(row[i] for i in open_keys) for row in self.model.rows(key)
+                      if all(pattern[i] is None or i in values or row[i] == pattern[i] for i in range(len(row)))}
+        import itertools
+
+        choices = [self.domains.values(key, i) for i in open_keys]
+        out = []
+        for combo in itertools.product(*choices):
+            if combo in documented:
+                continue
+            filled = list(pattern)
+            for i, v in zip(open_keys, combo):
+                filled[i] = v
+            text = f"{key[0]}({', '.join('_' if v is None else ast.format_value(v) for v in filled)})"
+            out.append(Node("missing", text, self._decl_sentence(key, filled, "missing"),
+                            field=self.field_for(key, filled), predicate=key[0], args=tuple(filled),
+                            id=node_id("missing", text)))
+        return out[:20]
+
+
+def _literal_var_names(literal) -> set[str]:
+    if isinstance(literal, (ast.Positive, ast.Negation)):
+        return {v.name for v in literal.atom.variables() if v.name != "_"}
+    if isinstance(literal, ast.Comparison):
+        return {t.name for t in (literal.left, literal.right) if isinstance(t, ast.Var)}
+    names = {v.name for g in literal.goal for v in (g.atom.variables() if isinstance(g, ast.Positive) else
+                                                    [t for t in (g.left, g.right) if isinstance(t, ast.Var)])}
+    if isinstance(literal.result, ast.Var):
+        names.add(literal.result.name)
+    return names
 
 
 def _evaluable(literal, env) -> bool:

@@ -148,6 +148,12 @@ class KnowledgeBase:
         return {str(code): str(label) for code, label in self.program.query("code_label")}
 
     @cached_property
+    def domains(self):
+        from engine.domains import Domains
+
+        return Domains(self.program.clauses)
+
+    @cached_property
     def reason_predicates(self) -> set[str]:
         return {key[0] for key, decl in self.program.decls.items() if decl.reason}
 

@@ -61,7 +61,8 @@ class CaseSession:
         from engine.explain import Explainer
 
         program = self.kb.program
-        return Explainer(self.model, program.clauses_by_head, program.decls, self.kb.fields, self.case_field)
+        return Explainer(self.model, program.clauses_by_head, program.decls, self.kb.fields, self.case_field,
+                         self.kb.domains)
 
     def case_field(self, path: str) -> str:
         """Turn a path through the derived `lines` map into the request path the user edits."""

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
-from functools import cached_property
 from typing import Any, Iterable
 
 from engine import ast
@@ -38,55 +37,6 @@ class Abduction:
         self.session = session
         self.explainer = explainer
         self.program = session.kb.program
-
-    # -- value domains ----------------------------------------------------------------------
-    @cached_property
-    def _static(self) -> dict[tuple[str, int], list[tuple]]:
-        """Predicates defined by facts only in the kb (thresholds, enumerations, tables)."""
-        out: dict[tuple[str, int], list[tuple]] = {}
-        rules = {c.head.key for c in self.program.clauses if not c.is_fact}
-        for c in self.program.clauses:
-            if c.is_fact and c.head.key not in rules:
-                out.setdefault(c.head.key, []).append(tuple(a.value for a in c.head.args))
-        return out
-
-    @cached_property
-    def _domains(self) -> dict[tuple[str, int, int], list[Any]]:
-        """Values worth trying at each argument of each base predicate, read from the kb's clauses."""
-        domains: dict[tuple[str, int, int], set] = {}
-        numbers = sorted({v for rows in self._static.values() for row in rows for v in row
-                          if isinstance(v, (int, float)) and not isinstance(v, bool)})
-        for clause in self.program.clauses:
-            literals = [lit for lit in clause.body]
-            for lit in literals:
-                atoms = [lit.atom] if isinstance(lit, ast.Positive) else \
-                    [g.atom for g in lit.goal if isinstance(g, ast.Positive)] if isinstance(lit, ast.Aggregate) else []
-                for atom in atoms:
-                    for pos, term in enumerate(atom.args):
-                        slot = domains.setdefault((atom.pred, len(atom.args), pos), set())
-                        if isinstance(term, ast.Const):
-                            slot.add(term.value)
-                        elif term.name != "_":
-                            slot |= self._values_joined(clause, term.name, numbers)
-        return {k: sorted(v, key=lambda x: (isinstance(x, str), str(x) if isinstance(x, str) else x))
-                for k, v in domains.items()}
-
-    def _values_joined(self, clause: ast.Clause, var: str, numbers: list) -> set:
-        values: set = set()
-        for lit in clause.body:
-            if isinstance(lit, ast.Positive) and lit.atom.key in self._static:
-                for pos, term in enumerate(lit.atom.args):
-                    if isinstance(term, ast.Var) and term.name == var:
-                        values |= {row[pos] for row in self._static[lit.atom.key]}
-            if isinstance(lit, ast.Comparison):
-                sides = (lit.left, lit.right)
-                if any(isinstance(t, ast.Var) and t.name == var for t in sides):
-                    for t in sides:
-                        if isinstance(t, ast.Const):
-                            values.add(t.value)
-                    if lit.op in ("<", "=<", ">", ">="):
-                        values |= set(numbers) | {n + 1 for n in numbers}
-        return values
 
     # -- candidate sets -----------------------------------------------------------------------
     def fixes(self, node: Node, depth: int = 4) -> list[frozenset]:
@@ -133,7 +83,7 @@ class Abduction:
             elif pos in index_positions:
                 choices.append([0])
             else:
-                choices.append(self._domains.get((key[0], key[1], pos), [])[:40])
+                choices.append(self.session.kb.domains.values(key, pos)[:40])
         return [(key, tuple(combo)) for combo in itertools.product(*choices)][:60]
 
     def _index_positions(self, key) -> set[int]:

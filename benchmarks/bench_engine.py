@@ -1,0 +1,85 @@
+"""Engine figures: kb load (uncached / cached) and per-case evaluation. Prints numbers; not a test.
+
+    python benchmarks/bench_engine.py [--repeat N]
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from engine.case import case_document, expand_lines, load_case  # noqa: E402
+from engine.decision import decide  # noqa: E402
+from engine.knowledge import KnowledgeBase  # noqa: E402
+from engine.session import CaseSession  # noqa: E402
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.1f} ms"
+
+
+def load_and_compile(use_cache: bool) -> float:
+    start = time.perf_counter()
+    kb = KnowledgeBase.load(ROOT / "kb", use_cache=use_cache)
+    kb.program.backend.activate()  # builds the pyDatalog clauses in this thread
+    return time.perf_counter() - start
+
+
+def case_files() -> list[tuple[Path, tuple]]:
+    files = [(p, ()) for p in sorted((ROOT / "kb" / "examples").glob("*.yaml"))]
+    files += [(p, ("case",)) for p in sorted((ROOT / "kb" / "tests").glob("*.yaml"))]
+    files += [(p, ()) for p in sorted((ROOT / "kb" / "corpus").glob("*.yaml"))]
+    return files
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--repeat", type=int, default=7)
+    args = parser.parse_args()
+    import os
+
+    os.environ["WARRANT_CACHE_DIR"] = tempfile.mkdtemp(prefix="warrant-bench-")
+    uncached = [load_and_compile(False) for _ in range(args.repeat)]
+    load_and_compile(True)  # fill the cache
+    cached = [load_and_compile(True) for _ in range(args.repeat)]
+    kb = KnowledgeBase.load(ROOT / "kb")
+    rules = sum(1 for c in kb.program.clauses if not c.is_fact)
+    print(f"knowledge base: {len(kb.program.clauses)} clauses ({rules} rules), "
+          f"{len(kb.program.core.clauses)} pyDatalog clauses after lowering")
+    print(f"parse + check + compile, uncached: median {ms(statistics.median(uncached))} (min {ms(min(uncached))})")
+    print(f"load from cache + compile:         median {ms(statistics.median(cached))} (min {ms(min(cached))})")
+
+    cases = []
+    for path, at in case_files():
+        case = load_case(path, at=at)
+        lines = expand_lines(case, kb.code_units)
+        cases.append((case, str(path), lines, case_document(case, lines)))
+    derive_times, decide_times, fact_counts = [], [], []
+    for rep in range(2):
+        for case, source, lines, document in cases:
+            session = CaseSession(kb, case, source, lines, document)
+            start = time.perf_counter()
+            facts = session.facts
+            session.derived
+            middle = time.perf_counter()
+            decide(session)
+            end = time.perf_counter()
+            if rep:  # the first pass warms caches
+                derive_times.append(middle - start)
+                decide_times.append(end - start)
+                fact_counts.append(sum(len(r) for r in facts.values()))
+    print(f"cases: {len(cases)}, median {statistics.median(fact_counts):.0f} base facts per case")
+    print(f"per case, facts + pyDatalog evaluation (all verdicts): median {ms(statistics.median(derive_times))}")
+    print(f"per case, full decision (verdicts, reasons, missing documentation): "
+          f"median {ms(statistics.median(decide_times))}")
+    print(f"full decision / verdicts only: {statistics.median(decide_times) / statistics.median(derive_times):.2f}x")
+
+
+if __name__ == "__main__":
+    main()

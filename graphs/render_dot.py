@@ -1,0 +1,111 @@
+"""Graphviz DOT text for a proof graph (no Graphviz needed to write it).
+
+Node ids are the graph's content-hash ids (prefixed `n`), which also become the SVG element ids
+when Graphviz renders the text. A legend cluster lists the node styles the graph uses.
+"""
+from __future__ import annotations
+
+from html import escape as _html
+
+import networkx as nx
+
+from graphs.build import ordered_edges
+from graphs.style import FAILING_EDGES, STYLES, Style, edge_colour, headline, legend_keys, shorten, \
+    style_of, subline, wrap
+
+_SHAPES = {"statement": ("box", "rounded"), "rule": ("ellipse", ""), "fact": ("box", ""),
+           "table": ("note", ""), "test": ("box", "rounded"), "gap": ("box", "")}
+
+
+def _q(text: str) -> str:
+    """A DOT double-quoted string (escString: backslashes and quotes escaped)."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+def _h(text: str) -> str:
+    return _html(text, quote=True)
+
+
+def _style_attrs(style: Style) -> list[str]:
+    shape, extra = _SHAPES[style.shape]
+    styles = ["filled"] + ([extra] if extra else []) + (["dashed"] if style.dash else [])
+    attrs = [f"shape={shape}", f"style={_q(','.join(styles))}", f"fillcolor={_q(style.fill)}",
+             f"color={_q(style.stroke)}"]
+    if style.bold:
+        attrs.append("penwidth=2")
+    if style.dash and not style.bold:
+        attrs.append('fontcolor="#555555"')
+    return attrs
+
+
+def _label(data: dict, style: Style) -> str:
+    parts = []
+    if style.tag:
+        parts.append(f'<FONT POINT-SIZE="8" COLOR="{style.stroke}"><B>{_h(style.tag)}</B></FONT>')
+    parts.append(f"<B>{_h(shorten(headline(data), 72))}</B>")
+    if data["kind"] not in ("rule",):
+        for line in wrap(data.get("text", ""), 56, 3):
+            parts.append(f'<FONT POINT-SIZE="9" COLOR="#444444">{_h(line)}</FONT>')
+    sub = subline(data)
+    if sub and not (data["kind"] == "conclusion"):
+        colour = "#1f5fa8" if data.get("field") else "#2e7d32"
+        parts.append(f'<FONT POINT-SIZE="8" COLOR="{colour}">{_h(shorten(sub, 80))}</FONT>')
+    return "<" + "<BR/>".join(parts) + ">"
+
+
+def _tooltip(node: str, data: dict) -> str:
+    lines = [f"{data['kind']}: {data['label']}"]
+    if data.get("text"):
+        lines.append(data["text"])
+    if data.get("rule"):
+        lines.append(f"rule: {data['rule']}")
+    if data.get("citations"):
+        lines.append("citations: " + ", ".join(data["citations"]))
+    if data.get("field"):
+        lines.append(f"case-file field: {data['field']}")
+    lines.append(f"id: {node}")
+    return "\n".join(lines)
+
+
+def to_dot(graph: nx.DiGraph) -> str:
+    meta = graph.graph
+    title = meta.get("title", "proof graph")
+    caption = title
+    if meta.get("case_id"):
+        caption += f"\ncase {meta['case_id']}, knowledge base {meta.get('kb_version', '?')}"
+    out = ["digraph warrant {",
+           f"  graph [rankdir=LR, fontname=\"Helvetica\", fontsize=12, labelloc=t, labeljust=l, "
+           f"nodesep=0.18, ranksep=0.45, label={_q(caption)}];",
+           '  node [fontname="Helvetica", fontsize=10, margin="0.10,0.05"];',
+           '  edge [arrowsize=0.6, color="#555555"];']
+    for node, data in graph.nodes(data=True):
+        style = style_of(data)
+        attrs = [f"id={_q('n' + node)}"] + _style_attrs(style) + [f"label={_label(data, style)}",
+                                                                    f"tooltip={_q(_tooltip(node, data))}"]
+        out.append(f"  {_q('n' + node)} [{', '.join(attrs)}];")
+    for source, target, data in ordered_edges(graph):
+        kind = data.get("kind", "premise")
+        attrs = [f"color={_q(edge_colour(graph, target, kind))}"]
+        if kind in FAILING_EDGES:
+            attrs.append('style="dashed"')
+        if kind == "holds":
+            attrs.append('label="holds"')
+            attrs.append('fontsize=8')
+        if kind == "not_derived":
+            attrs.append('label="not derived"')
+            attrs.append('fontsize=8')
+        out.append(f"  {_q('n' + source)} -> {_q('n' + target)} [{', '.join(attrs)}];")
+    keys = legend_keys(graph)
+    if keys:
+        out.append('  subgraph cluster_legend {')
+        out.append('    label="Legend"; fontsize=10; style="rounded"; color="#bbbbbb";')
+        for key in keys:
+            style = STYLES[key]
+            attrs = _style_attrs(style) + [f"label={_q(style.legend)}", "fontsize=9"]
+            out.append(f"    {_q('legend_' + key.replace(':', '_'))} [{', '.join(attrs)}];")
+        for a, b in zip(keys, keys[1:]):
+            out.append(f"    {_q('legend_' + a.replace(':', '_'))} -> {_q('legend_' + b.replace(':', '_'))}"
+                       " [style=invis];")
+        out.append("  }")
+    out.append("}")
+    return "\n".join(out) + "\n"
