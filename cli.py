@@ -228,6 +228,14 @@ def why_not(case: str, code: str, level: str | None, side: str | None, stage: in
         return
     click.echo(f"{line.id} is {actual[0]} ({actual[1]}), not {verdict}. Every way to reach {verdict}:\n")
     click.echo(tree_text(result["tree"], depth), nl=False)
+    if result["blocking"]:
+        click.echo("\nwhat stands in the way:")
+        for item in result["blocking"]:
+            click.echo(f"  - {item['text'] or item['fact']}")
+            for field in item["missing"]:
+                click.echo(f"      not documented: {field}")
+            for fact in item["contradicted_by"]:
+                click.echo(f"      documented: {fact}")
     click.echo("\nsmallest documentation that would make it hold:")
     if result["minimal_sets"]:
         for i, item in enumerate(result["minimal_sets"], 1):

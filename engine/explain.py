@@ -30,9 +30,15 @@ def render_value(value: Any) -> str:
     return str(value)
 
 
-def fill(template: str, values: Mapping[str, Any]) -> str:
-    return _PLACEHOLDER.sub(lambda m: render_value(values.get(m.group(1))) if m.group(1) in values
-                            else m.group(0), template)
+def fill(template: str, values: Mapping[str, Any], unknown: str | None = None) -> str:
+    """Fill `{Var}` placeholders; unbound ones stay as written, or become `unknown` when given."""
+    def one(match: re.Match) -> str:
+        name = match.group(1)
+        if name in values and values[name] is not None:
+            return render_value(values[name])
+        return match.group(0) if unknown is None else unknown
+
+    return _PLACEHOLDER.sub(one, template)
 
 
 def ground_text(atom: ast.Atom, env: Mapping[str, Any]) -> str:
@@ -203,7 +209,9 @@ class Explainer:
             failures = [o for o in best if o.kind != "ok"]
             if not failures:
                 continue  # this clause would prove it; should not happen for a real non-conclusion
-            attempt = Node("failed_rule", rule_id, fill(meta.says, head_env) if meta and meta.says else "",
+            if any(f.kind == "not_derived" and not f.children for f in failures):
+                continue  # the rule cannot apply here at all (e.g. the kb's tables exclude it)
+            attempt = Node("failed_rule", rule_id, fill(meta.says, head_env, "…") if meta and meta.says else "",
                            rule=rule_id, citations=meta.cites if meta else (),
                            id=node_id("attempt", rule_id, text))
             attempt.children = failures
@@ -257,6 +265,29 @@ class Explainer:
             lost = lost | {v.name for v in literal.atom.variables() if not v.anonymous and v.name not in env}
         yield from self._attempt(body, i + 1, env, outcomes + [failure], depth, stack, lost)
 
+    def _counterfactual(self, key: Key, row: tuple, depth: int, stack) -> Node:
+        """Why a fact that blocks a conclusion holds, with, under each of its negated conditions,
+        what would have to be documented to make that condition fail (and so the fact go away)."""
+        proof = self.why(key, row)
+        derivation = self.model.derivation(key, row)
+        if derivation is None:
+            return proof
+        env = derivation.bindings
+        node = Node(proof.kind, proof.label, proof.text, rule=proof.rule, citations=proof.citations,
+                    predicate=proof.predicate, args=proof.args, id=node_id("because", proof.id))
+        for literal in derivation.clause.body:
+            if isinstance(literal, ast.Negation):
+                negation = self._why_literal(literal, env)
+                flipped = Node(negation.kind, negation.label, negation.text, predicate=negation.predicate,
+                               args=negation.args, id=node_id("because", negation.id))
+                flipped.children = [self.why_not(literal.atom, env, depth, stack)]
+                node.children.append(flipped)
+            else:  # shown without its own sub-proof: `why` has that, here it is only context
+                step = self._why_literal(literal, env)
+                node.children.append(Node(step.kind, step.label, step.text, rule=step.rule, citations=step.citations,
+                                          field=step.field, predicate=step.predicate, args=step.args, id=step.id))
+        return node
+
     def _blocked(self, literal, env) -> Node:
         """A condition that depends on an earlier failure. A case field that is documented nowhere
         (e.g. no SI-joint work-up on either side) is still reported as missing, with `*` for the
@@ -274,12 +305,13 @@ class Explainer:
         if isinstance(literal, ast.Positive):
             return self.why_not(literal.atom, env, depth - 1, stack)
         if isinstance(literal, ast.Negation):
-            for match, row in self.model.match_rows(literal.atom, dict(env)):
-                proof = self.why(literal.atom.key, row)
-                text = ground_text(literal.atom, match)
-                return Node("contradicted", f"\\+ {ground_text(literal.atom, env)}",
-                            self._decl_sentence(literal.atom.key, row, "holds"), children=[proof],
-                            predicate=literal.atom.pred, args=row, id=node_id("holds", text))
+            rows = [row for _match, row in self.model.match_rows(literal.atom, dict(env))][:10]
+            text = ground_text(literal.atom, env)
+            sentences = "; ".join(self._decl_sentence(literal.atom.key, row, "holds") for row in rows)
+            node = Node("contradicted", f"\\+ {text}", sentences, predicate=literal.atom.pred,
+                        args=tuple(value_of(t, env) for t in literal.atom.args), id=node_id("holds", text))
+            node.children = [self._counterfactual(literal.atom.key, row, depth - 1, stack) for row in rows]
+            return node
         if isinstance(literal, ast.Comparison):
             text = f"{render_value(value_of(literal.left, env))} {literal.op} {render_value(value_of(literal.right, env))}"
             node = Node("contradicted", text, f"{literal} does not hold for the documented values",

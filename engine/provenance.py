@@ -113,7 +113,8 @@ class Model:
                     self.relation(clause.head.key).add(tuple(a.value for a in clause.head.args))
             for key, rows in derived.items():
                 rel = self.relation(key)
-                for row in rows:
+                # pyDatalog answers come in hash order; sorting makes every explanation repeatable
+                for row in sorted(rows, key=lambda r: [order_key(v) for v in r]):
                     rel.add(tuple(row))
             return
         for component in strata:

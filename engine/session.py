@@ -28,11 +28,17 @@ class CaseSession:
 
     @classmethod
     def open(cls, kb: KnowledgeBase, path: str | Path, text: str | None = None) -> "CaseSession":
-        from engine.case import case_document, expand_lines, load_case
+        from engine.case import load_case
 
-        case = load_case(path, text=text)
+        return cls.from_case(kb, load_case(path, text=text), str(path))
+
+    @classmethod
+    def from_case(cls, kb: KnowledgeBase, case: Any, source: str) -> "CaseSession":
+        """A session for an already validated `Case` (e.g. one embedded in a rule test file)."""
+        from engine.case import case_document, expand_lines
+
         lines = expand_lines(case, kb.code_units)
-        return cls(kb, case, str(path), lines, case_document(case, lines))
+        return cls(kb, case, source, lines, case_document(case, lines))
 
     @property
     def case_id(self) -> str:

@@ -60,18 +60,23 @@ class Abduction:
                 if not combined:
                     return []
             return combined
-        if kind == "contradicted" and node.children and depth > 0:
-            return self._break(node.children[0], depth - 1)
+        if kind == "contradicted" and node.children and depth > 0 and node.predicate:
+            # every fact that blocks the negation must go: AND over them, each through one of its
+            # negated conditions becoming true (OR)
+            combined = [frozenset()]
+            for because in node.children:
+                options: list[frozenset] = []
+                for step in because.children:
+                    if step.kind == "negation" and step.children:
+                        options += self.fixes(step.children[0], depth - 1)
+                options = _prune(options)
+                if not options:
+                    return []
+                combined = _prune([a | b for a in combined for b in options if len(a | b) <= MAX_FACTS])
+                if not combined:
+                    return []
+            return combined
         return []
-
-    def _break(self, proof: Node, depth: int) -> list[frozenset]:
-        """Ways to make a proven conclusion false by adding facts: make one of its negations fail."""
-        out: list[frozenset] = []
-        for step in proof.walk():
-            if step.kind == "negation" and step.predicate and None not in step.args:
-                atom = ast.Atom(step.predicate, tuple(ast.Const(a) for a in step.args))
-                out += self.fixes(self.explainer.why_not(atom, depth=6), depth)
-        return _prune(out)
 
     def _leaf_facts(self, node: Node) -> list[Fact]:
         key = (node.predicate, len(node.args))
@@ -80,8 +85,9 @@ class Abduction:
         for pos, value in enumerate(node.args):
             if value is not None:
                 choices.append([value])
-            elif pos in index_positions:
-                choices.append([0])
+            elif pos in index_positions:  # a new list entry (a new study, a new injection...)
+                used = [row[pos] for row in self.session.facts.get(key, ()) if isinstance(row[pos], int)]
+                choices.append([max(used) + 1 if used else 0])
             else:
                 choices.append(self.session.kb.domains.values(key, pos)[:40])
         return [(key, tuple(combo)) for combo in itertools.product(*choices)][:60]
@@ -138,14 +144,41 @@ def explain_absence(session, line, verdict: str, actual: tuple[str, str]) -> dic
     nodes = list(tree.walk())
     result["missing"] = _leaf_list(n for n in nodes if n.kind == "missing")
     result["contradicted"] = _leaf_list(n for n in nodes if n.kind == "contradicted" and n.field)
+    result["blocking"] = _blocking(tree, explainer)
     abduction = Abduction(session, explainer)
     found = abduction.verify(goal, abduction.fixes(tree))
     result["minimal_sets"] = [{"size": len(s), "facts": [_describe_fact(session, explainer, f) for f in sorted(s, key=repr)]}
                               for s in found]
     if not found:
-        result["minimal_note"] = (f"no set of at most {MAX_FACTS} documented facts makes it {verdict}: "
-                                  "either more documentation is needed at once, or documented facts contradict it")
+        if result["missing"]:
+            result["minimal_note"] = (f"no set of at most {MAX_FACTS} documented facts makes it {verdict}; "
+                                      "more must be documented at once (see what blocks it above)")
+        else:
+            result["minimal_note"] = (f"nothing left to document would make it {verdict}: the documented "
+                                      "facts contradict it on every path")
     return result
+
+
+def _blocking(tree: Node, explainer: Explainer) -> list[dict[str, Any]]:
+    """The facts that stand in the way (e.g. each undocumented criterion), each with the case
+    fields that are missing beneath it and the documented facts that contradict it."""
+    out, seen = [], set()
+    for node in tree.walk():
+        if node.kind != "contradicted" or not node.children:
+            continue
+        for because in node.children:
+            if because.id in seen or because.kind not in ("conclusion", "fact"):
+                continue
+            seen.add(because.id)
+            leaves = list(because.walk())
+            proof = explainer.why((because.predicate, len(because.args)), because.args) if because.predicate else because
+            # the request itself (codes, levels) is context; clinical documentation is what contradicts
+            documented = {n.label for n in proof.walk()
+                          if n.kind == "fact" and n.field and not n.field.startswith("requests[")}
+            out.append({"fact": because.label, "text": because.text, "rule": because.rule,
+                        "missing": sorted({n.field for n in leaves if n.kind == "missing" and n.field}),
+                        "contradicted_by": sorted(documented)})
+    return out
 
 
 def _leaf_list(nodes) -> list[dict[str, Any]]:

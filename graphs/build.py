@@ -43,6 +43,9 @@ GRAPH_KINDS = ("conclusion", "rule", "fact", "negation", "comparison", "aggregat
 EXPAND_DEPTH = 2
 """How many nested why-not expansions a why-not graph follows below a contradicting proof."""
 
+MAX_CONTRADICTING = 8
+"""At most this many contradicting facts are drawn under one failed negation."""
+
 _STATUS = {"conclusion": "holds", "rule": "holds", "fact": "holds", "negation": "holds",
            "comparison": "holds", "aggregate": "holds", "not_derived": "fails", "failed_rule": "fails",
            "missing": "fails", "contradicted": "fails", "blocked": "blocked"}
@@ -106,7 +109,10 @@ class _Builder:
             for i, child in enumerate(node.children):
                 self.add(child, gid, "fails", i, level)
         elif kind == "contradicted":
-            for i, child in enumerate(node.children):
+            children = list(node.children)
+            if children and self.explainer is not None and level < self.expand_depth:
+                children += self._other_matches(node, children)
+            for i, child in enumerate(children):
                 self.add(child, gid, "holds", i, level)
         else:
             for i, child in enumerate(node.children):
@@ -122,6 +128,32 @@ class _Builder:
         if self.explainer is None or not node.predicate:
             return False
         return (node.predicate, len(node.args)) in self.explainer.model.base
+
+    def _other_matches(self, node: Node, shown: list[Node]) -> list[Node]:
+        """Every further fact that contradicts a failed ``\\+ goal``, each with its proof.
+
+        The explainer proves one matching fact; all of them must go for the negation to hold, so
+        a why-not graph shows each (up to MAX_CONTRADICTING).
+        """
+        from engine.parser import parse_goal
+
+        try:
+            literals = parse_goal(node.label)
+        except Exception:
+            return []
+        if len(literals) != 1 or not isinstance(literals[0], ast.Negation):
+            return []
+        atom = literals[0].atom
+        known = {child.id for child in shown}
+        extra: list[Node] = []
+        for _env, row in self.explainer.model.match_rows(atom, {}):
+            proof = self.explainer.why(atom.key, tuple(row))
+            if proof.id not in known:
+                known.add(proof.id)
+                extra.append(proof)
+            if len(known) >= MAX_CONTRADICTING:
+                break
+        return extra
 
     def _why_not_of(self, negation: Node) -> Node | None:
         """Why the negated goal of a holding `\\+ goal` is not derived: what documenting would break it."""
@@ -222,3 +254,56 @@ def line_file_name(line, fmt: str) -> str:
     """`2-22633-L4-5.svg` for line 2:22633:L4-5; a line without level or side drops the `-`."""
     parts = [p for p in str(line.id).split(":") if p and p != "-"]
     return "-".join(parts) + "." + fmt
+
+
+def layers(graph: nx.DiGraph) -> dict[str, int]:
+    """Each node's depth: the longest path to it from the root (edges closing a cycle ignored)."""
+    root = graph.graph.get("root")
+    order: list[str] = []
+    back: set[tuple[str, str]] = set()
+    state: dict[str, int] = {}
+    starts = ([root] if root in graph else []) + [n for n in graph.nodes if graph.in_degree(n) == 0]
+    for start in starts + list(graph.nodes):
+        if start in state:
+            continue
+        stack = [(start, iter(_successors(graph, start)))]
+        state[start] = 1
+        while stack:
+            node, children = stack[-1]
+            child = next(children, None)
+            if child is None:
+                state[node] = 2
+                order.append(node)
+                stack.pop()
+            elif state.get(child) == 1:
+                back.add((node, child))
+            elif child not in state:
+                state[child] = 1
+                stack.append((child, iter(_successors(graph, child))))
+    depth = {n: 0 for n in graph.nodes}
+    for node in reversed(order):  # a topological order of the graph without back edges
+        for child in _successors(graph, node):
+            if (node, child) not in back:
+                depth[child] = max(depth[child], depth[node] + 1)
+    return depth
+
+
+def _successors(graph: nx.DiGraph, node: str) -> list[str]:
+    return [t for _, t, _ in sorted(graph.out_edges(node, data=True), key=lambda e: e[2].get("order", 0))]
+
+
+def orientation(graph: nx.DiGraph, depth: dict[str, int] | None = None) -> str:
+    """`TB` (top to bottom) or `LR` (left to right), whichever gives the less elongated drawing."""
+    depth = depth if depth is not None else layers(graph)
+    if not depth:
+        return "TB"
+    ranks = max(depth.values()) + 1
+    breadth = max(list(depth.values()).count(r) for r in range(ranks))
+    node_w, node_h = 300.0, 64.0
+
+    def elongation(w: float, h: float) -> float:
+        return max(w, h) / max(min(w, h), 1.0)
+
+    tb = elongation(breadth * node_w, ranks * (node_h + 30))
+    lr = elongation(ranks * (node_w + 40), breadth * node_h)
+    return "TB" if tb <= lr else "LR"

@@ -9,7 +9,7 @@ from html import escape as _html
 
 import networkx as nx
 
-from graphs.build import ordered_edges
+from graphs.build import ordered_edges, orientation
 from graphs.style import FAILING_EDGES, STYLES, Style, edge_colour, headline, legend_keys, shorten, \
     style_of, subline, wrap
 
@@ -74,7 +74,7 @@ def to_dot(graph: nx.DiGraph) -> str:
     if meta.get("case_id"):
         caption += f"\ncase {meta['case_id']}, knowledge base {meta.get('kb_version', '?')}"
     out = ["digraph warrant {",
-           f"  graph [rankdir=LR, fontname=\"Helvetica\", fontsize=12, labelloc=t, labeljust=l, "
+           f"  graph [rankdir={orientation(graph)}, fontname=\"Helvetica\", fontsize=12, labelloc=t, labeljust=l, "
            f"nodesep=0.18, ranksep=0.45, label={_q(caption)}];",
            '  node [fontname="Helvetica", fontsize=10, margin="0.10,0.05"];',
            '  edge [arrowsize=0.6, color="#555555"];']

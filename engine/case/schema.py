@@ -3,22 +3,25 @@
 Every finding is optional and defaults to None, so a key that is missing or null means "not
 documented", while `false`, `0`, `none` and `[]` stay values ("documented absent"). Unknown keys
 are errors at every depth. Models build lazily (`defer_build`) on the first case read.
+
+These models are the one definition of the format. `shapegen.py` derives the table in
+`shape.py` from them, which the fast loader walks to read valid cases without importing
+pydantic; edit the models here, then run `python -m engine.case.shapegen`.
 """
 from typing import TYPE_CHECKING, Annotated, Any, Optional
 
-from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, PlainValidator, PrivateAttr,
-                      WithJsonSchema)
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr
 
-from engine.case.fields import (Code, Date, Flag, LevelSpec, Name, SegmentName,
+from engine.case.fields import (Code, Date, Flag, FormatTag, LevelSpec, Name, SegmentName,
                                 SegmentOrVertebra, SegmentRange, Text, VertebraName, choice,
-                                number, reject)
-from engine.case.positions import format_path
-from engine.errors import Finding, Location
+                                number)
+from engine.case.record import CaseMethods
+from engine.case.values import FORMAT, flatten
 
 if TYPE_CHECKING:
-    from engine.case.positions import Path, Source  # noqa: F401
+    from engine.case.positions import Source  # noqa: F401
 
-FORMAT = "warrant-case/1"
+__all__ = ["FORMAT", "Case"]
 
 Sex = choice("female", "male", "other", "unknown")
 Smoking = choice("never", "former", "current")
@@ -45,27 +48,7 @@ SlipGrade = number(0, 5, whole=True)
 StageNumber = number(1, whole=True)
 Days = number(0, whole=True)
 
-
-def _format(value: Any) -> str:
-    if value == FORMAT:
-        return value
-    raise reject(f"must be {FORMAT!r}, the only case format this version reads (got {value!r})")
-
-
-FormatTag = Annotated[str, PlainValidator(_format), WithJsonSchema({"const": FORMAT})]
-
-
-def _flatten(groups: list[tuple[str, ...]]) -> list[str]:
-    """Expanded segment groups as one list, first mention first, each segment once."""
-    out: list[str] = []
-    for group in groups:
-        for name in group:
-            if name not in out:
-                out.append(name)
-    return out
-
-
-Segments = Annotated[list[SegmentRange], AfterValidator(_flatten)]
+Segments = Annotated[list[SegmentRange], AfterValidator(flatten)]
 
 
 def _opt(description: str) -> Any:
@@ -227,7 +210,7 @@ class Request(_Model):
         description="the requested codes")
 
 
-class Case(_Model):
+class Case(CaseMethods, _Model):
     """A validated warrant-case/1 file. `locate(path)` gives a field's position in the source."""
 
     model_config = ConfigDict(title="warrant-case/1")
@@ -246,21 +229,3 @@ class Case(_Model):
         description="what is requested, one entry per operative stage")
 
     _source: Optional["Source"] = PrivateAttr(default=None)
-
-    @property
-    def source_name(self) -> str:
-        """The file name (or `<stdin>`) the case was read from."""
-        return self._source.name if self._source else "<case>"
-
-    def locate(self, path: "Path", *, key: bool = False) -> Location:
-        """Where `path` (e.g. `('requests', 1, 'procedures', 5, 'levels', 0)`) is in the source."""
-        if self._source is None:
-            return Location(self.source_name)
-        return self._source.locate(tuple(path), key=key)
-
-    def finding(self, path: "Path", message: str) -> Finding:
-        """An `invalid_case` finding about `path`, worded and placed like the loader's own."""
-        if self._source is None:
-            return Finding("invalid_case", f"{format_path(path)}: {message}",
-                           Location(self.source_name))
-        return self._source.finding(tuple(path), message)

@@ -1,0 +1,178 @@
+"""Determinations as flat records, for the authoring tools that compare them.
+
+Rule tests, what-if, kb diff and corpus summaries all ask the same questions of a case: for
+each line, stage and admission, what is the verdict and basis, which rules are its reasons,
+and (sometimes) which documentation is missing. This module answers them in one shape:
+
+    {"2:22633:L4-5": {"kind": "line", "stage": 2, "code": "22633", "verdict": ..., "basis": ...,
+                      "rules": ["verdict.undocumented", ...], "missing": ["exam.correlates_with_imaging"]},
+     "stage:2":      {"kind": "stage", "stage": 2, "verdict": ...},
+     "admission:2":  {"kind": "admission", "stage": 2, "verdict": ..., "basis": ..., "supported_days": 3,
+                      "rules": [...]}}
+
+It also finds case files (plain `warrant-case/1` files, or rule tests that embed one under
+`case:`) and opens sessions for them.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Iterable
+
+from engine.errors import UsageError
+
+CASE_SUFFIXES = (".yaml", ".yml", ".json")
+_EMBEDDED = re.compile(r"^case:[ \t]*(#.*)?$", re.M)
+_TOP_FORMAT = re.compile(r"^format:", re.M)
+
+
+def expand_case_paths(paths: Iterable[str | Path]) -> list[Path]:
+    """Files as given; directories expand to their *.yaml, *.yml and *.json files, recursively
+    and in sorted order. A path that does not exist is a usage error."""
+    out: list[Path] = []
+    for item in paths:
+        path = Path(item)
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in CASE_SUFFIXES)
+            out.extend(found)
+        elif path.is_file():
+            out.append(path)
+        else:
+            raise UsageError(f"no such case file or directory: {path}")
+    seen: set[Path] = set()
+    unique = []
+    for path in out:
+        key = path.resolve()
+        if key not in seen:
+            seen.add(key)
+            unique.append(path)
+    return unique
+
+
+def case_position(text: str) -> tuple[str, ...]:
+    """Where the case sits in a file: `("case",)` for a rule test (a top-level `case:` key and
+    no top-level `format:`), `()` for a plain case file."""
+    if _EMBEDDED.search(text) and not _TOP_FORMAT.search(text):
+        return ("case",)
+    return ()
+
+
+def load_any_case(path: str | Path, text: str | None = None):
+    """The validated `Case` of a case file or of a rule test file (raises CaseError)."""
+    from engine.case import load_case
+    from engine.case.source import read_text
+
+    name = str(path)
+    text = read_text(name, text)
+    return load_case(name, text=text, at=case_position(text))
+
+
+def open_session(kb, path: str | Path, text: str | None = None):
+    """A CaseSession for a case file or a rule test file."""
+    from engine.session import CaseSession
+
+    return CaseSession.from_case(kb, load_any_case(path, text), str(path))
+
+
+def line_key(stage: Any, code: str, level: str | None, side: str | None) -> str:
+    return f"{stage}:{code}:{level or side or '-'}"
+
+
+def determinations(session, *, missing: bool = False) -> dict[str, dict[str, Any]]:
+    """Every determination of the session's case, keyed by line id, `stage:N`, `admission:N`.
+
+    With `missing`, the full decision is computed (documentation requests included) and each
+    line carries the `field`s of its missing documentation; without it only verdicts and
+    reasons are computed, which is several times faster.
+    """
+    if missing:
+        from engine.decision import decide
+
+        return from_decision(decide(session))
+    return _light(session)
+
+
+def from_decision(decision: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The flat records of a `decide()` result."""
+    out: dict[str, dict[str, Any]] = {}
+    for stage in decision["stages"]:
+        number = stage["stage"]
+        for line in stage["lines"]:
+            key = line_key(number, line["code"], line["level"], line["side"])
+            out[key] = {"kind": "line", "stage": number, "code": line["code"], "verdict": line["verdict"],
+                        "basis": line["basis"], "rules": _rule_ids(line["reasons"]),
+                        "missing": [m["field"] for m in line["missing_documentation"]]}
+        if "admission" in stage:
+            adm = stage["admission"]
+            out[f"admission:{number}"] = {"kind": "admission", "stage": number, "code": "admission",
+                                          "verdict": adm["verdict"], "basis": adm["basis"],
+                                          "supported_days": adm.get("supported_days"),
+                                          "requested_days": adm.get("requested_days"),
+                                          "rules": _rule_ids(adm["reasons"])}
+        out[f"stage:{number}"] = {"kind": "stage", "stage": number, "code": "stage",
+                                  "verdict": stage["verdict"], "basis": None, "rules": []}
+    return out
+
+
+def _rule_ids(reasons: list[dict[str, Any]]) -> list[str]:
+    out: list[str] = []
+    for reason in reasons:
+        if reason["rule"] not in out:
+            out.append(reason["rule"])
+    return out
+
+
+def _light(session) -> dict[str, dict[str, Any]]:
+    from engine.decision import ADMISSION_VERDICT, INTERFACE_QUERIES, LINE_VERDICT
+    from engine.explain import reasons
+
+    kb = session.kb
+    answers = session.evaluate(INTERFACE_QUERIES)
+    verdicts = {row[0]: (row[1], row[2]) for row in answers["line_verdict"]}
+    stage_verdicts = {row[0]: row[1] for row in answers["stage_verdict"]}
+    admissions = {row[0]: (row[1], row[2]) for row in answers["admission_verdict"]}
+    supported = {row[0]: row[1] for row in answers["admission_supported_days"]}
+    explainer = session.explainer
+    out: dict[str, dict[str, Any]] = {}
+
+    def rule_ids(key, row) -> list[str]:
+        ids: list[str] = []
+        for node in reasons(explainer.why(key, row), kb.reason_predicates):
+            if node.rule not in ids:
+                ids.append(node.rule)
+        return ids
+
+    for request in session.document.get("requests", []):
+        number = request.get("stage")
+        for line in (ln for ln in session.lines if ln.stage == number):
+            verdict, basis = verdicts.get(line.id, ("cannot_be_determined", "no_policy"))
+            out[line.id] = {"kind": "line", "stage": number, "code": line.code, "verdict": verdict,
+                            "basis": basis, "rules": rule_ids(LINE_VERDICT, (line.id, verdict, basis))}
+        if number in admissions:
+            verdict, basis = admissions[number]
+            out[f"admission:{number}"] = {"kind": "admission", "stage": number, "code": "admission",
+                                          "verdict": verdict, "basis": basis,
+                                          "supported_days": supported.get(number),
+                                          "requested_days": request.get("length_of_stay_days"),
+                                          "rules": rule_ids(ADMISSION_VERDICT, (number, verdict, basis))}
+        out[f"stage:{number}"] = {"kind": "stage", "stage": number, "code": "stage",
+                                  "verdict": stage_verdicts.get(number, "cannot_be_determined"),
+                                  "basis": None, "rules": []}
+    return out
+
+
+def describe(record: dict[str, Any] | None) -> str:
+    """`verdict (basis)`, or `absent` for a determination one side does not have."""
+    if record is None:
+        return "absent"
+    if record.get("basis"):
+        return f"{record['verdict']} ({record['basis']})"
+    return str(record["verdict"])
+
+
+def same(a: dict[str, Any] | None, b: dict[str, Any] | None) -> bool:
+    """Whether two records are the same determination (verdict, basis, supported days)."""
+    if a is None or b is None:
+        return a is b
+    return (a["verdict"], a.get("basis"), a.get("supported_days")) == \
+        (b["verdict"], b.get("basis"), b.get("supported_days"))

@@ -1,0 +1,45 @@
+"""Shared fixtures: the bundled kb (loaded once), its reference case, and a CLI runner."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+REFERENCE = ROOT / "kb" / "examples" / "reference-case.yaml"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _private_cache(tmp_path_factory):
+    """Keep test runs from reading or writing the user's kb cache."""
+    os.environ["WARRANT_CACHE_DIR"] = str(tmp_path_factory.mktemp("kb-cache"))
+    yield
+
+
+@pytest.fixture(scope="session")
+def kb(_private_cache):
+    from engine.knowledge import KnowledgeBase
+
+    return KnowledgeBase.load(ROOT / "kb")
+
+
+@pytest.fixture(scope="session")
+def reference_decision(kb):
+    from engine.decision import decide
+    from engine.session import CaseSession
+
+    return decide(CaseSession.open(kb, REFERENCE))
+
+
+@pytest.fixture
+def run_cli():
+    from click.testing import CliRunner
+
+    import cli
+
+    def run(*args: str, input: str | None = None):
+        runner = CliRunner()
+        return runner.invoke(cli.main, list(args), input=input, catch_exceptions=False)
+
+    return run
