@@ -388,5 +388,9 @@ def schema() -> None:
     _emit_json(case_json_schema())
 
 
+# ---- authoring commands (begin)
+# ---- authoring commands (end)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

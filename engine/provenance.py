@@ -217,6 +217,7 @@ class Model:
 
     def aggregate(self, literal: ast.Aggregate, env: Env) -> Any:
         bound = set(env)
+        literal = _named_anonymous(literal)  # each `_` is its own local variable: distinct bindings count
         local_names: list[str] = []
         for g in literal.goal:
             for v in _vars(g):
@@ -272,6 +273,29 @@ class Model:
                         break
             if ok:
                 yield out, row
+
+
+_RENAMED: dict[int, tuple[ast.Aggregate, ast.Aggregate]] = {}
+
+
+def _named_anonymous(literal: ast.Aggregate) -> ast.Aggregate:
+    known = _RENAMED.get(id(literal))
+    if known is not None and known[0] is literal:
+        return known[1]
+    counter = iter(range(1, 10_000))
+
+    def term(t):
+        return ast.Var(f"_Anon{next(counter)}") if isinstance(t, ast.Var) and t.name == "_" else t
+
+    goal = []
+    for g in literal.goal:
+        if isinstance(g, ast.Positive):
+            goal.append(ast.Positive(ast.Atom(g.atom.pred, tuple(term(t) for t in g.atom.args), g.atom.loc)))
+        else:
+            goal.append(ast.Comparison(g.op, term(g.left), term(g.right), g.loc))
+    renamed = ast.Aggregate(literal.kind, literal.over, tuple(goal), literal.result, literal.loc)
+    _RENAMED[id(literal)] = (literal, renamed)
+    return renamed
 
 
 def _vars(literal) -> list[ast.Var]:

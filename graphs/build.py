@@ -22,14 +22,24 @@ contradicted    a condition the documented facts contradict
 blocked         a condition not evaluated because an earlier one failed
 ==============  ======================================================================
 
-Every node carries ``kind, label, text, rule, citations, field, source, status`` (empty strings
-and lists where a value does not apply), so every renderer can read every node the same way.
-Edges carry ``kind`` (``derived_by``, ``premise``, ``attempt``, ``fails``, ``holds``,
-``not_derived``) and ``order`` (the premise's position in its rule body).
+Every node carries ``kind, label, text, rule, citations, field, source, predicate, status,
+collapsed`` (empty strings and lists where a value does not apply), so every renderer reads every
+node the same way. ``collapsed`` marks a conclusion the tree shows for context only, without its
+proof. Edges carry ``kind`` and ``order`` (the premise's position in its rule body):
+
+==============  ======================================================================
+derived_by      conclusion -> the rule instance that derived it
+premise         rule instance -> a condition of its body that held
+attempt         not_derived -> a rule that could have derived it
+fails           failed_rule -> a condition of its body that failed
+because         contradicted -> the facts that contradict it
+not_derived     negation -> why the negated goal does not hold (what would make it hold)
+would_count     aggregate -> undocumented facts it would also have counted
+==============  ======================================================================
 """
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Any
 
 import networkx as nx
 
@@ -40,139 +50,89 @@ GRAPH_KINDS = ("conclusion", "rule", "fact", "negation", "comparison", "aggregat
                "not_derived", "failed_rule", "missing", "contradicted", "blocked")
 """Node kinds in the order legends list them."""
 
-EXPAND_DEPTH = 2
-"""How many nested why-not expansions a why-not graph follows below a contradicting proof."""
-
-MAX_CONTRADICTING = 8
-"""At most this many contradicting facts are drawn under one failed negation."""
+MAX_NODES = 5000
+"""A graph stops growing at this many nodes (a guard; real explanations are far smaller)."""
 
 _STATUS = {"conclusion": "holds", "rule": "holds", "fact": "holds", "negation": "holds",
            "comparison": "holds", "aggregate": "holds", "not_derived": "fails", "failed_rule": "fails",
            "missing": "fails", "contradicted": "fails", "blocked": "blocked"}
 
+_EDGE_BY_PARENT = {"conclusion": "derived_by", "rule": "premise", "not_derived": "attempt",
+                   "failed_rule": "fails", "contradicted": "because", "negation": "not_derived",
+                   "aggregate": "would_count"}
+
 
 class _Builder:
-    def __init__(self, explainer=None, expand_depth: int = 0) -> None:
+    def __init__(self, explainer=None) -> None:
         self.graph = nx.DiGraph()
         self.explainer = explainer
-        self.expand_depth = expand_depth
-        self._done: set[tuple[int, int]] = set()   # (id(Node), expansion level) already drawn
-        self._keep: list[Node] = []                 # keep expanded trees alive while ids are in use
+        self._done: set[int] = set()   # id() of the tree nodes already drawn
 
-    # -- nodes ---------------------------------------------------------------------------------
-    def _add_node(self, gid: str, kind: str, label: str, *, text: str = "", rule: str | None = None,
-                  citations: Iterable[str] = (), field: str | None = None, source: str = "",
-                  predicate: str | None = None) -> None:
+    def _add_node(self, gid: str, kind: str, node: Node, source: str = "", collapsed: bool = False) -> None:
         if gid in self.graph:
+            if not collapsed and self.graph.nodes[gid].get("collapsed"):
+                self.graph.nodes[gid]["collapsed"] = False
             return
-        self.graph.add_node(gid, kind=kind, label=label, text=text or "", rule=rule or "",
-                            citations=list(citations or ()), field=field or "", source=source,
-                            predicate=predicate or "", status=_STATUS.get(kind, "holds"))
+        self.graph.add_node(gid, kind=kind, label=node.label, text=node.text or "", rule=node.rule or "",
+                            citations=list(node.citations or ()), field=node.field or "", source=source,
+                            predicate=node.predicate or "", status=_STATUS.get(kind, "holds"),
+                            collapsed=collapsed)
 
     def _add_edge(self, parent: str | None, child: str, kind: str, order: int) -> None:
         if parent is None or parent == child or self.graph.has_edge(parent, child):
             return
         self.graph.add_edge(parent, child, kind=kind, order=order)
 
-    # -- tree walk --------------------------------------------------------------------------------
-    def add(self, node: Node, parent: str | None = None, edge: str = "premise", order: int = 0,
-            level: int = 0) -> str:
-        """Add `node` and everything below it; return its graph id."""
+    def add(self, node: Node, parent: str | None = None, parent_kind: str = "", order: int = 0) -> str:
+        """Add `node` and everything below it (each tree node once); return its graph id."""
         gid = node.id or node_id("graph", node.kind, node.label)
-        kind = node.kind
+        kind, source, collapsed = node.kind, "", False
         if kind == "conclusion" and not node.children:
-            kind = "fact"  # derived from a body-less clause: a table row of the kb
-            source = "kb"
+            if self._is_table_row(node):
+                kind, source = "fact", "kb"
+            else:
+                collapsed = True  # a conclusion shown for context; its proof is drawn elsewhere or not at all
         elif kind == "fact":
-            source = "case" if node.field or self._is_base(node) else "kb"
-        else:
-            source = ""
-        self._add_node(gid, kind, node.label, text=node.text, rule=node.rule, citations=node.citations,
-                       field=node.field, source=source, predicate=node.predicate)
-        self._add_edge(parent, gid, edge, order)
-        seen = (id(node), level)
-        if seen in self._done:
+            source = "kb" if self._is_table_row(node) else "case"
+        if self.graph.number_of_nodes() >= MAX_NODES and gid not in self.graph:
             return gid
-        self._done.add(seen)
-
-        if kind == "conclusion":
+        self._add_node(gid, kind, node, source, collapsed)
+        if parent is not None and gid in self.graph:
+            self._add_edge(parent, gid, _EDGE_BY_PARENT.get(parent_kind, "premise"), order)
+        if id(node) in self._done or gid not in self.graph:
+            return gid
+        self._done.add(id(node))
+        if kind == "conclusion" and node.children:
             rid = node_id("rule-instance", gid)
-            self._add_node(rid, "rule", node.rule or "", text=node.text, rule=node.rule,
-                           citations=node.citations)
+            rule = Node("rule", node.rule or "", node.text, rule=node.rule, citations=node.citations, id=rid)
+            self._add_node(rid, "rule", rule)
             self._add_edge(gid, rid, "derived_by", 0)
-            for i, child in enumerate(node.children):
-                self.add(child, rid, "premise", i, level)
-        elif kind == "not_derived":
-            for i, child in enumerate(node.children):
-                self.add(child, gid, "attempt", i, level)
-        elif kind == "failed_rule":
-            for i, child in enumerate(node.children):
-                self.add(child, gid, "fails", i, level)
-        elif kind == "contradicted":
-            children = list(node.children)
-            if children and self.explainer is not None and level < self.expand_depth:
-                children += self._other_matches(node, children)
-            for i, child in enumerate(children):
-                self.add(child, gid, "holds", i, level)
+            gid_children, child_parent_kind = rid, "rule"
         else:
-            for i, child in enumerate(node.children):
-                self.add(child, gid, "premise", i, level)
-
-        if kind == "negation" and self.explainer is not None and level < self.expand_depth:
-            expansion = self._why_not_of(node)
-            if expansion is not None:
-                self.add(expansion, gid, "not_derived", 0, level + 1)
+            gid_children, child_parent_kind = gid, kind
+        for i, child in enumerate(node.children):
+            self.add(child, gid_children, child_parent_kind, i)
         return gid
 
-    def _is_base(self, node: Node) -> bool:
-        if self.explainer is None or not node.predicate:
+    def _is_table_row(self, node: Node) -> bool:
+        """True for a fact of the knowledge base itself (a body-less clause, not the case file)."""
+        if node.field:
             return False
-        return (node.predicate, len(node.args)) in self.explainer.model.base
-
-    def _other_matches(self, node: Node, shown: list[Node]) -> list[Node]:
-        """Every further fact that contradicts a failed ``\\+ goal``, each with its proof.
-
-        The explainer proves one matching fact; all of them must go for the negation to hold, so
-        a why-not graph shows each (up to MAX_CONTRADICTING).
-        """
-        from engine.parser import parse_goal
-
-        try:
-            literals = parse_goal(node.label)
-        except Exception:
-            return []
-        if len(literals) != 1 or not isinstance(literals[0], ast.Negation):
-            return []
-        atom = literals[0].atom
-        known = {child.id for child in shown}
-        extra: list[Node] = []
-        for _env, row in self.explainer.model.match_rows(atom, {}):
-            proof = self.explainer.why(atom.key, tuple(row))
-            if proof.id not in known:
-                known.add(proof.id)
-                extra.append(proof)
-            if len(known) >= MAX_CONTRADICTING:
-                break
-        return extra
-
-    def _why_not_of(self, negation: Node) -> Node | None:
-        """Why the negated goal of a holding `\\+ goal` is not derived: what documenting would break it."""
-        if not negation.predicate or not negation.args or any(a is None for a in negation.args):
-            return None
-        atom = ast.Atom(negation.predicate, tuple(ast.Const(a) for a in negation.args))
-        tree = self.explainer.why_not(atom, depth=6)
-        self._keep.append(tree)
-        return tree if tree.children or tree.kind in ("missing", "contradicted") else None
+        if self.explainer is not None and node.predicate:
+            key = (node.predicate, len(node.args))
+            if key in self.explainer.model.base:
+                return False
+            derivation = self.explainer.model.derivation(key, tuple(node.args))
+            if derivation is not None:
+                return derivation.clause.is_fact
+            return node.kind == "fact"
+        return node.kind == "fact" or (node.rule or "").count("/") == 1 and not node.citations
 
 
-def from_tree(tree: Node, *, explainer=None, expand_depth: int = 0, **graph_attrs: Any) -> nx.DiGraph:
-    """A proof graph for one explanation tree.
-
-    With an `explainer` and `expand_depth > 0`, every ground ``\\+ goal`` that holds inside the
-    tree is followed by the why-not tree of ``goal``: in a why-not graph this shows which missing
-    documentation would break a contradicting fact.
-    """
-    builder = _Builder(explainer, expand_depth)
+def from_tree(tree: Node, *, explainer=None, **graph_attrs: Any) -> nx.DiGraph:
+    """A proof graph for one explanation tree (`explainer`, when given, tells case facts from
+    knowledge-base table rows); keyword arguments become graph attributes."""
+    builder = _Builder(explainer)
     root = builder.add(tree)
     graph = builder.graph
     graph.graph.update(graph_attrs)
@@ -211,8 +171,7 @@ def line_proof_graph(session, line) -> nx.DiGraph:
     return graph
 
 
-def why_not_graph(session, line, verdict: str = "medically_necessary", *,
-                  expand_depth: int = EXPAND_DEPTH) -> nx.DiGraph:
+def why_not_graph(session, line, verdict: str = "medically_necessary") -> nx.DiGraph:
     """The failure graph of "`line` is `verdict`": every rule that could have concluded it, every
     condition that failed in each, down to missing and contradicting facts.
 
@@ -228,7 +187,7 @@ def why_not_graph(session, line, verdict: str = "medically_necessary", *,
         return graph
     goal = ast.Atom("line_verdict", (ast.Const(line.id), ast.Const(verdict), ast.Var("Basis")))
     tree = session.explainer.why_not(goal)
-    graph = from_tree(tree, explainer=session.explainer, expand_depth=expand_depth, **_meta(
+    graph = from_tree(tree, explainer=session.explainer, **_meta(
         session, mode="why_not", title=f"Why line {line.id} is not {verdict} (it is {actual}, {basis})",
         line=line.id, verdict=verdict, actual=actual, basis=basis, holds=False))
     _citations(graph, session.kb)
@@ -248,12 +207,6 @@ def ordered_edges(graph: nx.DiGraph) -> list[tuple[str, str, dict[str, Any]]]:
         edges = sorted(graph.out_edges(source, data=True), key=lambda e: e[2].get("order", 0))
         out.extend(edges)
     return out
-
-
-def line_file_name(line, fmt: str) -> str:
-    """`2-22633-L4-5.svg` for line 2:22633:L4-5; a line without level or side drops the `-`."""
-    parts = [p for p in str(line.id).split(":") if p and p != "-"]
-    return "-".join(parts) + "." + fmt
 
 
 def layers(graph: nx.DiGraph) -> dict[str, int]:

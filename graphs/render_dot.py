@@ -10,7 +10,7 @@ from html import escape as _html
 import networkx as nx
 
 from graphs.build import ordered_edges, orientation
-from graphs.style import FAILING_EDGES, STYLES, Style, edge_colour, headline, legend_keys, shorten, \
+from graphs.style import EDGE_LABELS, FAILING_EDGES, STYLES, Style, edge_colour, headline, legend_keys, shorten, \
     style_of, subline, wrap
 
 _SHAPES = {"statement": ("box", "rounded"), "rule": ("ellipse", ""), "fact": ("box", ""),
@@ -85,15 +85,12 @@ def to_dot(graph: nx.DiGraph) -> str:
         out.append(f"  {_q('n' + node)} [{', '.join(attrs)}];")
     for source, target, data in ordered_edges(graph):
         kind = data.get("kind", "premise")
-        attrs = [f"color={_q(edge_colour(graph, target, kind))}"]
+        colour = edge_colour(graph, target, kind)
+        attrs = [f"color={_q(colour)}"]
         if kind in FAILING_EDGES:
             attrs.append('style="dashed"')
-        if kind == "holds":
-            attrs.append('label="holds"')
-            attrs.append('fontsize=8')
-        if kind == "not_derived":
-            attrs.append('label="not derived"')
-            attrs.append('fontsize=8')
+        if kind in EDGE_LABELS:
+            attrs += [f"label={_q(EDGE_LABELS[kind])}", "fontsize=8", f"fontcolor={_q(colour)}"]
         out.append(f"  {_q('n' + source)} -> {_q('n' + target)} [{', '.join(attrs)}];")
     keys = legend_keys(graph)
     if keys:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import networkx as nx
 
 from graphs.build import ordered_edges, orientation
-from graphs.style import FAILING_EDGES, STYLES, edge_colour, headline, legend_keys, shorten, style_key, \
+from graphs.style import EDGE_LABELS, FAILING_EDGES, STYLES, edge_colour, headline, legend_keys, shorten, style_key, \
     subline, wrap
 
 _OPEN_CLOSE = {"statement": ("(", ")"), "rule": ("([", "])"), "fact": ("[", "]"), "table": ("[[", "]]"),
@@ -40,16 +40,16 @@ def to_mermaid(graph: nx.DiGraph, *, legend: bool = True) -> str:
         if sub and data["kind"] != "conclusion":
             lines.append(shorten(sub, 80))
         out.append(_node("n" + node, key, lines))
-    link_styles = []
+    link_colours: dict[str, list[str]] = {}
     for i, (source, target, data) in enumerate(ordered_edges(graph)):
         kind = data.get("kind", "premise")
-        label = {"holds": "holds", "not_derived": "not derived"}.get(kind)
+        label = EDGE_LABELS.get(kind)
         if kind in FAILING_EDGES:
             arrow = f"-. {label} .->" if label else "-.->"
         else:
             arrow = f"-- {label} -->" if label else "-->"
         out.append(f"  n{source} {arrow} n{target}")
-        link_styles.append(f"  linkStyle {i} stroke:{edge_colour(graph, target, kind)}")
+        link_colours.setdefault(edge_colour(graph, target, kind), []).append(str(i))
     keys = legend_keys(graph)
     if legend and keys:
         out.append('  subgraph legend["Legend"]')
@@ -57,7 +57,8 @@ def to_mermaid(graph: nx.DiGraph, *, legend: bool = True) -> str:
         for key in keys:
             out.append("  " + _node(f"legend_{_class(key)}", key, [STYLES[key].legend]))
         out.append("  end")
-    out.extend(link_styles)
+    for colour, indexes in sorted(link_colours.items()):
+        out.append(f"  linkStyle {','.join(indexes)} stroke:{colour}")
     for key in STYLES:
         style = STYLES[key]
         parts = [f"fill:{style.fill}", f"stroke:{style.stroke}", "color:#1b1b1b",

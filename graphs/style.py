@@ -45,7 +45,8 @@ LEGEND_ORDER = ("conclusion", "rule", "fact", "fact:kb", "negation", "comparison
                 "not_derived", "failed_rule", "missing", "contradicted", "blocked")
 
 EDGE_COLOURS = {"missing": "#e65100", "contradicted": "#c62828"}
-FAILING_EDGES = {"attempt", "fails", "not_derived"}
+FAILING_EDGES = {"attempt", "fails", "not_derived", "would_count"}
+EDGE_LABELS = {"because": "because", "not_derived": "not derived", "would_count": "would count"}
 
 
 def style_key(data: dict) -> str:

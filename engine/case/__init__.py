@@ -1,7 +1,9 @@
 """Case files (warrant-case/1): reading, validation, level normalisation, lines, document.
 
-Names are imported on first use so that `import engine.case` stays cheap; pydantic and
-ruamel.yaml load only when a case is actually read.
+Names are imported on first use so that `import engine.case` stays cheap. Reading a valid case
+never imports pydantic (see loader.py: the fast path walks a table generated from the pydantic
+models); pydantic loads to explain an invalid case and for `case_json_schema`. ruamel.yaml loads
+only to read YAML (or to find positions in JSON that has a problem).
 """
 from __future__ import annotations
 
@@ -14,13 +16,14 @@ if TYPE_CHECKING:
     from engine.case.levels import Level, LevelError, normalise_level, parse_level
     from engine.case.lines import Line, expand_lines
     from engine.case.loader import load_case
-    from engine.case.schema import FORMAT, Case
+    from engine.case.schema import Case
+    from engine.case.values import FORMAT
     from engine.case.positions import format_path
 
 _EXPORTS = {
     "load_case": "loader",
     "Case": "schema",
-    "FORMAT": "schema",
+    "FORMAT": "values",
     "Line": "lines",
     "expand_lines": "lines",
     "case_document": "document",

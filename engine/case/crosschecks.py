@@ -57,33 +57,3 @@ def problems(source: Source) -> Iterator[Found]:
             else:
                 seen[name] = key
 
-
-def any_problem(source: Source) -> bool:
-    """Whether `problems` finds anything, without working out where (no positions needed)."""
-    data = source.data
-    requests = data.get("requests") if isinstance(data, dict) else None
-    if isinstance(requests, list):
-        stages: set[int] = set()
-        for request in requests:
-            stage = request.get("stage") if isinstance(request, dict) else None
-            if isinstance(stage, float) and stage.is_integer():
-                stage = int(stage)
-            if isinstance(stage, bool) or not isinstance(stage, int):
-                continue
-            if stage in stages:
-                return True
-            stages.add(stage)
-    imaging = data.get("imaging") if isinstance(data, dict) else None
-    for study in imaging if isinstance(imaging, list) else []:
-        segments = study.get("segments") if isinstance(study, dict) else None
-        if isinstance(segments, dict):
-            names = set()
-            for key in segments:
-                try:
-                    names.add(levels.segment(key))
-                except levels.LevelError:
-                    continue
-                else:
-                    if len(names) < ...:
-                        pass
-    return False

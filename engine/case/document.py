@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Iterable
 
+from engine.case.record import Record
+
 if TYPE_CHECKING:
     from engine.case.lines import Line
     from engine.case.schema import Case
@@ -25,8 +27,14 @@ def line_entry(line: Line) -> dict[str, Any]:
     return entry
 
 
-def case_document(case: Case, lines: Iterable[Line]) -> dict[str, Any]:
-    """The validated case as JSON-like data plus its `lines`; equal input gives equal output."""
-    document: dict[str, Any] = case.model_dump(mode="python", exclude_none=True)
+def case_document(case: Case | Record, lines: Iterable[Line]) -> dict[str, Any]:
+    """The validated case as JSON-like data plus its `lines`; equal input gives equal output.
+
+    A fast-path case (`Record`) and a pydantic `Case` of the same file give the same document.
+    """
+    if isinstance(case, Record):
+        document = case.to_data()
+    else:
+        document = case.model_dump(mode="python", exclude_none=True)
     document["lines"] = {line.id: line_entry(line) for line in lines}
     return document

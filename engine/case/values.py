@@ -9,8 +9,6 @@ plain data and `make(*spec)` can build it again without pydantic.
 """
 from __future__ import annotations
 
-import datetime
-import difflib
 import math
 import re
 from typing import Any, Callable, Iterable
@@ -55,6 +53,8 @@ def describe(value: Any) -> str:
 
 def closest(value: str, options: Iterable[str]) -> list[str]:
     """The one option a mistyped word most likely meant (a near spelling or a unique prefix)."""
+    import difflib  # only messages need it
+
     word = value.strip().lower()
     close = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
     if not close and word:
@@ -175,6 +175,8 @@ def _date(value: Any) -> str:
     match = _DATE.fullmatch(value.strip())
     if not match:
         raise ValueProblem(f"{value!r} is not a date; write YYYY-MM-DD (or YYYY-MM, YYYY)")
+    import datetime  # imported here: most cases have no dates
+
     year, month, day = match.groups()
     try:
         datetime.date(int(year), int(month or 1), int(day or 1))

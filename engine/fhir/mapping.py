@@ -1,0 +1,179 @@
+"""kb/fhir-map.yaml as lookups: which coded FHIR element feeds which warrant-case/1 field.
+
+The map is data in the knowledge base (a rule author edits it without touching Python). This
+module only reads it: short system names are expanded, `SYSTEM#CODE` strings become
+(system URL, code) pairs, and codes ending in `*` become prefixes.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Iterable
+
+from engine.errors import Finding, Location, RuleError
+
+MAP_FILE = "fhir-map.yaml"
+MAP_FORMAT = "warrant-fhir-map/1"
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One mapping row: codes that feed `field`, read as `value` (a kind or a constant)."""
+
+    field: str
+    value: Any
+    codes: tuple[tuple[str, str], ...] = ()
+    category: tuple[str, str] | None = None
+    signed: bool = False
+
+    @property
+    def appends(self) -> bool:
+        return self.field.endswith("[]")
+
+
+class CodeTable:
+    """Exact codes and prefixes (`M47.1*`) of one system each, mapped to a value."""
+
+    def __init__(self) -> None:
+        self.exact: dict[tuple[str, str], Any] = {}
+        self.prefixes: list[tuple[str, str, Any]] = []
+
+    def add(self, key: tuple[str, str], value: Any) -> None:
+        system, code = key
+        if code.endswith("*"):
+            self.prefixes.append((system, code[:-1], value))
+        else:
+            self.exact.setdefault(key, value)
+
+    def get(self, system: str | None, code: str | None) -> Any:
+        if not system or code is None:
+            return None
+        found = self.exact.get((system, code))
+        if found is not None:
+            return found
+        for sys_, prefix, value in self.prefixes:
+            if sys_ == system and code.startswith(prefix):
+                return value
+        return None
+
+
+@dataclass
+class FhirMap:
+    """The parsed map; see kb/fhir-map.yaml for the meaning of every part."""
+
+    path: str
+    systems: dict[str, str]
+    extensions: dict[str, str]
+    ignored_extensions: list[str]
+    administrative: set[str]
+    claim: dict[str, Any]
+    laterality: dict[tuple[str, str], str]
+    values: dict[str, dict[tuple[str, str], Any]]
+    units: dict[str, dict[str, float]]
+    observations: CodeTable = field(default_factory=CodeTable)
+    conditions: CodeTable = field(default_factory=CodeTable)
+    condition_categories: dict[tuple[str, str], Rule] = field(default_factory=dict)
+    injection_observations: dict[tuple[str, str], str] = field(default_factory=dict)
+    procedures: CodeTable = field(default_factory=CodeTable)
+    guided_injections: set[tuple[str, str]] = field(default_factory=set)
+    observation_rules: list[Rule] = field(default_factory=list)
+
+    def system(self, short: str) -> str:
+        return self.systems.get(short, short)
+
+    def code(self, text: str) -> tuple[str, str]:
+        """`finding#translation_mm` → (the finding system's URL, `translation_mm`)."""
+        system, _, code = str(text).partition("#")
+        return self.system(system), code
+
+    def ignored_extension(self, url: str) -> bool:
+        return any(url.startswith(p[:-1]) if p.endswith("*") else url == p
+                   for p in self.ignored_extensions)
+
+    def value_word(self, kind: str, system: str | None, code: str | None) -> Any:
+        """The case value a coded answer stands for, for one kind of value (None if unknown)."""
+        if system is None or code is None:
+            return None
+        table = self.values.get(kind, {})
+        if (system, code) in table:
+            return table[(system, code)]
+        if system == self.system("value"):
+            return code
+        return None
+
+    def field_code(self, leaf: str) -> tuple[str, str] | None:
+        """The code an Observation uses to answer a case field ending in `leaf` (for questionnaires)."""
+        for rule in self.observation_rules:
+            if rule.field.rstrip("[]").rsplit(".", 1)[-1] == leaf and rule.codes:
+                return rule.codes[0]
+        return None
+
+
+def _fail(path: Path, message: str) -> RuleError:
+    return RuleError([Finding("fhir_map", f"{MAP_FILE}: {message}", Location(str(path)))])
+
+
+def _codes(m: FhirMap, items: Iterable[Any]) -> tuple[tuple[str, str], ...]:
+    return tuple(m.code(str(item)) for item in items or ())
+
+
+@lru_cache(maxsize=8)
+def _load(path_text: str, stamp: float) -> FhirMap:
+    from engine.yamlio import read_yaml
+
+    path = Path(path_text)
+    raw = read_yaml(path) or {}
+    if not isinstance(raw, dict) or raw.get("format") != MAP_FORMAT:
+        raise _fail(path, f"must be a mapping with format: {MAP_FORMAT}")
+    systems = {str(k): str(v) for k, v in (raw.get("systems") or {}).items()}
+    m = FhirMap(str(path), systems, {}, [], set(), {}, {}, {}, {})
+    m.extensions = {str(k): str(v) for k, v in (raw.get("extensions") or {}).items()}
+    m.ignored_extensions = [str(u) for u in raw.get("ignored_extensions") or []]
+    m.administrative = {str(t) for t in raw.get("administrative") or []}
+    m.claim = dict(raw.get("claim") or {})
+    m.laterality = {m.code(k): str(v) for k, v in (raw.get("laterality") or {}).items()}
+    m.values = {str(kind): {m.code(k): v for k, v in (table or {}).items()}
+                for kind, table in (raw.get("values") or {}).items()}
+    m.units = {str(kind): {str(u): float(f) for u, f in (table or {}).items()}
+               for kind, table in (raw.get("units") or {}).items()}
+    for entry in raw.get("observations") or []:
+        rule = Rule(str(entry["field"]), entry["value"], _codes(m, entry.get("codes")),
+                    signed=bool(entry.get("signed")))
+        m.observation_rules.append(rule)
+        for key in rule.codes:
+            m.observations.add(key, rule)
+    for role, items in (raw.get("injection_observations") or {}).items():
+        for key in _codes(m, items):
+            m.injection_observations[key] = str(role)
+    for entry in raw.get("conditions") or []:
+        rule = Rule(str(entry["field"]), entry["value"], _codes(m, entry.get("codes")),
+                    category=m.code(entry["category"]) if entry.get("category") else None)
+        for key in rule.codes:
+            m.conditions.add(key, rule)
+        if rule.category:
+            m.condition_categories[rule.category] = rule
+    procedures = raw.get("procedures") or {}
+    for role, items in procedures.items():
+        if role == "si_injection_guided":
+            m.guided_injections.update(_codes(m, items))
+            continue
+        for key in _codes(m, items):
+            m.procedures.add(key, str(role))
+    return m
+
+
+def load_map(kb_root: str | Path | None = None) -> FhirMap:
+    """The FHIR map of a knowledge base directory, or the bundled one when it has none."""
+    from engine.knowledge import bundled_kb
+
+    candidates = [Path(kb_root) / MAP_FILE] if kb_root else []
+    candidates.append(bundled_kb() / MAP_FILE)
+    for path in candidates:
+        if path.is_file():
+            try:
+                return _load(str(path), path.stat().st_mtime)
+            except (KeyError, TypeError, ValueError) as exc:
+                raise _fail(path, f"malformed entry ({type(exc).__name__}: {exc})") from None
+    raise RuleError([Finding("fhir_map", f"no {MAP_FILE} in the knowledge base",
+                             Location(str(candidates[0])))])

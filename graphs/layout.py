@@ -1,0 +1,188 @@
+"""A layered tree layout computed in Python, for renderers that do without Graphviz (HTML).
+
+Ranks are longest-path depths from the root (`graphs.build.layers`), so every edge points forward.
+Across the ranks, the depth-first spanning tree decides the order: each node's subtree owns a band
+as wide as its leaves (or as the node itself, if wider) and the node sits in the middle of its band.
+Bands of different subtrees never overlap, so neither do nodes. A shared node is placed under the
+first parent that reaches it; its other parents get an extra edge.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import networkx as nx
+
+from graphs.build import _successors, layers, orientation
+from graphs.style import headline, shorten, style_of, subline
+
+CHAR_W = 7.0        # width of one character of the 12 px monospace headline
+SMALL_W = 5.6       # width of one character of the 10 px second line
+LINE_H = 15.0
+PAD_X, PAD_Y = 10.0, 8.0
+GAP_ACROSS = 14.0   # between neighbouring nodes of a rank
+GAP_ALONG = {"TB": 46.0, "LR": 60.0}
+MAX_HEAD = 64
+MAX_SUB = 72
+
+
+@dataclass
+class Box:
+    x: float        # left
+    y: float        # top
+    w: float
+    h: float
+    lines: list[tuple[str, str]]   # (css class, text)
+
+    @property
+    def cx(self) -> float:
+        return self.x + self.w / 2
+
+    @property
+    def cy(self) -> float:
+        return self.y + self.h / 2
+
+
+@dataclass
+class Layout:
+    direction: str
+    width: float
+    height: float
+    boxes: dict[str, Box]
+    edges: list[tuple[str, str, str, str]]   # (source, target, kind, svg path)
+
+
+def node_lines(data: dict) -> list[tuple[str, str]]:
+    style = style_of(data)
+    lines = []
+    if style.tag:
+        lines.append(("tag", style.tag))
+    lines.append(("head", shorten(headline(data), MAX_HEAD)))
+    sub = subline(data)
+    if sub and data.get("kind") != "conclusion":
+        lines.append(("sub", shorten(sub, MAX_SUB)))
+    elif data.get("kind") == "conclusion" and data.get("rule"):
+        lines.append(("sub", shorten(data.get("text", ""), MAX_SUB)))
+    return lines
+
+
+def _size(lines: list[tuple[str, str]]) -> tuple[float, float]:
+    width = max(len(text) * (CHAR_W if cls == "head" else SMALL_W) for cls, text in lines)
+    return max(90.0, width + 2 * PAD_X), len(lines) * LINE_H + 2 * PAD_Y
+
+
+def layout(graph: nx.DiGraph) -> Layout:
+    """Positions for every node and an SVG path for every edge."""
+    depth = layers(graph)
+    direction = orientation(graph, depth)
+    across_tb = direction == "TB"
+    boxes: dict[str, Box] = {}
+    for node, data in graph.nodes(data=True):
+        lines = node_lines(data)
+        w, h = _size(lines)
+        boxes[node] = Box(0.0, 0.0, w, h, lines)
+
+    # spanning tree: children a node discovers first, in body order
+    root = graph.graph.get("root")
+    starts = ([root] if root in graph else []) + [n for n in graph.nodes if n != root]
+    parent_of: dict[str, str | None] = {}
+    tree: dict[str, list[str]] = {n: [] for n in graph.nodes}
+    tops: list[str] = []
+    for start in starts:
+        if start in parent_of:
+            continue
+        parent_of[start] = None
+        tops.append(start)
+        stack = [start]
+        while stack:
+            node = stack.pop()
+            fresh = [c for c in _successors(graph, node) if c not in parent_of and depth[c] > depth[node]]
+            for child in fresh:
+                parent_of[child] = node
+            tree[node].extend(fresh)
+            stack.extend(reversed(fresh))
+
+    def extent(node: str) -> float:  # size across the ranks
+        box = boxes[node]
+        return box.w if across_tb else box.h
+
+    band: dict[str, float] = {}
+    for node in _postorder(tops, tree):
+        kids = sum(band[c] for c in tree[node])
+        band[node] = max(kids, extent(node) + GAP_ACROSS)
+
+    centre: dict[str, float] = {}
+    offset = 0.0
+    for top in tops:
+        _place(top, offset, tree, band, centre)
+        offset += band[top]
+
+    ranks = max(depth.values(), default=0) + 1
+    along_size = [0.0] * ranks
+    for node, box in boxes.items():
+        along_size[depth[node]] = max(along_size[depth[node]], box.h if across_tb else box.w)
+    start_of, position = [], 0.0
+    for size in along_size:
+        start_of.append(position)
+        position += size + GAP_ALONG[direction]
+    margin = 20.0
+    for node, box in boxes.items():
+        r = depth[node]
+        if across_tb:
+            box.x = margin + centre[node] - box.w / 2
+            box.y = margin + start_of[r] + (along_size[r] - box.h) / 2
+        else:
+            box.x = margin + start_of[r]
+            box.y = margin + centre[node] - box.h / 2
+    width = max((b.x + b.w for b in boxes.values()), default=0.0) + margin
+    height = max((b.y + b.h for b in boxes.values()), default=0.0) + margin
+
+    edges = []
+    for source, target, data in _ordered(graph):
+        edges.append((source, target, data.get("kind", "premise"), _path(boxes[source], boxes[target], across_tb)))
+    return Layout(direction, round(width, 1), round(height, 1), boxes, edges)
+
+
+def _ordered(graph: nx.DiGraph):
+    from graphs.build import ordered_edges
+
+    return ordered_edges(graph)
+
+
+def _postorder(tops: list[str], tree: dict[str, list[str]]) -> list[str]:
+    out: list[str] = []
+    for top in tops:
+        stack = [(top, False)]
+        while stack:
+            node, done = stack.pop()
+            if done:
+                out.append(node)
+                continue
+            stack.append((node, True))
+            stack.extend((c, False) for c in reversed(tree[node]))
+    return out
+
+
+def _place(top: str, start: float, tree, band, centre) -> None:
+    stack = [(top, start)]
+    while stack:
+        node, left = stack.pop()
+        kids = tree[node]
+        total = sum(band[c] for c in kids)
+        inner = left + (band[node] - total) / 2
+        centre[node] = left + band[node] / 2
+        for child in kids:
+            stack.append((child, inner))
+            inner += band[child]
+        if kids:  # centre the parent over its children, not over its own wider band
+            first, last = left + (band[node] - total) / 2, left + (band[node] + total) / 2
+            centre[node] = (first + last) / 2
+
+
+def _path(a: Box, b: Box, across_tb: bool) -> str:
+    if across_tb:
+        x1, y1, x2, y2 = a.cx, a.y + a.h, b.cx, b.y
+        bend = max(24.0, (y2 - y1) / 2)
+        return f"M{x1:.1f},{y1:.1f} C{x1:.1f},{y1 + bend:.1f} {x2:.1f},{y2 - bend:.1f} {x2:.1f},{y2:.1f}"
+    x1, y1, x2, y2 = a.x + a.w, a.cy, b.x, b.cy
+    bend = max(24.0, (x2 - x1) / 2)
+    return f"M{x1:.1f},{y1:.1f} C{x1 + bend:.1f},{y1:.1f} {x2 - bend:.1f},{y2:.1f} {x2:.1f},{y2:.1f}"
