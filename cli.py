@@ -245,6 +245,20 @@ def why_not(case: str, code: str, level: str | None, side: str | None, stage: in
         click.echo(f"  {result['minimal_note']}")
 
 
+@main.command(epilog="""\b
+Examples:
+  warrant shell kb/examples/reference-case.yaml
+  printf '?- line_verdict(L, V, B).\\nwhy 22558 L2-3\\n' | warrant shell case.yaml""")
+@click.argument("case")
+@kb_option
+@handles_errors
+def shell(case: str, kb_dir: Path | None) -> None:
+    """Explore a case interactively: ?- goals, why, why-not, decide, facts, rules."""
+    from engine.shell import run_shell
+
+    run_shell(_session(_kb(kb_dir), case))
+
+
 # ---------------------------------------------------------------------------------- rules
 @main.command(epilog="""\b
 Examples:
@@ -296,38 +310,15 @@ Examples:
 @handles_errors
 def query(case: str, goal: str, fmt: str, kb_dir: Path | None) -> None:
     """Answer an ad hoc goal over a case's facts (parsed by Warrant, never evaluated as Python)."""
-    kb = _kb(kb_dir)
-    session = _session(kb, case)
-    program = kb.program
-    program.clear_facts()
-    try:
-        for (pred, arity), rows in session.facts.items():
-            program.add_facts(pred, rows, arity=arity)
-        answers = program.ask(goal)
-    finally:
-        program.clear_facts()
+    from engine.render import answers_text
+
+    answers = _session(_kb(kb_dir), case).ask(goal)
     if fmt == "json":
         _emit_json(answers)
         return
-    if not answers:
-        click.echo("false.")
-        return
-    names = list(answers[0])
-    if not names:
-        click.echo("true.")
-        return
-    rows = [[_show(a[n]) for n in names] for a in answers]
-    widths = [max(len(n), *(len(r[i]) for r in rows)) for i, n in enumerate(names)]
-    click.echo("  ".join(n.ljust(w) for n, w in zip(names, widths)).rstrip())
-    for r in rows:
-        click.echo("  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip())
-    click.echo(f"({len(rows)} answer{'s' if len(rows) != 1 else ''})", err=True)
-
-
-def _show(value: Any) -> str:
-    from engine.ast import format_value
-
-    return format_value(value)
+    click.echo(answers_text(answers), nl=False)
+    if answers and answers[0]:
+        click.echo(f"({len(answers)} answer{'s' if len(answers) != 1 else ''})", err=True)
 
 
 @main.command(epilog="""\b
@@ -389,6 +380,63 @@ def schema() -> None:
 
 
 # ---- authoring commands (begin)
+@main.command("test", epilog="""\b
+Examples:
+  warrant test
+  warrant test kb/tests/fusion-met.yaml kb/tests/si-joint-unmet.yaml
+  warrant test --coverage
+  warrant test --threshold 100 --kb my-policy/
+  warrant test --format json > results.json""")
+@click.argument("paths", nargs=-1)
+@click.option("--coverage", "show_coverage", is_flag=True,
+              help="Report which rules fired and which criterion states the tests saw.")
+@click.option("--threshold", type=click.FloatRange(0, 100), default=None, metavar="PERCENT",
+              help="Fail (exit 5) when fewer than PERCENT of the rules fired in some test.")
+@click.option("-v", "--verbose", is_flag=True, help="List passing tests too.")
+@format_option(FORMATS_DATA)
+@kb_option
+@handles_errors
+def rule_tests(paths: tuple[str, ...], show_coverage: bool, threshold: float | None, verbose: bool, fmt: str,
+               kb_dir: Path | None) -> None:
+    """Run rule tests (default: the tests/ folder of the knowledge base); exit 5 on any failure."""
+    from engine.coverage import Coverage
+    from engine.errors import UsageError
+    from engine.ruletest import failure_text, rule_test_files, run_rule_tests
+
+    kb = _kb(kb_dir)
+    files = rule_test_files(paths or [kb.root / "tests"])
+    if not files:
+        raise UsageError(f"no rule tests (*.yaml) in {', '.join(paths) or str(kb.root / 'tests')}")
+    coverage = Coverage.for_program(kb.program) if show_coverage or threshold is not None else None
+    results = run_rule_tests(kb, files, coverage)
+    passed = sum(1 for r in results if r.passed)
+    failed = len(results) - passed
+    closing = f"{passed} passed, {failed} failed"
+    below = coverage is not None and threshold is not None and coverage.rule_percent < threshold
+    if fmt == "json":
+        data: dict[str, Any] = {"tests": [r.to_dict() for r in results], "passed": passed, "failed": failed}
+        if coverage is not None:
+            data["coverage"] = coverage.to_dict()
+            if threshold is not None:
+                data["coverage"]["threshold"] = threshold
+        _emit_json(data)
+        click.echo(closing, err=True)
+    else:
+        for result in results:
+            if not result.passed:
+                click.echo(failure_text(result))
+            elif verbose:
+                click.echo(f"ok   {result.path}: {result.name}")
+        if coverage is not None:
+            if verbose or failed:
+                click.echo("")
+            click.echo(coverage.text())
+        if below:
+            click.echo(f"rule coverage {coverage.rule_percent:.1f}% is below the threshold {threshold:g}%; "
+                       "rules never fired: " + ", ".join(c.meta.id for c in coverage.unfired()))
+        click.echo(closing)
+    if failed or below:
+        sys.exit(5)
 # ---- authoring commands (end)
 
 

@@ -103,3 +103,16 @@ def _tree_lines(node: dict[str, Any], depth: int | None, prefix: str, out: list[
         return
     for child in node.get("children", []):
         _tree_lines(child, None if depth is None else depth - 1, prefix + "  ", out, False)
+
+
+def answers_text(answers: list[dict[str, Any]]) -> str:
+    """Query answers as an aligned table (Prolog's `true.` / `false.` when there are no variables)."""
+    from engine.ast import format_value
+
+    if not answers:
+        return "false.\n"
+    names = list(answers[0])
+    if not names:
+        return "true.\n"
+    rows = [[format_value(a[n]) for n in names] for a in answers]
+    return "\n".join(_table(names, rows)) + "\n"

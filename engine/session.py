@@ -58,6 +58,17 @@ class CaseSession:
         arity = self.kb.program.arity
         return {q: set(self.derived.get((q, arity.get(q, -1)), ())) for q in queries}
 
+    def ask(self, goal: str) -> list[dict[str, Any]]:
+        """Answer an ad hoc goal over this case (parsed by Warrant, evaluated by pyDatalog)."""
+        program = self.kb.program
+        program.clear_facts()
+        try:
+            for (pred, arity), rows in self.facts.items():
+                program.add_facts(pred, rows, arity=arity)
+            return program.ask(goal)
+        finally:
+            program.clear_facts()
+
     @cached_property
     def model(self):
         return self.kb.program.model(self.facts, self.derived)

@@ -1,9 +1,9 @@
 """A layered tree layout computed in Python, for renderers that do without Graphviz (HTML).
 
 Ranks are longest-path depths from the root (`graphs.build.layers`), so every edge points forward.
-Across the ranks, the depth-first spanning tree decides the order: each node's subtree owns a band
-as wide as its leaves (or as the node itself, if wider) and the node sits in the middle of its band.
-Bands of different subtrees never overlap, so neither do nodes. A shared node is placed under the
+Across the ranks, the depth-first spanning tree decides the order: subtrees are packed side by
+side as closely as their contours allow (a simple Reingold-Tilford layout), each parent midway over
+its children, so no two nodes of a rank overlap. A shared node is placed under the
 first parent that reaches it; its other parents get an extra edge.
 """
 from __future__ import annotations
@@ -105,16 +105,29 @@ def layout(graph: nx.DiGraph) -> Layout:
         box = boxes[node]
         return box.w if across_tb else box.h
 
-    band: dict[str, float] = {}
+    # Each subtree is packed as tightly as its contour (per rank: lowest and highest occupied
+    # coordinate) allows against its left siblings; a parent sits midway over its children.
+    relative: dict[str, float] = {}
+    contour: dict[str, dict[int, list[float]]] = {}
     for node in _postorder(tops, tree):
-        kids = sum(band[c] for c in tree[node])
-        band[node] = max(kids, extent(node) + GAP_ACROSS)
-
+        half = extent(node) / 2
+        shape = {depth[node]: [-half, half]}
+        if tree[node]:
+            merged, places = _pack([contour[c] for c in tree[node]])
+            mid = (places[0] + places[-1]) / 2
+            for child, place in zip(tree[node], places):
+                relative[child] = place - mid
+            for r, (lo, hi) in merged.items():
+                shape[r] = [lo - mid, hi - mid]
+        contour[node] = shape
+    merged, places = _pack([contour[t] for t in tops])
+    low = min((lo for lo, _ in merged.values()), default=0.0)
     centre: dict[str, float] = {}
-    offset = 0.0
-    for top in tops:
-        _place(top, offset, tree, band, centre)
-        offset += band[top]
+    for top, place in zip(tops, places):
+        centre[top] = place - low
+        for node in _preorder(top, tree):
+            for child in tree[node]:
+                centre[child] = centre[node] + relative[child]
 
     ranks = max(depth.values(), default=0) + 1
     along_size = [0.0] * ranks
@@ -162,20 +175,31 @@ def _postorder(tops: list[str], tree: dict[str, list[str]]) -> list[str]:
     return out
 
 
-def _place(top: str, start: float, tree, band, centre) -> None:
-    stack = [(top, start)]
+def _preorder(top: str, tree: dict[str, list[str]]) -> list[str]:
+    out, stack = [], [top]
     while stack:
-        node, left = stack.pop()
-        kids = tree[node]
-        total = sum(band[c] for c in kids)
-        inner = left + (band[node] - total) / 2
-        centre[node] = left + band[node] / 2
-        for child in kids:
-            stack.append((child, inner))
-            inner += band[child]
-        if kids:  # centre the parent over its children, not over its own wider band
-            first, last = left + (band[node] - total) / 2, left + (band[node] + total) / 2
-            centre[node] = (first + last) / 2
+        node = stack.pop()
+        out.append(node)
+        stack.extend(reversed(tree[node]))
+    return out
+
+
+def _pack(shapes: list[dict[int, list[float]]]) -> tuple[dict[int, list[float]], list[float]]:
+    """Place contours side by side, each as close to the previous ones as no rank overlaps."""
+    merged: dict[int, list[float]] = {}
+    places: list[float] = []
+    for shape in shapes:
+        place = places[-1] if places else 0.0
+        for r, (lo, _hi) in shape.items():
+            if r in merged:
+                place = max(place, merged[r][1] + GAP_ACROSS - lo)
+        places.append(place)
+        for r, (lo, hi) in shape.items():
+            if r in merged:
+                merged[r] = [min(merged[r][0], lo + place), max(merged[r][1], hi + place)]
+            else:
+                merged[r] = [lo + place, hi + place]
+    return merged, places
 
 
 def _path(a: Box, b: Box, across_tb: bool) -> str:

@@ -3,7 +3,7 @@
 The page needs nothing at view time: no script, font or style sheet is fetched. Mouse wheel zooms
 around the pointer, dragging pans, `+`/`-`/`0` zoom and fit; hovering a node shows its details in
 the side panel, clicking pins them (Escape unpins) and highlights its edges; the panel links to the
-node's parents and premises.
+node's parents and premises. `page.html#<node id>` opens with that node selected.
 """
 from __future__ import annotations
 
@@ -61,17 +61,18 @@ _JS = r"""
   var svg = document.getElementById("canvas");
   var view = document.getElementById("viewport");
   var panel = document.getElementById("details");
-  var scale = 1, tx = 0, ty = 0, pinned = null, drag = null;
+  var scale = 1, tx = 0, ty = 0, pinned = null, drag = null, moved = false;
   var nodes = {}, edgesOf = {};
   Array.prototype.forEach.call(document.querySelectorAll(".node"), function (g) { nodes[g.getAttribute("data-id")] = g; });
   Array.prototype.forEach.call(document.querySelectorAll(".edge"), function (p) {
     [p.getAttribute("data-s"), p.getAttribute("data-t")].forEach(function (id) { (edgesOf[id] = edgesOf[id] || []).push(p); });
   });
-  function apply() { view.setAttribute("transform", "translate(" + tx + "," + ty + ") scale(" + scale + ")"); }
+  function apply() { moved = true; view.setAttribute("transform", "translate(" + tx + "," + ty + ") scale(" + scale + ")"); }
   function fit() {
     var r = svg.getBoundingClientRect();
     scale = Math.min(r.width / data.width, r.height / data.height, 1.25) * 0.96;
     tx = (r.width - data.width * scale) / 2; ty = Math.max(8, (r.height - data.height * scale) / 2); apply();
+    moved = false;
   }
   function zoomAt(k, mx, my) {
     var next = Math.min(8, Math.max(0.03, scale * k));
@@ -163,8 +164,13 @@ _JS = r"""
     else if (e.key === "0") { fit(); }
     else if (e.key === "Escape") { select(null); }
   });
-  window.addEventListener("resize", fit);
-  show(null); fit();
+  window.addEventListener("resize", function () { if (!moved) { fit(); } });
+  window.addEventListener("hashchange", fromHash);
+  function fromHash() {
+    var id = decodeURIComponent((location.hash || "").slice(1));
+    if (data.nodes[id]) { select(id); centreOn(id); }
+  }
+  show(null); fit(); fromHash();
 }());
 """
 

@@ -1,0 +1,93 @@
+"""The smaller commands: shell, query, facts, rules, check, export, schema."""
+from __future__ import annotations
+
+import json
+import shutil
+
+from click.testing import CliRunner
+
+import cli
+from tests.conftest import REFERENCE, ROOT
+
+
+def test_shell_reads_piped_input(run_cli):
+    script = "?- stage_verdict(S, V).\nwhy 22558 L2-3\nwhy-not 22633 L4-5\nfacts line_level\nrules stenosis.no\nbad(\nquit\n"
+    out = run_cli("shell", str(REFERENCE), input=script).stdout
+    assert "1  not_medically_necessary" in out and "2  partially_medically_necessary" in out
+    assert "✔ line_verdict('1:22558:L2-3', not_medically_necessary, criterion_unmet)" in out
+    assert "✘ line_verdict('2:22633:L4-5', medically_necessary, _)" in out
+    assert "line_level('1:22558:L2-3', 'L2-3')." in out
+    assert "stenosis.no_compression: criterion_unmet(L, stenosis_compression)" in out
+    assert "error: <query>:1:" in out  # a bad goal is reported and the shell carries on
+
+
+def test_query_table_and_json(run_cli):
+    text = run_cli("query", str(REFERENCE), "line_verdict(L, V, dependent)").stdout
+    assert text.splitlines()[0].split() == ["L", "V"]
+    assert "'1:22853:L2-3'" in text
+    data = json.loads(run_cli("query", str(REFERENCE), "stage_verdict(2, V)", "--format", "json").stdout)
+    assert data == [{"V": "partially_medically_necessary"}]
+    assert run_cli("query", str(REFERENCE), "stage_verdict(3, V)").stdout == "false.\n"
+    assert run_cli("query", str(REFERENCE), "stage_verdict(1, not_medically_necessary)").stdout == "true.\n"
+
+
+def test_query_errors_are_usage_of_the_language():
+    result = CliRunner().invoke(cli.main, ["query", str(REFERENCE), "nosuch(X)"])
+    assert result.exit_code == 4 and "nosuch/1 is not a predicate" in result.stderr
+    result = CliRunner().invoke(cli.main, ["query", str(REFERENCE), "line_verdict(L, V, B), \\+ stage_verdict(S, V)"])
+    assert result.exit_code == 4 and "unsafe variable S" in result.stderr
+
+
+def test_facts_prolog_and_json(run_cli):
+    text = run_cli("facts", str(REFERENCE)).stdout
+    assert "seg_finding(0, 'L2-3', neural_compression, false)." in text
+    assert "line_code('2:22633:L4-5', '22633')." in text
+    data = json.loads(run_cli("facts", str(REFERENCE), "--format", "json").stdout)
+    assert [0, "L3-4", "spondylolisthesis_grade", 0] in data["seg_finding/4"]
+
+
+def test_rules_lists_ids_citations_sentences(run_cli, kb):
+    data = json.loads(run_cli("rules", "--format", "json").stdout)
+    assert len(data) == sum(1 for c in kb.program.clauses if c.meta)
+    rule = next(r for r in data if r["id"] == "stenosis.no_compression")
+    assert rule["citations"] == ["aans-cns-2014", "evicore-cmm-608"]
+    assert rule["says"] and rule["location"].startswith("kb/definitions.dl:")
+
+
+def test_check_is_clean_on_the_bundled_kb():
+    result = CliRunner().invoke(cli.main, ["check"])
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr.startswith("ok: ")
+    assert "0 warnings" in result.stderr
+
+
+def test_check_reports_errors_with_positions_and_exit_4(tmp_path):
+    kb = tmp_path / "kb"
+    shutil.copytree(ROOT / "kb", kb, ignore=shutil.ignore_patterns("tests", "corpus", "__pycache__"))
+    bad = kb / "extra.dl"
+    bad.write_text("%@ rule extra.one\n%@ cite nowhere\n%@ says x\nextra(X) :- \\+ line_code(X, _).\n",
+                   encoding="utf-8")
+    result = CliRunner().invoke(cli.main, ["check", "--kb", str(kb)])
+    assert result.exit_code == 4
+    assert "extra.dl:2:1: rule extra.one cites 'nowhere'" in result.stderr
+    assert "extra.dl:4:13: unsafe variable X in the negation" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_export_writes_a_consultable_program(run_cli, tmp_path):
+    out = tmp_path / "kb.pl"
+    assert run_cli("export", "--prolog", "-o", str(out)).exit_code == 0
+    text = out.read_text(encoding="utf-8")
+    assert ":- dynamic " in text and ":- table " in text
+    assert "line_verdict(L, V, B) :-" in text or "line_verdict(" in text
+    if shutil.which("swipl"):
+        import subprocess
+
+        run = subprocess.run(["swipl", "-q", "-g", "halt", str(out)], capture_output=True, text=True, timeout=60)
+        assert run.returncode == 0 and "Warning" not in run.stderr and "ERROR" not in run.stderr, run.stderr
+
+
+def test_schema_is_json_schema(run_cli):
+    schema = json.loads(run_cli("schema").stdout)
+    assert schema["type"] == "object"
+    assert set(schema["required"]) >= {"format", "case_id", "requests"}
