@@ -437,6 +437,34 @@ def rule_tests(paths: tuple[str, ...], show_coverage: bool, threshold: float | N
         click.echo(closing)
     if failed or below:
         sys.exit(5)
+
+
+@main.command("what-if", epilog="""\b
+Examples:
+  warrant what-if kb/examples/reference-case.yaml --set conservative_care.physical_therapy_weeks=8
+  warrant what-if case.yaml --set 'imaging[0].segments.L4-5.translation_mm=4'
+  warrant what-if case.yaml --set 'requests[1].procedures[1].levels=[L4-5]' --format json
+  warrant what-if case.yaml --unset exam.correlates_with_imaging
+\b
+FIELD is a dotted case path with list positions in brackets; a mapping on the way that does
+not exist is created. VALUE is YAML: 8, true, moderate, [L4-5], {relief_percent: 80}.
+Sets apply in the order given, then unsets.""")
+@click.argument("case")
+@click.option("--set", "sets", multiple=True, metavar="FIELD=VALUE", help="Give FIELD this value (repeatable).")
+@click.option("--unset", "unsets", multiple=True, metavar="FIELD", help="Remove FIELD: not documented (repeatable).")
+@format_option(FORMATS_DATA)
+@kb_option
+@handles_errors
+def what_if(case: str, sets: tuple[str, ...], unsets: tuple[str, ...], fmt: str, kb_dir: Path | None) -> None:
+    """Change case fields, decide again, and show only the determinations that changed."""
+    from engine.whatif import parse_edits, what_if as run_what_if, what_if_text
+
+    edits = parse_edits(sets, unsets)
+    result = run_what_if(_kb(kb_dir), case, edits)
+    if fmt == "json":
+        _emit_json(result)
+    else:
+        click.echo(what_if_text(result, edits), nl=False)
 # ---- authoring commands (end)
 
 

@@ -192,8 +192,8 @@ def _markers() -> str:
     colours = ["#555555", "#9e9e9e", "#e65100", "#c62828"]
     out = []
     for c in colours:
-        out.append(f'<marker id="arrow-{c[1:]}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" '
-                   f'markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="{c}"/></marker>')
+        out.append(f'<marker id="arrow-{c[1:]}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="8" '
+                   f'markerHeight="8" markerUnits="userSpaceOnUse" orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="{c}"/></marker>')
     return "<defs>" + "".join(out) + "</defs>"
 
 
