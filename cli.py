@@ -107,7 +107,9 @@ def decide(cases: tuple[str, ...], fmt: str, fail_on_deny: bool, explain: bool, 
             text = json.dumps(decision, ensure_ascii=False, indent=None if len(decisions) > 1 else 2)
             click.echo(text)
         elif fmt == "markdown":
-            click.echo(("\n" if i else "") + decision_markdown(decision), nl=False)
+            from engine.report import report_words
+
+            click.echo(("\n" if i else "") + decision_markdown(decision, report_words(kb).get("verdicts")), nl=False)
         else:
             click.echo(("\n" if i else "") + decision_text(decision), nl=False)
     if fail_on_deny and any(line["verdict"] == "not_medically_necessary"

@@ -38,7 +38,9 @@ def decide(session: CaseSession, *, explain: bool = False) -> dict[str, Any]:
         stage = request.get("stage")
         stage_lines = []
         for line in (ln for ln in session.lines if ln.stage == stage):
-            verdict, basis = verdicts.get(line.id, ("cannot_be_determined", "no_policy"))
+            if line.id not in verdicts:
+                raise _incomplete(f"line {line.id} gets no line_verdict/3")
+            verdict, basis = verdicts[line.id]
             proof = explainer.why(LINE_VERDICT, (line.id, verdict, basis))
             line_reasons = _reasons(proof, kb)
             cited.update(c for r in line_reasons for c in r["citations"])
@@ -63,7 +65,9 @@ def decide(session: CaseSession, *, explain: bool = False) -> dict[str, Any]:
             if explain:
                 entry["explanation"] = proof.to_dict()
             stage_lines.append(entry)
-        stage_entry: dict[str, Any] = {"stage": stage, "verdict": stage_verdicts.get(stage, "cannot_be_determined")}
+        if stage not in stage_verdicts:
+            raise _incomplete(f"stage {stage} gets no stage_verdict/2")
+        stage_entry: dict[str, Any] = {"stage": stage, "verdict": stage_verdicts[stage]}
         if stage in admissions:
             verdict, basis = admissions[stage]
             proof = explainer.why(ADMISSION_VERDICT, (stage, verdict, basis))
@@ -81,6 +85,13 @@ def decide(session: CaseSession, *, explain: bool = False) -> dict[str, Any]:
     return {"case_id": session.case_id,
             "knowledge_base": {"version": kb.version, "digest": kb.digest},
             "stages": stages, "documentation_requests": documentation_requests, "citations": citations}
+
+
+def _incomplete(what: str):
+    from engine.errors import Finding, RuleError
+
+    return RuleError([Finding("kb_incomplete", f"the knowledge base is incomplete: {what} "
+                              "(docs/kb-contract.md lists what it must define)")])
 
 
 def _reasons(proof: Node, kb) -> list[dict[str, Any]]:
@@ -149,4 +160,4 @@ def line_verdict(session: CaseSession, line) -> tuple[str, str]:
     for row in answers:
         if row[0] == line.id:
             return row[1], row[2]
-    return "cannot_be_determined", "no_policy"
+    raise _incomplete(f"line {line.id} gets no line_verdict/3")

@@ -3,14 +3,6 @@ from __future__ import annotations
 
 from typing import Any
 
-VERDICT_WORDS = {
-    "medically_necessary": "medically necessary",
-    "not_medically_necessary": "NOT medically necessary",
-    "cannot_be_determined": "cannot be determined",
-    "partially_medically_necessary": "partially medically necessary",
-}
-
-
 def _where(line: dict[str, Any]) -> str:
     return line.get("level") or line.get("side") or "-"
 
@@ -44,11 +36,13 @@ def decision_text(decision: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def decision_markdown(decision: dict[str, Any]) -> str:
+def decision_markdown(decision: dict[str, Any], verdict_words: dict[str, str] | None = None) -> str:
+    """A compact Markdown table; `verdict_words` (from the kb's report.yaml) names the verdicts."""
+    words = verdict_words or {}
     out = [f"# Determination for case `{decision['case_id']}`", "",
            f"Knowledge base {decision['knowledge_base']['version']} (`{decision['knowledge_base']['digest']}`)", ""]
     for stage in decision["stages"]:
-        out.append(f"## Stage {stage['stage']}: {VERDICT_WORDS.get(stage['verdict'], stage['verdict'])}")
+        out.append(f"## Stage {stage['stage']}: {words.get(stage['verdict'], stage['verdict'])}")
         out.append("")
         out.append("| code | level | verdict | basis | reasons |")
         out.append("|---|---|---|---|---|")

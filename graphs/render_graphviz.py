@@ -54,3 +54,9 @@ def render(dot_text: str, fmt: str) -> bytes:
         raise WarrantError(f"Graphviz `dot` failed (exit {done.returncode}): "
                            f"{detail[-1] if detail else 'no message'}", code="renderer_failed")
     return done.stdout
+
+
+def require(fmt: str) -> None:
+    """Raise `RendererMissing` now, before any work, when `fmt` needs Graphviz and none is there."""
+    if fmt in GRAPHVIZ_FORMATS and not available():
+        raise RendererMissing(MISSING_MESSAGE.format(fmt=fmt.upper()))
