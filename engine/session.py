@@ -25,12 +25,20 @@ class CaseSession:
     source: str
     lines: list = field(default_factory=list)
     document: dict = field(default_factory=dict)
+    imported: Any = None  # engine.fhir.import_bundle.Imported when the input was a FHIR bundle
 
     @classmethod
     def open(cls, kb: KnowledgeBase, path: str | Path, text: str | None = None) -> "CaseSession":
-        from engine.case import load_case
+        from engine.case import case_document, load_case
+        from engine.fhir.detect import sniff
 
-        return cls.from_case(kb, load_case(path, text=text), str(path))
+        given = sniff(path, text)  # reads the input once; FHIR JSON is recognised by its content
+        if given.is_fhir:
+            from engine.fhir import open_bundle
+
+            case, lines, imported = open_bundle(kb, given)
+            return cls(kb, case, str(path), lines, case_document(case, lines), imported)
+        return cls.from_case(kb, load_case(path, text=given.text), str(path))
 
     @classmethod
     def from_case(cls, kb: KnowledgeBase, case: Any, source: str) -> "CaseSession":

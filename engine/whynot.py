@@ -19,8 +19,10 @@ from engine.explain import Explainer, Node
 
 MAX_FACTS = 3
 """Largest documentation set searched (documented in the README)."""
-MAX_CANDIDATES = 400
+MAX_CANDIDATES = 150
 MAX_RESULTS = 5
+MAX_OPTIONS = 20
+"""Alternatives kept per failed condition when combining them (the smallest first)."""
 
 Fact = tuple[tuple[str, int], tuple]
 
@@ -49,33 +51,29 @@ class Abduction:
                 out += self.fixes(child, depth)
             return _prune(out)
         if kind == "failed_rule":
-            combined = [frozenset()]
+            families = []
             for child in node.children:
                 if child.kind == "blocked":
                     continue
-                options = self.fixes(child, depth)
+                options = self.fixes(child, depth)[:MAX_OPTIONS]
                 if not options:
                     return []
-                combined = _prune([a | b for a in combined for b in options if len(a | b) <= MAX_FACTS])
-                if not combined:
-                    return []
-            return combined
+                families.append(options)
+            return _combine(families)
         if kind == "contradicted" and node.children and depth > 0 and node.predicate:
             # every fact that blocks the negation must go: AND over them, each through one of its
             # negated conditions becoming true (OR)
-            combined = [frozenset()]
+            families = []
             for because in node.children:
                 options: list[frozenset] = []
                 for step in because.children:
                     if step.kind == "negation" and step.children:
                         options += self.fixes(step.children[0], depth - 1)
-                options = _prune(options)
+                options = _prune(options, MAX_OPTIONS)
                 if not options:
                     return []
-                combined = _prune([a | b for a in combined for b in options if len(a | b) <= MAX_FACTS])
-                if not combined:
-                    return []
-            return combined
+                families.append(options)
+            return _combine(families)
         return []
 
     def _leaf_facts(self, node: Node) -> list[Fact]:
@@ -120,13 +118,35 @@ class Abduction:
         return found
 
 
-def _prune(sets: list[frozenset]) -> list[frozenset]:
-    unique = sorted(set(sets), key=lambda s: (len(s), sorted(map(repr, s))))
+def _combine(families: list[list[frozenset]]) -> list[frozenset]:
+    """Sets that take one option from every family (AND), at most MAX_FACTS facts each.
+
+    When the families share no fact, the smallest options' sizes add up, so a sum above
+    MAX_FACTS proves there is nothing to find without enumerating the product."""
+    if not families:
+        return [frozenset()]
+    pools = [frozenset().union(*options) for options in families]
+    disjoint = sum(len(p) for p in pools) == len(frozenset().union(*pools))
+    if disjoint and sum(min(len(o) for o in options) for options in families) > MAX_FACTS:
+        return []
+    combined = [frozenset()]
+    for options in families:
+        combined = _prune([a | b for a in combined for b in options if len(a | b) <= MAX_FACTS])
+        if not combined:
+            return []
+    return combined
+
+
+def _prune(sets: list[frozenset], limit: int = MAX_CANDIDATES) -> list[frozenset]:
+    """Distinct sets, smallest first (then in a stable textual order), without supersets of
+    sets already kept; at most `limit` of them."""
+    keyed = {s: (len(s), tuple(sorted(map(repr, s)))) for s in set(sets)}
     kept: list[frozenset] = []
-    for s in unique:
-        if not any(k <= s for k in kept):
-            kept.append(s)
-        if len(kept) >= MAX_CANDIDATES:
+    for candidate in sorted(keyed, key=keyed.__getitem__):
+        if any(k <= candidate for k in kept):
+            continue
+        kept.append(candidate)
+        if len(kept) >= limit:
             break
     return kept
 

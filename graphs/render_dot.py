@@ -23,7 +23,7 @@ def _q(text: str) -> str:
 
 
 def _h(text: str) -> str:
-    return _html(text, quote=True)
+    return _html(text, quote=False)
 
 
 def _style_attrs(style: Style) -> list[str]:

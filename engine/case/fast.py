@@ -47,8 +47,8 @@ def _list(item: Reader, low: int | None, high: int | None, after: tuple[str, ...
     afters = [values.AFTER[name] for name in after]
 
     def read(value: Any) -> Any:
-        if not isinstance(value, list):
-            raise Invalid
+        if isinstance(value, str):
+            value = [value]
         out = [item(v) for v in value]
         if (low is not None and len(out) < low) or (high is not None and len(out) > high):
             raise Invalid
