@@ -88,7 +88,7 @@ Examples:
   warrant decide case.yaml --format json > decision.json
   warrant decide cases/*.yaml --format json --fail-on-deny""")
 @click.argument("cases", nargs=-1, required=True)
-@format_option(["text", "json", "markdown"])
+@format_option(["text", "json", "markdown", "fhir"])
 @click.option("--fail-on-deny", is_flag=True, help="Exit with code 10 when any line is not medically necessary.")
 @click.option("--explain", is_flag=True, help="Add each line's proof tree to JSON output.")
 @kb_option
@@ -99,6 +99,8 @@ def decide(cases: tuple[str, ...], fmt: str, fail_on_deny: bool, explain: bool, 
     from engine.render import decision_markdown, decision_text
 
     kb = _kb(kb_dir)
+    if fmt == "fhir":  # a FHIR response Bundle per request bundle (fhir commands section)
+        return _decide_fhir(kb, cases, fail_on_deny)
     decisions = []
     for case in cases:
         decisions.append(decide_case(_session(kb, case), explain=explain))
@@ -467,6 +469,109 @@ def what_if(case: str, sets: tuple[str, ...], unsets: tuple[str, ...], fmt: str,
         _emit_json(result)
     else:
         click.echo(what_if_text(result, edits), nl=False)
+
+
+@main.command(epilog="""\b
+Examples:
+  warrant generate --count 300 --seed 1 -o kb/corpus
+  warrant generate --count 20 --seed 42 -o /tmp/cases --prefix trial-
+  warrant generate --count 50 --seed 3 -o out/ --vocabulary my-generator.yaml
+\b
+Cases are written as DIR/case-0001.yaml, ... and each is validated before it is written.
+The same seed gives the same cases; --count 10 gives the first ten of --count 300.""")
+@click.option("--count", type=click.IntRange(1, 100000), required=True, help="How many cases to write.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random choices.")
+@click.option("-o", "--output", "output", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Directory to write the cases to (created if needed).")
+@click.option("--prefix", default="case-", show_default=True, help="Start of each case_id (then the number).")
+@click.option("--vocabulary", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
+              help="Generator vocabulary (default: generator.yaml of the knowledge base).")
+@kb_option
+@handles_errors
+def generate(count: int, seed: int, output: Path, prefix: str, vocabulary: Path | None, kb_dir: Path | None) -> None:
+    """Write synthetic, valid cases spanning the families and documentation states of the kb."""
+    from collections import Counter
+
+    from engine.generate import Generator, write_cases
+
+    generator = Generator.load(_kb(kb_dir), seed, vocabulary, prefix=prefix)
+    scenarios: Counter = Counter()
+
+    def counted():
+        for made in generator.generate(count):
+            scenarios[made.scenario] += 1
+            yield made
+
+    written = write_cases(counted(), output)
+    click.echo(f"wrote {len(written)} cases to {output} (seed {seed}): "
+               + ", ".join(f"{n} {name}" for name, n in scenarios.most_common()), err=True)
+
+
+@main.command("diff", epilog="""\b
+Examples:
+  warrant diff --base git:HEAD --head kb kb/tests kb/corpus
+  warrant diff --base old-kb/ --head new-kb/ cases/ --format markdown > impact.md
+  warrant diff --base git:v1.0 kb/corpus --format json
+\b
+KB is a directory or git:REV (the kb/ directory at that revision; git:REV:PATH for another
+directory). --head defaults to --kb (or the bundled kb). CASES are case files, rule test
+files, or directories searched for *.yaml / *.yml / *.json.""")
+@click.argument("cases", nargs=-1, required=True)
+@click.option("--base", "base_spec", required=True, metavar="KB", help="The knowledge base before the change.")
+@click.option("--head", "head_spec", default=None, metavar="KB", help="The knowledge base after the change.")
+@format_option(["text", "json", "markdown"])
+@kb_option
+@handles_errors
+def kb_diff(cases: tuple[str, ...], base_spec: str, head_spec: str | None, fmt: str, kb_dir: Path | None) -> None:
+    """Decide cases under two knowledge bases: which determinations flip, and which change made them."""
+    from engine.kbdiff import cleanup, diff, diff_markdown, diff_text, resolve_kb
+    from engine.outcomes import expand_case_paths
+
+    paths = expand_case_paths(cases)
+    base = resolve_kb(base_spec)
+    try:
+        head = resolve_kb(head_spec, default=kb_dir)
+        try:
+            result = diff(base, head, paths)
+        finally:
+            cleanup(head)
+    finally:
+        cleanup(base)
+    if fmt == "json":
+        _emit_json(result)
+    elif fmt == "markdown":
+        click.echo(diff_markdown(result), nl=False)
+    else:
+        click.echo(diff_text(result), nl=False)
+    if result["errors"]:
+        sys.exit(3)
+
+
+@main.command(epilog="""\b
+Examples:
+  warrant summarize kb/corpus
+  warrant summarize cases/*.yaml --format markdown > corpus.md
+  warrant summarize kb/corpus --top 5 --format json""")
+@click.argument("cases", nargs=-1, required=True)
+@click.option("--top", type=click.IntRange(1, 1000), default=15, show_default=True,
+              help="How many unmet criteria and missing fields to list.")
+@format_option(["text", "json", "markdown"])
+@kb_option
+@handles_errors
+def summarize(cases: tuple[str, ...], top: int, fmt: str, kb_dir: Path | None) -> None:
+    """Corpus-level view: verdicts per code, most frequent unmet criteria and missing documentation."""
+    from engine.outcomes import expand_case_paths
+    from engine.summary import summarize as run_summary, summary_markdown, summary_text
+
+    result = run_summary(_kb(kb_dir), expand_case_paths(cases), top)
+    if fmt == "json":
+        _emit_json(result)
+    elif fmt == "markdown":
+        click.echo(summary_markdown(result), nl=False)
+    else:
+        click.echo(summary_text(result), nl=False)
+    if result["errors"]:
+        sys.exit(3)
 # ---- authoring commands (end)
 
 
@@ -572,6 +677,167 @@ def _write_graph(output: Path | None, data: str | bytes) -> None:
     tmp.write_bytes(data)
     os.replace(tmp, output)
 # ---- graph command (end)
+
+
+# ---- batch command (begin)
+@main.command(epilog="""\b
+Examples:
+  warrant batch cases/ --jobs 2 -o results.jsonl
+  warrant batch requests-2026-*.jsonl --jobs 0 -o results.jsonl --resume
+  cat cases.jsonl | warrant batch - --quiet > results.jsonl
+  warrant batch /shared/cases.jsonl --kb /shared/kb --scheduler tcp://10.0.0.5:8786 -o results.jsonl
+
+\b
+Inputs: case files (YAML or JSON), directories (walked in sorted order: *.yaml,
+*.yml, *.json, *.jsonl, *.ndjson) and JSON Lines streams (*.jsonl, *.ndjson, or -
+for stdin; one case object per line). Output: one JSON line per case, the decision
+of `warrant decide --format json`, or an error record
+{"source", "case_id", "error": {"code", "messages"}} for a case that cannot be
+decided; the run goes on. With --scheduler, the kb directory and any case files
+must be reachable at the same paths on every dask worker.""")
+@click.argument("paths", nargs=-1, required=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the JSON lines to this file (default: stdout).")
+@click.option("-j", "--jobs", type=click.IntRange(min=0), default=1, show_default=True,
+              help="Worker processes (0: one per CPU; 1: decide in this process).")
+@click.option("--resume", is_flag=True, help="Skip the cases already in --output and append the rest.")
+@click.option("--explain", is_flag=True, help="Add each line's proof tree to its decision.")
+@click.option("--order", type=click.Choice(["input", "completion"]), default="input", show_default=True,
+              help="input: lines in input order, the same bytes for any --jobs; completion: as decided.")
+@click.option("--chunk-size", type=click.IntRange(min=1), default=32, show_default=True,
+              help="Cases sent to a worker at a time.")
+@click.option("--scheduler", default=None, metavar="tcp://HOST:PORT",
+              help="Run on this dask.distributed scheduler (needs the `dask` extra).")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary on stderr.")
+@kb_option
+@handles_errors
+def batch(paths: tuple[str, ...], output: Path | None, jobs: int, resume: bool, explain: bool, order: str,
+          chunk_size: int, scheduler: str | None, quiet: bool, kb_dir: Path | None) -> None:
+    """Decide many cases, in parallel, one JSON line per case."""
+    from engine.batch import BatchOptions, count_items, read_done, run_batch
+    from engine.errors import UsageError
+
+    for path in paths:
+        if path != "-" and not os.path.exists(path):
+            raise UsageError(f"no such file or directory: {path}")
+    if list(paths).count("-") > 1:
+        raise UsageError("standard input (-) can be read once")
+    if resume and output is None:
+        raise UsageError("--resume needs --output: the file whose cases to skip")
+    progress = not quiet and sys.stderr.isatty()
+    options = BatchOptions(kb_dir=str(kb_dir) if kb_dir else None, jobs=jobs or (os.cpu_count() or 1),
+                           explain=explain, order=order, chunk_size=chunk_size, scheduler=scheduler,
+                           progress=progress, total=count_items(paths) if progress else None)
+    done = None
+    stdin = sys.stdin.buffer
+    if output is None:
+        stats = run_batch(paths, sys.stdout.buffer, options, stdin=stdin)
+    else:
+        if resume and output.is_file():
+            done, end = read_done(output)
+            with output.open("r+b") as fh:
+                fh.truncate(end)  # drop a line an interrupted run left half written
+        with output.open("ab" if resume else "wb") as out:
+            stats = run_batch(paths, out, options, done=done, stdin=stdin)
+    if not quiet:
+        kept = f", {stats.skipped} already done" if done is not None else ""
+        click.echo(f"batch: {stats.cases} cases: {stats.decided} decided, {stats.errors} error records{kept} "
+                   f"in {stats.elapsed:.1f} s ({stats.rate:.0f} cases/s)", err=True)
+# ---- batch command (end)
+
+
+# ---- fhir commands (begin)
+class _FhirEcho:
+    """Shows what a FHIR bundle could not map (engine.fhir logs it) on stderr, for every command."""
+
+    @staticmethod
+    def install() -> None:
+        import logging
+
+        class Echo(logging.Handler):
+            def emit(self, record: logging.LogRecord) -> None:
+                click.echo(self.format(record), err=True)
+
+        log = logging.getLogger("warrant.fhir")
+        if not any(getattr(h, "_warrant_echo", False) for h in log.handlers):
+            handler = Echo(logging.WARNING)
+            handler._warrant_echo = True  # type: ignore[attr-defined]
+            log.addHandler(handler)
+            log.propagate = False
+
+
+_FhirEcho.install()
+
+
+@main.group("import", epilog="""\b
+Examples:
+  warrant import fhir request-bundle.json -o case.yaml""")
+def import_group() -> None:
+    """Turn requests from other systems into warrant-case/1 files."""
+
+
+@import_group.command("fhir", epilog="""\b
+Examples:
+  warrant import fhir request-bundle.json -o case.yaml
+  warrant import fhir request-bundle.json --format json
+  warrant decide request-bundle.json --format fhir > response-bundle.json""")
+@click.argument("bundle")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the case to this file instead of stdout (written whole or not at all).")
+@format_option(["yaml", "json"], default="yaml")
+@kb_option
+@handles_errors
+def import_fhir(bundle: str, output: Path | None, fmt: str, kb_dir: Path | None) -> None:
+    """Convert a FHIR R4 prior-authorization Bundle (Da Vinci PAS) into a warrant-case/1 case.
+
+    What cannot be mapped is listed on stderr as warnings naming the resource; a malformed
+    bundle exits with code 3 naming the resource and element.
+    """
+    from engine.errors import CaseError, Finding, Location
+    from engine.fhir.detect import sniff
+    from engine.fhir.import_bundle import case_yaml, import_bundle, validate_case
+
+    given = sniff("<stdin>", sys.stdin.read()) if bundle == "-" else sniff(bundle)
+    if not given.is_fhir:
+        message = ("is not a FHIR resource (JSON with a resourceType); `warrant import fhir` reads a "
+                   "FHIR R4 Bundle")
+        raise CaseError(f"{given.name}: {message}", findings=[Finding("invalid_bundle", message,
+                                                                      Location(given.name))])
+    kb = _kb(kb_dir)
+    imported = import_bundle(given.data or {}, given.name, given.text, kb_root=kb.root,
+                             code_units=kb.code_units)
+    validate_case(imported, kb.code_units)
+    for warning in imported.warnings:
+        click.echo(str(warning), err=True)
+    if fmt == "json":
+        text = json.dumps(imported.case, indent=2, ensure_ascii=False) + "\n"
+    else:
+        text = case_yaml(imported.case, source=given.name)
+    _write(output, text)
+
+
+def _decide_fhir(kb, cases: tuple[str, ...], fail_on_deny: bool) -> None:
+    """`warrant decide BUNDLE --format fhir`: one response Bundle per request bundle."""
+    from engine.decision import decide as decide_case
+    from engine.errors import UsageError
+    from engine.fhir.respond import respond
+
+    answers = []
+    denied = False
+    for case in cases:
+        session = _session(kb, case)
+        if session.imported is None:
+            raise UsageError(f"{case}: --format fhir answers FHIR bundles, and this is a warrant-case "
+                             "file; use --format json")
+        decision = decide_case(session)
+        denied = denied or any(line["verdict"] == "not_medically_necessary"
+                               for s in decision["stages"] for line in s["lines"])
+        answers.append(respond(decision, session.imported, session.lines, kb_root=kb.root))
+    for answer in answers:
+        click.echo(json.dumps(answer, ensure_ascii=False, indent=None if len(answers) > 1 else 2))
+    if fail_on_deny and denied:
+        sys.exit(10)
+# ---- fhir commands (end)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -273,6 +273,7 @@ class Done:
 
     ids: set[str] = field(default_factory=set)
     sources: set[str] = field(default_factory=set)
+    digests: set[str] = field(default_factory=set)
     lines: int = 0
 
 
@@ -298,6 +299,9 @@ def read_done(path: Path) -> tuple[Done, int]:
             case_id = record.get("case_id")
             if isinstance(case_id, str):
                 done.ids.add(case_id)
+            kb = record.get("knowledge_base")
+            if isinstance(kb, dict) and isinstance(kb.get("digest"), str):
+                done.digests.add(kb["digest"])
             if "error" in record and isinstance(record.get("source"), str):
                 done.sources.add(record["source"])
     return done, end
@@ -307,6 +311,7 @@ def _not_done(items: Iterable[Item], done: Done, stats: "BatchStats") -> Iterato
     for item in items:
         source = f"{item[0]}:{item[2]}" if item[2] else item[0]
         if source in done.sources:
+            stats.cases += 1
             stats.skipped += 1
             continue
         yield item
@@ -371,6 +376,10 @@ def run_batch(paths: Sequence[str | os.PathLike[str]], out: IO[bytes], options: 
     kb = _knowledge_base(kb_dir, None)  # fails early (exit 4) on a broken kb
     digest = kb.digest
     _KBS.setdefault((kb_dir, digest), kb)
+    if done is not None and done.digests - {digest}:
+        raise UsageError(f"the output to resume holds decisions of another knowledge base "
+                         f"({', '.join(sorted(done.digests - {digest}))}); this run's is {digest}: "
+                         "write to a new file instead of resuming")
     source = items if items is not None else iter_items(paths, stdin=stdin)
     if done is not None:
         source = _not_done(source, done, stats)
@@ -522,7 +531,8 @@ class _DaskExecutor:
         self.width = max(1, sum(int(w.get("nthreads", 1)) for w in
                                 self.client.scheduler_info().get("workers", {}).values()))
         # the ids to skip are sent to each worker once, not with every task
-        self.skip_ref = self.client.scatter(self.skip, broadcast=True, hash=False) if self.skip else None
+        # (in a list: scatter would otherwise send a set's members one by one)
+        self.skip_ref = self.client.scatter([self.skip], broadcast=True, hash=False)[0] if self.skip else None
         return self
 
     def __exit__(self, *exc) -> None:

@@ -22,6 +22,8 @@ from typing import Any, Iterable
 from engine.errors import UsageError
 
 CASE_SUFFIXES = (".yaml", ".yml", ".json")
+CRITERION_MET = ("criterion_met", 2)
+CRITERION_UNMET = ("criterion_unmet", 2)
 _EMBEDDED = re.compile(r"^case:[ \t]*(#.*)?$", re.M)
 _TOP_FORMAT = re.compile(r"^format:", re.M)
 
@@ -78,18 +80,22 @@ def line_key(stage: Any, code: str, level: str | None, side: str | None) -> str:
     return f"{stage}:{code}:{level or side or '-'}"
 
 
-def determinations(session, *, missing: bool = False) -> dict[str, dict[str, Any]]:
+def determinations(session, *, missing: bool = False, watch: set[str] | None = None) -> dict[str, dict[str, Any]]:
     """Every determination of the session's case, keyed by line id, `stage:N`, `admission:N`.
 
     With `missing`, the full decision is computed (documentation requests included) and each
     line carries the `field`s of its missing documentation; without it only verdicts and
-    reasons are computed, which is several times faster.
+    reasons are computed, which is several times faster. With `watch` (ground atoms written as
+    `threshold(translation_mm, 3)`), each line and admission also lists `proof_rules` (every
+    rule id in its proof and in the proofs of its met and unmet criteria), `criterion_rules`
+    (the rule ids of those criterion proofs alone) and `kb_facts` (the watched atoms these
+    proofs use).
     """
     if missing:
         from engine.decision import decide
 
         return from_decision(decide(session))
-    return _light(session)
+    return _light(session, watch)
 
 
 def from_decision(decision: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -122,7 +128,7 @@ def _rule_ids(reasons: list[dict[str, Any]]) -> list[str]:
     return out
 
 
-def _light(session) -> dict[str, dict[str, Any]]:
+def _light(session, watch: set[str] | None = None) -> dict[str, dict[str, Any]]:
     from engine.decision import ADMISSION_VERDICT, INTERFACE_QUERIES, LINE_VERDICT
     from engine.explain import reasons
 
@@ -135,26 +141,57 @@ def _light(session) -> dict[str, dict[str, Any]]:
     explainer = session.explainer
     out: dict[str, dict[str, Any]] = {}
 
+    traces: dict[tuple, dict[str, list[str]]] = {}
+    # A verdict's proof may reach its criteria only through negations (e.g. "no criterion is
+    # undocumented"), so a trace also walks the proofs of the line's met and unmet criteria.
+    criteria: dict[Any, list[tuple]] = {}
+    if watch is not None:
+        for key in (CRITERION_MET, CRITERION_UNMET):
+            for row in sorted(session.derived.get(key, ()), key=lambda r: [str(v) for v in r]):
+                criteria.setdefault(row[0], []).append((key, tuple(row)))
+
+    known = set(kb.rules_by_id) if watch is not None else set()
+
     def rule_ids(key, row) -> list[str]:
+        proof = explainer.why(key, row)
         ids: list[str] = []
-        for node in reasons(explainer.why(key, row), kb.reason_predicates):
+        for node in reasons(proof, kb.reason_predicates):
             if node.rule not in ids:
                 ids.append(node.rule)
+        if watch is not None:
+            rules: list[str] = []
+            facts: list[str] = []
+            criterion_rules: list[str] = []
+            proofs = [(proof, False)] + [(explainer.why(k, r), True) for k, r in criteria.get(row[0], [])]
+            for tree, of_criterion in proofs:
+                for node in tree.walk():
+                    if node.rule in known and node.rule not in rules:
+                        rules.append(node.rule)
+                    if of_criterion and node.rule in known and node.rule not in criterion_rules:
+                        criterion_rules.append(node.rule)
+                    if node.label in watch and node.label not in facts:
+                        facts.append(node.label)
+            traces[(key, row)] = {"proof_rules": rules, "criterion_rules": criterion_rules, "kb_facts": facts}
         return ids
+
+    def traced(record: dict[str, Any], key, row) -> dict[str, Any]:
+        record["rules"] = rule_ids(key, row)
+        record.update(traces.get((key, row), {}))
+        return record
 
     for request in session.document.get("requests", []):
         number = request.get("stage")
         for line in (ln for ln in session.lines if ln.stage == number):
             verdict, basis = verdicts.get(line.id, ("cannot_be_determined", "no_policy"))
-            out[line.id] = {"kind": "line", "stage": number, "code": line.code, "verdict": verdict,
-                            "basis": basis, "rules": rule_ids(LINE_VERDICT, (line.id, verdict, basis))}
+            out[line.id] = traced({"kind": "line", "stage": number, "code": line.code, "verdict": verdict,
+                                   "basis": basis}, LINE_VERDICT, (line.id, verdict, basis))
         if number in admissions:
             verdict, basis = admissions[number]
-            out[f"admission:{number}"] = {"kind": "admission", "stage": number, "code": "admission",
-                                          "verdict": verdict, "basis": basis,
-                                          "supported_days": supported.get(number),
-                                          "requested_days": request.get("length_of_stay_days"),
-                                          "rules": rule_ids(ADMISSION_VERDICT, (number, verdict, basis))}
+            out[f"admission:{number}"] = traced({"kind": "admission", "stage": number, "code": "admission",
+                                                 "verdict": verdict, "basis": basis,
+                                                 "supported_days": supported.get(number),
+                                                 "requested_days": request.get("length_of_stay_days")},
+                                                ADMISSION_VERDICT, (number, verdict, basis))
         out[f"stage:{number}"] = {"kind": "stage", "stage": number, "code": "stage",
                                   "verdict": stage_verdicts.get(number, "cannot_be_determined"),
                                   "basis": None, "rules": []}

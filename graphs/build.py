@@ -51,7 +51,8 @@ GRAPH_KINDS = ("conclusion", "rule", "fact", "negation", "comparison", "aggregat
 """Node kinds in the order legends list them."""
 
 MAX_NODES = 5000
-"""A graph stops growing at this many nodes (a guard; real explanations are far smaller)."""
+"""A graph stops growing at this many nodes and says so in ``graph.graph["truncated"]`` (a guard:
+real explanations are far smaller)."""
 
 _STATUS = {"conclusion": "holds", "rule": "holds", "fact": "holds", "negation": "holds",
            "comparison": "holds", "aggregate": "holds", "not_derived": "fails", "failed_rule": "fails",
@@ -95,6 +96,7 @@ class _Builder:
         elif kind == "fact":
             source = "kb" if self._is_table_row(node) else "case"
         if self.graph.number_of_nodes() >= MAX_NODES and gid not in self.graph:
+            self.graph.graph["truncated"] = True
             return gid
         self._add_node(gid, kind, node, source, collapsed)
         if parent is not None and gid in self.graph:
@@ -192,12 +194,6 @@ def why_not_graph(session, line, verdict: str = "medically_necessary") -> nx.DiG
         line=line.id, verdict=verdict, actual=actual, basis=basis, holds=False))
     _citations(graph, session.kb)
     return graph
-
-
-def kinds_present(graph: nx.DiGraph) -> list[str]:
-    """The node kinds a graph uses, in legend order."""
-    used = {data["kind"] for _, data in graph.nodes(data=True)}
-    return [k for k in GRAPH_KINDS if k in used]
 
 
 def ordered_edges(graph: nx.DiGraph) -> list[tuple[str, str, dict[str, Any]]]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import networkx as nx
 
-from graphs.build import _successors, layers, orientation
+from graphs.build import _successors, layers, ordered_edges, orientation
 from graphs.style import headline, shorten, style_of, subline
 
 CHAR_W = 7.0        # width of one character of the 12 px monospace headline
@@ -58,10 +58,10 @@ def node_lines(data: dict) -> list[tuple[str, str]]:
         lines.append(("tag", style.tag))
     lines.append(("head", shorten(headline(data), MAX_HEAD)))
     sub = subline(data)
-    if sub and data.get("kind") != "conclusion":
+    if sub:
         lines.append(("sub", shorten(sub, MAX_SUB)))
-    elif data.get("kind") == "conclusion" and data.get("rule"):
-        lines.append(("sub", shorten(data.get("text", ""), MAX_SUB)))
+    elif data.get("kind") == "conclusion" and data.get("text"):
+        lines.append(("sub", shorten(data["text"], MAX_SUB)))
     return lines
 
 
@@ -150,15 +150,9 @@ def layout(graph: nx.DiGraph) -> Layout:
     height = max((b.y + b.h for b in boxes.values()), default=0.0) + margin
 
     edges = []
-    for source, target, data in _ordered(graph):
+    for source, target, data in ordered_edges(graph):
         edges.append((source, target, data.get("kind", "premise"), _path(boxes[source], boxes[target], across_tb)))
     return Layout(direction, round(width, 1), round(height, 1), boxes, edges)
-
-
-def _ordered(graph: nx.DiGraph):
-    from graphs.build import ordered_edges
-
-    return ordered_edges(graph)
 
 
 def _postorder(tops: list[str], tree: dict[str, list[str]]) -> list[str]:

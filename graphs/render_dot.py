@@ -43,12 +43,12 @@ def _label(data: dict, style: Style) -> str:
     if style.tag:
         parts.append(f'<FONT POINT-SIZE="8" COLOR="{style.stroke}"><B>{_h(style.tag)}</B></FONT>')
     parts.append(f"<B>{_h(shorten(headline(data), 72))}</B>")
-    if data["kind"] not in ("rule",):
+    if data["kind"] != "rule":
         for line in wrap(data.get("text", ""), 56, 3):
             parts.append(f'<FONT POINT-SIZE="9" COLOR="#444444">{_h(line)}</FONT>')
     sub = subline(data)
-    if sub and not (data["kind"] == "conclusion"):
-        colour = "#1f5fa8" if data.get("field") else "#2e7d32"
+    if sub:
+        colour = "#1f5fa8" if data.get("field") else ("#777777" if data.get("collapsed") else style.stroke)
         parts.append(f'<FONT POINT-SIZE="8" COLOR="{colour}">{_h(shorten(sub, 80))}</FONT>')
     return "<" + "<BR/>".join(parts) + ">"
 
@@ -70,12 +70,13 @@ def _tooltip(node: str, data: dict) -> str:
 def to_dot(graph: nx.DiGraph) -> str:
     meta = graph.graph
     title = meta.get("title", "proof graph")
-    caption = title
+    lines = [title]
     if meta.get("case_id"):
-        caption += f"\ncase {meta['case_id']}, knowledge base {meta.get('kb_version', '?')}"
+        lines.append(f"case {meta['case_id']}, knowledge base {meta.get('kb_version', '?')}")
+    caption = '"' + "".join(_q(x)[1:-1] + "\\l" for x in lines) + '"'  # \l: left-justified lines
     out = ["digraph warrant {",
            f"  graph [rankdir={orientation(graph)}, fontname=\"Helvetica\", fontsize=12, labelloc=t, labeljust=l, "
-           f"nodesep=0.18, ranksep=0.45, label={_q(caption)}];",
+           f"nodesep=0.18, ranksep=0.45, label={caption}];",
            '  node [fontname="Helvetica", fontsize=10, margin="0.10,0.05"];',
            '  edge [arrowsize=0.6, color="#555555"];']
     for node, data in graph.nodes(data=True):

@@ -89,7 +89,8 @@ _JS = r"""
     zoomAt(Math.exp(-e.deltaY * 0.0015), e.clientX - r.left, e.clientY - r.top);
   }, { passive: false });
   svg.addEventListener("pointerdown", function (e) {
-    drag = { x: e.clientX, y: e.clientY, tx: tx, ty: ty, moved: false };
+    var hit = e.target && e.target.closest ? e.target.closest(".node") : null;
+    drag = { x: e.clientX, y: e.clientY, tx: tx, ty: ty, moved: false, node: hit ? hit.getAttribute("data-id") : null };
     svg.setPointerCapture(e.pointerId); svg.classList.add("dragging");
   });
   svg.addEventListener("pointermove", function (e) {
@@ -99,11 +100,9 @@ _JS = r"""
     tx = drag.tx + dx; ty = drag.ty + dy; apply();
   });
   svg.addEventListener("pointerup", function (e) {
-    var wasDrag = drag && drag.moved; drag = null; svg.classList.remove("dragging");
-    if (wasDrag) { return; }
-    var target = document.elementFromPoint(e.clientX, e.clientY);
-    var g = target && target.closest ? target.closest(".node") : null;
-    if (g) { select(g.getAttribute("data-id")); } else { select(null); }
+    var done = drag; drag = null; svg.classList.remove("dragging");
+    if (!done || done.moved) { return; }
+    select(done.node);
   });
   function el(tag, text, cls) { var x = document.createElement(tag); if (text !== undefined) { x.textContent = text; } if (cls) { x.className = cls; } return x; }
   function row(dl, name, value, cls) { if (!value) { return; } dl.appendChild(el("dt", name)); var dd = el("dd", value, cls); dl.appendChild(dd); return dd; }
@@ -252,6 +251,8 @@ def to_html(graph: nx.DiGraph) -> str:
     if meta.get("kb_version"):
         info.append(f"knowledge base {meta['kb_version']} ({meta.get('kb_digest', '')})")
     info.append(f"{graph.number_of_nodes()} nodes, {graph.number_of_edges()} edges")
+    if meta.get("truncated"):
+        info.append("truncated: too large to draw whole")
     legend = "".join(_swatch(k) for k in legend_keys(graph))
     return f"""<!DOCTYPE html>
 <html lang="en">

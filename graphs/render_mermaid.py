@@ -37,7 +37,7 @@ def to_mermaid(graph: nx.DiGraph, *, legend: bool = True) -> str:
         if data["kind"] != "rule":
             lines += wrap(data.get("text", ""), 56, 2)
         sub = subline(data)
-        if sub and data["kind"] != "conclusion":
+        if sub:
             lines.append(shorten(sub, 80))
         out.append(_node("n" + node, key, lines))
     link_colours: dict[str, list[str]] = {}

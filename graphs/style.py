@@ -82,8 +82,8 @@ def subline(data: dict) -> str:
         return f"field: {data['field']}"
     if data.get("kind") in ("rule", "failed_rule") and data.get("citations"):
         return ", ".join(data["citations"])
-    if data.get("kind") == "conclusion" and data.get("rule"):
-        return f"[{data['rule']}]"
+    if data.get("collapsed"):
+        return "its proof is not drawn here"
     return ""
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import copy
 import json
+import os
+import pickle
 import random
 import subprocess
 import sys
@@ -26,7 +28,10 @@ from engine.errors import CaseError
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT / "kb" / "examples" / "reference-case.yaml"
-CORPUS_DIRS = [ROOT / "corpus", ROOT / "kb" / "corpus", ROOT / "benchmarks" / "corpus"]
+# Generated corpora (`warrant generate -o kb/corpus`), when present; WARRANT_CASE_CORPUS may
+# name another folder of case files to check.
+CORPUS_DIRS = [ROOT / "kb" / "corpus", ROOT / "corpus"] + [
+    Path(p) for p in os.environ.get("WARRANT_CASE_CORPUS", "").split(os.pathsep) if p]
 
 
 def _corpus() -> list[tuple[Path, tuple[str, ...]]]:
@@ -43,7 +48,8 @@ CASES = _corpus()
 
 
 def _id(item: tuple[Path, tuple[str, ...]]) -> str:
-    return str(item[0].relative_to(ROOT))
+    path = item[0]
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
 
 
 def _text_of(path: Path, at: tuple[str, ...], kind: str) -> tuple[str, str, tuple[str, ...]]:
@@ -103,8 +109,14 @@ def test_the_corpus_is_there() -> None:
 @pytest.mark.parametrize("item", CASES, ids=[_id(c) for c in CASES])
 def test_both_paths_agree(item: tuple[Path, tuple[str, ...]], kind: str) -> None:
     name, text, at = _text_of(*item, kind)
+    try:
+        full = load_case_with_pydantic(name, text=text, at=at)
+    except CaseError as exc:  # an invalid case: the same report either way
+        with pytest.raises(CaseError) as info:
+            load_case(name, text=text, at=at)
+        assert (info.value.args, info.value.messages) == (exc.args, exc.messages)
+        return
     quick = load_case(name, text=text, at=at)
-    full = load_case_with_pydantic(name, text=text, at=at)
     assert isinstance(quick, Record), "a valid case must take the fast path"
     assert type(full) is Case
     _same(quick, full)
@@ -136,6 +148,17 @@ def test_the_fast_case_is_immutable_and_its_document_is_a_copy() -> None:
     assert case.patient.sex == "female" and case_document(case, [])["requests"]
     assert case == load_case(REFERENCE)
     assert "sex='female'" in repr(case.patient)
+
+
+def test_the_fast_case_copies_and_pickles() -> None:
+    case = load_case(REFERENCE)
+    for twin in (copy.deepcopy(case), pickle.loads(pickle.dumps(case))):
+        assert twin == case and type(twin) is type(case)
+        assert isinstance(twin.requests, FrozenList)
+        assert isinstance(twin.imaging[0].segments, FrozenDict)
+        assert twin.source_name == case.source_name
+        assert twin.locate(("requests", 1)) == case.locate(("requests", 1))
+        assert case_document(twin, []) == case_document(case, [])
 
 
 def test_the_shape_table_is_up_to_date() -> None:

@@ -20,7 +20,7 @@ class Invalid(Exception):
     """The data is not a valid case; the pydantic path says why."""
 
 
-CLASSES: dict[str, type[Record]] = record_classes(shape.MODELS, shape.ROOT)
+CLASSES: dict[str, type[Record]] = record_classes(shape.MODELS, shape.ROOT, __name__)
 _READERS: dict[str, Reader] = {}
 
 
@@ -47,8 +47,8 @@ def _list(item: Reader, low: int | None, high: int | None, after: tuple[str, ...
     afters = [values.AFTER[name] for name in after]
 
     def read(value: Any) -> Any:
-        if isinstance(value, str):
-            value = [value]
+        if not isinstance(value, list):
+            raise Invalid
         out = [item(v) for v in value]
         if (low is not None and len(out) < low) or (high is not None and len(out) > high):
             raise Invalid

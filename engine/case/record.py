@@ -53,6 +53,9 @@ class FrozenList(list):  # type: ignore[type-arg]
     append = extend = insert = pop = remove = clear = sort = reverse = _frozen
     __hash__ = None  # type: ignore[assignment]
 
+    def __reduce__(self) -> tuple[Any, ...]:  # copy and pickle build it whole
+        return FrozenList, (list(self),)
+
 
 class FrozenDict(dict):  # type: ignore[type-arg]
     """A dict that refuses changes; it still equals a plain dict."""
@@ -62,12 +65,16 @@ class FrozenDict(dict):  # type: ignore[type-arg]
     setdefault = update = pop = popitem = clear = _frozen
     __hash__ = None  # type: ignore[assignment]
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        return FrozenDict, (dict(self),)
+
 
 class Record:
     """One validated mapping of a case: a slot per field, None where the case gave nothing."""
 
     __slots__ = ()
     _fields: tuple[str, ...] = ()
+    _home = ""  # the module whose CLASSES holds this class, so copies and pickles find it
 
     def __init__(self, values: dict[str, Any]) -> None:
         for name in self._fields:
@@ -86,6 +93,10 @@ class Record:
         given = ", ".join(f"{n}={getattr(self, n)!r}" for n in self._fields
                           if getattr(self, n) is not None)
         return f"{type(self).__name__}({given})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        values = {name: getattr(self, name) for name in self._fields}
+        return _restore, (self._home, type(self).__name__, values, getattr(self, "_source", None))
 
     def to_data(self) -> dict[str, Any]:
         """Plain data in field order, leaving out fields that are None (like pydantic's
@@ -108,14 +119,24 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _restore(home: str, name: str, values: dict[str, Any], source: Any) -> Record:
+    import importlib
+
+    record = importlib.import_module(home).CLASSES[name](values)
+    if source is not None:
+        object.__setattr__(record, "_source", source)
+    return record
+
+
 def _root_init(self: Record, values: dict[str, Any]) -> None:
     Record.__init__(self, values)
     object.__setattr__(self, "_source", None)
 
 
-def record_classes(models: dict[str, Iterable[tuple[str, Any, bool]]],
-                   root: str) -> dict[str, type[Record]]:
-    """One Record class per model; the root one also carries `CaseMethods` and `_source`."""
+def record_classes(models: dict[str, Iterable[tuple[str, Any, bool]]], root: str,
+                   home: str) -> dict[str, type[Record]]:
+    """One Record class per model; the root one also carries `CaseMethods` and `_source`.
+    `home` is the module that keeps the result as `CLASSES`."""
     classes: dict[str, type[Record]] = {}
     for name, fields in models.items():
         names = tuple(field[0] for field in fields)
@@ -124,6 +145,7 @@ def record_classes(models: dict[str, Iterable[tuple[str, Any, bool]]],
                                                      "_fields": names, "__init__": _root_init})
         else:
             cls = type(name, (Record,), {"__slots__": names, "_fields": names})
+        cls._home = home
         cls.__module__ = __name__
         cls.__doc__ = f"A validated {name} of a case file (fast loader)."
         classes[name] = cls

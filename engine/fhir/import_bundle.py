@@ -233,8 +233,8 @@ class _Reader:
                 first = self.origins.get(path)
                 self.errors.append(Finding(
                     "invalid_bundle", f"{origin.describe()}: gives {self._field(path)} = "
-                    f"{value!r}, but {first.describe() if first else 'another resource'} "
-                    f"already gives {old!r}; the record contradicts itself", origin.location))
+                    f"{json.dumps(value)}, but {first.describe() if first else 'another resource'} "
+                    f"already gives {json.dumps(old)}; the record contradicts itself", origin.location))
             return
         _set_path(self.case, path, value)
         self.origins[path] = origin
@@ -731,6 +731,10 @@ def _plain(value: float) -> int | float:
 
 
 # ---------------------------------------------------------------------------------- placement
+def _leaf(rule: Rule) -> str:
+    return rule.field.rstrip("[]").rsplit(".", 1)[-1]
+
+
 def _place(r: _Reader, rule: Rule, value: Any, i: int, element: Path, origin: Origin,
            resource: dict[str, Any], *, study: str | None = None) -> None:
     """Put a value at the rule's field, filling {segment}, {side} and imaging[] from the resource."""
@@ -746,6 +750,7 @@ def _place(r: _Reader, rule: Rule, value: Any, i: int, element: Path, origin: Or
             concept = resource.get("bodySite")
             concepts = concept if isinstance(concept, list) else [concept]
             segment = None
+            before = len(r.errors)
             for c in concepts:
                 level = r.level_of(c, i, ("bodySite",)) if c else None
                 if level:
@@ -756,15 +761,16 @@ def _place(r: _Reader, rule: Rule, value: Any, i: int, element: Path, origin: Or
                         return
                     break
             if segment is None:
-                r.error(i, ("bodySite",), f"{rule.field} needs the motion segment in bodySite "
-                        f"(a {r.m.system('level')} code such as L4-5, or that text)")
+                if len(r.errors) == before:
+                    r.error(i, ("bodySite",), f"{_leaf(rule)} needs the motion segment in bodySite "
+                            f"(a {r.m.system('level')} code such as L4-5, or that text)")
                 return
             paths = [p + [segment] for p in paths]
         elif part == "{side}":
             concept = resource.get("bodySite")
             side = r.side_of(concept if isinstance(concept, list) else [concept] if concept else [])
             if side is None:
-                r.error(i, ("bodySite",), f"{rule.field} needs the side in bodySite (SNOMED "
+                r.error(i, ("bodySite",), f"{_leaf(rule)} needs the side in bodySite (SNOMED "
                         "laterality 7771000 left, 24028007 right, 51440002 both; or that word)")
                 return
             sides = ["left", "right"] if side == "bilateral" else [side]
@@ -948,7 +954,8 @@ def _observation(r: _Reader, i: int, resource: dict[str, Any]) -> None:
         value = _value(r, holder, found, i, element)
         if value is None:
             continue
-        origin = r.origin(i, element + ("value[x]",) if element else ("code",))
+        key = next((k for k in holder if k.startswith("value")), "value[x]")
+        origin = r.origin(i, element + (key,))
         _place(r, found, value, i, element, origin, resource, study=study)
 
 
@@ -1313,3 +1320,60 @@ def _remap(imported: Imported, finding: Finding) -> Finding:
     if origin is None:
         return Finding(finding.code, f"converted case: {finding.message}", Location(imported.name))
     return Finding(finding.code, f"{origin.describe()}: {rest} (case field {path})", origin.location)
+
+
+# ---------------------------------------------------------------------------------- YAML output
+_PLAIN = re.compile(r"^[A-Za-z][A-Za-z0-9_\-]*$")
+_RESERVED = {"true", "false", "null", "yes", "no", "on", "off", "y", "n", "~"}
+
+
+def _scalar(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    text = str(value)
+    if _PLAIN.match(text) and text.lower() not in _RESERVED:
+        return text
+    return json.dumps(text, ensure_ascii=False)
+
+
+def _emit(value: Any, indent: int, out: list[str]) -> None:
+    pad = "  " * indent
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(item, dict) and item:
+                out.append(f"{pad}{_scalar(key)}:")
+                _emit(item, indent + 1, out)
+            elif isinstance(item, list) and item and any(isinstance(x, (dict, list)) for x in item):
+                out.append(f"{pad}{_scalar(key)}:")
+                _emit(item, indent + 1, out)
+            elif isinstance(item, list):
+                out.append(f"{pad}{_scalar(key)}: [{', '.join(_scalar(x) for x in item)}]")
+            elif isinstance(item, dict):
+                out.append(f"{pad}{_scalar(key)}: {{}}")
+            else:
+                out.append(f"{pad}{_scalar(key)}: {_scalar(item)}")
+    elif isinstance(value, list):
+        for item in value:
+            if isinstance(item, dict) and item:
+                lines: list[str] = []
+                _emit(item, indent + 1, lines)
+                out.append(f"{pad}- {lines[0].lstrip()}")
+                out.extend(lines[1:])
+            elif isinstance(item, list):
+                out.append(f"{pad}- [{', '.join(_scalar(x) for x in item)}]")
+            elif isinstance(item, dict):
+                out.append(f"{pad}- {{}}")
+            else:
+                out.append(f"{pad}- {_scalar(item)}")
+
+
+def case_yaml(case: dict[str, Any], *, source: str = "") -> str:
+    """The case as YAML text the case loader reads back unchanged (codes stay quoted strings)."""
+    out = [f"# warrant-case/1 imported by `warrant import fhir` from {source}" if source
+           else "# warrant-case/1 imported by `warrant import fhir`"]
+    _emit(case, 0, out)
+    return "\n".join(out) + "\n"

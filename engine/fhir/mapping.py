@@ -78,6 +78,7 @@ class FhirMap:
     procedures: CodeTable = field(default_factory=CodeTable)
     guided_injections: set[tuple[str, str]] = field(default_factory=set)
     observation_rules: list[Rule] = field(default_factory=list)
+    response: dict[str, Any] = field(default_factory=dict)
 
     def system(self, short: str) -> str:
         return self.systems.get(short, short)
@@ -107,6 +108,9 @@ class FhirMap:
         for rule in self.observation_rules:
             if rule.field.rstrip("[]").rsplit(".", 1)[-1] == leaf and rule.codes:
                 return rule.codes[0]
+        for key, role in self.injection_observations.items():
+            if role == leaf:
+                return key
         return None
 
 
@@ -132,6 +136,7 @@ def _load(path_text: str, stamp: float) -> FhirMap:
     m.ignored_extensions = [str(u) for u in raw.get("ignored_extensions") or []]
     m.administrative = {str(t) for t in raw.get("administrative") or []}
     m.claim = dict(raw.get("claim") or {})
+    m.response = dict(raw.get("response") or {})
     m.laterality = {m.code(k): str(v) for k, v in (raw.get("laterality") or {}).items()}
     m.values = {str(kind): {m.code(k): v for k, v in (table or {}).items()}
                 for kind, table in (raw.get("values") or {}).items()}

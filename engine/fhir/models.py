@@ -62,7 +62,8 @@ def validate_bundle(data: dict[str, Any], label: Callable[[int], str], report: R
 
     if data.get("resourceType") != "Bundle":
         kind = data.get("resourceType")
-        say(("resourceType",), f"is {kind!r}: Warrant reads a Bundle holding a Claim "
+        name = f"{kind}/{data['id']}" if data.get("id") else str(kind)
+        say(("resourceType",), f"{name}: resourceType: is {kind!r}; Warrant reads a Bundle holding a Claim "
             "(use preauthorization) and the resources it references, not a single resource")
         return count
     entries = data.get("entry")

@@ -1,0 +1,391 @@
+"""A decision (engine.decision.decide) → a FHIR R4 response Bundle in the Da Vinci PAS shape.
+
+The Bundle holds:
+- a `ClaimResponse` (use preauthorization) answering the imported Claim: `outcome` (complete,
+  or partial while some item is pended), per Claim item one adjudication carrying the PAS
+  `reviewAction` extension (X12 306 action code: A1 approved, A3 denied, A4 pended for
+  documentation, A2 when the item's lines differ), Warrant's per-line determinations (verdict,
+  basis, reasons with rule ids and citations, missing fields) as an extension, the reasons as
+  `processNote`s linked through `noteNumber`, and the stage and admission determinations;
+- when documentation is missing, a `Questionnaire` with one item per requested case field (its
+  `linkId` is the field path of the decision's `documentation_requests`) and a
+  `CommunicationRequest` pointing the requester at it, in the spirit of Da Vinci DTR.
+
+Everything is derived from the decision, the Claim and the kb's fhir-map.yaml: ids are content
+hashes and times come from the Claim's `created`, so the same input gives the same bytes. The
+Bundle is validated with the fhir.resources R4B models before it is returned.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any, Iterable
+
+from engine.errors import WarrantError
+from engine.fhir.mapping import FhirMap, load_map
+
+
+class ResponseInvalid(WarrantError):
+    """The response Warrant built does not validate as FHIR R4 (a Warrant bug: exit 1)."""
+
+    code = "invalid_response"
+    exit_code = 1
+
+
+_VERDICT_WORDS = {"medically_necessary": "approved", "not_medically_necessary": "denied",
+                  "cannot_be_determined": "pended for documentation"}
+
+
+def _instant(created: str) -> str:
+    if len(created) == 10:
+        return f"{created}T00:00:00Z"
+    if len(created) in (4, 7):
+        return f"{created}{'-01' * ((10 - len(created)) // 3)}T00:00:00Z"
+    return created
+
+
+def _coding(m: FhirMap, short_code: str, display: str | None = None) -> dict[str, Any]:
+    system, code = m.code(short_code)
+    out = {"system": system, "code": code}
+    if display:
+        out["display"] = display
+    return out
+
+
+def _ext(url: str, **value: Any) -> dict[str, Any]:
+    return {"url": url, **value}
+
+
+class _Notes:
+    """processNote entries, numbered in first-use order, each text once."""
+
+    def __init__(self) -> None:
+        self.notes: list[dict[str, Any]] = []
+        self.numbers: dict[str, int] = {}
+
+    def add(self, text: str) -> int:
+        if text not in self.numbers:
+            self.numbers[text] = len(self.notes) + 1
+            self.notes.append({"number": self.numbers[text], "type": "display", "text": text})
+        return self.numbers[text]
+
+
+def _reason_text(reason: dict[str, Any]) -> str:
+    cites = f" (sources: {', '.join(reason['citations'])})" if reason.get("citations") else ""
+    return f"[{reason['rule']}] {reason['text']}{cites}"
+
+
+def _line_extension(m: FhirMap, stage: int, line: dict[str, Any]) -> dict[str, Any]:
+    r = m.response
+    line_id = f"{stage}:{line['code']}:{line['level'] or line['side'] or '-'}"
+    parts = [_ext("line", valueString=line_id)]
+    if line.get("level"):
+        parts.append(_ext("level", valueString=line["level"]))
+    if line.get("side"):
+        parts.append(_ext("side", valueCode=line["side"]))
+    parts.append(_ext("verdict", valueCoding={"system": r["verdict_system"], "code": line["verdict"]}))
+    parts.append(_ext("basis", valueCoding={"system": r["basis_system"], "code": line["basis"]}))
+    for reason in line["reasons"]:
+        sub = [_ext("rule", valueString=reason["rule"]), _ext("text", valueString=reason["text"])]
+        sub += [_ext("citation", valueString=c) for c in reason["citations"]]
+        parts.append(_ext("reason", extension=sub))
+    for missing in line["missing_documentation"]:
+        parts.append(_ext("missing", valueString=missing["field"]))
+    parts.append(_ext("proof", valueString=line["proof"]))
+    return _ext(r["line_determination"], extension=parts)
+
+
+def _action(m: FhirMap, verdicts: Iterable[str]) -> dict[str, str]:
+    actions = m.response["actions"]
+    found = set(verdicts)
+    if "cannot_be_determined" in found:
+        return actions["cannot_be_determined"]
+    if len(found) == 1:
+        return actions[found.pop()]
+    return actions["mixed"]
+
+
+def _items(m: FhirMap, decision: dict[str, Any], imported: Any, lines: list[Any], notes: _Notes,
+           auth: str) -> tuple[list[dict[str, Any]], list[str]]:
+    r = m.response
+    seq_of_line = {ln.id: imported.items.get((ln.request, ln.procedure)) for ln in lines}
+    by_item: dict[int, list[tuple[int, dict[str, Any]]]] = {}
+    order: list[int] = []
+    for stage in decision["stages"]:
+        for line in stage["lines"]:
+            line_id = f"{stage['stage']}:{line['code']}:{line['level'] or line['side'] or '-'}"
+            seq = seq_of_line.get(line_id)
+            if seq is None:
+                continue
+            if seq not in by_item:
+                by_item[seq] = []
+                order.append(seq)
+            by_item[seq].append((stage["stage"], line))
+    items = []
+    item_verdicts = []
+    category_system, _, category_code = r["adjudication_category"].partition("#")
+    for seq in sorted(order):
+        entries = by_item[seq]
+        verdicts = [line["verdict"] for _, line in entries]
+        action = _action(m, verdicts)
+        item_verdicts.append(action["code"])
+        bases = []
+        for _, line in entries:
+            if line["basis"] not in bases:
+                bases.append(line["basis"])
+        review = [_ext("number", valueString=f"{auth}-{seq}"),
+                  _ext("code", valueCodeableConcept={"coding": [
+                      {"system": r["action_system"], "code": action["code"], "display": action["display"]}]})]
+        for basis in bases:
+            review.append(_ext("reasonCode", valueCodeableConcept={
+                "coding": [{"system": r["basis_system"], "code": basis}],
+                "text": basis.replace("_", " ")}))
+        numbers: list[int] = []
+        for stage, line in entries:
+            where = line["level"] or line["side"] or "no level"
+            number = notes.add(f"Item {seq} ({line['code']} {where}, stage {stage}): "
+                               f"{_VERDICT_WORDS.get(line['verdict'], line['verdict'])} "
+                               f"({line['basis'].replace('_', ' ')})")
+            if number not in numbers:
+                numbers.append(number)
+            for reason in line["reasons"]:
+                number = notes.add(_reason_text(reason))
+                if number not in numbers:
+                    numbers.append(number)
+        item = {
+            "extension": [_line_extension(m, stage, line) for stage, line in entries],
+            "itemSequence": seq,
+            "noteNumber": numbers,
+            "adjudication": [{
+                "extension": [_ext(r["review_action"], extension=review)],
+                "category": {"coding": [{"system": category_system, "code": category_code}]},
+            }],
+        }
+        items.append(item)
+    return items, item_verdicts
+
+
+def _stage_extensions(m: FhirMap, decision: dict[str, Any], notes: _Notes) -> list[dict[str, Any]]:
+    r = m.response
+    out = []
+    for stage in decision["stages"]:
+        parts = [_ext("stage", valuePositiveInt=stage["stage"]),
+                 _ext("verdict", valueCoding={"system": r["verdict_system"], "code": stage["verdict"]})]
+        admission = stage.get("admission")
+        if admission:
+            parts.append(_ext("admissionVerdict", valueCoding={"system": r["verdict_system"],
+                                                                 "code": admission["verdict"]}))
+            parts.append(_ext("admissionBasis", valueCoding={"system": r["basis_system"],
+                                                               "code": admission["basis"]}))
+            if admission.get("requested_days") is not None:
+                parts.append(_ext("requestedDays", valueUnsignedInt=admission["requested_days"]))
+            if admission.get("supported_days") is not None:
+                parts.append(_ext("supportedDays", valueUnsignedInt=admission["supported_days"]))
+            supported = admission.get("supported_days")
+            notes.add(f"Stage {stage['stage']} inpatient stay: "
+                      f"{_VERDICT_WORDS.get(admission['verdict'], admission['verdict'])} "
+                      f"({admission['basis'].replace('_', ' ')}); "
+                      f"{admission.get('requested_days')} days requested"
+                      + (f", {supported} supported" if supported is not None else ""))
+            for reason in admission["reasons"]:
+                notes.add(_reason_text(reason))
+        out.append(_ext(r["stage_determination"], extension=parts))
+    return out
+
+
+# ---------------------------------------------------------------------------------- questionnaire
+def _schema_node(schema: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
+    """Resolve $ref and drop the null branch of an optional field."""
+    while True:
+        if "$ref" in node:
+            node = schema["$defs"][node["$ref"].rsplit("/", 1)[-1]]
+            continue
+        if "anyOf" in node:
+            branches = [b for b in node["anyOf"] if b.get("type") != "null"]
+            if len(branches) == 1:
+                node = branches[0]
+                continue
+            node = branches[0] if branches else {}
+            continue
+        return node
+
+
+def _field_schema(schema: dict[str, Any], path: str) -> dict[str, Any] | None:
+    node = schema
+    tokens = path.split(".")
+    t = 0
+    while t < len(tokens):
+        token = tokens[t]
+        name, _, rest = token.partition("[")
+        node = _schema_node(schema, node)
+        if node.get("type") == "object" and "patternProperties" in node and "properties" not in node:
+            node = next(iter(node["patternProperties"].values()))
+        elif name == "*" and node.get("properties"):  # any key (a side, a test): all alike
+            node = next(iter(node["properties"].values()))
+        elif name in (node.get("properties") or {}):
+            node = node["properties"][name]
+        else:
+            return None
+        if rest:
+            node = _schema_node(schema, node).get("items", {})
+        t += 1
+    return _schema_node(schema, node)
+
+
+def _answer_item(m: FhirMap, schema: dict[str, Any], node: dict[str, Any], link: str,
+                 text: str) -> dict[str, Any]:
+    item: dict[str, Any] = {"linkId": link, "text": text}
+    if node.get("type") == "array":
+        inner = _schema_node(schema, node.get("items", {}))
+        item.update(_answer_item(m, schema, inner, link, text))
+        item["repeats"] = True
+        return item
+    kind = node.get("type")
+    if kind == "object" or "properties" in node:
+        item["type"] = "group"
+        item["item"] = [_answer_item(m, schema, _schema_node(schema, sub), f"{link}.{key}",
+                                     sub.get("description") or key.replace("_", " "))
+                        for key, sub in node.get("properties", {}).items()]
+        return item
+    if "enum" in node:
+        item["type"] = "choice"
+        item["answerOption"] = [{"valueCoding": {"system": m.system("value"), "code": word,
+                                                 "display": word.replace("_", " ")}}
+                                for word in node["enum"]]
+        return item
+    item["type"] = {"boolean": "boolean", "integer": "integer", "number": "decimal"}.get(kind, "string")
+    return item
+
+
+def _questionnaire(m: FhirMap, decision: dict[str, Any], imported: Any, lines: list[Any],
+                   qid: str, created: str) -> dict[str, Any] | None:
+    requests = decision.get("documentation_requests") or []
+    if not requests:
+        return None
+    from engine.case import case_json_schema
+
+    schema = case_json_schema()
+    seq_of_line = {ln.id: imported.items.get((ln.request, ln.procedure)) for ln in lines}
+    items = []
+    for entry in requests:
+        path = entry["field"]
+        seqs = sorted({seq_of_line[u] for u in entry.get("unblocks", []) if seq_of_line.get(u) is not None})
+        affects = f" (needed to decide Claim item{'s' if len(seqs) != 1 else ''} " \
+                  f"{', '.join(str(s) for s in seqs)})" if seqs else ""
+        node = _field_schema(schema, path)
+        item = _answer_item(m, schema, node or {"type": "string"}, path, f"{entry['item']}{affects}")
+        leaf = path.rsplit(".", 1)[-1].split("[", 1)[0]
+        code = None if path.startswith("requests[") else m.field_code(leaf)
+        if code:
+            item = {"linkId": item.pop("linkId"), "code": [{"system": code[0], "code": code[1]}], **item}
+        items.append(item)
+    base = m.response["base_url"]
+    case_id = decision.get("case_id", "")
+    return {
+        "resourceType": "Questionnaire",
+        "id": qid,
+        "url": f"{base}/Questionnaire/{qid}",
+        "name": "WarrantDocumentationRequest",
+        "title": f"Documentation needed to decide prior authorization {case_id}",
+        "status": "active",
+        "subjectType": ["Patient"],
+        "date": created,
+        "description": "Each item names one case field the determination could not be made "
+                       "without; its linkId is that field's path in warrant-case/1.",
+        "item": items,
+    }
+
+
+# ---------------------------------------------------------------------------------- the bundle
+def respond(decision: dict[str, Any], imported: Any, lines: list[Any], *,
+            fhir_map: FhirMap | None = None, kb_root: Any = None,
+            validate: bool = True) -> dict[str, Any]:
+    """The response Bundle (plain JSON data) for a decision on an imported bundle."""
+    m = fhir_map or load_map(kb_root)
+    r = m.response
+    claim = imported.claim
+    created = imported.created or "1970-01-01"
+    digest = hashlib.sha256(json.dumps({"claim": imported.claim_label, "created": created,
+                                        "bundle": imported.bundle.get("id"), "decision": decision},
+                                       sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+    short = digest[:16]
+    auth = f"WRT-{digest[:12].upper()}"
+    notes = _Notes()
+    items, actions = _items(m, decision, imported, lines, notes, auth)
+    stages = _stage_extensions(m, decision, notes)
+    for warning in imported.warnings:
+        notes.add(f"Not read from the request: {warning.message}")
+    if decision.get("citations"):
+        notes.add("Sources: " + "; ".join(f"{c['id']}: {c['title']}" if c.get("title") else c["id"]
+                                          for c in decision["citations"]))
+    counts = {code: actions.count(code) for code in dict.fromkeys(actions)}
+    words = {a["code"]: a["display"].lower() for a in r["actions"].values()}
+    disposition = "; ".join(f"{n} item{'s' if n != 1 else ''} {words.get(code, code)}"
+                            for code, n in counts.items()) or "no items"
+    pended = r["actions"]["cannot_be_determined"]["code"] in actions
+    qid = f"warrant-docs-{short}"
+    questionnaire = _questionnaire(m, decision, imported, lines, qid, created)
+    base = r["base_url"]
+    response: dict[str, Any] = {
+        "resourceType": "ClaimResponse",
+        "id": f"warrant-{short}",
+        "meta": {"profile": [r["profiles"]["claim_response"]]},
+        "extension": stages,
+        "identifier": [{"system": r["identifier_system"], "value": auth}],
+        "status": "active",
+        "type": claim.get("type") or {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/claim-type",
+                                                   "code": "professional"}]},
+        "use": "preauthorization",
+        "patient": claim.get("patient") or {"display": "unknown patient"},
+        "created": created,
+        "insurer": claim.get("insurer") or {"display": "Warrant review"},
+    }
+    if claim.get("provider"):
+        response["requestor"] = claim["provider"]
+    request_ref: dict[str, Any] = {"reference": imported.claim_label}
+    if claim.get("identifier"):
+        request_ref["identifier"] = claim["identifier"][0]
+    response["request"] = request_ref
+    response["outcome"] = "partial" if pended else "complete"
+    response["disposition"] = disposition
+    response["preAuthRef"] = auth
+    response["item"] = items
+    if notes.notes:
+        response["processNote"] = notes.notes
+    entries = [{"fullUrl": f"{base}/ClaimResponse/{response['id']}", "resource": response}]
+    if questionnaire:
+        ask_id = f"warrant-ask-{short}"
+        response["communicationRequest"] = [{"reference": f"CommunicationRequest/{ask_id}"}]
+        ask = {
+            "resourceType": "CommunicationRequest",
+            "id": ask_id,
+            "status": "active",
+            "subject": response["patient"],
+            "about": [{"reference": imported.claim_label}],
+            "authoredOn": created,
+            "payload": [{"contentReference": {"reference": f"Questionnaire/{qid}"}}],
+        }
+        if claim.get("insurer"):
+            ask["requester"] = claim["insurer"]
+        if claim.get("provider"):
+            ask["recipient"] = [claim["provider"]]
+        entries.append({"fullUrl": f"{base}/Questionnaire/{qid}", "resource": questionnaire})
+        entries.append({"fullUrl": f"{base}/CommunicationRequest/{ask_id}", "resource": ask})
+    bundle = {
+        "resourceType": "Bundle",
+        "id": f"warrant-response-{short}",
+        "meta": {"profile": [r["profiles"]["bundle"]]},
+        "identifier": {"system": r["identifier_system"], "value": f"{auth}-bundle"},
+        "type": "collection",
+        "timestamp": _instant(created),
+        "entry": entries,
+    }
+    if validate:
+        from engine.fhir import require_models
+        from engine.fhir.models import validate_resource
+
+        require_models()
+        problems = validate_resource(bundle)
+        if problems:
+            raise ResponseInvalid("the FHIR response does not validate: " + "; ".join(problems[:5]))
+    return bundle

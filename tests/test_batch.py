@@ -1,0 +1,269 @@
+"""`warrant batch` and engine.batch: order, error records, resume, streams, bounded work in
+flight, and the dask path on a LocalCluster."""
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from engine import batch
+from engine.batch import BatchOptions, decide_partition, iter_items, read_done, run_batch
+from engine.errors import RuleError, UsageError
+
+ROOT = Path(__file__).resolve().parent.parent
+KB = str(ROOT / "kb")
+NAMES = ["fusion-met", "no-policy", "decompression-met", "si-joint-bilateral-met", "osteotomy-dependent",
+         "conservative-red-flags", "exploration-unmet"]
+
+
+def _case_texts() -> list[str]:
+    from ruamel.yaml import YAML
+
+    yaml = YAML(typ="safe", pure=True)
+    out = []
+    for name in NAMES:
+        case = yaml.load((ROOT / "kb" / "tests" / f"{name}.yaml").read_text(encoding="utf-8"))["case"]
+        out.append(json.dumps(case))
+    return out
+
+
+@pytest.fixture(scope="module")
+def texts() -> list[str]:
+    return _case_texts()
+
+
+@pytest.fixture(scope="module")
+def jsonl(tmp_path_factory, texts) -> Path:
+    """Seven good cases with three bad lines among them (unknown key, not JSON, not an object)."""
+    bad_case = json.loads(texts[0])
+    bad_case.update(case_id="t-bad-key", bogus_key=1)
+    lines = texts[:2] + [json.dumps(bad_case), "{not json", ""] + texts[2:5] + ["[1, 2]"] + texts[5:]
+    path = tmp_path_factory.mktemp("batch") / "cases.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def expected(jsonl) -> list[str]:
+    """The reference output: every item decided one by one in this process."""
+    out = io.BytesIO()
+    run_batch([jsonl], out, BatchOptions(kb_dir=KB))
+    return out.getvalue().decode("utf-8").splitlines()
+
+
+def _ids(lines: list[str]) -> list[str | None]:
+    return [json.loads(line)["case_id"] for line in lines]
+
+
+def test_each_item_gives_one_line_in_input_order_with_error_records(expected, texts):
+    ids = [json.loads(t)["case_id"] for t in texts]
+    assert _ids(expected) == ids[:2] + ["t-bad-key", None] + ids[2:5] + [None] + ids[5:]
+    errors = [json.loads(line) for line in expected if json.loads(line).get("error")]
+    assert [(e["source"].rsplit(":", 1)[1], e["error"]["code"]) for e in errors] == [
+        ("3", "invalid_case"), ("4", "invalid_case"), ("9", "invalid_case")]
+    assert list(errors[0]) == ["source", "case_id", "error"]
+    unknown, not_json, not_object = (e["error"]["messages"] for e in errors)
+    assert len(unknown) == 1 and "bogus_key" in unknown[0] and unknown[0].startswith(errors[0]["source"] + ":")
+    assert "not valid JSON" in not_json[0] and "one case object" in not_object[0]
+    first = json.loads(expected[0])
+    assert list(first) == ["case_id", "knowledge_base", "stages", "documentation_requests", "citations"]
+    assert "explanation" not in first["stages"][0]["lines"][0]
+
+
+def test_the_same_bytes_as_decide_and_whatever_the_jobs(jsonl, expected, texts, tmp_path, run_cli):
+    from engine.decision import decide
+    from engine.knowledge import KnowledgeBase
+    from engine.session import CaseSession
+
+    kb = KnowledgeBase.load(KB)
+    alone = decide(CaseSession.open(kb, "one.json", text=texts[0]))
+    assert json.loads(expected[0]) == alone
+    out = tmp_path / "two.jsonl"
+    result = run_cli("batch", str(jsonl), "--jobs", "2", "--chunk-size", "1", "-o", str(out), "--kb", KB)
+    assert result.exit_code == 0, result.output
+    assert out.read_text(encoding="utf-8").splitlines() == expected
+    assert "10 cases: 7 decided, 3 error records" in result.stderr
+
+
+def test_stdin_and_directories(jsonl, expected, texts, tmp_path, run_cli):
+    result = run_cli("batch", "-", "--quiet", "--kb", KB, input=jsonl.read_text(encoding="utf-8"))
+    assert result.exit_code == 0
+    assert result.stdout.splitlines() == [line.replace(str(jsonl), "<stdin>") for line in expected]
+    assert result.stderr == ""
+    folder = tmp_path / "cases"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "b.json").write_text(texts[1], encoding="utf-8")
+    (folder / "a.yaml").write_text(texts[0], encoding="utf-8")
+    (folder / "sub" / "c.jsonl").write_text(texts[2] + "\n", encoding="utf-8")
+    (folder / "sub" / "d.yml").write_text("format: warrant-case/1\ncase_id: t-d\nrequests: 7\n", encoding="utf-8")
+    (folder / "notes.txt").write_text("not a case", encoding="utf-8")
+    (folder / ".hidden.json").write_text("{}", encoding="utf-8")
+    result = run_cli("batch", str(folder), "--kb", KB, "-q")
+    lines = result.stdout.splitlines()
+    assert _ids(lines) == [json.loads(t)["case_id"] for t in texts[:3]] + ["t-d"]
+    error = json.loads(lines[3])
+    assert error["source"] == str(folder / "sub" / "d.yml") and error["error"]["code"] == "invalid_case"
+    assert error["error"]["messages"][0].startswith(f"{folder / 'sub' / 'd.yml'}:3:")
+
+
+def test_an_unexpected_failure_is_a_record_and_the_run_goes_on(jsonl, monkeypatch):
+    import engine.decision
+
+    real = engine.decision.decide
+
+    def flaky(session, **kw):
+        if session.case_id == "t-no-policy":
+            raise ZeroDivisionError("boom")
+        return real(session, **kw)
+
+    monkeypatch.setattr(engine.decision, "decide", flaky)
+    out = io.BytesIO()
+    stats = run_batch([jsonl], out, BatchOptions(kb_dir=KB))
+    records = [json.loads(line) for line in out.getvalue().decode().splitlines()]
+    failed = [r for r in records if r.get("error", {}).get("code") == "internal"]
+    assert failed == [{"source": f"{jsonl}:2", "case_id": "t-no-policy",
+                       "error": {"code": "internal", "messages": ["ZeroDivisionError: boom"]}}]
+    assert (stats.cases, stats.decided, stats.errors) == (10, 6, 4)
+
+
+def test_resume_skips_what_is_written_and_drops_a_cut_line(jsonl, expected, tmp_path, run_cli):
+    out = tmp_path / "results.jsonl"
+    partial = "\n".join(expected[:5]) + "\n" + expected[5][: len(expected[5]) // 2]
+    out.write_text(partial, encoding="utf-8")
+    result = run_cli("batch", str(jsonl), "-o", str(out), "--resume", "--kb", KB, "--jobs", "2")
+    assert result.exit_code == 0, result.output
+    assert out.read_text(encoding="utf-8").splitlines() == expected
+    assert "5 already done" in result.stderr
+    again = run_cli("batch", str(jsonl), "-o", str(out), "--resume", "--kb", KB)
+    assert out.read_text(encoding="utf-8").splitlines() == expected
+    assert "0 decided, 0 error records, 10 already done" in again.stderr
+
+
+def test_resume_refuses_another_kb_and_needs_an_output(jsonl, expected, tmp_path, run_cli):
+    out = tmp_path / "other.jsonl"
+    out.write_text(expected[0].replace('"digest":"sha256:', '"digest":"sha256:00') + "\n", encoding="utf-8")
+    result = run_cli("batch", str(jsonl), "-o", str(out), "--resume", "--kb", KB)
+    assert result.exit_code == 2 and "another knowledge base" in result.stderr
+    assert run_cli("batch", str(jsonl), "--resume").exit_code == 2
+    assert run_cli("batch", str(tmp_path / "missing.jsonl")).exit_code == 2
+
+
+def test_read_done_counts_ids_and_sources(tmp_path, expected):
+    out = tmp_path / "r.jsonl"
+    out.write_text("\n".join(expected) + "\n", encoding="utf-8")
+    done, end = read_done(out)
+    assert end == out.stat().st_size and done.lines == len(expected)
+    assert "t-bad-key" in done.ids and len(done.sources) == 3 and len(done.digests) == 1
+
+
+class _Watched:
+    """Counts the items the batch has pulled from its input, and what it had pulled whenever
+    it wrote output: the gap is the work in flight."""
+
+    def __init__(self, items):
+        self.items = items
+        self.pulled = 0
+        self.gaps: list[int] = []
+        self.written = 0
+
+    def __iter__(self):
+        for item in self.items:
+            self.pulled += 1
+            yield item
+
+    def write(self, data: bytes) -> None:
+        self.written += data.count(b"\n")
+        self.gaps.append(self.pulled - self.written)
+
+    def flush(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_work_in_flight_is_bounded(texts, jobs):
+    items = [("<mem>", texts[i % len(texts)], i + 1, None) for i in range(40)]
+    watched = _Watched(items)
+    stats = run_batch([], watched, BatchOptions(kb_dir=KB, jobs=jobs, chunk_size=2, in_flight=3),
+                      items=iter(watched))
+    assert stats.cases == 40 and watched.written == 40
+    assert stats.max_in_flight == 3
+    # never more than the chunks in flight (3 x 2) plus the chunk being cut ahead of output
+    assert max(watched.gaps) <= 3 * 2 + 2
+
+
+def test_completion_order_gives_the_same_lines(jsonl, expected):
+    out = io.BytesIO()
+    run_batch([jsonl], out, BatchOptions(kb_dir=KB, jobs=2, chunk_size=1, order="completion"))
+    assert sorted(out.getvalue().decode().splitlines()) == sorted(expected)
+
+
+def test_explain_adds_proofs(texts):
+    plain, explained = (json.loads(decide_partition(KB, [("x.jsonl", texts[0], 1, None)], explain=e)[0])
+                        for e in (False, True))
+    for line in (ln for stage in explained["stages"] for ln in stage["lines"]):
+        assert line.pop("explanation")["id"] == line["proof"]
+    assert explained == plain
+
+
+def test_a_worker_refuses_a_kb_with_another_digest(texts):
+    with pytest.raises(RuleError, match="digest"):
+        decide_partition(KB, [("x.jsonl", texts[0], 1, None)], digest="sha256:" + "0" * 64)
+
+
+def test_items_are_read_lazily(tmp_path):
+    path = tmp_path / "s.jsonl"
+    path.write_bytes(b'\xef\xbb\xbf{"a": 1}\n\n\xff\n')
+    items = list(iter_items([path]))
+    assert items[0] == (str(path), '{"a": 1}', 1, None)
+    assert items[1][2] == 3 and "not UTF-8" in items[1][3]
+
+
+def test_text_meter_shows_rate_and_eta():
+    now = [0.0]
+    stream = io.StringIO()
+    meter = batch._TextMeter(100, stream, clock=lambda: now[0])
+    now[0] = 2.0
+    meter.update(50)
+    meter.close()
+    assert "50/100 cases (50%)  25 cases/s  ETA 00:02" in stream.getvalue()
+
+
+def test_dask_local_cluster(jsonl, expected, tmp_path):
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                                  worker_dashboard_address=None) as cluster:
+        out = io.BytesIO()
+        stats = run_batch([jsonl], out, BatchOptions(kb_dir=KB, chunk_size=2,
+                                                     scheduler=cluster.scheduler_address))
+        assert out.getvalue().decode().splitlines() == expected
+        assert stats.decided == 7 and stats.errors == 3
+        # resume through the cluster: the ids to skip reach the workers once
+        done, _ = read_done_from(expected[:6], tmp_path)
+        out = io.BytesIO()
+        stats = run_batch([jsonl], out, BatchOptions(kb_dir=KB, chunk_size=3, scheduler=cluster.scheduler_address),
+                          done=done)
+        assert out.getvalue().decode().splitlines() == expected[6:]
+        assert stats.skipped == 6
+
+
+def read_done_from(lines: list[str], tmp_path: Path):
+    path = tmp_path / "done.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return read_done(path)
+
+
+def test_dask_missing_is_a_usage_error(monkeypatch, jsonl):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_distributed(name, *args, **kwargs):
+        if name == "distributed" or name.startswith("distributed."):
+            raise ImportError(name)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_distributed)
+    with pytest.raises(UsageError, match="dask"):
+        run_batch([jsonl], io.BytesIO(), BatchOptions(kb_dir=KB, scheduler="tcp://127.0.0.1:1"))

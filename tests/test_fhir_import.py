@@ -1,0 +1,261 @@
+"""FHIR R4 prior-authorization bundles in: round trips, warnings, and malformed bundles (exit 3).
+
+Each bundle under tests/fhir/ is written by hand in the Da Vinci PAS shape and encodes the same
+case as a YAML file; decided as a bundle it must give exactly the decision of the YAML case.
+"""
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("fhir.resources.R4B", reason="the FHIR extra (warrant[fhir]) is not installed")
+
+from tests.conftest import REFERENCE, ROOT  # noqa: E402
+
+FHIR = ROOT / "tests" / "fhir"
+ROUND_TRIPS = {
+    "reference-case": REFERENCE,
+    "fusion-met": FHIR / "fusion-met.yaml",
+    "si-joint-bilateral-met": FHIR / "si-joint-bilateral-met.yaml",
+    "fusion-deformity-osteotomy-met": FHIR / "fusion-deformity-osteotomy-met.yaml",
+    "fusion-instability-facet-resection": FHIR / "fusion-instability-facet-resection.yaml",
+}
+
+
+def _bundle(name: str) -> Path:
+    return FHIR / f"{name}.bundle.json"
+
+
+def _decide(kb, path: Path | str):
+    from engine.decision import decide
+    from engine.session import CaseSession
+
+    session = CaseSession.open(kb, path)
+    return decide(session), session
+
+
+@pytest.mark.parametrize("name", sorted(ROUND_TRIPS))
+def test_bundle_decides_exactly_like_its_yaml_case(kb, name):
+    from_yaml, _ = _decide(kb, ROUND_TRIPS[name])
+    from_bundle, session = _decide(kb, _bundle(name))
+    assert session.imported is not None
+    assert from_bundle == from_yaml  # verdicts, bases, reasons, missing fields, proofs, citations
+
+
+@pytest.mark.parametrize("name", sorted(ROUND_TRIPS))
+def test_import_command_writes_a_case_that_decides_the_same(run_cli, tmp_path, name):
+    out = tmp_path / "case.yaml"
+    result = run_cli("import", "fhir", str(_bundle(name)), "-o", str(out))
+    assert result.exit_code == 0, result.stderr
+    assert out.read_text().startswith("# warrant-case/1 imported")
+    a = json.loads(run_cli("decide", str(out), "--format", "json").stdout)
+    b = json.loads(run_cli("decide", str(ROUND_TRIPS[name]), "--format", "json").stdout)
+    assert a == b
+
+
+def test_import_json_format_and_stdin(run_cli):
+    text = _bundle("fusion-met").read_text()
+    result = run_cli("import", "fhir", "-", "--format", "json", input=text)
+    assert result.exit_code == 0
+    case = json.loads(result.stdout)
+    assert case["format"] == "warrant-case/1"
+    assert case["case_id"] == "t-fusion-met"
+    assert case["requests"][0]["procedures"][2]["code"] == "22840"  # "+22840" loses its add-on mark
+
+
+def test_import_maps_each_kind_of_resource(kb):
+    from engine.fhir.import_bundle import import_bundle
+
+    data = json.loads(_bundle("si-joint-bilateral-met").read_text())
+    case = import_bundle(data, "si.json", code_units=kb.code_units).case
+    left, right = case["si_joint"]["left"], case["si_joint"]["right"]
+    assert left["diagnostic_injections"] == [{"image_guided": True, "relief_percent": 75}]
+    # relief from pain scores before (10) and after (6, then 1) each injection
+    assert [i["relief_percent"] for i in right["diagnostic_injections"]] == [40, 90]
+    assert left["provocative_tests"]["gaenslen"] == "negative"  # from the interpretation NEG
+    assert right["pain_below_l5"] is True  # SNOMED "yes"
+    assert case["requests"][0]["procedures"] == [{"code": "27280", "side": "bilateral"}]  # modifier 50
+    assert case["requests"][1]["procedures"] == [{"code": "27279", "side": "left"}]  # subSite left
+
+    data = json.loads(_bundle("fusion-met").read_text())
+    case = import_bundle(data, "fm.json", code_units=kb.code_units).case
+    assert case["patient"] == {"sex": "male", "age": 58, "smoking": "never", "red_flags": []}
+    assert case["symptoms"] == {"neurogenic_claudication": True, "radiculopathy": False}  # refuted → false
+    assert case["conservative_care"]["physical_therapy_weeks"] == 6  # from performedPeriod
+    assert case["conservative_care"]["duration_weeks"] == 12  # first start to last end
+    assert case["history"] == {"prior_fusions": [], "hardware_failure": []}  # not-done, valueBoolean false
+
+    data = json.loads(_bundle("fusion-deformity-osteotomy-met").read_text())
+    case = import_bundle(data, "d.json", code_units=kb.code_units).case
+    assert case["imaging"][1]["segments"]["L3-4"]["translation_mm"] == 1  # 0.1 cm
+    assert [s["id"] for s in case["imaging"]] == ["mri-1", "flexext-1", "standing-1"]
+
+
+def test_items_map_back_to_claim_sequences(kb):
+    _, session = _decide(kb, _bundle("reference-case"))
+    items = session.imported.items
+    assert items[(0, 2)] == 3 and items[(1, 9)] == 13
+    by_line = {ln.id: items[(ln.request, ln.procedure)] for ln in session.lines}
+    assert by_line["1:22853:L2-3"] == by_line["1:22853:L3-4"] == 3  # one item, range L2-L4
+
+
+# ---------------------------------------------------------------------------------- warnings
+def test_unmappable_resources_become_warnings_naming_them(run_cli):
+    result = run_cli("import", "fhir", str(_bundle("fusion-met")))
+    assert result.exit_code == 0
+    assert "warning: MedicationStatement/nsaid: MedicationStatement has no place in warrant-case/1" \
+        in result.stderr
+    result = run_cli("decide", str(_bundle("fusion-met")), "--format", "json")
+    assert result.exit_code == 0
+    assert "MedicationStatement/nsaid" in result.stderr  # decide shows them too
+    json.loads(result.stdout)  # and stdout stays pure data
+
+
+def _mutated(tmp_path: Path, name: str, change) -> Path:
+    data = json.loads(_bundle(name).read_text())
+    change(data)
+    path = tmp_path / "bundle.json"
+    path.write_text(json.dumps(data, indent=1))
+    return path
+
+
+def _res(data: dict, rid: str) -> dict:
+    return next(e["resource"] for e in data["entry"] if e["resource"].get("id") == rid)
+
+
+def test_unknown_codes_extensions_and_statuses_are_warned_about(run_cli, tmp_path):
+    def change(data):
+        data["entry"].append({"resource": {
+            "resourceType": "Observation", "id": "bmi", "status": "final",
+            "code": {"coding": [{"system": "http://loinc.org", "code": "39156-5"}]},
+            "valueQuantity": {"value": 31, "code": "kg/m2"}}})
+        data["entry"].append({"resource": {
+            "resourceType": "Observation", "id": "old", "status": "entered-in-error",
+            "code": {"coding": [{"system": "http://warrant.example/fhir/CodeSystem/spine-finding",
+                                 "code": "motor_deficit"}]}, "valueBoolean": True}})
+        data["entry"].append({"resource": {
+            "resourceType": "Observation", "id": "pain", "status": "final",
+            "code": {"coding": [{"system": "http://loinc.org", "code": "72514-3"}]},
+            "valueInteger": 7, "effectiveDateTime": "2024-05-01"}})
+        item = _res(data, "pa-fusion-met")["item"][0]
+        item["extension"] = [{"url": "http://example.org/some-extension", "valueString": "x"}]
+        item["modifier"] = [{"coding": [{"system": "http://www.ama-assn.org/go/cpt", "code": "62"}]}]
+
+    result = run_cli("import", "fhir", str(_mutated(tmp_path, "fusion-met", change)))
+    assert result.exit_code == 0
+    err = result.stderr
+    assert "Observation/bmi: code: observation http://loinc.org|39156-5 is not in fhir-map.yaml" in err
+    assert "Observation/old: status: is 'entered-in-error'" in err
+    assert "Observation/pain: partOf: a pain score counts only as part of a diagnostic injection" in err
+    assert "Claim/pa-fusion-met: item[0].extension[0]: extension http://example.org/some-extension" in err
+    assert "Claim/pa-fusion-met: item[0].modifier[0]: modifier" in err
+
+
+def test_quantity_disagreeing_with_levels_is_warned_about(run_cli, tmp_path):
+    def change(data):
+        _res(data, "pa-fusion-met")["item"][0]["quantity"] = {"value": 3}
+
+    result = run_cli("import", "fhir", str(_mutated(tmp_path, "fusion-met", change)))
+    assert result.exit_code == 0
+    assert "item[0].quantity: quantity 3 differs from the 1 motion segment the item names" in result.stderr
+
+
+# ---------------------------------------------------------------------------------- malformed
+def _set_item_code(data):
+    _res(data, "pa-fusion-met")["item"][0]["productOrService"] = {
+        "coding": [{"system": "http://example.org/local", "code": "X1"}]}
+
+
+MALFORMED = {
+    "no CPT coding": (_set_item_code, "Claim/pa-fusion-met: item[0].productOrService: has no CPT coding"),
+    "unknown element": (lambda d: _res(d, "exam").update(valueBool=True),
+                        "Observation/exam: valueBool: is not an element of Observation"),
+    "wrong type": (lambda d: _res(d, "mri-1-slip").update(valueInteger="one"),
+                   "Observation/mri-1-slip: valueInteger: input should be a valid integer"),
+    "not a preauthorization": (lambda d: _res(d, "pa-fusion-met").update(use="claim"),
+                               "Claim/pa-fusion-met: use: is 'claim'"),
+    "bad level": (lambda d: _res(d, "mri-1-slip").update(bodySite={"coding": [
+        {"system": "http://warrant.example/fhir/CodeSystem/spine-level", "code": "L9-3"}]}),
+        "Observation/mri-1-slip: bodySite.coding[0].code: 'L9-3' names L9"),
+    "segment finding without level": (lambda d: _res(d, "mri-1-slip").pop("bodySite"),
+                                      "Observation/mri-1-slip: bodySite: spondylolisthesis_grade needs "
+                                      "the motion segment"),
+    "value out of range": (lambda d: _res(d, "mri-1-slip").update(valueInteger=7),
+                           "Observation/mri-1-slip: valueInteger: must be at most 5, not 7 "
+                           "(case field imaging[0].segments.L4-5.spondylolisthesis_grade)"),
+    "contradiction": (lambda d: d["entry"].append({"resource": dict(_res(d, "exam"), id="exam2",
+                                                                     valueBoolean=False)}),
+                      "Observation/exam2: valueBoolean: gives exam.correlates_with_imaging = false, "
+                      "but Observation/exam: valueBoolean already gives true"),
+    "no Claim": (lambda d: d["entry"].pop(0), "Bundle: entry: holds no Claim"),
+    "unknown resource type": (lambda d: d["entry"].append({"resource": {"resourceType": "Foo", "id": "x"}}),
+                              "Foo/x: resourceType: 'Foo' is not a FHIR R4 resource type"),
+    "missing status": (lambda d: _res(d, "pa-fusion-met").pop("status"), "Claim/pa-fusion-met: status:"),
+    "unit": (lambda d: _res(d, "mri-1-slip").update(bodySite={"text": "L4-5"}) or d["entry"].append(
+        {"resource": {"resourceType": "Observation", "id": "tr", "status": "final",
+                      "code": {"coding": [{"system": "http://warrant.example/fhir/CodeSystem/spine-finding",
+                                           "code": "translation_mm"}]},
+                      "bodySite": {"text": "L4-5"},
+                      "valueQuantity": {"value": 3, "code": "[in_i]"}}}),
+        "Observation/tr: valueQuantity.code: unit '[in_i]' cannot be read"),
+    "duplicate sequence": (lambda d: _res(d, "pa-fusion-met")["item"][1].update(sequence=1),
+                           "Claim/pa-fusion-met: item[1].sequence: sequence 1 is already used"),
+    "same line twice": (lambda d: _res(d, "pa-fusion-met")["item"][1].update(productOrService={
+        "coding": [{"system": "http://www.ama-assn.org/go/cpt", "code": "22633"}]}),
+        "Claim/pa-fusion-met: item[1].bodySite: line 1:22633:L4-5 is requested twice"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(MALFORMED))
+def test_malformed_bundle_exits_3_naming_resource_and_element(run_cli, tmp_path, case):
+    change, expected = MALFORMED[case]
+    path = _mutated(tmp_path, "fusion-met", change)
+    for args in (("decide", str(path)), ("import", "fhir", str(path))):
+        result = run_cli(*args)
+        assert result.exit_code == 3, (args, result.stderr)
+        assert expected in result.stderr, result.stderr
+        assert f"{path}:" in result.stderr  # file:line:col first
+        assert "Traceback" not in result.stderr
+
+
+def test_malformed_positions_point_into_the_bundle(run_cli, tmp_path):
+    path = _mutated(tmp_path, "fusion-met", _set_item_code)
+    result = run_cli("decide", str(path))
+    line = int(result.stderr.split(":")[1])
+    assert '"productOrService"' in path.read_text().splitlines()[line - 1]
+
+
+def test_a_single_resource_is_not_a_bundle(run_cli, tmp_path):
+    path = tmp_path / "claim.json"
+    path.write_text(json.dumps({"resourceType": "Claim", "id": "c1"}))
+    result = run_cli("decide", str(path))
+    assert result.exit_code == 3
+    assert "Claim/c1: resourceType: is 'Claim'; Warrant reads a Bundle" in result.stderr
+
+
+def test_import_refuses_a_case_file(run_cli):
+    result = run_cli("import", "fhir", str(REFERENCE))
+    assert result.exit_code == 3
+    assert "is not a FHIR resource" in result.stderr
+
+
+def test_every_problem_is_reported_at_once(run_cli, tmp_path):
+    def change(data):
+        _set_item_code(data)
+        _res(data, "pa-fusion-met").update(use="claim")
+
+    result = run_cli("decide", str(_mutated(tmp_path, "fusion-met", change)))
+    assert result.exit_code == 3
+    assert "use: is 'claim'" in result.stderr and "productOrService: has no CPT coding" in result.stderr
+
+
+def test_deep_copy_guard_import_does_not_change_its_input(kb):
+    from engine.fhir.import_bundle import import_bundle
+
+    data = json.loads(_bundle("reference-case").read_text())
+    before = copy.deepcopy(data)
+    import_bundle(data, "ref.json", code_units=kb.code_units)
+    assert data == before
