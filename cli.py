@@ -747,26 +747,25 @@ def batch(paths: tuple[str, ...], output: Path | None, jobs: int, resume: bool, 
 
 
 # ---- fhir commands (begin)
-class _FhirEcho:
-    """Shows what a FHIR bundle could not map (engine.fhir logs it) on stderr, for every command."""
+def _fhir_warnings_to_stderr() -> None:
+    """Show what a FHIR bundle could not map (engine.fhir logs it) on stderr, for every command
+    that reads a bundle (decide, report, why, ...). The handler echoes at emit time, so a test
+    runner that swaps stderr sees the lines too."""
+    import logging
 
-    @staticmethod
-    def install() -> None:
-        import logging
+    class Echo(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            click.echo(self.format(record), err=True)
 
-        class Echo(logging.Handler):
-            def emit(self, record: logging.LogRecord) -> None:
-                click.echo(self.format(record), err=True)
-
-        log = logging.getLogger("warrant.fhir")
-        if not any(getattr(h, "_warrant_echo", False) for h in log.handlers):
-            handler = Echo(logging.WARNING)
-            handler._warrant_echo = True  # type: ignore[attr-defined]
-            log.addHandler(handler)
-            log.propagate = False
+    log = logging.getLogger("warrant.fhir")
+    if not any(getattr(h, "_warrant_echo", False) for h in log.handlers):
+        handler = Echo(logging.WARNING)
+        handler._warrant_echo = True  # type: ignore[attr-defined]
+        log.addHandler(handler)
+        log.propagate = False
 
 
-_FhirEcho.install()
+_fhir_warnings_to_stderr()
 
 
 @main.group("import", epilog="""\b

@@ -340,7 +340,7 @@ class Generator:
         if spec.get("side") == "sides" and ctx.sides:
             if unit != "side" or rng.random() >= missing:
                 proc["side"] = "bilateral" if len(ctx.sides) > 1 else ctx.sides[0]
-        span = spec.get("span")
+        span = self.value(spec["span"], ctx) if "span" in spec else None
         if span == "run" and ctx.run:
             proc["span"] = [_vertebrae_of(ctx.run[0])[0], _vertebrae_of(ctx.run[-1])[1]]
         elif isinstance(span, list):
@@ -364,7 +364,7 @@ class Generator:
             low, high = run_spec["length"]
             within = list(run_spec["within"])
             length = rng.randint(int(low), int(min(high, len(within))))
-            start = rng.randint(0, len(within) - length)
+            start = len(within) - length if run_spec.get("at_end") else rng.randint(0, len(within) - length)
             ctx.run = within[start:start + length]
         if scenario.get("sides"):
             ctx.sides = list(self.value(scenario["sides"], ctx))
@@ -388,7 +388,10 @@ class Generator:
                 days = self.value(stage["length_of_stay_days"], ctx)
                 if days is not _ABSENT:
                     request["length_of_stay_days"] = days
-            procedures = [p for p in (self.procedure(s, ctx) for s in stage.get("procedures") or []) if p]
+            procedures = []
+            for proc in (self.procedure(s, ctx) for s in stage.get("procedures") or []):
+                if proc and all(p["code"] != proc["code"] for p in procedures):  # one request per code
+                    procedures.append(proc)
             if procedures:
                 request["procedures"] = procedures
                 requests.append(request)
@@ -411,8 +414,10 @@ class Generator:
             items = []
             for proc in request["procedures"]:
                 label = self.code_labels.get(proc["code"], "a code this knowledge base has no policy for")
-                where = ", ".join(proc.get("levels", [])) or proc.get("side") or ""
-                items.append(f"{proc['code']} ({label}){' at ' + where if where else ''}")
+                side = proc.get("side")
+                where = ("at " + ", ".join(proc["levels"]) if proc.get("levels") else
+                         "on both sides" if side == "bilateral" else f"on the {side} side" if side else "")
+                items.append(f"{proc['code']} ({label}){' ' + where if where else ''}")
             parts.append(f"stage {request['stage']} ({request.get('setting', 'setting not given')}): "
                          + "; ".join(items))
         return f"Synthetic case, {scenario}. " + ". ".join(parts) + "."
@@ -439,7 +444,7 @@ class Generator:
 
         yaml = YAML(typ="safe", pure=True)
         yaml.default_flow_style = None
-        yaml.width = 100
+        yaml.width = 130
         yaml.representer.sort_base_mapping_type_on_output = False
         stream = io.StringIO()
         yaml.dump(made.data, stream)

@@ -34,22 +34,25 @@ CORPUS_DIRS = [ROOT / "kb" / "corpus", ROOT / "corpus"] + [
     Path(p) for p in os.environ.get("WARRANT_CASE_CORPUS", "").split(os.pathsep) if p]
 
 
-def _corpus() -> list[tuple[Path, tuple[str, ...]]]:
-    """Every case file of the repository, with where the case sits in it."""
-    found = [(p, ("case",)) for p in sorted((ROOT / "kb" / "tests").glob("*.yaml"))]
-    found += [(p, ()) for p in sorted((ROOT / "kb" / "examples").glob("*.yaml"))]
+def _corpus() -> list[tuple[Path, tuple[str, ...], bool]]:
+    """Every case file of the repository: (path, where the case sits in it, whether to check
+    its JSON rendering too; for a large generated corpus the case as written is enough)."""
+    found = [(p, ("case",), True) for p in sorted((ROOT / "kb" / "tests").glob("*.yaml"))]
+    found += [(p, (), True) for p in sorted((ROOT / "kb" / "examples").glob("*.yaml"))]
     for folder in CORPUS_DIRS:
         for pattern in ("**/*.yaml", "**/*.yml", "**/*.json"):
-            found += [(p, ()) for p in sorted(folder.glob(pattern))]
+            found += [(p, (), False) for p in sorted(folder.glob(pattern))]
     return found
 
 
 CASES = _corpus()
+RUNS = [(path, at, kind) for path, at, also_json in CASES
+        for kind in ("as written", "as JSON")[:2 if also_json else 1]]
 
 
-def _id(item: tuple[Path, tuple[str, ...]]) -> str:
-    path = item[0]
-    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+def _id(run: tuple[Path, tuple[str, ...], str]) -> str:
+    path = run[0]
+    return f"{path.relative_to(ROOT) if path.is_relative_to(ROOT) else path} {run[2]}"
 
 
 def _text_of(path: Path, at: tuple[str, ...], kind: str) -> tuple[str, str, tuple[str, ...]]:
@@ -101,14 +104,13 @@ def _unit_maps(case: Any) -> Iterator[dict[str, str]]:
 
 
 def test_the_corpus_is_there() -> None:
-    assert REFERENCE in [p for p, _ in CASES]
+    assert REFERENCE in [p for p, _, _ in CASES]
     assert len(CASES) >= 20
 
 
-@pytest.mark.parametrize("kind", ["as written", "as JSON"])
-@pytest.mark.parametrize("item", CASES, ids=[_id(c) for c in CASES])
-def test_both_paths_agree(item: tuple[Path, tuple[str, ...]], kind: str) -> None:
-    name, text, at = _text_of(*item, kind)
+@pytest.mark.parametrize("run", RUNS, ids=[_id(r) for r in RUNS])
+def test_both_paths_agree(run: tuple[Path, tuple[str, ...], str]) -> None:
+    name, text, at = _text_of(*run)
     try:
         full = load_case_with_pydantic(name, text=text, at=at)
     except CaseError as exc:  # an invalid case: the same report either way
@@ -301,7 +303,9 @@ def test_damaged_cases_are_judged_alike() -> None:
     gives the same values; everything else it leaves to pydantic."""
     rng = random.Random(20240611)
     seeds = []
-    for path, at in CASES:
+    for index, (path, at, own) in enumerate(CASES):
+        if not own and index % 10:  # a sample of a large generated corpus is enough
+            continue
         data = read_yaml(str(path), path.read_text(encoding="utf-8")).data
         for part in at:
             data = data[part]

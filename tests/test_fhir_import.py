@@ -259,3 +259,100 @@ def test_deep_copy_guard_import_does_not_change_its_input(kb):
     before = copy.deepcopy(data)
     import_bundle(data, "ref.json", code_units=kb.code_units)
     assert data == before
+
+
+def _small_bundle(*resources, items=None):
+    """A minimal PAS-style bundle: a Claim for patient p1 plus the given resources."""
+    claim = {
+        "resourceType": "Claim", "id": "c1", "status": "active", "use": "preauthorization",
+        "type": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/claim-type", "code": "professional"}]},
+        "patient": {"reference": "Patient/p1"}, "created": "2024-05-01",
+        "provider": {"reference": "Organization/o1"},
+        "priority": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/processpriority", "code": "normal"}]},
+        "insurance": [{"sequence": 1, "focal": True, "coverage": {"display": "plan"}}],
+        "item": items or [{"sequence": 1, "productOrService": {"coding": [
+            {"system": "http://www.ama-assn.org/go/cpt", "code": "22633"}]}, "bodySite": {"text": "L4-5"}}],
+    }
+    entries = [claim, {"resourceType": "Patient", "id": "p1"}, *resources]
+    return {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": r} for r in entries]}
+
+
+FINDING = "http://warrant.example/fhir/CodeSystem/spine-finding"
+LEVEL = "http://warrant.example/fhir/CodeSystem/spine-level"
+
+
+def test_more_resource_shapes(kb):
+    from engine.fhir.import_bundle import import_bundle, validate_case
+
+    bundle = _small_bundle(
+        {"resourceType": "Condition", "id": "pseudo", "subject": {"reference": "Patient/p1"},
+         "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "M96.0"}]},
+         "bodySite": [{"coding": [{"system": LEVEL, "code": "L5-S1"}]}]},
+        {"resourceType": "Condition", "id": "screw", "subject": {"reference": "Patient/p1"},
+         "code": {"coding": [{"system": FINDING, "code": "screw_fracture"}]},
+         "bodySite": [{"text": "S1"}]},
+        {"resourceType": "Condition", "id": "dm", "subject": {"reference": "Patient/p1"},
+         "category": [{"coding": [{"system": FINDING, "code": "comorbidity"}]}],
+         "code": {"text": "type 2 diabetes"}},
+        {"resourceType": "Condition", "id": "old", "subject": {"reference": "Patient/p1"},
+         "clinicalStatus": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-clinical",
+                                        "code": "resolved"}]},
+         "code": {"coding": [{"system": FINDING, "code": "radiculopathy"}]}},
+        {"resourceType": "Procedure", "id": "pt", "status": "in-progress", "subject": {"reference": "Patient/p1"},
+         "code": {"coding": [{"system": FINDING, "code": "physical_therapy"}]},
+         "performedPeriod": {"start": "2024-03-20"}},
+        {"resourceType": "Procedure", "id": "fusion", "status": "completed", "subject": {"reference": "Patient/p1"},
+         "code": {"coding": [{"system": "http://www.ama-assn.org/go/cpt", "code": "22612"}]},
+         "bodySite": [{"text": "L3-L5"}], "performedDateTime": "2015-06-01"},
+        {"resourceType": "ImagingStudy", "id": "empty-study", "status": "available",
+         "subject": {"reference": "Patient/p1"}},
+        {"resourceType": "Observation", "id": "other-patient", "status": "final",
+         "subject": {"reference": "Patient/p2"},
+         "code": {"coding": [{"system": FINDING, "code": "motor_deficit"}]}, "valueBoolean": True},
+        {"resourceType": "Patient", "id": "p2"},
+    )
+    bundle["entry"][0]["resource"]["item"][0]["extension"] = [
+        {"url": "http://warrant.example/fhir/StructureDefinition/instrumented-span", "valueString": "L4-S1"}]
+    imported = import_bundle(bundle, "small.json", code_units=kb.code_units)
+    case = imported.case
+    assert case["imaging"] == [{"id": "unlinked-findings", "segments": {"L5-S1": {"pseudarthrosis": True}}}]
+    assert case["history"]["hardware_failure"] == [{"finding": "screw_fracture", "level": "S1"}]
+    assert case["history"]["prior_fusions"] == [{"levels": ["L3-L5"], "year": 2015}]
+    assert case["patient"]["comorbidities"] == ["type 2 diabetes"]
+    assert case["conservative_care"]["outcome"] == "ongoing"  # in progress
+    assert case["conservative_care"]["physical_therapy_weeks"] == 6  # 2024-03-20 to Claim.created
+    assert case["requests"][0]["procedures"][0]["span"] == ["L4", "S1"]
+    assert "symptoms" not in case  # the resolved condition is not used
+    warned = "\n".join(w.message for w in imported.warnings)
+    assert "Condition/old: clinicalStatus: is resolved" in warned
+    assert "ImagingStudy/empty-study: no Observation reports findings from this study" in warned
+    assert "Observation/other-patient: subject: is about Patient/p2" in warned
+    assert "Patient/p2: a second Patient" in warned
+    case_model, lines = validate_case(imported, kb.code_units)
+    assert [ln.id for ln in lines] == ["1:22633:L4-5"] and lines[0].span_vertebrae == 3
+
+
+def test_stages_from_service_dates_and_the_stay(kb):
+    from engine.fhir.import_bundle import import_bundle
+
+    cpt = "http://www.ama-assn.org/go/cpt"
+    items = [{"sequence": n, "servicedDate": date, "informationSequence": [info],
+              "productOrService": {"coding": [{"system": cpt, "code": code}]}, "bodySite": {"text": "L4-5"}}
+             for n, (date, code, info) in enumerate([("2024-06-10", "63047", 1), ("2024-06-03", "22633", 2)], 1)]
+    bundle = _small_bundle(items=items)
+    claim = bundle["entry"][0]["resource"]
+    claim["supportingInfo"] = [
+        {"sequence": s, "category": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/claiminformationcategory",
+                                                 "code": "hospitalized"}]},
+         "timingPeriod": {"start": start, "end": end}}
+        for s, start, end in [(1, "2024-06-10", "2024-06-11"), (2, "2024-06-03", "2024-06-06")]]
+    imported = import_bundle(bundle, "staged.json", code_units=kb.code_units)
+    requests = imported.case["requests"]
+    assert [(r["stage"], r["procedures"][0]["code"], r["length_of_stay_days"]) for r in requests] == \
+        [(1, "22633", 3), (2, "63047", 1)]  # the earlier date is stage 1
+    assert imported.items == {(0, 0): 2, (1, 0): 1}
+
+    del items[1]["servicedDate"]
+    with pytest.raises(Exception) as caught:
+        import_bundle(bundle, "staged.json", code_units=kb.code_units)
+    assert "Claim/c1: item[1]: other items carry a servicedDate" in str(caught.value)

@@ -28,8 +28,7 @@ log = logging.getLogger("warrant.fhir")
 def require_models(name: str = "<bundle>") -> Any:
     """The `fhir.resources.R4B` package, or a CaseError telling how to install it."""
     try:
-        import fhir.resources.R4B as r4b  # noqa: F401
-        from fhir.resources.R4B import get_fhir_model_class  # noqa: F401
+        import fhir.resources.R4B as r4b
     except ImportError:
         message = (f"this input is a FHIR resource; reading FHIR needs the optional FHIR "
                    f"support: {INSTALL_HINT}")

@@ -25,7 +25,6 @@ class Rule:
     value: Any
     codes: tuple[tuple[str, str], ...] = ()
     category: tuple[str, str] | None = None
-    signed: bool = False
 
     @property
     def appends(self) -> bool:
@@ -122,12 +121,36 @@ def _codes(m: FhirMap, items: Iterable[Any]) -> tuple[tuple[str, str], ...]:
     return tuple(m.code(str(item)) for item in items or ())
 
 
-@lru_cache(maxsize=8)
-def _load(path_text: str, stamp: float) -> FhirMap:
+def _read(path: Path) -> Any:
+    """The map's data; a JSON copy in the kb cache (keyed by the file's hash) skips the YAML parse."""
+    import hashlib
+    import json
+    import os
+
+    from engine.knowledge import cache_dir
     from engine.yamlio import read_yaml
 
-    path = Path(path_text)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()[:32]
+    cached = cache_dir() / f"fhir-map-{digest}.json"
+    try:
+        return json.loads(cached.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        pass
     raw = read_yaml(path) or {}
+    try:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cached.with_name(f".{cached.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(raw), encoding="utf-8")
+        os.replace(tmp, cached)
+    except (OSError, TypeError, ValueError):
+        pass  # a cache that cannot be written only costs time
+    return raw
+
+
+@lru_cache(maxsize=8)
+def _load(path_text: str, stamp: float) -> FhirMap:
+    path = Path(path_text)
+    raw = _read(path)
     if not isinstance(raw, dict) or raw.get("format") != MAP_FORMAT:
         raise _fail(path, f"must be a mapping with format: {MAP_FORMAT}")
     systems = {str(k): str(v) for k, v in (raw.get("systems") or {}).items()}
@@ -143,8 +166,7 @@ def _load(path_text: str, stamp: float) -> FhirMap:
     m.units = {str(kind): {str(u): float(f) for u, f in (table or {}).items()}
                for kind, table in (raw.get("units") or {}).items()}
     for entry in raw.get("observations") or []:
-        rule = Rule(str(entry["field"]), entry["value"], _codes(m, entry.get("codes")),
-                    signed=bool(entry.get("signed")))
+        rule = Rule(str(entry["field"]), entry["value"], _codes(m, entry.get("codes")))
         m.observation_rules.append(rule)
         for key in rule.codes:
             m.observations.add(key, rule)

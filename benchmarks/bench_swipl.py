@@ -1,0 +1,156 @@
+"""The same cases decided by SWI-Prolog and by `warrant batch`, each timed as a whole process.
+
+    python benchmarks/bench_swipl.py CASES [--repeat 3] [--jobs 1] [--work DIR]
+
+CASES is a JSON Lines stream or a directory of case files (bench_batch.py leaves both in its
+work directory). Preparation, untimed: the kb is exported (`engine.prolog.export_program`) and
+every case's base facts (`session.facts`, the facts `warrant batch` asserts) are written into one
+Prolog file as `case_facts(Id, [Fact, ...])`. The timed SWI-Prolog process consults the kb and
+that file and, for each case in turn, asserts its facts, prints every answer of the interface
+predicates `warrant decide` reads (line, stage and admission verdicts, supported days,
+documentation requests), retracts the facts and abandons its tables: per-case assert, evaluate,
+retract, the way Warrant evaluates a case. (The other way, adding a case-id argument to every
+predicate and deriving all cases at once, asks SWI-Prolog for one huge tabled computation that
+Warrant never does, and would hold every case in memory at once.) The timed Warrant process is
+`warrant batch CASES --jobs N` writing full decisions: verdicts plus reasons, missing
+documentation and citations, which SWI-Prolog is not asked for. Both read their input from
+files and write their answers to a file; every line verdict is checked to agree.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+GOALS = [("line_verdict", 3), ("stage_verdict", 2), ("admission_verdict", 3), ("admission_supported_days", 2),
+         ("doc_request", 2)]
+DRIVER = r"""
+:- initialization(main, main).
+show(Case, Name/Arity) :-
+    functor(Goal, Name, Arity), Goal =.. [_|Args],
+    forall(call(Goal), (format("~w\t~w", [Case, Name]), forall(member(A, Args), format("\t~w", [A])), nl)).
+run(Case, Facts) :-
+    maplist(assertz, Facts),
+    forall(member(G, [%GOALS%]), show(Case, G)),
+    maplist(retract, Facts),
+    abolish_all_tables.
+main :- forall(case_facts(Case, Facts), run(Case, Facts)).
+"""
+
+
+def warrant() -> str:
+    return shutil.which("warrant") or str(Path(sys.executable).with_name("warrant"))
+
+
+def prepare(cases: Path, work: Path) -> tuple[Path, Path, Path, int]:
+    """kb.pl, facts.pl and driver.pl for the cases (the facts of invalid cases are left out)."""
+    from engine import ast
+    from engine.batch import iter_items
+    from engine.errors import CaseError
+    from engine.knowledge import KnowledgeBase
+    from engine.prolog import export_program
+    from engine.session import CaseSession
+
+    kb = KnowledgeBase.load(None)
+    kb_pl, facts_pl, driver_pl = work / "kb.pl", work / "facts.pl", work / "driver.pl"
+    kb_pl.write_text(export_program(kb.program), encoding="utf-8")
+    count = 0
+    with facts_pl.open("w", encoding="utf-8") as out:
+        out.write(":- style_check(-singleton).\n")
+        for source, text, _number, _problem in iter_items([cases]):
+            try:
+                session = CaseSession.open(kb, source, text=text)
+            except CaseError:
+                continue
+            terms = [f"{pred}({', '.join(ast.format_value(v) for v in row)})"
+                     for (pred, _arity), rows in sorted(session.facts.items()) for row in rows]
+            out.write(f"case_facts({ast.format_value(session.case_id)}, [{', '.join(terms)}]).\n")
+            count += 1
+    driver_pl.write_text(DRIVER.replace("%GOALS%", ", ".join(f"{n}/{a}" for n, a in GOALS)), encoding="utf-8")
+    return kb_pl, facts_pl, driver_pl, count
+
+
+def timed(cmd: list[str], stdout: Path) -> float:
+    start = time.perf_counter()
+    with stdout.open("wb") as out:
+        run = subprocess.run(cmd, stdout=out, stderr=subprocess.PIPE, cwd=ROOT)
+    elapsed = time.perf_counter() - start
+    if run.returncode:
+        raise SystemExit(f"{' '.join(cmd)} failed: {run.stderr.decode()[-2000:]}")
+    if b"Warning" in run.stderr:
+        raise SystemExit(f"{cmd[0]} warned: {run.stderr.decode()[-2000:]}")
+    return elapsed
+
+
+def agree(swipl_out: Path, warrant_out: Path) -> tuple[int, int]:
+    """Line verdicts per case from both outputs; returns (lines compared, disagreements)."""
+    prolog: dict[str, set] = {}
+    for line in swipl_out.read_text(encoding="utf-8").splitlines():
+        case, name, *row = line.split("\t")
+        if name == "line_verdict":
+            prolog.setdefault(case, set()).add(tuple(row))
+    compared = wrong = 0
+    with warrant_out.open(encoding="utf-8") as fh:
+        for raw in fh:
+            decision = json.loads(raw)
+            if "error" in decision:
+                continue
+            ours = set()
+            for stage in decision["stages"]:
+                for line in stage["lines"]:
+                    line_id = f"{stage['stage']}:{line['code']}:{line['level'] or line['side'] or '-'}"
+                    ours.add((line_id, line["verdict"], line["basis"]))
+            theirs = prolog.get(decision["case_id"], set())
+            compared += len(ours)
+            wrong += len(ours ^ theirs)
+    return compared, wrong
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("cases", type=Path)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--jobs", type=int, default=1, help="--jobs of `warrant batch` (SWI-Prolog uses one core)")
+    parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "warrant-bench-swipl")
+    args = parser.parse_args()
+    swipl = shutil.which("swipl")
+    if swipl is None:
+        raise SystemExit("swipl is not on PATH (apt-get install swi-prolog-nox)")
+    args.work.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("WARRANT_CACHE_DIR", str(args.work / "kb-cache"))
+    kb_pl, facts_pl, driver_pl, count = prepare(args.cases, args.work)
+    swipl_cmd = [swipl, "-q", str(kb_pl), str(facts_pl), str(driver_pl)]
+    warrant_out = args.work / "warrant.jsonl"
+    warrant_cmd = [warrant(), "batch", str(args.cases), "--jobs", str(args.jobs), "-o", str(warrant_out), "--quiet"]
+    version = subprocess.run([swipl, "--version"], capture_output=True, text=True).stdout.strip()
+    load = os.getloadavg()
+    print(f"{count} cases; {version}; load average before: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+    subprocess.run([warrant(), "check"], check=True, capture_output=True, cwd=ROOT)  # warm the kb cache
+    prolog_times, warrant_times = [], []
+    for _ in range(args.repeat):  # interleaved, so a change in machine load touches both alike
+        prolog_times.append(timed(swipl_cmd, args.work / "swipl.tsv"))
+        warrant_times.append(timed(warrant_cmd, args.work / "warrant.stdout"))
+    compared, wrong = agree(args.work / "swipl.tsv", warrant_out)
+    p, w = statistics.median(prolog_times), statistics.median(warrant_times)
+    print(f"swipl (verdicts only):              median {p:7.2f} s  {count / p:8.1f} cases/s  "
+          f"(runs {', '.join(f'{t:.2f}' for t in prolog_times)})")
+    print(f"warrant batch --jobs {args.jobs} (full decisions): median {w:7.2f} s  {count / w:8.1f} cases/s  "
+          f"(runs {', '.join(f'{t:.2f}' for t in warrant_times)})")
+    print(f"ratio warrant / swipl: {w / p:.1f}x")
+    print(f"line verdicts compared: {compared}, disagreements: {wrong}")
+    load = os.getloadavg()
+    print(f"load average after: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+
+
+if __name__ == "__main__":
+    main()
