@@ -730,15 +730,21 @@ def batch(paths: tuple[str, ...], output: Path | None, jobs: int, resume: bool, 
                            progress=progress, total=count_items(paths) if progress else None)
     done = None
     stdin = sys.stdin.buffer
-    if output is None:
-        stats = run_batch(paths, sys.stdout.buffer, options, stdin=stdin)
-    else:
-        if resume and output.is_file():
-            done, end = read_done(output)
-            with output.open("r+b") as fh:
-                fh.truncate(end)  # drop a line an interrupted run left half written
-        with output.open("ab" if resume else "wb") as out:
-            stats = run_batch(paths, out, options, done=done, stdin=stdin)
+    try:
+        if output is None:
+            stats = run_batch(paths, sys.stdout.buffer, options, stdin=stdin)
+        else:
+            if resume and output.is_file():
+                done, end = read_done(output)
+                with output.open("r+b") as fh:
+                    fh.truncate(end)  # drop a line an interrupted run left half written
+            with output.open("ab" if resume else "wb") as out:
+                stats = run_batch(paths, out, options, done=done, stdin=stdin)
+    except KeyboardInterrupt:
+        again = " with --resume" if output is not None else " with -o FILE --resume next time"
+        click.echo(f"\nbatch: interrupted; every line written is complete: run the same command{again} "
+                   "to go on", err=True)
+        sys.exit(130)
     if not quiet:
         kept = f", {stats.skipped} already done" if done is not None else ""
         click.echo(f"batch: {stats.cases} cases: {stats.decided} decided, {stats.errors} error records{kept} "

@@ -35,35 +35,10 @@ def fired_rules(model, clauses: Sequence[ast.Clause]) -> set[str]:
     for clause in clauses:
         if clause.meta.id in out:
             continue
-        for _solution in model.solve(_named_anonymous(clause.body), {}):
+        for _solution in model.solve(clause.body, {}):
             out.add(clause.meta.id)
             break
     return out
-
-
-def _named_anonymous(body: Sequence[ast.Literal]) -> tuple:
-    """The body with each `_` inside an aggregate goal renamed to a variable of its own.
-
-    An aggregate ranges over distinct bindings of its local variables, `_` included, but the
-    provenance model binds no `_` while matching, so `aggregate_all(count, p(X, _), N)` would
-    count 1 however many rows match. Named locals are counted as pyDatalog counts them.
-    """
-    if not any(isinstance(lit, ast.Aggregate) for lit in body):
-        return tuple(body)
-    counter = iter(range(1, 10**6))
-    out = []
-    for lit in body:
-        if isinstance(lit, ast.Aggregate):
-            goal = []
-            for g in lit.goal:
-                if isinstance(g, ast.Positive):
-                    args = tuple(ast.Var(f"_Anon{next(counter)}") if isinstance(t, ast.Var) and t.name == "_"
-                                 else t for t in g.atom.args)
-                    g = ast.Positive(ast.Atom(g.atom.pred, args, g.atom.loc))
-                goal.append(g)
-            lit = ast.Aggregate(lit.kind, lit.over, tuple(goal), lit.result, lit.loc)
-        out.append(lit)
-    return tuple(out)
 
 
 def criterion_states(derived: Mapping[Key, Sequence[tuple]]) -> dict[str, set[str]]:
