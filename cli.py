@@ -505,6 +505,10 @@ def generate(count: int, seed: int, output: Path, prefix: str, vocabulary: Path 
     written = write_cases(counted(), output)
     click.echo(f"wrote {len(written)} cases to {output} (seed {seed}): "
                + ", ".join(f"{n} {name}" for name, n in scenarios.most_common()), err=True)
+    others = sorted(set(output.glob("case-*.yaml")) - set(written))
+    if others:
+        click.echo(f"note: {output} also holds {len(others)} older case files ({others[0].name} ...) "
+                   "that this run did not write", err=True)
 
 
 @main.command("diff", epilog="""\b

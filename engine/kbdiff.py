@@ -216,8 +216,8 @@ def diff(base: Side, head: Side, paths: Sequence[Path]) -> dict[str, Any]:
                 "base": _brief(old), "head": _brief(new),
                 "rules_base_only": [r for r in old_rules if r not in new_rules],
                 "rules_head_only": [r for r in new_rules if r not in old_rules],
-                "proof_base_only": [r for r in crit_old if r not in crit_new and r not in old_rules],
-                "proof_head_only": [r for r in crit_new if r not in crit_old and r not in new_rules],
+                "criterion_rules_base_only": [r for r in crit_old if r not in crit_new and r not in old_rules],
+                "criterion_rules_head_only": [r for r in crit_new if r not in crit_old and r not in new_rules],
                 "kb_facts": facts,
                 "changed_rules": sorted(changed_rules & proof_rules),
             })
@@ -257,13 +257,13 @@ def causes(flip: dict[str, Any]) -> list[str]:
         out.append("follows " + ", ".join(flip["follows"]) + " (same stage)")
     out += [f"rule {r} (base reasons only)" for r in flip["rules_base_only"]]
     out += [f"rule {r} (head reasons only)" for r in flip["rules_head_only"]]
-    out += [f"rule {r} (base criteria only)" for r in flip.get("proof_base_only", [])]
-    out += [f"rule {r} (head criteria only)" for r in flip.get("proof_head_only", [])]
+    out += [f"rule {r} (base criteria only)" for r in flip.get("criterion_rules_base_only", [])]
+    out += [f"rule {r} (head criteria only)" for r in flip.get("criterion_rules_head_only", [])]
     return out or ["no rule differs (compare the proofs with `warrant why`)"]
 
 
 def _side_rules(flip: dict[str, Any], side: str) -> str:
-    items = [f"{r} [reason]" for r in flip[f"rules_{side}_only"]] + list(flip.get(f"proof_{side}_only", []))
+    items = [f"{r} [reason]" for r in flip[f"rules_{side}_only"]] + list(flip.get(f"criterion_rules_{side}_only", []))
     return ", ".join(items) or "-"
 
 
