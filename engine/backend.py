@@ -16,7 +16,7 @@ from pyDatalog.Aggregate import Max, Min, Sum
 from pyDatalog.Logic import Logic
 
 from engine import ast
-from engine.lower import AggCall, AggDef, CoreClause, CoreProgram
+from engine.lower import AUX, AggCall, AggDef, CoreClause, CoreProgram, is_aux
 
 PREFIX = "w_"
 MATERIALIZED = "wm_"
@@ -54,16 +54,18 @@ def _compare_primitive(literal, subgoal):
 class Backend:
     """One program's pyDatalog state, per thread: rules loaded once, facts asserted and retracted."""
 
-    def __init__(self, core: CoreProgram, strata: Sequence[Sequence[tuple[str, int]]]) -> None:
+    def __init__(self, core: CoreProgram, strata: Sequence[Sequence[tuple[str, int]]],
+                 recursive: Iterable[tuple[str, int]] = ()) -> None:
         self.core = core
         self.strata = [list(c) for c in strata]
+        self.recursive = set(recursive)
         self._local = threading.local()
 
     # -- thread state -------------------------------------------------------------------
     def activate(self) -> "_ThreadState":
         state = getattr(self._local, "state", None)
         if state is None:
-            state = self._local.state = _ThreadState(self.core, self.strata)
+            state = self._local.state = _ThreadState(self.core, self.strata, self.recursive)
         if getattr(Logic.tl, "logic", None) is not state.logic:
             Logic.tl.logic = state.logic
         return state
@@ -72,15 +74,17 @@ class Backend:
 class _ThreadState:
     """pyDatalog state of one program in one thread.
 
-    Evaluation is stratified materialisation: each derived predicate `p` is compiled with its
-    body reading `wm_q`, the *materialised* relation of every predicate `q` of a lower stratum,
-    and after the facts of a case are asserted, strata are evaluated in order and each answer
-    set asserted into `wm_p`. pyDatalog then never re-derives a lower stratum inside a higher
-    one (its top-down tabling otherwise re-proves every negated or aggregated subgoal), which
-    keeps a case's evaluation to one flat query per derived predicate.
+    Evaluation is stratified materialisation: every body literal on a derived predicate `q`
+    reads `wm_q`, its *materialised* relation. After the facts of a case are asserted, the
+    strata are evaluated in order and each answer set asserted into `wm_p`; a recursive
+    component is iterated to a fixpoint. pyDatalog thus never re-derives a lower stratum inside
+    a higher one (its top-down tabling otherwise re-proves every negated or aggregated subgoal
+    per binding) and never recurses itself (it does not terminate on right-recursive rules over
+    cycles), and a case costs one flat query per derived predicate.
     """
 
-    def __init__(self, core: CoreProgram, strata: Sequence[Sequence[tuple[str, int]]]) -> None:
+    def __init__(self, core: CoreProgram, strata: Sequence[Sequence[tuple[str, int]]],
+                 recursive: set[tuple[str, int]]) -> None:
         logic = object.__new__(Logic)
         Logic.tl.logic = logic
         pyParser.clear()
@@ -88,7 +92,7 @@ class _ThreadState:
         for op in ("<", "<=", ">", ">=", "!="):
             pyEngine.Pred(op, 2).prim = _compare_primitive
         self.logic = logic
-        self.derived = sorted({c.owner or c.head.key for c in core.clauses if c.body and "__" not in c.head.pred})
+        self.derived = sorted({c.owner or c.head.key for c in core.clauses if c.body and not is_aux(c.head.pred)})
         derived = set(self.derived)
         self.component: dict[tuple[str, int], int] = {}
         self.order: list[list[tuple[str, int]]] = []
@@ -102,6 +106,7 @@ class _ThreadState:
             if k not in self.component:
                 self.component[k] = len(self.order)
                 self.order.append([k])
+        self.iterate = {i for i, comp in enumerate(self.order) if any(k in recursive for k in comp)}
         self.preds: dict[tuple[str, int], Any] = {}
         self.mpreds: dict[tuple[str, int], Any] = {}
         for name, arity in core.predicates:
@@ -109,13 +114,10 @@ class _ThreadState:
         for key in self.derived:
             self.mpreds[key] = _new_pred((MATERIALIZED + key[0], key[1]))
         self.static = _static_keys(core, set(self.derived))
-        self._owner: tuple[str, int] | None = None
         for agg in core.aggregates:
             self._add_aggregate(agg)
         for clause in core.clauses:
-            self._owner = clause.owner or clause.head.key
             self._add_clause(clause)
-        self._owner = None
         self.asserted: list[Any] = []
         self.materialized: dict[tuple[str, int], list[tuple]] | None = None
         self._mclauses: list[Any] = []
@@ -124,10 +126,9 @@ class _ThreadState:
         self._queries: set[str] = set()
 
     def _name(self, pred: str, arity: int) -> str:
-        """The pyDatalog predicate a body literal reads: materialised when it is of a lower stratum."""
-        key = (pred, arity)
-        if key in self.mpreds and (self._owner is None or
-                                   self.component.get(key) != self.component.get(self._owner)):
+        """The pyDatalog predicate a body literal reads: a derived predicate is always read from
+        its materialised relation, so pyDatalog never recurses (recursion is iterated here)."""
+        if (pred, arity) in self.mpreds:
             return MATERIALIZED + pred
         return mangle(pred)
 
@@ -192,9 +193,9 @@ class _ThreadState:
         body = pyParser.Literal.make(mangle(agg.body.pred), [self._term(t) for t in agg.body.args])
         if agg.kind == "count":
             one = pyParser.Term("V__One")
-            body = pyParser.Literal.make(mangle(agg.body.pred) + "__one",
+            body = pyParser.Literal.make(mangle(agg.body.pred) + AUX + "one",
                                          [self._term(t) for t in agg.body.args] + [one])
-            ones = pyParser.Literal.make(mangle(agg.body.pred) + "__one",
+            ones = pyParser.Literal.make(mangle(agg.body.pred) + AUX + "one",
                                          [self._term(t) for t in agg.body.args] + [1])
             ones <= pyParser.Literal.make(mangle(agg.body.pred), [self._term(t) for t in agg.body.args])
             value = Sum(one, for_each=local or (one,))
@@ -253,28 +254,36 @@ class _ThreadState:
         static_fresh = self._static_rows is None
         if static_fresh:
             self._static_rows = {}
-        for component in self.order:
+        for index, component in enumerate(self.order):
             if component[0] in self.static.keys and not static_fresh:
                 for key in component:
                     result[key] = self._static_rows[key]
                 continue
-            for key in component:
-                pred = self.preds[key]
-                args = [pyEngine.Var(f"Q{i}") for i in range(key[1])]
-                rows = pyEngine.Literal(pred, args).ask()
-                if rows is True:
-                    rows = [()]
-                result[key] = rows or []
             static = component[0] in self.static.keys
+            sink = self._static_clauses if static else self._mclauses
+            known: dict[tuple[str, int], set] = {key: set() for key in component}
+            while True:  # one pass, or naive iteration to a fixpoint for a recursive component
+                fresh: dict[tuple[str, int], list[tuple]] = {}
+                for key in component:
+                    pred = self.preds[key]
+                    args = [pyEngine.Var(f"Q{i}") for i in range(key[1])]
+                    rows = pyEngine.Literal(pred, args).ask()
+                    if rows is True:
+                        rows = [()]
+                    fresh[key] = [row for row in (rows or []) if row not in known[key]]
+                for key in component:
+                    mpred = self.mpreds[key]
+                    for row in fresh[key]:
+                        known[key].add(row)
+                        clause = pyEngine.Clause(pyEngine.Literal(mpred, [term_of(v) for v in row]), [])
+                        pyEngine.assert_(clause)
+                        sink.append(clause)
+                if index not in self.iterate or not any(fresh.values()):
+                    break
             for key in component:
-                mpred = self.mpreds[key]
+                result[key] = list(known[key])
                 if static:
                     self._static_rows[key] = result[key]
-                sink = self._static_clauses if static else self._mclauses
-                for row in result[key]:
-                    clause = pyEngine.Clause(pyEngine.Literal(mpred, [term_of(v) for v in row]), [])
-                    pyEngine.assert_(clause)
-                    sink.append(clause)
         self.materialized = result
         return result
 
@@ -346,7 +355,7 @@ def _static_keys(core: CoreProgram, derived: set) -> _Static:
             return False
         if key in trail:
             return True
-        ok = all(is_static(d, trail + (key,)) for d in deps.get(key, ()) if "__" not in d[0] or True)
+        ok = all(is_static(d, trail + (key,)) for d in deps.get(key, ()) )
         memo[key] = ok
         return ok
 

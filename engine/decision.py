@@ -15,6 +15,7 @@ INTERFACE_QUERIES = ["line_verdict", "stage_verdict", "admission_verdict", "admi
                      "doc_request"]
 LINE_VERDICT = ("line_verdict", 3)
 ADMISSION_VERDICT = ("admission_verdict", 3)
+CRITERION_MET = ("criterion_met", 2)
 
 
 def decide(session: CaseSession, *, explain: bool = False) -> dict[str, Any]:
@@ -25,6 +26,9 @@ def decide(session: CaseSession, *, explain: bool = False) -> dict[str, Any]:
     stage_verdicts = {row[0]: row[1] for row in answers["stage_verdict"]}
     admissions = {row[0]: (row[1], row[2]) for row in answers["admission_verdict"]}
     supported = {row[0]: row[1] for row in answers["admission_supported_days"]}
+    met_by_line: dict[str, list[tuple]] = {}
+    for row in sorted(session.derived.get(CRITERION_MET, ()), key=lambda r: (str(r[0]), str(r[1]))):
+        met_by_line.setdefault(row[0], []).append(row)
     requested: dict[str, list[str]] = {}
     for line_id, criterion in sorted(answers["doc_request"], key=lambda r: (str(r[0]), str(r[1]))):
         requested.setdefault(line_id, []).append(criterion)
@@ -43,6 +47,12 @@ def decide(session: CaseSession, *, explain: bool = False) -> dict[str, Any]:
             verdict, basis = verdicts[line.id]
             proof = explainer.why(LINE_VERDICT, (line.id, verdict, basis))
             line_reasons = _reasons(proof, kb)
+            # the criteria the record shows as met: a verdict proved through negations ("no
+            # criterion is unmet or undocumented") would otherwise not say which ones they are
+            for row in met_by_line.get(line.id, ()):
+                for reason in _reasons(explainer.why(CRITERION_MET, row), kb, top_only=True):
+                    if reason not in line_reasons:
+                        line_reasons.append(reason)
             cited.update(c for r in line_reasons for c in r["citations"])
             missing = []
             for criterion in requested.get(line.id, []):
@@ -94,9 +104,12 @@ def _incomplete(what: str):
                               "(docs/kb-contract.md lists what it must define)")])
 
 
-def _reasons(proof: Node, kb) -> list[dict[str, Any]]:
+def _reasons(proof: Node, kb, top_only: bool = False) -> list[dict[str, Any]]:
     out = []
-    for node in reasons(proof, kb.reason_predicates):
+    nodes = [proof] if top_only else reasons(proof, kb.reason_predicates)
+    for node in nodes:
+        if node.kind != "conclusion" or node.predicate not in kb.reason_predicates:
+            continue
         item = {"rule": node.rule, "text": node.text, "citations": list(node.citations)}
         if item not in out:
             out.append(item)

@@ -202,20 +202,20 @@ class Explainer:
             meta = clause.meta
             rule_id = meta.id if meta else f"{key[0]}/{key[1]}"
             branches = list(self._attempt(clause.body, 0, head_env, [], depth, stack, frozenset()))
-            if not branches:
-                continue
-            branches.sort(key=lambda b: sum(1 for o in b if o.kind != "ok"))
-            best = branches[0]
-            failures = [o for o in best if o.kind != "ok"]
-            if not failures:
-                continue  # this clause would prove it; should not happen for a real non-conclusion
-            if any(f.kind == "not_derived" and not f.children for f in failures):
-                continue  # the rule cannot apply here at all (e.g. the kb's tables exclude it)
-            attempt = Node("failed_rule", rule_id, fill(meta.says, head_env, "…") if meta and meta.says else "",
-                           rule=rule_id, citations=meta.cites if meta else (),
-                           id=node_id("attempt", rule_id, text))
-            attempt.children = failures
-            node.children.append(attempt)
+            shown: set[str] = set()
+            for n, failures in enumerate(_distinct_branches(branches)):
+                if any(f.kind == "not_derived" and not f.children for f in failures):
+                    continue  # the rule cannot apply this way at all (e.g. the kb's tables exclude it)
+                missing = {leaf.id for f in failures for leaf in f.walk() if leaf.kind == "missing"}
+                if n and not (missing - shown):
+                    continue  # another way through the same rule that needs nothing new
+                shown |= missing
+                label = rule_id if n == 0 else f"{rule_id} (another way)"
+                attempt = Node("failed_rule", label, fill(meta.says, head_env, "…") if meta and meta.says else "",
+                               rule=rule_id, citations=meta.cites if meta else (),
+                               id=node_id("attempt", rule_id, text, n))
+                attempt.children = failures
+                node.children.append(attempt)
         return node
 
     def _base_failure(self, key: Key, pattern: tuple, text: str) -> Node:
@@ -361,6 +361,32 @@ class Explainer:
                             field=self.field_for(key, filled), predicate=key[0], args=tuple(filled),
                             id=node_id("missing", text)))
         return out[:20]
+
+
+MAX_WAYS = 4
+"""Distinct ways through one clause shown in a failure tree (each adds missing facts)."""
+
+
+def _distinct_branches(branches: list[list[Node]]) -> list[list[Node]]:
+    """The failed conditions of each branch, fewest real failures first (a condition blocked by
+    an earlier failure does not count), without repeats, at most MAX_WAYS."""
+    scored = []
+    for branch in branches:
+        failures = [o for o in branch if o.kind != "ok"]
+        if not failures:
+            return []  # some branch succeeds: the clause would prove the goal
+        scored.append((sum(1 for o in failures if o.kind != "blocked"), failures))
+    scored.sort(key=lambda item: item[0])
+    out, seen = [], set()
+    for _score, failures in scored:
+        signature = tuple(f.id for f in failures)
+        if signature in seen:
+            continue
+        seen.add(signature)
+        out.append(failures)
+        if len(out) >= MAX_WAYS:
+            break
+    return out
 
 
 def _literal_var_names(literal) -> set[str]:

@@ -1,11 +1,11 @@
 """Lowering: checked AST clauses → core clauses a tabling engine can run directly.
 
-Three rewrites, each producing ordinary clauses over auxiliary predicates (names contain `__`,
+Three rewrites, each producing ordinary clauses over auxiliary predicates (names contain `$`,
 which user predicates cannot, so they never collide):
-- a negation with literal-local variables (`\\+ p(X, _)`) negates `neg__N(X) :- p(X, _)`;
-- an aggregate becomes an aggregate definition over `aggbody__N(Group..., Local...)` and a
+- a negation with literal-local variables (`\\+ p(X, _)`) negates `neg$N(X) :- p(X, _)`;
+- an aggregate becomes an aggregate definition over `aggbody$N(Group..., Local...)` and a
   call of its function-style result; count and sum also get a variant of the clause for the
-  empty set (`\\+ aggany__N(Group...)` with the result 0);
+  empty set (`\\+ aggany$N(Group...)` with the result 0);
 - anonymous variables get unique names.
 The output is plain data (no pyDatalog objects), so it can be cached and reused per thread.
 """
@@ -57,13 +57,21 @@ class CoreProgram:
     predicates: tuple[tuple[str, int], ...]
 
 
+AUX = "$"
+"""Marks auxiliary predicate names; no user predicate can contain it, so none can collide."""
+
+
+def is_aux(name: str) -> bool:
+    return AUX in name
+
+
 class _Names:
     def __init__(self, prefix: str = "") -> None:
         self.counter = itertools.count(1)
         self.prefix = prefix
 
     def fresh(self, stem: str) -> str:
-        return f"{stem}__{self.prefix}{next(self.counter)}"
+        return f"{stem}{AUX}{self.prefix}{next(self.counter)}"
 
 
 def lower_program(clauses: Sequence[ast.Clause], predicates: Sequence[tuple[str, int]],

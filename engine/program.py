@@ -14,7 +14,7 @@ from typing import Any, Iterable, Mapping, Sequence
 from engine import ast
 from engine.backend import Backend, _order_key
 from engine.errors import Finding, Location, RuleError
-from engine.lower import CoreProgram, _Names, lower_clause, lower_program
+from engine.lower import AUX, CoreProgram, _Names, lower_clause, lower_program
 
 Key = tuple[str, int]
 
@@ -68,7 +68,7 @@ class Program:
     @property
     def backend(self) -> Backend:
         if self._backend is None:
-            self._backend = Backend(self.core, self.strata)
+            self._backend = Backend(self.core, self.strata, self.recursive)
         return self._backend
 
     @property
@@ -196,7 +196,7 @@ class Program:
             for v in _literal_vars(lit):
                 if not v.anonymous and v.name not in names:
                     names.append(v.name)
-        head = ast.Atom(f"query__{next(self._query_names)}", tuple(ast.Var(n) for n in names))
+        head = ast.Atom(f"query{AUX}{next(self._query_names)}", tuple(ast.Var(n) for n in names))
         clause = ast.Clause(head, body, None, Location("<query>", 1, 1))
         findings = clause_safety(clause)
         for lit in body:
@@ -223,7 +223,7 @@ class Program:
         clause = ast.Clause(ast.Atom(key[0], tuple(ast.Var(n) for n in names)), body)
         aux: list = []
         aggs: list = []
-        cores = lower_clause(clause, _Names(prefix=f"{key[0]}_"), aggs, aux)
+        cores = lower_clause(clause, _Names(prefix=f"{key[0]}{AUX}"), aggs, aux)
         state.add_query_clauses(aux + cores, aggs)
         state._queries.add(goal)
 
@@ -246,12 +246,12 @@ class Program:
 
 
 def _literal_vars(lit) -> list[ast.Var]:
+    """Variables a literal contributes to a query's answers (an aggregate: only its result)."""
     if isinstance(lit, (ast.Positive, ast.Negation)):
         return lit.atom.variables()
     if isinstance(lit, ast.Comparison):
         return [t for t in (lit.left, lit.right) if isinstance(t, ast.Var)]
-    out = [v for g in lit.goal for v in _literal_vars(g)]
-    return out + ([lit.result] if isinstance(lit.result, ast.Var) else [])
+    return [lit.result] if isinstance(lit.result, ast.Var) else []
 
 
 def rule_files(paths: Iterable[str | Path]) -> list[Path]:
