@@ -115,7 +115,7 @@ def run_once(cmd: list[str]) -> dict:
         # resident size a quarter of the way in against the last quarter: growth means a leak
         n = len(sizes)
         if n >= 8:
-            result["rss_q1_mb"] = statistics.median(sizes[n // 4: n // 2]) / 2**20
+            result["rss_q1_mb"] = statistics.median(sizes[n // 4: n // 2]) / 2**20  # 2nd quarter
             result["rss_q4_mb"] = statistics.median(sizes[3 * n // 4:]) / 2**20
     result["max_process_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     return result
@@ -140,24 +140,33 @@ def main() -> None:
           f"{os.cpu_count()} CPUs")
     subprocess.run([warrant(), "check"], check=True, capture_output=True, cwd=ROOT)  # warm the kb cache
     outputs: dict[tuple[str, int], bytes] = {}
-    rows = []
-    for kind in args.inputs.split(","):
-        for jobs in (int(j) for j in args.jobs.split(",")):
+    configs = [(kind, int(jobs)) for kind in args.inputs.split(",") for jobs in args.jobs.split(",")]
+    results: dict[tuple[str, int], list[dict]] = {c: [] for c in configs}
+    loads = []
+    for _ in range(args.repeat):  # interleaved, so a change in machine load touches every configuration
+        for kind, jobs in configs:
             out = args.work / f"out-{kind}-{jobs}.jsonl"
             cmd = [warrant(), "batch", str(inputs[kind]), "--jobs", str(jobs), "-o", str(out), "--quiet"]
-            runs = [run_once(cmd) for _ in range(args.repeat)]
-            walls = [r["wall"] for r in runs]
-            med = statistics.median(walls)
-            row = {"input": kind, "jobs": jobs, "median_s": med, "cases_per_s": args.count / med,
-                   "walls": walls, "peak_tree_mb": max(r.get("peak_tree_mb", 0) for r in runs),
-                   "rss_q1_mb": statistics.median(r.get("rss_q1_mb", 0) for r in runs),
-                   "rss_q4_mb": statistics.median(r.get("rss_q4_mb", 0) for r in runs),
-                   "max_process_mb": max(r["max_process_mb"] for r in runs)}
-            rows.append(row)
+            run = run_once(cmd)
+            run["load"] = os.getloadavg()[0]
+            loads.append(run["load"])
+            results[(kind, jobs)].append(run)
             outputs[(kind, jobs)] = out.read_bytes()
-            print(f"{kind:5s} --jobs {jobs}: median {med:6.1f} s  {row['cases_per_s']:6.1f} cases/s  "
-                  f"(runs {', '.join(f'{w:.1f}' for w in walls)} s)  peak tree RSS {row['peak_tree_mb']:.0f} MB  "
-                  f"RSS 1st/4th quarter {row['rss_q1_mb']:.0f}/{row['rss_q4_mb']:.0f} MB", flush=True)
+            print(f"  {kind:5s} --jobs {jobs}: {run['wall']:6.1f} s (1-min load after: {run['load']:.2f})",
+                  file=sys.stderr, flush=True)
+    rows = []
+    for (kind, jobs), runs in results.items():
+        walls = [r["wall"] for r in runs]
+        med = statistics.median(walls)
+        row = {"input": kind, "jobs": jobs, "median_s": med, "cases_per_s": args.count / med,
+               "walls": walls, "peak_tree_mb": max(r.get("peak_tree_mb", 0) for r in runs),
+               "rss_q1_mb": statistics.median(r.get("rss_q1_mb", 0) for r in runs),
+               "rss_q4_mb": statistics.median(r.get("rss_q4_mb", 0) for r in runs),
+               "max_process_mb": max(r["max_process_mb"] for r in runs)}
+        rows.append(row)
+        print(f"{kind:5s} --jobs {jobs}: median {med:6.1f} s  {row['cases_per_s']:6.1f} cases/s  "
+              f"(runs {', '.join(f'{w:.1f}' for w in walls)} s)  peak tree RSS {row['peak_tree_mb']:.0f} MB  "
+              f"RSS 2nd/4th quarter {row['rss_q1_mb']:.0f}/{row['rss_q4_mb']:.0f} MB")
     for kind in args.inputs.split(","):
         same = {outputs[(k, j)] for k, j in outputs if k == kind}
         print(f"{kind}: outputs identical across jobs: {len(same) == 1}")
@@ -169,7 +178,8 @@ def main() -> None:
         if (kind, 1) in by and (kind, 2) in by:
             print(f"{kind}: speed-up 1 -> 2 jobs: {by[(kind, 1)]['median_s'] / by[(kind, 2)]['median_s']:.2f}x")
     load = os.getloadavg()
-    print(f"load average after: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+    print(f"1-min load after each run: median {statistics.median(loads):.2f}, max {max(loads):.2f}; "
+          f"load average after: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
     (args.work / "bench_batch.json").write_text(json.dumps(rows, indent=1), encoding="utf-8")
 
 

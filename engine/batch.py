@@ -207,8 +207,9 @@ def decide_item(kb, item: Item, *, explain: bool = False, skip: frozenset[str] |
 
 
 def dumps(data: Any) -> str:
-    """Compact, deterministic JSON (the key order is the decision's own)."""
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    """Compact, deterministic JSON (the key order is the decision's own); never NaN, which is not
+    JSON (a value that would need it makes the case an `internal` error record instead)."""
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
 
 def error_record(source: str, number: int, case_id: str | None, code: str, messages: list[str]) -> str:

@@ -1,7 +1,7 @@
 """Prolog text for SWI-Prolog: the kb with the directives it needs, and a case's facts."""
 from __future__ import annotations
 
-from typing import Iterable, Mapping, Sequence
+from typing import Mapping, Sequence
 
 from engine import ast
 from engine.program import Program
