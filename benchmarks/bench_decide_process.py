@@ -7,7 +7,6 @@ Prints both wall times (median and minimum of N runs, cache warm) and their rati
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import statistics
 import subprocess

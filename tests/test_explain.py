@@ -3,12 +3,11 @@ and agreement between the provenance evaluator and pyDatalog."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
 from engine.case import case_document, expand_lines, load_case
-from engine.decision import LINE_VERDICT, decide, find_line, line_verdict
+from engine.decision import LINE_VERDICT, decide, find_line
 from engine.errors import UsageError
 from engine.session import CaseSession
 from tests.conftest import REFERENCE, ROOT

@@ -2,7 +2,6 @@
 answers as Warrant, for every interface predicate of every bundled case."""
 from __future__ import annotations
 
-import json
 import shutil
 import subprocess
 from pathlib import Path

@@ -14,7 +14,7 @@ from engine.case.positions import format_path
 from engine.errors import Finding, Location
 
 if TYPE_CHECKING:
-    from engine.case.positions import Path, Source
+    from engine.case.positions import Path
 
 
 class CaseMethods:
