@@ -18,14 +18,21 @@ ADMISSION_VERDICT = ("admission_verdict", 3)
 CRITERION_MET = ("criterion_met", 2)
 
 
+def interface_answers(session: CaseSession) -> tuple[dict, dict, dict, dict]:
+    """The kb's interface answers keyed for lookup: line verdicts, stage verdicts, admissions
+    and supported days."""
+    answers = session.evaluate(INTERFACE_QUERIES)
+    return ({row[0]: (row[1], row[2]) for row in answers["line_verdict"]},
+            {row[0]: row[1] for row in answers["stage_verdict"]},
+            {row[0]: (row[1], row[2]) for row in answers["admission_verdict"]},
+            {row[0]: row[1] for row in answers["admission_supported_days"]})
+
+
 def decide(session: CaseSession, *, explain: bool = False) -> dict[str, Any]:
     """The decision for one case as plain data, deterministic for the same case and kb."""
     kb = session.kb
-    answers = session.evaluate(INTERFACE_QUERIES)
-    verdicts = {row[0]: (row[1], row[2]) for row in answers["line_verdict"]}
-    stage_verdicts = {row[0]: row[1] for row in answers["stage_verdict"]}
-    admissions = {row[0]: (row[1], row[2]) for row in answers["admission_verdict"]}
-    supported = {row[0]: row[1] for row in answers["admission_supported_days"]}
+    answers = session.evaluate(["doc_request"])
+    verdicts, stage_verdicts, admissions, supported = interface_answers(session)
     met_by_line: dict[str, list[tuple]] = {}
     for row in sorted(session.derived.get(CRITERION_MET, ()), key=lambda r: (str(r[0]), str(r[1]))):
         met_by_line.setdefault(row[0], []).append(row)

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from engine.errors import UsageError, WarrantError
+from engine.outcomes import brief
 
 
 @dataclass
@@ -213,7 +214,7 @@ def diff(base: Side, head: Side, paths: Sequence[Path]) -> dict[str, Any]:
             flips.append({
                 "case": path, "case_id": a["case_id"], "key": key, "kind": record["kind"],
                 "code": record["code"], "stage": record["stage"],
-                "base": _brief(old), "head": _brief(new),
+                "base": brief(old), "head": brief(new),
                 "rules_base_only": [r for r in old_rules if r not in new_rules],
                 "rules_head_only": [r for r in new_rules if r not in old_rules],
                 "criterion_rules_base_only": [r for r in crit_old if r not in crit_new and r not in old_rules],
@@ -238,15 +239,6 @@ def _link_followers(flips: list[dict[str, Any]]) -> None:
         flip["follows"] = []
         if not (flip["kb_facts"] or flip["changed_rules"]):
             flip["follows"] = [k for k in direct.get((flip["case"], flip["stage"]), []) if k != flip["key"]]
-
-
-def _brief(record: dict[str, Any] | None) -> dict[str, Any] | None:
-    if record is None:
-        return None
-    out = {"verdict": record["verdict"], "basis": record.get("basis")}
-    if record["kind"] == "admission":
-        out["supported_days"] = record.get("supported_days")
-    return out
 
 
 def causes(flip: dict[str, Any]) -> list[str]:
@@ -302,12 +294,12 @@ def _by_cause(flips: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(groups.values(), key=lambda g: (rank(g["cause"]), -g["flips"], g["cause"]))
 
 
-def _state(brief: dict[str, Any] | None) -> str:
-    if brief is None:
+def _state(record: dict[str, Any] | None) -> str:
+    if record is None:
         return "(not requested)"
-    text = brief["verdict"] + (f" ({brief['basis']})" if brief.get("basis") else "")
-    if brief.get("supported_days") is not None:
-        text += f" [{brief['supported_days']} days]"
+    text = record["verdict"] + (f" ({record['basis']})" if record.get("basis") else "")
+    if record.get("supported_days") is not None:
+        text += f" [{record['supported_days']} days]"
     return text
 
 

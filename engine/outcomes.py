@@ -120,6 +120,16 @@ def from_decision(decision: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return out
 
 
+def brief(record: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A determination reduced to what a change report compares: verdict, basis, supported days."""
+    if record is None:
+        return None
+    out = {"verdict": record["verdict"], "basis": record.get("basis")}
+    if record["kind"] == "admission":
+        out["supported_days"] = record.get("supported_days")
+    return out
+
+
 def _rule_ids(reasons: list[dict[str, Any]]) -> list[str]:
     out: list[str] = []
     for reason in reasons:
@@ -129,15 +139,11 @@ def _rule_ids(reasons: list[dict[str, Any]]) -> list[str]:
 
 
 def _light(session, watch: set[str] | None = None) -> dict[str, dict[str, Any]]:
-    from engine.decision import ADMISSION_VERDICT, INTERFACE_QUERIES, LINE_VERDICT
+    from engine.decision import ADMISSION_VERDICT, LINE_VERDICT, interface_answers
     from engine.explain import reasons
 
     kb = session.kb
-    answers = session.evaluate(INTERFACE_QUERIES)
-    verdicts = {row[0]: (row[1], row[2]) for row in answers["line_verdict"]}
-    stage_verdicts = {row[0]: row[1] for row in answers["stage_verdict"]}
-    admissions = {row[0]: (row[1], row[2]) for row in answers["admission_verdict"]}
-    supported = {row[0]: row[1] for row in answers["admission_supported_days"]}
+    verdicts, stage_verdicts, admissions, supported = interface_answers(session)
     explainer = session.explainer
     out: dict[str, dict[str, Any]] = {}
 

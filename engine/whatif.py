@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from engine.errors import CaseError, Finding, Location, UsageError
+from engine.outcomes import brief
 
 _STEP = re.compile(r"([^.\[\]]+)?((?:\[-?\d+\])*)")
 _INDEX = re.compile(r"\[(-?\d+)\]")
@@ -230,21 +231,12 @@ def what_if(kb, path: str | Path, edits: Sequence[Edit]) -> dict[str, Any]:
         record = old or new
         changes.append({
             "key": key, "kind": record["kind"], "stage": record["stage"], "code": record["code"],
-            "old": _brief(old), "new": _brief(new),
+            "old": brief(old), "new": brief(new),
             "rules_added": [r for r in new_rules if r not in old_rules],
             "rules_removed": [r for r in old_rules if r not in new_rules],
         })
     return {"case": str(path), "case_id": str(getattr(original, "case_id", "")),
             "edits": [e.to_dict() for e in edits], "compared": len(keys), "changed": changes}
-
-
-def _brief(record: dict[str, Any] | None) -> dict[str, Any] | None:
-    if record is None:
-        return None
-    out = {"verdict": record["verdict"], "basis": record.get("basis")}
-    if record["kind"] == "admission":
-        out["supported_days"] = record.get("supported_days")
-    return out
 
 
 def _label(change: dict[str, Any]) -> str:
