@@ -114,9 +114,26 @@ def decide(cases: tuple[str, ...], fmt: str, fail_on_deny: bool, explain: bool, 
             click.echo(("\n" if i else "") + decision_markdown(decision, report_words(kb).get("verdicts")), nl=False)
         else:
             click.echo(("\n" if i else "") + decision_text(decision), nl=False)
-    if fail_on_deny and any(line["verdict"] == "not_medically_necessary"
-                            for d in decisions for s in d["stages"] for line in s["lines"]):
+    if fail_on_deny and _any_denied(kb, decisions):
         sys.exit(10)
+
+
+def _any_denied(kb, decisions: list[dict[str, Any]]) -> bool:
+    """Whether some line of some decision has the kb's negative verdict (for --fail-on-deny)."""
+    negative = kb.verdicts["negative"]
+    return any(line["verdict"] == negative for d in decisions for s in d["stages"] for line in s["lines"])
+
+
+def _target_verdict(kb, verdict: str | None) -> str:
+    """--verdict, checked against the kb's verdicts; by default the kb's positive verdict."""
+    from engine.errors import UsageError
+
+    if verdict is None:
+        return kb.verdicts["positive"]
+    if verdict not in kb.verdicts.values():
+        raise UsageError(f"--verdict {verdict!r} is not a verdict of this knowledge base; choose one of "
+                         f"{', '.join(kb.verdicts.values())}")
+    return verdict
 
 
 @main.command(epilog="""\b
@@ -204,9 +221,9 @@ Examples:
 @click.argument("case")
 @click.argument("code")
 @line_options
-@click.option("--verdict", default="medically_necessary", show_default=True,
-              type=click.Choice(["medically_necessary", "not_medically_necessary", "cannot_be_determined"]),
-              help="The verdict to explain the absence of.")
+@click.option("--verdict", default=None,
+              help="The verdict to explain the absence of (default: the kb's positive verdict, "
+                   "medically_necessary in the bundled kb).")
 @click.option("--depth", type=int, default=None, help="Show at most this many levels of the tree.")
 @format_option(FORMATS_DATA)
 @kb_option
@@ -218,7 +235,9 @@ def why_not(case: str, code: str, level: str | None, side: str | None, stage: in
     from engine.render import tree_text
     from engine.whynot import explain_absence
 
-    session = _session(_kb(kb_dir), case)
+    kb = _kb(kb_dir)
+    verdict = _target_verdict(kb, verdict)
+    session = _session(kb, case)
     line = find_line(session, code, level, side, stage)
     actual = line_verdict(session, line)
     result = explain_absence(session, line, verdict, actual)
@@ -602,9 +621,8 @@ mermaid and json need nothing more; svg and png need Graphviz: pip install
 @line_options
 @click.option("--why-not", "why_not_graph", is_flag=True,
               help="Draw the why-not graph of --verdict: failed rules, missing and contradicting facts.")
-@click.option("--verdict", default="medically_necessary", show_default=True,
-              type=click.Choice(["medically_necessary", "not_medically_necessary", "cannot_be_determined"]),
-              help="With --why-not: the verdict whose absence is drawn.")
+@click.option("--verdict", default=None,
+              help="With --why-not: the verdict whose absence is drawn (default: the kb's positive verdict).")
 @click.option("--proof", "proof_id", default=None, help="Draw the proof with this id (from decide's JSON).")
 @click.option("--format", "fmt", type=click.Choice(GRAPH_FORMATS), default=None,
               help="Output format (default: from the -o suffix, else dot).")
@@ -641,7 +659,7 @@ def graph(case: str, code: str | None, level: str | None, side: str | None, stag
     def draw(line):
         if not why_not_graph:
             return graphs.line_proof_graph(session, line)
-        drawn = graphs.why_not_graph(session, line, verdict)
+        drawn = graphs.why_not_graph(session, line, _target_verdict(session.kb, verdict))
         if drawn.graph.get("holds"):
             click.echo(f"{line.id} is {verdict} already; drawing its proof instead", err=True)
         return drawn
@@ -839,8 +857,7 @@ def _decide_fhir(kb, cases: tuple[str, ...], fail_on_deny: bool) -> None:
             raise UsageError(f"{case}: --format fhir answers FHIR bundles, and this is a warrant-case "
                              "file; use --format json")
         decision = decide_case(session)
-        denied = denied or any(line["verdict"] == "not_medically_necessary"
-                               for s in decision["stages"] for line in s["lines"])
+        denied = denied or _any_denied(kb, [decision])
         answers.append(respond(decision, session.imported, session.lines, kb_root=kb.root))
     for answer in answers:
         click.echo(json.dumps(answer, ensure_ascii=False, indent=None if len(answers) > 1 else 2))

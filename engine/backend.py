@@ -332,36 +332,38 @@ class _Static:
 
 
 def _static_keys(core: CoreProgram, derived: set) -> _Static:
+    """Derived predicates that cannot reach a predicate without clauses (a case input).
+
+    Auxiliary clauses fold into the predicate they were lowered from. Everything a static
+    predicate depends on is an input: asserting facts into any of them makes it stale.
+    """
     deps: dict[tuple[str, int], set] = {}
-    heads_with_rules = {c.head.key for c in core.clauses if c.body}
-    fact_heads = {c.head.key for c in core.clauses if not c.body}
-    for agg in core.aggregates:
-        deps.setdefault(agg.body.key, set())
+    defined = {c.head.key for c in core.clauses}
     for clause in core.clauses:
         node = clause.owner or clause.head.key
         for lit in clause.body:
             for atom in _atoms(lit):
                 deps.setdefault(node, set()).add(atom.key)
-            if isinstance(lit, AggCall):
-                deps.setdefault(node, set())
-    # predicates with no clause at all are case inputs; aux predicates fold into their owner
-    open_keys = {k for k in core.predicates if k not in heads_with_rules and k not in fact_heads}
-    memo: dict[tuple[str, int], bool] = {}
-
-    def is_static(key, trail=()) -> bool:
-        if key in memo:
-            return memo[key]
-        if key in open_keys:
-            return False
-        if key in trail:
-            return True
-        ok = all(is_static(d, trail + (key,)) for d in deps.get(key, ()) )
-        memo[key] = ok
-        return ok
-
-    keys = {k for k in derived if is_static(k)}
-    inputs = {d for k in keys for d in deps.get(k, ()) if d in fact_heads}
-    return _Static(keys, inputs)
+    users: dict[tuple[str, int], set] = {}
+    for node, targets in deps.items():
+        for target in targets:
+            users.setdefault(target, set()).add(node)
+    dynamic = {k for k in core.predicates if k not in defined}
+    todo = list(dynamic)
+    while todo:  # everything that (transitively) reads a case input is dynamic
+        for user in users.get(todo.pop(), ()):
+            if user not in dynamic:
+                dynamic.add(user)
+                todo.append(user)
+    keys = {k for k in derived if k not in dynamic}
+    inputs: set = set()
+    todo = list(keys)
+    while todo:
+        for dep in deps.get(todo.pop(), ()):
+            if dep not in inputs:
+                inputs.add(dep)
+                todo.append(dep)
+    return _Static(keys, inputs | keys)
 
 
 def _new_pred(spec: tuple[str, int]):

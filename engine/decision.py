@@ -50,7 +50,7 @@ def decide(session: CaseSession, *, explain: bool = False) -> dict[str, Any]:
         stage_lines = []
         for line in (ln for ln in session.lines if ln.stage == stage):
             if line.id not in verdicts:
-                raise _incomplete(f"line {line.id} gets no line_verdict/3")
+                raise kb_incomplete(f"line {line.id} gets no line_verdict/3")
             verdict, basis = verdicts[line.id]
             proof = explainer.why(LINE_VERDICT, (line.id, verdict, basis))
             line_reasons = _reasons(proof, kb)
@@ -76,14 +76,14 @@ def decide(session: CaseSession, *, explain: bool = False) -> dict[str, Any]:
                                                           "unblocks": []})
                 if line.id not in entry["unblocks"]:
                     entry["unblocks"].append(line.id)
-            entry = {"code": line.code, "label": kb.code_labels.get(line.code, "no policy for this code"),
+            entry = {"code": line.code, "label": kb.code_labels.get(line.code, kb.meta.get("unknown_code_label")),
                      "level": line.level, "side": line.side, "verdict": verdict, "basis": basis,
                      "reasons": line_reasons, "missing_documentation": missing, "proof": proof.id}
             if explain:
                 entry["explanation"] = proof.to_dict()
             stage_lines.append(entry)
         if stage not in stage_verdicts:
-            raise _incomplete(f"stage {stage} gets no stage_verdict/2")
+            raise kb_incomplete(f"stage {stage} gets no stage_verdict/2")
         stage_entry: dict[str, Any] = {"stage": stage, "verdict": stage_verdicts[stage]}
         if stage in admissions:
             verdict, basis = admissions[stage]
@@ -104,7 +104,8 @@ def decide(session: CaseSession, *, explain: bool = False) -> dict[str, Any]:
             "stages": stages, "documentation_requests": documentation_requests, "citations": citations}
 
 
-def _incomplete(what: str):
+def kb_incomplete(what: str):
+    """The error for a kb that leaves an interface predicate unanswered (docs/kb-contract.md)."""
     from engine.errors import Finding, RuleError
 
     return RuleError([Finding("kb_incomplete", f"the knowledge base is incomplete: {what} "
@@ -180,4 +181,4 @@ def line_verdict(session: CaseSession, line) -> tuple[str, str]:
     for row in answers:
         if row[0] == line.id:
             return row[1], row[2]
-    raise _incomplete(f"line {line.id} gets no line_verdict/3")
+    raise kb_incomplete(f"line {line.id} gets no line_verdict/3")

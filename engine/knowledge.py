@@ -18,7 +18,7 @@ from engine.errors import Finding, Location, RuleError
 CACHE_FORMAT = "warrant-kb-cache/1"
 _SKIP_DIRS = {"tests", "corpus", "examples", "__pycache__"}
 _KB_SUFFIXES = {".dl", ".yaml", ".yml", ".json", ".md", ".j2"}
-_ENGINE_FILES = ("ast.py", "parser.py", "grammar.lark", "lower.py", "fieldpath.py", "program.py",
+_ENGINE_FILES = ("ast.py", "errors.py", "parser.py", "grammar.lark", "lower.py", "fieldpath.py", "program.py",
                  "knowledge.py", "checks/__init__.py", "checks/safety.py", "checks/stratify.py",
                  "checks/arity.py", "checks/definitions.py", "checks/annotations.py")
 INTERFACE = ("kb_version", "code_unit", "code_label", "line_verdict", "stage_verdict", "admission_verdict",
@@ -141,7 +141,27 @@ class KnowledgeBase:
 
     @cached_property
     def code_units(self) -> dict[str, str]:
-        return {str(code): str(unit) for code, unit in self.program.query("code_unit")}
+        """How each code splits into lines; a unit the case layer cannot split by is a kb error."""
+        from engine.case.lines import UNITS
+
+        units = {str(code): str(unit) for code, unit in self.program.query("code_unit")}
+        wrong = sorted(f"{code}: {unit!r}" for code, unit in units.items() if unit not in UNITS)
+        if wrong:
+            raise RuleError([Finding("kb_contract", f"code_unit/2 gives units Warrant cannot split lines by "
+                                     f"({', '.join(wrong)}); expected one of {', '.join(UNITS)}",
+                                     Location(str(self.root)))])
+        return units
+
+    @cached_property
+    def verdicts(self) -> dict[str, str]:
+        """The kb's verdict vocabulary by role (kb.yaml `verdicts`): positive, negative, undetermined."""
+        declared = self.meta.get("verdicts") or {}
+        missing = [role for role in ("positive", "negative", "undetermined") if role not in declared]
+        if missing:
+            raise RuleError([Finding("kb_contract", f"kb.yaml declares no verdict for {', '.join(missing)} "
+                                     "(verdicts: {positive: ..., negative: ..., undetermined: ...})",
+                                     Location(str(self.root / "kb.yaml")))])
+        return {role: str(declared[role]) for role in ("positive", "negative", "undetermined")}
 
     @cached_property
     def code_labels(self) -> dict[str, str]:

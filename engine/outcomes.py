@@ -139,7 +139,7 @@ def _rule_ids(reasons: list[dict[str, Any]]) -> list[str]:
 
 
 def _light(session, watch: set[str] | None = None) -> dict[str, dict[str, Any]]:
-    from engine.decision import ADMISSION_VERDICT, LINE_VERDICT, interface_answers
+    from engine.decision import ADMISSION_VERDICT, LINE_VERDICT, interface_answers, kb_incomplete
     from engine.explain import reasons
 
     kb = session.kb
@@ -188,7 +188,9 @@ def _light(session, watch: set[str] | None = None) -> dict[str, dict[str, Any]]:
     for request in session.document.get("requests", []):
         number = request.get("stage")
         for line in (ln for ln in session.lines if ln.stage == number):
-            verdict, basis = verdicts.get(line.id, ("cannot_be_determined", "no_policy"))
+            if line.id not in verdicts:
+                raise kb_incomplete(f"line {line.id} gets no line_verdict/3")
+            verdict, basis = verdicts[line.id]
             out[line.id] = traced({"kind": "line", "stage": number, "code": line.code, "verdict": verdict,
                                    "basis": basis}, LINE_VERDICT, (line.id, verdict, basis))
         if number in admissions:
@@ -198,8 +200,10 @@ def _light(session, watch: set[str] | None = None) -> dict[str, dict[str, Any]]:
                                                  "supported_days": supported.get(number),
                                                  "requested_days": request.get("length_of_stay_days")},
                                                 ADMISSION_VERDICT, (number, verdict, basis))
+        if number not in stage_verdicts:
+            raise kb_incomplete(f"stage {number} gets no stage_verdict/2")
         out[f"stage:{number}"] = {"kind": "stage", "stage": number, "code": "stage",
-                                  "verdict": stage_verdicts.get(number, "cannot_be_determined"),
+                                  "verdict": stage_verdicts[number],
                                   "basis": None, "rules": []}
     return out
 

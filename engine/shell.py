@@ -91,7 +91,7 @@ class WarrantShell(cmd.Cmd):
         from engine.whynot import explain_absence
 
         words = shlex.split(arg)
-        verdict = "medically_necessary"
+        verdict = self.session.kb.verdicts["positive"]
         if "--verdict" in words:
             i = words.index("--verdict")
             verdict = words[i + 1] if i + 1 < len(words) else verdict

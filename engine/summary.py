@@ -15,9 +15,6 @@ from typing import Any, Sequence
 
 from engine.errors import WarrantError
 
-VERDICTS = ("medically_necessary", "not_medically_necessary", "cannot_be_determined")
-SHORT = {"medically_necessary": "necessary", "not_medically_necessary": "not necessary",
-         "cannot_be_determined": "undetermined"}
 _INDEX = re.compile(r"\[\d+\]")
 UNMET = ("criterion_unmet", 2)
 
@@ -64,7 +61,7 @@ def summarize(kb, paths: Sequence[Path], top: int = 15) -> dict[str, Any]:
             if record["kind"] != "line":
                 continue
             lines += 1
-            if record["verdict"] == "medically_necessary":
+            if record["verdict"] == kb.verdicts["positive"]:
                 continue
             bases[f"{record['verdict']} ({record['basis']})"] += 1
             for criterion in sorted(set(unmet_rows.get(key, []))):
@@ -75,11 +72,13 @@ def summarize(kb, paths: Sequence[Path], top: int = 15) -> dict[str, Any]:
             for item in {general_field(f) for f in record.get("missing", [])}:
                 missing_general[item] += 1
     labels = kb.code_labels
-    codes = [{"code": code, "label": labels.get(code, "" if code == "admission" else "no policy"),
-              "counts": {v: counts.get(v, 0) for v in VERDICTS}, "total": sum(counts.values())}
+    order = [kb.verdicts[role] for role in ("positive", "negative", "undetermined")]
+    unknown = str(kb.meta.get("unknown_code_label", ""))
+    codes = [{"code": code, "label": labels.get(code, "" if code == "admission" else unknown),
+              "counts": {v: counts.get(v, 0) for v in order}, "total": sum(counts.values())}
              for code, counts in sorted(per_code.items(), key=lambda kv: (kv[0] == "admission", kv[0]))]
     return {
-        "cases": len(paths) - len(errors), "lines": lines, "codes": codes,
+        "cases": len(paths) - len(errors), "lines": lines, "verdicts": order, "codes": codes,
         "not_approved_by_basis": [{"basis": b, "lines": n} for b, n in bases.most_common()],
         "unmet_criteria": [{"criterion": c, "lines": n, "codes": dict(unmet_codes[c].most_common())}
                            for c, n in unmet.most_common(top)],
@@ -94,12 +93,12 @@ def summary_text(result: dict[str, Any]) -> str:
            + (f" ({len(result['errors'])} cases could not be read)" if result["errors"] else ""), "",
            "verdicts per code:"]
     width = max([len(c["label"]) for c in result["codes"]] + [5])
-    out.append(f"  {'code'.ljust(9)} {'label'.ljust(width)}  {'necessary':>9}  {'not nec.':>9}  "
-               f"{'undeterm.':>9}  {'total':>6}")
+    columns = [max(len(v), 6) for v in result["verdicts"]]
+    out.append(f"  {'code'.ljust(9)} {'label'.ljust(width)}  "
+               + "  ".join(v.rjust(w) for v, w in zip(result["verdicts"], columns)) + f"  {'total':>6}")
     for item in result["codes"]:
-        c = item["counts"]
-        out.append(f"  {item['code'].ljust(9)} {item['label'].ljust(width)}  {c['medically_necessary']:>9}  "
-                   f"{c['not_medically_necessary']:>9}  {c['cannot_be_determined']:>9}  {item['total']:>6}")
+        counts = "  ".join(str(item["counts"][v]).rjust(w) for v, w in zip(result["verdicts"], columns))
+        out.append(f"  {item['code'].ljust(9)} {item['label'].ljust(width)}  {counts}  {item['total']:>6}")
     if result["not_approved_by_basis"]:
         out += ["", "lines not approved, by basis:"]
         out += [f"  {b['lines']:6d}  {b['basis']}" for b in result["not_approved_by_basis"]]
@@ -120,12 +119,11 @@ def summary_text(result: dict[str, Any]) -> str:
 
 def summary_markdown(result: dict[str, Any]) -> str:
     out = ["# Corpus summary", "", f"{result['cases']} cases, {result['lines']} lines.", "",
-           "## Verdicts per code", "", "| code | label | necessary | not necessary | undetermined | total |",
-           "|---|---|---:|---:|---:|---:|"]
+           "## Verdicts per code", "", "| code | label | " + " | ".join(result["verdicts"]) + " | total |",
+           "|---|---|" + "---:|" * (len(result["verdicts"]) + 1)]
     for item in result["codes"]:
-        c = item["counts"]
-        out.append(f"| {item['code']} | {item['label']} | {c['medically_necessary']} | "
-                   f"{c['not_medically_necessary']} | {c['cannot_be_determined']} | {item['total']} |")
+        counts = " | ".join(str(item["counts"][v]) for v in result["verdicts"])
+        out.append(f"| {item['code']} | {item['label']} | {counts} | {item['total']} |")
     out += ["", "## Most frequent unmet criteria", "", "| lines | criterion | codes |", "|---:|---|---|"]
     for item in result["unmet_criteria"]:
         codes = ", ".join(f"{c}: {n}" for c, n in item["codes"].items())

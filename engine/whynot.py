@@ -151,15 +151,25 @@ def _prune(sets: list[frozenset], limit: int = MAX_CANDIDATES) -> list[frozenset
     return kept
 
 
+def verdict_goal(line_id: str, verdict: str) -> ast.Atom:
+    """`line_verdict(Line, Verdict, Basis)` with the basis left open."""
+    return ast.Atom("line_verdict", (ast.Const(line_id), ast.Const(verdict), ast.Var("Basis")))
+
+
+def failure_tree(session, line, verdict: str) -> Node:
+    """Why `line` does not get `verdict`: the failure tree of its line_verdict goal."""
+    return session.explainer.why_not(verdict_goal(line.id, verdict))
+
+
 def explain_absence(session, line, verdict: str, actual: tuple[str, str]) -> dict[str, Any]:
     """The why-not answer for one line and verdict, as plain data (the CLI formats it)."""
     explainer = session.explainer
-    goal = ast.Atom("line_verdict", (ast.Const(line.id), ast.Const(verdict), ast.Var("Basis")))
+    goal = verdict_goal(line.id, verdict)
     result: dict[str, Any] = {"line": line.id, "verdict": verdict,
                               "actual": {"verdict": actual[0], "basis": actual[1]}, "holds": actual[0] == verdict}
     if result["holds"]:
         return result
-    tree = explainer.why_not(goal)
+    tree = failure_tree(session, line, verdict)
     result["tree"] = tree.to_dict()
     nodes = list(tree.walk())
     result["missing"] = _leaf_list(n for n in nodes if n.kind == "missing")

@@ -37,7 +37,7 @@ def line_proof_graph(session, line):
     return build(session, line)
 
 
-def why_not_graph(session, line, verdict: str = "medically_necessary", **kwargs: Any):
+def why_not_graph(session, line, verdict: str | None = None, **kwargs: Any):
     """The failure graph of "`line` is `verdict`"; see `graphs.build.why_not_graph`."""
     from graphs.build import why_not_graph as build
 

@@ -43,7 +43,6 @@ from typing import Any
 
 import networkx as nx
 
-from engine import ast
 from engine.explain import Node, node_id
 
 GRAPH_KINDS = ("conclusion", "rule", "fact", "negation", "comparison", "aggregate",
@@ -173,7 +172,7 @@ def line_proof_graph(session, line) -> nx.DiGraph:
     return graph
 
 
-def why_not_graph(session, line, verdict: str = "medically_necessary") -> nx.DiGraph:
+def why_not_graph(session, line, verdict: str | None = None) -> nx.DiGraph:
     """The failure graph of "`line` is `verdict`": every rule that could have concluded it, every
     condition that failed in each, down to missing and contradicting facts.
 
@@ -181,14 +180,15 @@ def why_not_graph(session, line, verdict: str = "medically_necessary") -> nx.DiG
     with ``graph.graph["holds"] = True``.
     """
     from engine.decision import line_verdict
+    from engine.whynot import failure_tree
 
+    verdict = verdict or session.kb.verdicts["positive"]
     actual, basis = line_verdict(session, line)
     if actual == verdict:
         graph = line_proof_graph(session, line)
         graph.graph["holds"] = True
         return graph
-    goal = ast.Atom("line_verdict", (ast.Const(line.id), ast.Const(verdict), ast.Var("Basis")))
-    tree = session.explainer.why_not(goal)
+    tree = failure_tree(session, line, verdict)
     graph = from_tree(tree, explainer=session.explainer, **_meta(
         session, mode="why_not", title=f"Why line {line.id} is not {verdict} (it is {actual}, {basis})",
         line=line.id, verdict=verdict, actual=actual, basis=basis, holds=False))

@@ -32,10 +32,6 @@ class ResponseInvalid(WarrantError):
     exit_code = 1
 
 
-_VERDICT_WORDS = {"medically_necessary": "approved", "not_medically_necessary": "denied",
-                  "cannot_be_determined": "pended for documentation"}
-
-
 def _instant(created: str) -> str:
     if len(created) == 10:
         return f"{created}T00:00:00Z"
@@ -98,8 +94,9 @@ def _line_extension(m: FhirMap, stage: int, line: dict[str, Any]) -> dict[str, A
 def _action(m: FhirMap, verdicts: Iterable[str]) -> dict[str, str]:
     actions = m.response["actions"]
     found = set(verdicts)
-    if "cannot_be_determined" in found:
-        return actions["cannot_be_determined"]
+    pended = m.response["pended_verdict"]
+    if pended in found:
+        return actions[pended]
     if len(found) == 1:
         return actions[found.pop()]
     return actions["mixed"]
@@ -144,7 +141,7 @@ def _items(m: FhirMap, decision: dict[str, Any], imported: Any, lines: list[Any]
         for stage, line in entries:
             where = line["level"] or line["side"] or "no level"
             number = notes.add(f"Item {seq} ({line['code']} {where}, stage {stage}): "
-                               f"{_VERDICT_WORDS.get(line['verdict'], line['verdict'])} "
+                               f"{m.response['words'].get(line['verdict'], line['verdict'])} "
                                f"({line['basis'].replace('_', ' ')})")
             if number not in numbers:
                 numbers.append(number)
@@ -183,7 +180,7 @@ def _stage_extensions(m: FhirMap, decision: dict[str, Any], notes: _Notes) -> li
                 parts.append(_ext("supportedDays", valueUnsignedInt=admission["supported_days"]))
             supported = admission.get("supported_days")
             notes.add(f"Stage {stage['stage']} inpatient stay: "
-                      f"{_VERDICT_WORDS.get(admission['verdict'], admission['verdict'])} "
+                      f"{m.response['words'].get(admission['verdict'], admission['verdict'])} "
                       f"({admission['basis'].replace('_', ' ')}); "
                       f"{admission.get('requested_days')} days requested"
                       + (f", {supported} supported" if supported is not None else ""))
@@ -322,7 +319,7 @@ def respond(decision: dict[str, Any], imported: Any, lines: list[Any], *,
     words = {a["code"]: a["display"].lower() for a in r["actions"].values()}
     disposition = "; ".join(f"{n} item{'s' if n != 1 else ''} {words.get(code, code)}"
                             for code, n in counts.items()) or "no items"
-    pended = r["actions"]["cannot_be_determined"]["code"] in actions
+    pended = r["actions"][r["pended_verdict"]]["code"] in actions
     qid = f"warrant-docs-{short}"
     questionnaire = _questionnaire(m, decision, imported, lines, qid, created)
     base = r["base_url"]
