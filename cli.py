@@ -232,7 +232,7 @@ def why_not(case: str, code: str, level: str | None, side: str | None, stage: in
             depth: int | None, fmt: str, kb_dir: Path | None) -> None:
     """Explain why a line does not get a verdict: every rule, every failed condition, what to document."""
     from engine.decision import find_line, line_verdict
-    from engine.render import tree_text
+    from engine.render import why_not_text
     from engine.whynot import explain_absence
 
     kb = _kb(kb_dir)
@@ -246,26 +246,7 @@ def why_not(case: str, code: str, level: str | None, side: str | None, stage: in
             result["tree"] = _trim(result["tree"], depth)
         _emit_json(result)
         return
-    if result["holds"]:
-        click.echo(f"{line.id} is {verdict} ({actual[1]}); nothing to explain. See `warrant why`.")
-        return
-    click.echo(f"{line.id} is {actual[0]} ({actual[1]}), not {verdict}. Every way to reach {verdict}:\n")
-    click.echo(tree_text(result["tree"], depth), nl=False)
-    if result["blocking"]:
-        click.echo("\nwhat stands in the way:")
-        for item in result["blocking"]:
-            click.echo(f"  - {item['text'] or item['fact']}")
-            for field in item["missing"]:
-                click.echo(f"      not documented: {field}")
-            for fact in item["contradicted_by"]:
-                click.echo(f"      documented: {fact}")
-    click.echo("\nsmallest documentation that would make it hold:")
-    if result["minimal_sets"]:
-        for i, item in enumerate(result["minimal_sets"], 1):
-            facts = "; ".join(f"{f['field']} = {f['value']}" for f in item["facts"])
-            click.echo(f"  {i}. {facts}")
-    else:
-        click.echo(f"  {result['minimal_note']}")
+    click.echo(why_not_text(result, depth), nl=False)
 
 
 @main.command(epilog="""\b
@@ -333,9 +314,14 @@ Examples:
 @handles_errors
 def query(case: str, goal: str, fmt: str, kb_dir: Path | None) -> None:
     """Answer an ad hoc goal over a case's facts (parsed by Warrant, never evaluated as Python)."""
+    from engine.errors import RuleError, UsageError
     from engine.render import answers_text
 
-    answers = _session(_kb(kb_dir), case).ask(goal)
+    session = _session(_kb(kb_dir), case)
+    try:
+        answers = session.ask(goal)
+    except RuleError as exc:  # the goal is the user's input, not the kb's: a usage error (exit 2)
+        raise UsageError(exc.messages[0], findings=exc.findings) from None
     if fmt == "json":
         _emit_json(answers)
         return
@@ -381,14 +367,29 @@ def export(as_prolog: bool, output: Path | None, kb_dir: Path | None) -> None:
     _write(output, text)
 
 
-def _write(output: Path | None, text: str) -> None:
-    """Write all or nothing: a temporary file renamed into place."""
+def _write(output: Path | None, data: str | bytes) -> None:
+    """Write to stdout, or all or nothing to a file (a temporary file renamed into place); an
+    output path that cannot be written is a usage error, and no temporary file is left."""
+    from engine.errors import UsageError
+
     if output is None:
-        click.echo(text, nl=False)
+        if isinstance(data, bytes):
+            stream = click.get_binary_stream("stdout")
+            stream.write(data)
+            stream.flush()
+        else:
+            click.echo(data, nl=False)
         return
     tmp = output.with_name(f".{output.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, output)
+    try:
+        if isinstance(data, bytes):
+            tmp.write_bytes(data)
+        else:
+            tmp.write_text(data, encoding="utf-8")
+        os.replace(tmp, output)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise UsageError(f"cannot write {output}: {exc.strerror or exc}") from None
 
 
 @main.command(epilog="""\b
@@ -661,7 +662,8 @@ def graph(case: str, code: str | None, level: str | None, side: str | None, stag
             return graphs.line_proof_graph(session, line)
         drawn = graphs.why_not_graph(session, line, _target_verdict(session.kb, verdict))
         if drawn.graph.get("holds"):
-            click.echo(f"{line.id} is {verdict} already; drawing its proof instead", err=True)
+            click.echo(f"{line.id} is {drawn.graph.get('verdict') or verdict} already; drawing its proof instead",
+                       err=True)
         return drawn
 
     if proof_id:
@@ -669,35 +671,20 @@ def graph(case: str, code: str | None, level: str | None, side: str | None, stag
         if proof_id not in index:
             raise UsageError(f"no proof {proof_id} in the decision of case {session.case_id}")
         key, row = index[proof_id]
-        _write_graph(output, graphs.render(graphs.proof_graph(session, key, row), fmt))
+        _write(output, graphs.render(graphs.proof_graph(session, key, row), fmt))
     elif code:
         line = find_line(session, code, level, side, stage)
         target = output / graphs.line_file_name(line, fmt) if output is not None and output.is_dir() else output
-        _write_graph(target, graphs.render(draw(line), fmt))
+        _write(target, graphs.render(draw(line), fmt))
     else:
         output.mkdir(parents=True, exist_ok=True)
         for line in session.lines:
             target = output / graphs.line_file_name(line, fmt)
-            _write_graph(target, graphs.render(draw(line), fmt))
+            _write(target, graphs.render(draw(line), fmt))
             click.echo(str(target))
         click.echo(f"{len(session.lines)} graphs written to {output}", err=True)
 
 
-def _write_graph(output: Path | None, data: str | bytes) -> None:
-    """Text through `_write`; bytes (PNG) the same way: to stdout, or all or nothing to a file."""
-    if output is not None and output.parent != Path(""):
-        output.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(data, str):
-        _write(output, data)
-        return
-    if output is None:
-        stream = click.get_binary_stream("stdout")
-        stream.write(data)
-        stream.flush()
-        return
-    tmp = output.with_name(f".{output.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, output)
 # ---- graph command (end)
 
 

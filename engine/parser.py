@@ -34,13 +34,13 @@ _TOKEN_NAMES = {
 @lru_cache(maxsize=1)
 def _lark() -> Lark:
     return Lark(_GRAMMAR.read_text(encoding="utf-8"), parser="lalr", propagate_positions=True,
-                maybe_placeholders=False)
+                maybe_placeholders=False, start=["start", "query"])
 
 
 def parse_text(text: str, source: str = "<text>") -> ast.Module:
     """Parse one rule file's text; raises RuleError (code `syntax`) on the first syntax error."""
     try:
-        tree = _lark().parse(text)
+        tree = _lark().parse(text, start="start")
     except UnexpectedInput as exc:
         raise RuleError([_syntax_finding(exc, text, source)]) from None
     builder = _ToAst(source)
@@ -53,28 +53,15 @@ def parse_text(text: str, source: str = "<text>") -> ast.Module:
 
 
 def parse_goal(text: str, source: str = "<query>") -> tuple[ast.Literal, ...]:
-    """Parse a query such as `path(1, X), \\+ q(X)` (a final `.` is optional) into body literals."""
-    stripped = text.strip()
-    if stripped.startswith("?-"):
-        stripped = stripped[2:]
-    stripped = stripped.strip().rstrip(".")
-    if not stripped:
+    """Parse a query such as `?- path(1, X), \\+ q(X).` (prompt and final `.` optional) into
+    body literals, with positions in the query text."""
+    if not text.strip():
         raise RuleError([Finding("syntax", "empty query", Location(source, 1, 1))])
     try:
-        module = parse_text(f"query__ :-\n{stripped}.", source)
-    except RuleError as exc:
-        raise RuleError([_shift_up(f) for f in exc.findings]) from None
-    if len(module.clauses) != 1:
-        raise RuleError([Finding("syntax", "a query is one conjunction of goals", Location(source, 1, 1))])
-    return module.clauses[0].body
-
-
-def _shift_up(finding: Finding) -> Finding:
-    """Undo the one-line prefix parse_goal adds in front of a query."""
-    loc = finding.location
-    if loc is None or loc.line < 2:
-        return finding
-    return Finding(finding.code, finding.message, Location(loc.file, loc.line - 1, loc.column), finding.severity)
+        tree = _lark().parse(text, start="query")
+    except UnexpectedInput as exc:
+        raise RuleError([_syntax_finding(exc, text, source)]) from None
+    return tuple(_ToAst(source).transform(tree))
 
 
 def _syntax_finding(exc: UnexpectedInput, text: str, source: str) -> Finding:
@@ -83,7 +70,7 @@ def _syntax_finding(exc: UnexpectedInput, text: str, source: str) -> Finding:
         char = text[exc.pos_in_stream] if exc.pos_in_stream < len(text) else "end of file"
         message = f"syntax error: unexpected character {char!r}"
     elif isinstance(exc, UnexpectedEOF) or (isinstance(exc, UnexpectedToken) and exc.token.type == "$END"):
-        message = "syntax error: unexpected end of file (is a final '.' missing?)"
+        message = "syntax error: unexpected end of file"
         line, column = _end_position(text)
     elif isinstance(exc, UnexpectedToken):
         message = f"syntax error: unexpected {str(exc.token)!r}"
@@ -100,6 +87,8 @@ def _syntax_finding(exc: UnexpectedInput, text: str, source: str) -> Finding:
                        if t != "$END" and (not t.startswith("__") or t in _TOKEN_NAMES)})
     if expected:
         message += f"; expected {', '.join(expected)}"
+        if message.startswith("syntax error: unexpected end of file") and "'.'" in expected:
+            message += " (is a final '.' missing?)"
     return Finding("syntax", message, Location(source, line, column))
 
 
@@ -146,6 +135,9 @@ class _ToAst(Transformer):
 
     def start(self, meta, children):
         return Tree("items", children)
+
+    def query(self, meta, children):
+        return [c for c in children if not isinstance(c, Token)][0]
 
     def annotation(self, meta, children):
         token: Token = children[0]

@@ -99,6 +99,29 @@ def _tree_lines(node: dict[str, Any], depth: int | None, prefix: str, out: list[
         _tree_lines(child, None if depth is None else depth - 1, prefix + "  ", out, False)
 
 
+def why_not_text(result: dict[str, Any], depth: int | None = None) -> str:
+    """A why-not answer (engine.whynot.explain_absence) as text: the failure tree, what stands
+    in the way, and the smallest documentation sets."""
+    line, verdict, actual = result["line"], result["verdict"], result["actual"]
+    if result["holds"]:
+        return f"{line} is {verdict} ({actual['basis']}); nothing to explain. See `warrant why`.\n"
+    out = [f"{line} is {actual['verdict']} ({actual['basis']}), not {verdict}. Every way to reach {verdict}:", "",
+           tree_text(result["tree"], depth).rstrip("\n")]
+    if result["blocking"]:
+        out += ["", "what stands in the way:"]
+        for item in result["blocking"]:
+            out.append(f"  - {item['text'] or item['fact']}")
+            out += [f"      not documented: {field}" for field in item["missing"]]
+            out += [f"      documented: {fact}" for fact in item["contradicted_by"]]
+    out += ["", "smallest documentation that would make it hold:"]
+    if result["minimal_sets"]:
+        for i, item in enumerate(result["minimal_sets"], 1):
+            out.append(f"  {i}. " + "; ".join(f"{f['field']} = {f['value']}" for f in item["facts"]))
+    else:
+        out.append(f"  {result['minimal_note']}")
+    return "\n".join(out) + "\n"
+
+
 def answers_text(answers: list[dict[str, Any]]) -> str:
     """Query answers as an aligned table (Prolog's `true.` / `false.` when there are no variables)."""
     from engine.ast import format_value

@@ -38,6 +38,8 @@ class WarrantShell(cmd.Cmd):
         except WarrantError as exc:
             for message in exc.messages:
                 self._say(f"error: {message}")
+        except ValueError as exc:  # unbalanced quotes, a stage that is not a number
+            self._say(f"error: {exc}")
         return False
 
     def emptyline(self) -> bool:
@@ -47,14 +49,14 @@ class WarrantShell(cmd.Cmd):
         text = line.strip()
         if text.startswith("%"):
             return False
-        return self.do_query(text[2:] if text.startswith("?-") else text)
+        return self.do_query(text)
 
     # -- commands -------------------------------------------------------------------------
     def do_query(self, goal: str) -> bool:
         """query GOAL — answer a goal, e.g. `query criterion_met(L, C)` or just `?- criterion_met(L, C).`"""
         from engine.render import answers_text
 
-        self._say(answers_text(self.session.ask(goal.strip().rstrip("."))))
+        self._say(answers_text(self.session.ask(goal)))
         return False
 
     def _line(self, args: list[str]):
@@ -85,27 +87,24 @@ class WarrantShell(cmd.Cmd):
         return False
 
     def do_why_not(self, arg: str) -> bool:
-        """why-not CODE [LEVEL|SIDE] [stage N] [--verdict V] — why the line is not medically necessary"""
+        """why-not CODE [LEVEL|SIDE] [stage N] [--verdict V] — why the line does not get verdict V
+        (by default the kb's positive verdict): every rule, every failed condition, what to document"""
         from engine.decision import line_verdict
-        from engine.render import tree_text
+        from engine.render import why_not_text
         from engine.whynot import explain_absence
 
         words = shlex.split(arg)
-        verdict = self.session.kb.verdicts["positive"]
+        verdicts = self.session.kb.verdicts
+        verdict = verdicts["positive"]
         if "--verdict" in words:
             i = words.index("--verdict")
-            verdict = words[i + 1] if i + 1 < len(words) else verdict
+            verdict = words[i + 1] if i + 1 < len(words) else ""
             del words[i:i + 2]
+            if verdict not in verdicts.values():
+                raise WarrantError(f"--verdict must be one of {', '.join(verdicts.values())}", code="usage")
         line = self._line(words)
         result = explain_absence(self.session, line, verdict, line_verdict(self.session, line))
-        if result["holds"]:
-            self._say(f"{line.id} is {verdict}.")
-            return False
-        self._say(tree_text(result["tree"]))
-        for item in result.get("minimal_sets", []):
-            self._say("document: " + "; ".join(f"{f['field']} = {f['value']}" for f in item["facts"]))
-        if not result.get("minimal_sets"):
-            self._say(result.get("minimal_note", ""))
+        self._say(why_not_text(result))
         return False
 
     def do_decide(self, arg: str) -> bool:
@@ -146,7 +145,7 @@ class WarrantShell(cmd.Cmd):
     def precmd(self, line: str) -> str:
         stripped = line.strip()
         if stripped.startswith("?-"):  # `?` alone is cmd's help; `?-` starts a Prolog-style goal
-            return "query " + stripped[2:].strip().rstrip(".")
+            return "query " + stripped
         if stripped.startswith("why-not"):
             return "why_not" + stripped[len("why-not"):]
         return line

@@ -33,9 +33,11 @@ def test_query_table_and_json(run_cli):
 
 def test_query_errors_are_usage_of_the_language():
     result = CliRunner().invoke(cli.main, ["query", str(REFERENCE), "nosuch(X)"])
-    assert result.exit_code == 4 and "nosuch/1 is not a predicate" in result.stderr
+    assert result.exit_code == 2 and "<query>:1:1: nosuch/1 is not a predicate" in result.stderr
     result = CliRunner().invoke(cli.main, ["query", str(REFERENCE), "line_verdict(L, V, B), \\+ stage_verdict(S, V)"])
-    assert result.exit_code == 4 and "unsafe variable S" in result.stderr
+    assert result.exit_code == 2 and "<query>:1:24: unsafe variable S" in result.stderr
+    result = CliRunner().invoke(cli.main, ["query", str(REFERENCE), "?- stage_verdict(1, V)."])
+    assert result.exit_code == 0 and "not_medically_necessary" in result.stdout
 
 
 def test_facts_prolog_and_json(run_cli):
@@ -91,3 +93,22 @@ def test_schema_is_json_schema(run_cli):
     schema = json.loads(run_cli("schema").stdout)
     assert schema["type"] == "object"
     assert set(schema["required"]) >= {"format", "case_id", "requests"}
+
+
+def test_shell_survives_bad_arguments(run_cli):
+    out = run_cli("shell", str(REFERENCE), input="why 22633 stage x\nwhy 'unbalanced\n"
+                  "why-not 22633 L4-5 --verdict bogus\n?- stage_verdict(1, V).\nquit\n").stdout
+    assert out.count("error:") == 3
+    assert "not_medically_necessary" in out
+
+
+def test_unwritable_output_is_a_usage_error_without_leftovers(tmp_path):
+    target = tmp_path / "missing-dir" / "report.md"
+    result = CliRunner().invoke(cli.main, ["report", str(REFERENCE), "-o", str(target)])
+    assert result.exit_code == 2 and f"cannot write {target}" in result.stderr
+    assert not (tmp_path / "missing-dir").exists()
+
+
+def test_why_not_verdict_must_be_a_kb_verdict():
+    result = CliRunner().invoke(cli.main, ["why-not", str(REFERENCE), "22633", "--level", "L4-5", "--verdict", "maybe"])
+    assert result.exit_code == 2 and "is not a verdict of this knowledge base" in result.stderr
