@@ -353,7 +353,8 @@ def facts(case: str, fmt: str, kb_dir: Path | None) -> None:
 Examples:
   warrant export --prolog -o policy.pl
   warrant facts case.yaml > case.pl && swipl -q policy.pl case.pl -g 'forall(line_verdict(L,V,B), writeln(L-V-B))' -t halt""")
-@click.option("--prolog", "as_prolog", is_flag=True, default=True, help="Export as SWI-Prolog text (the default).")
+@click.option("--prolog", "as_prolog", is_flag=True,
+              help="Export as SWI-Prolog text (the only export format, so the flag may be left out).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write to this file instead of stdout.")
 @kb_option

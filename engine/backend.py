@@ -41,9 +41,8 @@ def _compare_primitive(literal, subgoal):
     if not (x.is_const() and y.is_const()):
         raise pyEngine.util.DatalogError(f"unbound comparison {literal}", None, None)
     op, a, b = literal.pred.name, x.id, y.id
-    if op in ("==", "!="):
-        same = a == b and _order_key(a)[0] == _order_key(b)[0]
-        if same == (op == "=="):
+    if op == "!=":  # `=` stays pyDatalog's own primitive, which also binds
+        if not (a == b and _order_key(a)[0] == _order_key(b)[0]):
             subgoal.fact(True)
         return
     ka, kb = _order_key(a), _order_key(b)
@@ -123,7 +122,8 @@ class _ThreadState:
         self._mclauses: list[Any] = []
         self._static_rows: dict[tuple[str, int], list[tuple]] | None = None
         self._static_clauses: list[Any] = []
-        self._queries: set[str] = set()
+        self.installed: set[tuple[str, int]] = set()  # query heads compiled into this thread
+        self.supplied: set[tuple[str, int]] = set()  # predicates given facts in this thread
 
     def _name(self, pred: str, arity: int) -> str:
         """The pyDatalog predicate a body literal reads: a derived predicate is always read from
@@ -141,21 +141,10 @@ class _ThreadState:
             return pyParser.Term(value, forced_type="constant")
         return pyParser.Expression._pyD_for(value)
 
-    def _literal(self, literal):
-        if isinstance(literal, ast.Positive):
-            return pyParser.Literal.make(self._name(literal.atom.pred, len(literal.atom.args)),
-                                         [self._term(t) for t in literal.atom.args])
-        if isinstance(literal, ast.Negation):
-            positive = pyParser.Literal.make(self._name(literal.atom.pred, len(literal.atom.args)),
-                                             [self._term(t) for t in literal.atom.args])
-            return ~positive
-        if isinstance(literal, ast.Comparison):
-            return pyParser.Literal.make_for_comparison(self._term(literal.left), _COMPARE[literal.op],
-                                                        self._term(literal.right))
-        if isinstance(literal, AggCall):
-            keys = (pyParser.Term(_GROUP_KEY, forced_type="constant"),) + tuple(self._term(t) for t in literal.group)
-            return pyParser.Function(mangle(literal.name), keys) == self._term(literal.result)
-        raise TypeError(literal)
+    def _aggregate_call(self, call: AggCall):
+        """`agg[Group...] == Result` through pyParser's Function, which knows how pyDatalog encodes it."""
+        keys = (pyParser.Term(_GROUP_KEY, forced_type="constant"),) + tuple(self._term(t) for t in call.group)
+        return (pyParser.Function(mangle(call.name), keys) == self._term(call.result)).lua
 
     def _add_clause(self, clause: CoreClause) -> None:
         """Build the clause from pyEngine terms and literals directly (aggregate calls through
@@ -185,7 +174,7 @@ class _ThreadState:
             return pyEngine.Literal("~" + name, [_engine_term(t) for t in atom.args])
         if isinstance(literal, ast.Comparison):
             return pyEngine.Literal(_COMPARE[literal.op], [_engine_term(literal.left), _engine_term(literal.right)])
-        return self._literal(literal).lua
+        return self._aggregate_call(literal)
 
     def _add_aggregate(self, agg: AggDef) -> None:
         keys = (pyParser.Term(_GROUP_KEY, forced_type="constant"),) + tuple(self._term(v) for v in agg.group)

@@ -128,9 +128,9 @@ def proof_index(session: CaseSession, decision: dict[str, Any]) -> dict[str, tup
     """Map each proof id of a decision back to the conclusion it proves."""
     index = {}
     for stage in decision["stages"]:
-        for line in stage["lines"]:
-            line_id = f"{stage['stage']}:{line['code']}:{line['level'] or line['side'] or '-'}"
-            index[line["proof"]] = (LINE_VERDICT, (line_id, line["verdict"], line["basis"]))
+        lines = [ln for ln in session.lines if ln.stage == stage["stage"]]  # the order decide() used
+        for line, entry in zip(lines, stage["lines"]):
+            index[entry["proof"]] = (LINE_VERDICT, (line.id, entry["verdict"], entry["basis"]))
         if "admission" in stage:
             adm = stage["admission"]
             index[adm["proof"]] = (ADMISSION_VERDICT, (stage["stage"], adm["verdict"], adm["basis"]))

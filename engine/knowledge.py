@@ -83,13 +83,13 @@ class KnowledgeBase:
         files = kb_files(root)
         digest = digest_files(root, files)
         cache_file = cache_dir() / f"{digest[7:]}-{_engine_fingerprint()}.pickle"
-        if use_cache and cache_file.is_file():
+        if use_cache and _trusted(cache_file):
             try:
                 with cache_file.open("rb") as fh:
                     payload = pickle.load(fh)
                 if payload.get("format") == CACHE_FORMAT:
                     return cls._from_payload(root, digest, payload)
-            except Exception:  # a corrupt or foreign cache file is rebuilt, never trusted
+            except Exception:  # a corrupt or stale cache file is rebuilt
                 pass
         payload = cls._build(root, files)
         if use_cache:
@@ -131,7 +131,7 @@ class KnowledgeBase:
         from engine.program import Program
 
         program = Program(payload["modules"], findings=payload["findings"], core=payload["core"])
-        program._strata, program._recursive = payload["strata"], payload["recursive"]
+        program._recursive, program._strata = payload["recursive"], payload["strata"]
         warnings = [f for f in payload["findings"] if f.severity == "warning"]
         return cls(root, digest, program, payload["citations"], payload["meta"], warnings, payload["fields"])
 
@@ -182,11 +182,23 @@ class KnowledgeBase:
         return {c.meta.id: c for c in self.program.clauses if c.meta}
 
 
+def _trusted(path: Path) -> bool:
+    """Unpickling runs code, so a cache file is read only when this user wrote it and nobody else
+    can have changed it (owned by us, in a directory owned by us, neither writable by others)."""
+    try:
+        info, folder = path.stat(), path.parent.stat()
+    except OSError:
+        return False
+    uid = os.getuid() if hasattr(os, "getuid") else info.st_uid
+    return all(s.st_uid == uid and not (s.st_mode & 0o022) for s in (info, folder))
+
+
 def _write_atomic(path: Path, data: bytes) -> None:
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_bytes(data)
+        with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as fh:
+            fh.write(data)
         os.replace(tmp, path)
     except OSError:
         pass  # an unwritable cache only costs speed

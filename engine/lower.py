@@ -176,7 +176,7 @@ def _lower_aggregate(literal: ast.Aggregate, bound: set[str], names: _Names, agg
         aux.append(CoreClause(any_atom, (ast.Positive(body_atom),)))
         zero = ast.Const(0)
         for body, subst in variants:
-            extra: list[CoreLiteral] = [ast.Negation(any_atom)] if group else [ast.Negation(any_atom)]
+            extra: list[CoreLiteral] = [ast.Negation(any_atom)]
             new_subst = dict(subst)
             result = literal.result
             if isinstance(result, ast.Var) and result.name not in bound:

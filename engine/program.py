@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import itertools
+import threading
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
@@ -51,24 +52,26 @@ class Program:
         for key in self.decls:
             self.arity.setdefault(key[0], key[1])
         defined = {c.head.key for c in self.clauses} | set(self.decls)
-        if not strict:
-            for f in findings:
-                if f.code == "undefined_predicate":
-                    name = f.message.split("/", 1)[0]
-                    key = (name, self.arity[name])
-                    if key not in defined:
-                        self.pending[key] = Finding(f.code, f.message, f.location)
-        self.supplied: set[Key] = set()
+        for clause in self.clauses if not strict else ():
+            for lit in clause.body:
+                for atom, _ in ast.body_atoms(lit):
+                    if atom.key not in defined and atom.key not in self.pending:
+                        self.pending[atom.key] = Finding(
+                            "undefined_predicate", f"{atom.pred}/{len(atom.args)} is used but never defined, "
+                            "and no facts were added for it", atom.loc)
         self._edges = [(c.head.key, a.key) for c in self.clauses for lit in c.body for a, _ in ast.body_atoms(lit)]
         self.core = core or lower_program(self.clauses, sorted(set(self.arity.items())))
         self._backend: Backend | None = None
+        self._backend_lock = threading.Lock()
         self._query_names = itertools.count(1)
-        self._queries: dict[str, tuple[Key, list[str]]] = {}
+        self._queries: dict[str, tuple[Key, list[str], tuple]] = {}
 
     @property
     def backend(self) -> Backend:
         if self._backend is None:
-            self._backend = Backend(self.core, self.strata, self.recursive)
+            with self._backend_lock:  # two threads must not each build (and fill) their own
+                if self._backend is None:
+                    self._backend = Backend(self.core, self.strata, self.recursive)
         return self._backend
 
     @property
@@ -78,8 +81,8 @@ class Program:
             from engine.checks.stratify import components, dependency_edges, recursive_keys
 
             edges = dependency_edges(self.clauses)
+            self._recursive = recursive_keys(self.clauses)  # first: `strata` not None means both are set
             self._strata = components(sorted({c.head.key for c in self.clauses}), edges)
-            self._recursive = recursive_keys(self.clauses)
         return self._strata
 
     @property
@@ -154,8 +157,9 @@ class Program:
                                              f"has {value!r}")])
         self.arity.setdefault(pred, known)
         key = (pred, known)
-        self.supplied.add(key)
-        self.backend.activate().assert_facts(key, rows)
+        state = self.backend.activate()
+        state.supplied.add(key)
+        state.assert_facts(key, rows)
 
     def clear_facts(self) -> None:
         """Retract every fact added with `add_facts` in this thread; rules stay loaded."""
@@ -169,24 +173,28 @@ class Program:
         if arity is None:
             raise RuleError([Finding("undefined_predicate", f"{pred} is not a predicate of this program")])
         key = (pred, arity)
-        self._require_defined([key])
-        return set(self.backend.activate().query(key))
+        state = self.backend.activate()
+        self._require_defined([key], state.supplied)
+        return set(state.query(key))
 
     def ask(self, goal: str) -> list[dict[str, Any]]:
-        """Answers of a goal such as `path(1, X), X > 2`, as sorted {variable: value} dicts."""
+        """Answers of a goal such as `path(1, X), X > 2`, as sorted {variable: value} dicts.
+
+        A goal is parsed and checked once and its query clause stays compiled (per thread), so
+        asking it again costs only the evaluation; memory grows with the distinct goals asked."""
         state = self.backend.activate()
         compiled = self._queries.get(goal)
-        if compiled is None:
-            compiled = self._compile_goal(goal)
-            self._queries[goal] = compiled
-        key, names = compiled
-        if key not in state.preds or getattr(state, "_queries", None) is None or goal not in state._queries:
-            self._install_goal(state, goal)
+        if compiled is None:  # each distinct goal is compiled once and stays installed
+            compiled = self._queries[goal] = self._compile_goal(goal)
+        key, names, body = compiled
+        self._require_defined([a.key for lit in body for a, _ in ast.body_atoms(lit)], state.supplied)
+        if key not in state.installed:
+            self._install_goal(state, key, names, body)
         rows = state.query(key)
         answers = [dict(zip(names, row)) for row in rows]
         return sorted(answers, key=lambda a: [_order_key(a[n]) for n in names])
 
-    def _compile_goal(self, goal: str) -> tuple[Key, list[str]]:
+    def _compile_goal(self, goal: str) -> tuple[Key, list[str], tuple]:
         from engine.checks.safety import clause_safety
         from engine.parser import parse_goal
 
@@ -210,24 +218,19 @@ class Program:
         findings = [f for f in findings if f.code != "unsafe_variable" or "head" not in f.message]
         if findings:
             raise RuleError(findings)
-        self._require_defined([a.key for lit in body for a, _ in ast.body_atoms(lit)])
-        return head.key, names
+        return head.key, names, body
 
-    def _install_goal(self, state, goal: str) -> None:
-        if getattr(state, "_queries", None) is None:
-            state._queries = set()
-        from engine.parser import parse_goal
-
-        key, names = self._queries[goal]
-        body = parse_goal(goal)
+    @staticmethod
+    def _install_goal(state, key: Key, names: list[str], body: tuple) -> None:
+        """Compile a goal's query clause into this thread's pyDatalog program."""
         clause = ast.Clause(ast.Atom(key[0], tuple(ast.Var(n) for n in names)), body)
         aux: list = []
         aggs: list = []
         cores = lower_clause(clause, _Names(prefix=f"{key[0]}{AUX}"), aggs, aux)
         state.add_query_clauses(aux + cores, aggs)
-        state._queries.add(goal)
+        state.installed.add(key)
 
-    def _require_defined(self, keys: Iterable[Key]) -> None:
+    def _require_defined(self, keys: Iterable[Key], supplied: set[Key]) -> None:
         """Raise if a goal depends on a predicate that was neither defined nor supplied with facts."""
         if not self.pending:
             return
@@ -240,7 +243,7 @@ class Program:
             if key in seen:
                 continue
             seen.add(key)
-            if key in self.pending and key not in self.supplied:
+            if key in self.pending and key not in supplied:
                 raise RuleError([self.pending[key]])
             todo.extend(graph.get(key, ()))
 

@@ -15,7 +15,6 @@ from typing import Any
 
 FORMATS = ("dot", "svg", "png", "html", "mermaid", "json")
 """Every format `render` knows."""
-BASE_FORMATS = ("dot", "html", "mermaid", "json")
 """Formats that need nothing beyond the base install."""
 GRAPHVIZ_FORMATS = ("svg", "png")
 """Formats drawn by Graphviz (pygraphviz or `dot` on PATH)."""
@@ -94,5 +93,5 @@ def line_file_name(line, fmt: str) -> str:
     return "-".join(parts) + "." + EXTENSIONS.get(fmt, fmt)
 
 
-__all__ = ["FORMATS", "BASE_FORMATS", "GRAPHVIZ_FORMATS", "EXTENSIONS", "proof_graph", "line_proof_graph",
+__all__ = ["FORMATS", "GRAPHVIZ_FORMATS", "EXTENSIONS", "proof_graph", "line_proof_graph",
            "why_not_graph", "from_tree", "render", "graphviz_available", "line_file_name"]
