@@ -695,7 +695,7 @@ Examples:
   warrant batch cases/ --jobs 2 -o results.jsonl
   warrant batch requests-2026-*.jsonl --jobs 0 -o results.jsonl --resume
   cat cases.jsonl | warrant batch - --quiet > results.jsonl
-  warrant batch /shared/cases.jsonl --kb /shared/kb --scheduler tcp://10.0.0.5:8786 -o results.jsonl
+  warrant batch cases.jsonl --kb /shared/kb --scheduler tcp://10.0.0.5:8786 -o results.jsonl
 
 \b
 Inputs: case files (YAML or JSON), directories (walked in sorted order: *.yaml,
@@ -703,8 +703,9 @@ Inputs: case files (YAML or JSON), directories (walked in sorted order: *.yaml,
 for stdin; one case object per line). Output: one JSON line per case, the decision
 of `warrant decide --format json`, or an error record
 {"source", "case_id", "error": {"code", "messages"}} for a case that cannot be
-decided; the run goes on. With --scheduler, the kb directory and any case files
-must be reachable at the same paths on every dask worker.""")
+decided; the run goes on. With --scheduler, cases travel with the tasks, but each
+dask worker loads the kb itself: --kb must name the same files at the same path
+there (without --kb, each worker's bundled kb; the digest is checked).""")
 @click.argument("paths", nargs=-1, required=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write the JSON lines to this file (default: stdout).")

@@ -39,6 +39,7 @@ from engine.errors import CaseError, Finding, Location, RuleError, UsageError
 CASE_SUFFIXES = (".yaml", ".yml", ".json")
 STREAM_SUFFIXES = (".jsonl", ".ndjson")
 STDIN = "-"
+MAX_CASE_BYTES = 5 * 1024 * 1024  # as the case loader allows
 
 # One unit of work: (source, text, line, problem).
 #   source  the case file's path, or the stream's path ("<stdin>" for standard input)
@@ -244,8 +245,8 @@ def _guess_case_id(source: str, text: str | None) -> str | None:
     try:
         if text is None:
             with open(source, "rb") as handle:
-                raw = handle.read(5 * 1024 * 1024 + 1)
-            if len(raw) > 5 * 1024 * 1024:
+                raw = handle.read(MAX_CASE_BYTES + 1)
+            if len(raw) > MAX_CASE_BYTES:
                 return None
             text = raw.decode("utf-8")
         if text.lstrip().startswith("{"):
@@ -371,7 +372,10 @@ def run_batch(paths: Sequence[str | os.PathLike[str]], out: IO[bytes], options: 
               done: Done | None = None, items: Iterable[Item] | None = None,
               stdin: IO[bytes] | None = None) -> BatchStats:
     """Decide every case of `paths` (or of `items`), writing JSON lines to the binary stream
-    `out`. Raises `RuleError` when the kb cannot be loaded; a case's own failure is a record."""
+    `out`. Raises `RuleError` when the kb cannot be loaded; a case's own failure is a record.
+
+    With `jobs > 1` the workers are started fresh (forkserver or spawn) and import the main
+    module again: a script calling this needs the usual `if __name__ == "__main__":` guard."""
     stats = BatchStats()
     start = time.perf_counter()
     kb_dir = str(Path(options.kb_dir).resolve()) if options.kb_dir else None
@@ -531,8 +535,8 @@ class _PoolExecutor:
 class _DaskExecutor:
     """Chunks as tasks on a dask.distributed cluster. Workers import `engine.batch` and load the
     kb themselves from `kb_dir` (None: their own bundled kb), which must hold the same files
-    there as here: the digest is checked. Case files are read by the workers too (their paths
-    must be reachable there); stream lines travel with the task."""
+    there as here: the digest is checked. Cases travel with the tasks (case files are read
+    here), so only the kb has to be reachable from the workers."""
 
     def __init__(self, address: str, kb_dir: str | None, digest: str, explain: bool, skip: frozenset[str]) -> None:
         self.address = address
@@ -556,8 +560,8 @@ class _DaskExecutor:
         self.client.close()
 
     def submit(self, chunk: list[Item]):
-        return self.client.submit(decide_partition, self.kb_dir, chunk, explain=self.explain,
-                                  digest=self.digest, skip=self.skip_ref, pure=False)
+        return self.client.submit(decide_partition, self.kb_dir, [_with_text(item) for item in chunk],
+                                  explain=self.explain, digest=self.digest, skip=self.skip_ref, pure=False)
 
     def first_completed(self, futures: list) -> Any:
         from distributed import wait
@@ -568,6 +572,27 @@ class _DaskExecutor:
         lines = future.result()
         future.release()
         return lines
+
+
+def _with_text(item: Item) -> Item:
+    """A case file's item with its text, for a worker that may not see this machine's files
+    (the loader still checks the text: size, NUL bytes, format)."""
+    source, text, number, problem = item
+    if text is not None or problem is not None or number:
+        return item
+    try:
+        with open(source, "rb") as handle:
+            raw = handle.read(MAX_CASE_BYTES + 1)
+    except OSError as exc:
+        return (source, None, 0, f"{source}: cannot read the case file ({exc.strerror or exc})")
+    if len(raw) > MAX_CASE_BYTES:
+        return (source, None, 0, f"{source}: the file holds more than {MAX_CASE_BYTES} bytes; case files "
+                                  "may not exceed 5 MiB")
+    try:
+        return (source, raw.decode("utf-8"), 0, None)
+    except UnicodeDecodeError as exc:
+        return (source, None, 0, f"{source}: the file is not UTF-8 text (byte 0x{raw[exc.start]:02x} at "
+                                  f"offset {exc.start} cannot be decoded)")
 
 
 # ---------------------------------------------------------------------------------- progress

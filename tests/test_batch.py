@@ -246,6 +246,16 @@ def test_dask_local_cluster(jsonl, expected, tmp_path):
                           done=done)
         assert out.getvalue().decode().splitlines() == expected[6:]
         assert stats.skipped == 6
+        # case files are read here and travel with the tasks
+        folder = tmp_path / "files"
+        folder.mkdir()
+        (folder / "a.json").write_text(jsonl.read_text(encoding="utf-8").splitlines()[0], encoding="utf-8")
+        (folder / "b.yaml").write_bytes(b"format: warrant-case/1\ncase_id: t-\xff\n")
+        out = io.BytesIO()
+        run_batch([folder], out, BatchOptions(kb_dir=KB, scheduler=cluster.scheduler_address))
+        first, second = out.getvalue().decode().splitlines()
+        assert json.loads(first) == json.loads(expected[0])
+        assert "not UTF-8" in json.loads(second)["error"]["messages"][0]
 
 
 def read_done_from(lines: list[str], tmp_path: Path):
