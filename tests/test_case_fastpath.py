@@ -338,6 +338,16 @@ def _run(code: str) -> dict[str, Any]:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
+def _libyaml() -> bool:
+    try:
+        import yaml
+    except ImportError:
+        return False
+    return bool(getattr(yaml, "__with_libyaml__", False))
+
+
+_LIBYAML = _libyaml()  # a well-formed YAML file is then read by libyaml, without ruamel
+
 PROBE = """
 import json, sys
 from engine.case import case_document, expand_lines, load_case
@@ -369,7 +379,7 @@ out["rule test"] = loaded()
 print(json.dumps(out))
 """)
     assert found["json"] == {"pydantic": False, "ruamel": False, "report": False, "lines": 14}
-    assert found["yaml"] == {"pydantic": False, "ruamel": True, "report": False,
+    assert found["yaml"] == {"pydantic": False, "ruamel": not _LIBYAML, "report": False,
                              "case_id": "reference-two-stage-revision",
                              "type": "engine.case.record"}
     assert found["rule test"]["pydantic"] is False
@@ -383,7 +393,7 @@ try:
 except CaseError as exc:
     print(json.dumps(loaded() | {{"messages": exc.messages}}))
 """)
-    assert found == {"pydantic": True, "ruamel": True, "report": True, "messages": [
+    assert found == {"pydantic": True, "ruamel": not _LIBYAML, "report": True, "messages": [
         "c.yaml:6:8: patient.sex: 'f' is not one of female, male, other, unknown; did you mean "
         "'female'?"]}
 

@@ -172,7 +172,49 @@ class _Builder:
 
 
 def read_yaml(name: str, text: str) -> Source:
-    """Data, positions and structural problems of a YAML (or JSON) case text."""
+    """Data, positions and structural problems of a YAML (or JSON) case text.
+
+    libyaml's C event parser (through PyYAML) reads a well-formed file ten times faster than
+    ruamel's pure-Python one and feeds the same builder; anything it cannot read goes to the
+    ruamel reader, whose messages say what is wrong and where."""
+    fast = _read_with_libyaml(name, text)
+    return fast if fast is not None else _read_with_ruamel(name, text)
+
+
+def _read_with_libyaml(name: str, text: str) -> Source | None:
+    try:
+        import yaml
+    except ImportError:
+        return None
+    if not getattr(yaml, "__with_libyaml__", False) or "\t" in text:
+        return None  # (libyaml accepts tabs as separators where ruamel refuses them)
+    kinds = {yaml.ScalarEvent: "scalar", yaml.AliasEvent: "alias", yaml.MappingStartEvent: "mapping",
+             yaml.SequenceStartEvent: "sequence"}
+    source = Source(name, text, None)
+    builder = _Builder(source)
+    documents = 0
+    try:
+        for event in yaml.parse(text, Loader=yaml.CSafeLoader):
+            kind = kinds.get(type(event))
+            if kind is not None:
+                if kind == "scalar" and not event.style:
+                    event.style = None  # libyaml writes '' for a plain scalar, ruamel None
+                builder.node(event, kind)
+            elif isinstance(event, yaml.CollectionEndEvent):
+                builder.stack.pop()
+            elif isinstance(event, yaml.DocumentStartEvent):
+                documents += 1
+    except CaseError:
+        return None  # let the ruamel reader report it, in its words
+    except (yaml.YAMLError, RecursionError, ValueError, UnicodeError):
+        return None
+    if documents != 1 or not builder.done:
+        return None
+    source.data, source.spots = builder.root, builder.spots
+    return source
+
+
+def _read_with_ruamel(name: str, text: str) -> Source:
     from ruamel.yaml import YAML
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
     from ruamel.yaml.events import (AliasEvent, CollectionEndEvent, DocumentStartEvent,
