@@ -127,7 +127,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--jobs", default="1,2", help="comma-separated job counts")
-    parser.add_argument("--inputs", default="jsonl,yaml", help="jsonl, yaml or both")
+    parser.add_argument("--inputs", default="jsonl,yaml", help="comma-separated input kinds: jsonl, yaml (default: both)")
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "warrant-bench")
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
