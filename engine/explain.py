@@ -9,6 +9,7 @@ condition — it does not stop at the first failure — classifying each failed 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import re
 from dataclasses import dataclass, field as dc_field
 from typing import Any, Iterator, Mapping, Sequence
@@ -346,8 +347,6 @@ class Explainer:
             return []
         documented = {tuple(row[i] for i in open_keys) for row in self.model.rows(key)
                       if all(pattern[i] is None or i in values or row[i] == pattern[i] for i in range(len(row)))}
-        import itertools
-
         choices = [self.domains.values(key, i) for i in open_keys]
         out = []
         for combo in itertools.product(*choices):
