@@ -124,6 +124,11 @@ class RuleMeta:
     loc: Location | None = field(default=None, compare=False)
     cite_loc: Location | None = field(default=None, compare=False)
 
+    @property
+    def noreason(self) -> bool:
+        """`%@ noreason`: the rule's instances are bookkeeping, not listed as a decision's reasons."""
+        return any(key == "noreason" for key, _ in self.extra)
+
 
 @dataclass(frozen=True)
 class Clause:

@@ -118,6 +118,9 @@ def _reasons(proof: Node, kb, top_only: bool = False) -> list[dict[str, Any]]:
     for node in nodes:
         if node.kind != "conclusion" or node.predicate not in kb.reason_predicates:
             continue
+        clause = kb.rules_by_id.get(node.rule)
+        if clause is not None and clause.meta.noreason:
+            continue
         item = {"rule": node.rule, "text": node.text, "citations": list(node.citations)}
         if item not in out:
             out.append(item)

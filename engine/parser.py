@@ -21,7 +21,7 @@ _PARAM = re.compile(r"^[A-Z][A-Za-z0-9_]*$")
 _RULE_ID = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.:/-]*$")
 _TEXT_KEYS = {"holds", "missing", "unmet", "says", "doc"}
 _PRED_KEYS = {"pred", "holds", "missing", "unmet", "field", "reason", "norequest", "doc"}
-_RULE_KEYS = {"rule", "cite", "says", "doc"}
+_RULE_KEYS = {"rule", "cite", "says", "noreason", "doc"}
 
 _TOKEN_NAMES = {
     "LPAR": "'('", "RPAR": "')'", "COMMA": "','", "DOT": "'.'", "IF": "':-'", "__ANON_0": "':-'",
@@ -300,7 +300,7 @@ def _rule_block(block, findings: list[Finding]) -> ast.RuleMeta | None:
             cite_loc = cite_loc or line_loc
         elif key == "says":
             says.append(value)
-        elif key == "doc":
+        elif key in ("doc", "noreason"):
             extra.append((key, value))
         else:
             findings.append(Finding("syntax", f"unknown key {key!r} in a '%@ rule' block; expected one of "

@@ -70,6 +70,7 @@ def test_line_entries_follow_the_contract(reference_decision, kb):
         assert reason["rule"] in kb.rules_by_id
         assert all(c in kb.citations for c in reason["citations"])
     assert any("L2-3" in r["text"] and "compression" in r["text"] for r in line["reasons"])
+    assert "locus.levels" not in {r["rule"] for r in line["reasons"]}  # a `%@ noreason` rule
     cited = {c["id"] for c in reference_decision["citations"]}
     assert "aans-cns-2014" in cited
     assert reference_decision["knowledge_base"]["digest"].startswith("sha256:")
