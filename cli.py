@@ -70,6 +70,16 @@ def _emit_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False))
 
 
+def _emit_report(result: dict[str, Any], fmt: str, as_text: Callable, as_markdown: Callable) -> None:
+    """A corpus report as JSON, Markdown or text; cases that could not be read make the exit code 3."""
+    if fmt == "json":
+        _emit_json(result)
+    else:
+        click.echo((as_markdown if fmt == "markdown" else as_text)(result), nl=False)
+    if result["errors"]:
+        sys.exit(3)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(package_name="warrant")
 def main() -> None:
@@ -562,14 +572,7 @@ def kb_diff(cases: tuple[str, ...], base_spec: str, head_spec: str | None, fmt: 
             cleanup(head)
     finally:
         cleanup(base)
-    if fmt == "json":
-        _emit_json(result)
-    elif fmt == "markdown":
-        click.echo(diff_markdown(result), nl=False)
-    else:
-        click.echo(diff_text(result), nl=False)
-    if result["errors"]:
-        sys.exit(3)
+    _emit_report(result, fmt, diff_text, diff_markdown)
 
 
 @main.command(epilog="""\b
@@ -589,14 +592,7 @@ def summarize(cases: tuple[str, ...], top: int, fmt: str, kb_dir: Path | None) -
     from engine.summary import summarize as run_summary, summary_markdown, summary_text
 
     result = run_summary(_kb(kb_dir), expand_case_paths(cases), top)
-    if fmt == "json":
-        _emit_json(result)
-    elif fmt == "markdown":
-        click.echo(summary_markdown(result), nl=False)
-    else:
-        click.echo(summary_text(result), nl=False)
-    if result["errors"]:
-        sys.exit(3)
+    _emit_report(result, fmt, summary_text, summary_markdown)
 # ---- authoring commands (end)
 
 

@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Sequence
 
 from engine import ast
+from engine.interface import CRITERION, CRITERION_MET, CRITERION_UNMET, UNDOCUMENTED
 
 Key = tuple[str, int]
 
-CRITERION = ("criterion", 3)
-STATES = {"met": ("criterion_met", 2), "unmet": ("criterion_unmet", 2), "undocumented": ("undocumented", 2)}
+STATES = {"met": CRITERION_MET, "unmet": CRITERION_UNMET, "undocumented": UNDOCUMENTED}
 STATE_NAMES = tuple(STATES)
 
 

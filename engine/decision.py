@@ -11,11 +11,7 @@ from engine import ast
 from engine.explain import Node, missing_leaves, node_id, reasons
 from engine.session import CaseSession
 
-INTERFACE_QUERIES = ["line_verdict", "stage_verdict", "admission_verdict", "admission_supported_days",
-                     "doc_request"]
-LINE_VERDICT = ("line_verdict", 3)
-ADMISSION_VERDICT = ("admission_verdict", 3)
-CRITERION_MET = ("criterion_met", 2)
+from engine.interface import ADMISSION_VERDICT, CRITERION_MET, INTERFACE_QUERIES, LINE_VERDICT  # noqa: F401
 
 
 def interface_answers(session: CaseSession) -> tuple[dict, dict, dict, dict]:

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from engine.errors import UsageError, WarrantError
-from engine.outcomes import brief
+from engine.outcomes import brief, describe
 
 
 @dataclass
@@ -266,7 +266,7 @@ def _by_code(flips: list[dict[str, Any]], labels: dict[str, str]) -> list[dict[s
         group = groups.setdefault(code, {"code": code, "label": labels.get(code, ""), "flips": 0,
                                          "transitions": {}})
         group["flips"] += 1
-        move = f"{_state(flip['base'])} -> {_state(flip['head'])}"
+        move = f"{describe(flip['base'])} -> {describe(flip['head'])}"
         group["transitions"][move] = group["transitions"].get(move, 0) + 1
     return sorted(groups.values(), key=lambda g: (-g["flips"], g["code"]))
 
@@ -292,15 +292,6 @@ def _by_cause(flips: list[dict[str, Any]]) -> list[dict[str, Any]]:
         return 4 if "criteria only" in cause else 5
 
     return sorted(groups.values(), key=lambda g: (rank(g["cause"]), -g["flips"], g["cause"]))
-
-
-def _state(record: dict[str, Any] | None) -> str:
-    if record is None:
-        return "(not requested)"
-    text = record["verdict"] + (f" ({record['basis']})" if record.get("basis") else "")
-    if record.get("supported_days") is not None:
-        text += f" [{record['supported_days']} days]"
-    return text
 
 
 def cleanup(*sides: Side) -> None:
@@ -349,7 +340,7 @@ def diff_text(result: dict[str, Any]) -> str:
                 out.append(f"      {n} x {move}")
             for flip in (f for f in flips if f["code"] == group["code"]):
                 out.append(f"    {flip['case']}  {_where(flip)}" + (f" (stage {flip['stage']})" if flip["kind"] == "admission" else ""))
-                out.append(f"        {_state(flip['base'])} -> {_state(flip['head'])}")
+                out.append(f"        {describe(flip['base'])} -> {describe(flip['head'])}")
                 direct = [c for c in causes(flip) if not c.startswith("rule ") or c.endswith("(changed)")]
                 if direct:
                     out.append(f"        because: {'; '.join(direct)}")
@@ -388,7 +379,7 @@ def diff_markdown(result: dict[str, Any]) -> str:
             out.append(f"| {group['flips']} | {group['cause']} | {codes} |")
         out += ["", "## Every flip", "", "| case | determination | base | head | because |", "|---|---|---|---|---|"]
         for flip in flips:
-            out.append(f"| {flip['case']} | {_where(flip)} | {_state(flip['base'])} | {_state(flip['head'])} | "
+            out.append(f"| {flip['case']} | {_where(flip)} | {describe(flip['base'])} | {describe(flip['head'])} | "
                        f"{'; '.join(causes(flip))} |")
     if result["errors"]:
         out += ["", "## Cases that could not be read", ""]

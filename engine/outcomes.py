@@ -20,10 +20,9 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from engine.errors import UsageError
+from engine.interface import CRITERION_MET, CRITERION_UNMET
 
 CASE_SUFFIXES = (".yaml", ".yml", ".json")
-CRITERION_MET = ("criterion_met", 2)
-CRITERION_UNMET = ("criterion_unmet", 2)
 _EMBEDDED = re.compile(r"^case:[ \t]*(#.*)?$", re.M)
 _TOP_FORMAT = re.compile(r"^format:", re.M)
 
@@ -209,12 +208,14 @@ def _light(session, watch: set[str] | None = None) -> dict[str, dict[str, Any]]:
 
 
 def describe(record: dict[str, Any] | None) -> str:
-    """`verdict (basis)`, or `absent` for a determination one side does not have."""
+    """`verdict (basis), N days supported` for a change report; `(not requested)` for a
+    determination one side does not have."""
     if record is None:
-        return "absent"
-    if record.get("basis"):
-        return f"{record['verdict']} ({record['basis']})"
-    return str(record["verdict"])
+        return "(not requested)"
+    text = record["verdict"] + (f" ({record['basis']})" if record.get("basis") else "")
+    if record.get("supported_days") is not None:
+        text += f", {record['supported_days']} days supported"
+    return text
 
 
 def same(a: dict[str, Any] | None, b: dict[str, Any] | None) -> bool:

@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from engine.errors import WarrantError
+from engine.interface import CRITERION_UNMET as UNMET
 
 _INDEX = re.compile(r"\[\d+\]")
-UNMET = ("criterion_unmet", 2)
 
 
 def general_field(path: str) -> str:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from engine.errors import CaseError, Finding, Location, UsageError
-from engine.outcomes import brief
+from engine.outcomes import brief, describe
 
 _STEP = re.compile(r"([^.\[\]]+)?((?:\[-?\d+\])*)")
 _INDEX = re.compile(r"\[(-?\d+)\]")
@@ -247,15 +247,6 @@ def _label(change: dict[str, Any]) -> str:
     return change["key"]
 
 
-def _state(brief: dict[str, Any] | None) -> str:
-    if brief is None:
-        return "(not requested)"
-    text = brief["verdict"] + (f" ({brief['basis']})" if brief.get("basis") else "")
-    if brief.get("supported_days") is not None:
-        text += f", {brief['supported_days']} days supported"
-    return text
-
-
 def what_if_text(result: dict[str, Any], edits: Sequence[Edit]) -> str:
     out = [f"what-if {result['case']} ({result['case_id']})"]
     out.extend(f"  {edit}" for edit in edits)
@@ -266,7 +257,7 @@ def what_if_text(result: dict[str, Any], edits: Sequence[Edit]) -> str:
     out.append(f"{len(changes)} of {result['compared']} determinations changed:")
     width = max(len(_label(c)) for c in changes)
     for change in changes:
-        out.append(f"  {_label(change).ljust(width)}  {_state(change['old'])} -> {_state(change['new'])}")
+        out.append(f"  {_label(change).ljust(width)}  {describe(change['old'])} -> {describe(change['new'])}")
         pad = " " * (width + 4)
         if change["rules_added"]:
             out.append(f"{pad}now because of: {', '.join(change['rules_added'])}")

@@ -153,7 +153,9 @@ def _prune(sets: list[frozenset], limit: int = MAX_CANDIDATES) -> list[frozenset
 
 def verdict_goal(line_id: str, verdict: str) -> ast.Atom:
     """`line_verdict(Line, Verdict, Basis)` with the basis left open."""
-    return ast.Atom("line_verdict", (ast.Const(line_id), ast.Const(verdict), ast.Var("Basis")))
+    from engine.interface import LINE_VERDICT
+
+    return ast.Atom(LINE_VERDICT[0], (ast.Const(line_id), ast.Const(verdict), ast.Var("Basis")))
 
 
 def failure_tree(session, line, verdict: str) -> Node:

@@ -1,10 +1,27 @@
-"""Safe YAML reading for the knowledge base's own data files (no tags, no object construction)."""
+"""Safe YAML for Warrant's own files: reading kb data (no tags, no object construction) and
+writing case files (generated or imported) that the case loader reads back unchanged."""
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
 from engine.errors import Finding, Location, RuleError
+
+
+def dump_yaml(data: Any, header: str = "") -> str:
+    """Block-style YAML for plain data, `header` lines first (each already a `# ` comment).
+    Strings that would read back as something else (`"22633"`, `"yes"`) are quoted."""
+    import io
+
+    from ruamel.yaml import YAML
+
+    yaml = YAML(typ="safe", pure=True)
+    yaml.default_flow_style = None
+    yaml.width = 130
+    yaml.representer.sort_base_mapping_type_on_output = False
+    stream = io.StringIO()
+    yaml.dump(data, stream)
+    return header + stream.getvalue()
 
 
 def read_yaml(path: Path) -> Any:

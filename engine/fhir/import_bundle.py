@@ -1323,57 +1323,9 @@ def _remap(imported: Imported, finding: Finding) -> Finding:
 
 
 # ---------------------------------------------------------------------------------- YAML output
-_PLAIN = re.compile(r"^[A-Za-z][A-Za-z0-9_\-]*$")
-_RESERVED = {"true", "false", "null", "yes", "no", "on", "off", "y", "n", "~"}
-
-
-def _scalar(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    text = str(value)
-    if _PLAIN.match(text) and text.lower() not in _RESERVED:
-        return text
-    return json.dumps(text, ensure_ascii=False)
-
-
-def _emit(value: Any, indent: int, out: list[str]) -> None:
-    pad = "  " * indent
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if isinstance(item, dict) and item:
-                out.append(f"{pad}{_scalar(key)}:")
-                _emit(item, indent + 1, out)
-            elif isinstance(item, list) and item and any(isinstance(x, (dict, list)) for x in item):
-                out.append(f"{pad}{_scalar(key)}:")
-                _emit(item, indent + 1, out)
-            elif isinstance(item, list):
-                out.append(f"{pad}{_scalar(key)}: [{', '.join(_scalar(x) for x in item)}]")
-            elif isinstance(item, dict):
-                out.append(f"{pad}{_scalar(key)}: {{}}")
-            else:
-                out.append(f"{pad}{_scalar(key)}: {_scalar(item)}")
-    elif isinstance(value, list):
-        for item in value:
-            if isinstance(item, dict) and item:
-                lines: list[str] = []
-                _emit(item, indent + 1, lines)
-                out.append(f"{pad}- {lines[0].lstrip()}")
-                out.extend(lines[1:])
-            elif isinstance(item, list):
-                out.append(f"{pad}- [{', '.join(_scalar(x) for x in item)}]")
-            elif isinstance(item, dict):
-                out.append(f"{pad}- {{}}")
-            else:
-                out.append(f"{pad}- {_scalar(item)}")
-
-
 def case_yaml(case: dict[str, Any], *, source: str = "") -> str:
     """The case as YAML text the case loader reads back unchanged (codes stay quoted strings)."""
-    out = [f"# warrant-case/1 imported by `warrant import fhir` from {source}" if source
-           else "# warrant-case/1 imported by `warrant import fhir`"]
-    _emit(case, 0, out)
-    return "\n".join(out) + "\n"
+    from engine.yamlio import dump_yaml
+
+    header = "# warrant-case/1 imported by `warrant import fhir`" + (f" from {source}" if source else "")
+    return dump_yaml(case, header + "\n")
