@@ -45,7 +45,7 @@ def generate(work: Path, count: int, seed: int) -> Path:
 
 def to_jsonl(folder: Path) -> Path:
     """The same cases as one stream: each file read by Warrant's own case reader, as JSON."""
-    from engine.case.source import parse, read_text
+    from engine.cases.source import parse, read_text
 
     target = folder.with_suffix(".jsonl")
     if target.is_file():

@@ -14,10 +14,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from engine.case import case_document, expand_lines, load_case  # noqa: E402
-from engine.decision import decide  # noqa: E402
-from engine.knowledge import KnowledgeBase  # noqa: E402
-from engine.session import CaseSession  # noqa: E402
+from engine.cases import case_document, expand_lines, load_case  # noqa: E402
+from engine.decide.decision import decide  # noqa: E402
+from engine.knowledge.base import KnowledgeBase  # noqa: E402
+from engine.decide.session import CaseSession  # noqa: E402
 
 
 def ms(seconds: float) -> str:

@@ -14,10 +14,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from engine.decision import LINE_VERDICT, decide, find_line, line_verdict  # noqa: E402
-from engine.knowledge import KnowledgeBase  # noqa: E402
-from engine.session import CaseSession  # noqa: E402
-from engine.whynot import explain_absence  # noqa: E402
+from engine.decide.decision import LINE_VERDICT, decide, find_line, line_verdict  # noqa: E402
+from engine.inputs import open_session  # noqa: E402
+from engine.knowledge.base import KnowledgeBase  # noqa: E402
+from engine.decide.whynot import explain_absence  # noqa: E402
 
 CASE = ROOT / "kb" / "examples" / "reference-case.yaml"
 
@@ -39,20 +39,20 @@ def main() -> None:
     kb.program.backend.activate()
 
     def why(code, level):
-        session = CaseSession.open(kb, CASE)
+        session = open_session(kb, CASE)
         line = find_line(session, code, level)
         session.explainer.why(LINE_VERDICT, (line.id, *line_verdict(session, line))).to_dict()
 
     def why_not(code, level):
-        session = CaseSession.open(kb, CASE)
+        session = open_session(kb, CASE)
         line = find_line(session, code, level)
         explain_absence(session, line, "medically_necessary", line_verdict(session, line))
 
     def decision(explain):
-        decide(CaseSession.open(kb, CASE), explain=explain)
+        decide(open_session(kb, CASE), explain=explain)
 
     def verdicts_only():
-        session = CaseSession.open(kb, CASE)
+        session = open_session(kb, CASE)
         session.evaluate(["line_verdict", "stage_verdict", "admission_verdict", "doc_request"])
 
     why("22558", "L2-3")

@@ -3,7 +3,7 @@
     python benchmarks/bench_swipl.py CASES [--repeat 3] [--jobs 1] [--work DIR]
 
 CASES is a JSON Lines stream or a directory of case files (bench_batch.py leaves both in its
-work directory). Preparation, untimed: the kb is exported (`engine.prolog.export_program`) and
+work directory). Preparation, untimed: the kb is exported (`engine.present.prolog.export_program`) and
 every case's base facts (`session.facts`, the facts `warrant batch` asserts) are written into one
 Prolog file as `case_facts(Id, [Fact, ...])`. The timed SWI-Prolog process consults the kb and
 that file and, for each case in turn, asserts its facts, prints every answer of the interface
@@ -54,12 +54,12 @@ def warrant() -> str:
 
 def prepare(cases: Path, work: Path) -> tuple[Path, Path, Path, int]:
     """kb.pl, facts.pl and driver.pl for the cases (the facts of invalid cases are left out)."""
-    from engine import ast
-    from engine.batch import iter_items
+    from engine.language import ast
+    from engine.batch.runner import iter_items
     from engine.errors import CaseError
-    from engine.knowledge import KnowledgeBase
-    from engine.prolog import export_program
-    from engine.session import CaseSession
+    from engine.knowledge.base import KnowledgeBase
+    from engine.present.prolog import export_program
+    from engine.inputs import open_session
 
     kb = KnowledgeBase.load(None)
     kb_pl, facts_pl, driver_pl = work / "kb.pl", work / "facts.pl", work / "driver.pl"
@@ -69,7 +69,7 @@ def prepare(cases: Path, work: Path) -> tuple[Path, Path, Path, int]:
         out.write(":- style_check(-singleton).\n")
         for source, text, _number, _problem in iter_items([cases]):
             try:
-                session = CaseSession.open(kb, source, text=text)
+                session = open_session(kb, source, text=text)
             except CaseError:
                 continue
             terms = [f"{pred}({', '.join(ast.format_value(v) for v in row)})"

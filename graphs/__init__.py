@@ -44,7 +44,7 @@ def why_not_graph(session, line, verdict: str | None = None, **kwargs: Any):
 
 
 def from_tree(tree, **kwargs: Any):
-    """A proof graph for any `engine.explain.Node` tree; see `graphs.build.from_tree`."""
+    """A proof graph for any `engine.explain.trees.Node` tree; see `graphs.build.from_tree`."""
     from graphs.build import from_tree as build
 
     return build(tree, **kwargs)

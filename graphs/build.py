@@ -1,4 +1,4 @@
-"""Explanation trees (`engine.explain.Node`) turned into networkx proof graphs.
+"""Explanation trees (`engine.explain.trees.Node`) turned into networkx proof graphs.
 
 A tree from `Explainer.why` or `Explainer.why_not` repeats a sub-proof wherever it is used; the
 graph keys every node by the tree node's content-hash id, so a sub-proof used twice is one node
@@ -43,7 +43,7 @@ from typing import Any
 
 import networkx as nx
 
-from engine.explain import Node, node_id
+from engine.explain.trees import Node, node_id
 
 GRAPH_KINDS = ("conclusion", "rule", "fact", "negation", "comparison", "aggregate",
                "not_derived", "failed_rule", "missing", "contradicted", "blocked")
@@ -163,7 +163,7 @@ def proof_graph(session, key: tuple[str, int], row: tuple, *, title: str | None 
 
 def line_proof_graph(session, line) -> nx.DiGraph:
     """The proof of a requested line's verdict, down to the case facts."""
-    from engine.decision import LINE_VERDICT, line_verdict
+    from engine.decide.decision import LINE_VERDICT, line_verdict
 
     verdict, basis = line_verdict(session, line)
     graph = proof_graph(session, LINE_VERDICT, (line.id, verdict, basis),
@@ -179,8 +179,8 @@ def why_not_graph(session, line, verdict: str | None = None) -> nx.DiGraph:
     When the line already has that verdict there is nothing to explain: the graph is its proof,
     with ``graph.graph["holds"] = True``.
     """
-    from engine.decision import line_verdict
-    from engine.whynot import failure_tree
+    from engine.decide.decision import line_verdict
+    from engine.decide.whynot import failure_tree
 
     verdict = verdict or session.kb.verdicts["positive"]
     actual, basis = line_verdict(session, line)

@@ -19,17 +19,17 @@ def _private_cache(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def kb(_private_cache):
-    from engine.knowledge import KnowledgeBase
+    from engine.knowledge.base import KnowledgeBase
 
     return KnowledgeBase.load(ROOT / "kb")
 
 
 @pytest.fixture(scope="session")
 def reference_decision(kb):
-    from engine.decision import decide
-    from engine.session import CaseSession
+    from engine.decide.decision import decide
+    from engine.inputs import open_session
 
-    return decide(CaseSession.open(kb, REFERENCE))
+    return decide(open_session(kb, REFERENCE))
 
 
 @pytest.fixture

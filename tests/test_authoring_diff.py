@@ -13,8 +13,8 @@ SAMPLE = [str(ROOT / "kb" / "corpus" / f"case-{n:04d}.yaml") for n in (1, 2, 3, 
 
 
 def test_kb_changes_pairs_threshold_facts(kb, tmp_path):
-    from engine.kbdiff import kb_changes
-    from engine.knowledge import KnowledgeBase
+    from engine.authoring.kbdiff import kb_changes
+    from engine.knowledge.base import KnowledgeBase
 
     copy = tmp_path / "kb"
     shutil.copytree(ROOT / "kb", copy, ignore=shutil.ignore_patterns("corpus", "tests"))
@@ -80,7 +80,7 @@ def test_summarize_formats(run_cli):
 
 
 def test_general_field():
-    from engine.summary import general_field
+    from engine.authoring.summary import general_field
 
     assert general_field("imaging[].segments.L4-5.translation_mm") == "imaging[].segments.*.translation_mm"
     assert general_field("requests[1].procedures[12].levels") == "requests[].procedures[].levels"

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine.outcomes import load_any_case
+from engine.cases.loader import load_case_or_embedded as load_any_case
 from tests.conftest import ROOT
 
 
@@ -28,7 +28,7 @@ def test_deterministic_prefix_stable_and_valid(run_cli, tmp_path):
 
 def test_values_come_from_the_kb(kb):
     """Thresholds are read from the kb: an unmet translation lies below the kb's threshold."""
-    from engine.generate import Generator
+    from engine.authoring.generate import Generator
 
     generator = Generator.load(kb, seed=3)
     threshold = generator.answers("threshold(translation_mm, V)")[0]["V"]

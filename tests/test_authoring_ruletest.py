@@ -109,7 +109,7 @@ def test_no_tests_is_a_usage_error(run_cli, tmp_path):
 
 
 def test_static_criterion_states(kb):
-    from engine.coverage import possible_criteria
+    from engine.authoring.coverage import possible_criteria
 
     states = possible_criteria(kb.program)
     assert states["instability"] == ["met", "unmet", "undocumented"]

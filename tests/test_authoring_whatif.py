@@ -6,7 +6,7 @@ import json
 import pytest
 
 from engine.errors import UsageError
-from engine.whatif import Edit, apply_edit, parse_edits, parse_path, parse_value
+from engine.authoring.whatif import Edit, apply_edit, parse_edits, parse_path, parse_value
 from tests.conftest import REFERENCE
 
 

@@ -1,4 +1,4 @@
-"""`warrant batch` and engine.batch: order, error records, resume, streams, bounded work in
+"""`warrant batch` and engine.batch.runner: order, error records, resume, streams, bounded work in
 flight, and the dask path on a LocalCluster."""
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from engine import batch
-from engine.batch import BatchOptions, decide_partition, iter_items, read_done, run_batch
+from engine.batch import runner as batch
+from engine.batch.runner import BatchOptions, decide_partition, iter_items, read_done, run_batch
 from engine.errors import RuleError, UsageError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -73,12 +73,12 @@ def test_each_item_gives_one_line_in_input_order_with_error_records(expected, te
 
 
 def test_the_same_bytes_as_decide_and_whatever_the_jobs(jsonl, expected, texts, tmp_path, run_cli):
-    from engine.decision import decide
-    from engine.knowledge import KnowledgeBase
-    from engine.session import CaseSession
+    from engine.decide.decision import decide
+    from engine.knowledge.base import KnowledgeBase
+    from engine.inputs import open_session
 
     kb = KnowledgeBase.load(KB)
-    alone = decide(CaseSession.open(kb, "one.json", text=texts[0]))
+    alone = decide(open_session(kb, "one.json", text=texts[0]))
     assert json.loads(expected[0]) == alone
     out = tmp_path / "two.jsonl"
     result = run_cli("batch", str(jsonl), "--jobs", "2", "--chunk-size", "1", "-o", str(out), "--kb", KB)
@@ -109,16 +109,16 @@ def test_stdin_and_directories(jsonl, expected, texts, tmp_path, run_cli):
 
 
 def test_an_unexpected_failure_is_a_record_and_the_run_goes_on(jsonl, monkeypatch):
-    import engine.decision
+    import engine.decide.decision
 
-    real = engine.decision.decide
+    real = engine.decide.decision.decide
 
     def flaky(session, **kw):
         if session.case_id == "t-no-policy":
             raise ZeroDivisionError("boom")
         return real(session, **kw)
 
-    monkeypatch.setattr(engine.decision, "decide", flaky)
+    monkeypatch.setattr(engine.decide.decision, "decide", flaky)
     out = io.BytesIO()
     stats = run_batch([jsonl], out, BatchOptions(kb_dir=KB))
     records = [json.loads(line) for line in out.getvalue().decode().splitlines()]

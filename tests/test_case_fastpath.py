@@ -19,11 +19,11 @@ from typing import Any, Iterator
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from engine.case import case_document, expand_lines, fast, load_case, shape, shapegen
-from engine.case.loader import load_case_with_pydantic
-from engine.case.record import FrozenDict, FrozenList, Record
-from engine.case.schema import Case
-from engine.case.source import read_yaml
+from engine.cases import case_document, expand_lines, fast, load_case, shape, shapegen
+from engine.cases.loader import load_case_with_pydantic
+from engine.cases.record import FrozenDict, FrozenList, Record
+from engine.cases.schema import Case
+from engine.cases.source import read_yaml
 from engine.errors import CaseError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -165,7 +165,7 @@ def test_the_fast_case_copies_and_pickles() -> None:
 
 def test_the_shape_table_is_up_to_date() -> None:
     """shape.py is generated from the pydantic models; regenerate it after editing schema.py:
-    python -m engine.case.shapegen"""
+    python -m engine.cases.shapegen"""
     assert shape.__file__ == str(shapegen.TARGET)
     assert shapegen.TARGET.read_text(encoding="utf-8") == shapegen.render()
     assert shapegen.main(["--check"]) == 0
@@ -350,14 +350,14 @@ _LIBYAML = _libyaml()  # a well-formed YAML file is then read by libyaml, withou
 
 PROBE = """
 import json, sys
-from engine.case import case_document, expand_lines, load_case
+from engine.cases import case_document, expand_lines, load_case
 from engine.errors import CaseError
 
 def loaded():
     return {"pydantic": any(m == "pydantic" or m.startswith(("pydantic.", "pydantic_core"))
                             for m in sys.modules),
             "ruamel": any(m.startswith("ruamel") for m in sys.modules),
-            "report": "engine.case.report" in sys.modules}
+            "report": "engine.cases.invalid" in sys.modules}
 """
 
 
@@ -381,7 +381,7 @@ print(json.dumps(out))
     assert found["json"] == {"pydantic": False, "ruamel": False, "report": False, "lines": 14}
     assert found["yaml"] == {"pydantic": False, "ruamel": not _LIBYAML, "report": False,
                              "case_id": "reference-two-stage-revision",
-                             "type": "engine.case.record"}
+                             "type": "engine.cases.record"}
     assert found["rule test"]["pydantic"] is False
 
 

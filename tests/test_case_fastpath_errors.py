@@ -12,7 +12,7 @@ from typing import Any, Callable
 
 import pytest
 
-from engine.case import expand_lines, load_case
+from engine.cases import expand_lines, load_case
 from engine.errors import CaseError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -138,7 +138,7 @@ def test_yaml_syntax_error() -> None:
 
 
 def _reference_data() -> dict[str, Any]:
-    from engine.case.source import read_yaml
+    from engine.cases.source import read_yaml
 
     return read_yaml("r", REFERENCE).data
 

@@ -1,10 +1,10 @@
-"""Level spellings, normalisation and range expansion (engine.case.levels)."""
+"""Level spellings, normalisation and range expansion (engine.cases.levels)."""
 from __future__ import annotations
 
 import pytest
 
-from engine.case import levels
-from engine.case.levels import LevelError, normalise_level, parse_level
+from engine.cases import levels
+from engine.cases.levels import LevelError, normalise_level, parse_level
 
 
 @pytest.mark.parametrize("text, expected", [

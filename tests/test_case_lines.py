@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.case import Line, case_document, case_json_schema, expand_lines, load_case
+from engine.cases import Line, case_document, case_json_schema, expand_lines, load_case
 from engine.errors import CaseError
 
 REFERENCE = Path(__file__).resolve().parents[1] / "kb" / "examples" / "reference-case.yaml"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.case import case_document, load_case
+from engine.cases import case_document, load_case
 from engine.errors import CaseError
 
 REFERENCE = Path(__file__).resolve().parents[1] / "kb" / "examples" / "reference-case.yaml"

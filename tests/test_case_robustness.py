@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.case import load_case
-from engine.case.source import MAX_BYTES
+from engine.cases import load_case
+from engine.cases.source import MAX_BYTES
 from engine.errors import CaseError
 
 HEAD = "format: warrant-case/1\ncase_id: c1\n"

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.case import yamltree
+from engine.cases import yamltree
 from engine.errors import CaseError
 from tests.conftest import ROOT
 

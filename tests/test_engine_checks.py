@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from engine import Program, RuleError
-from engine.parser import parse_text
+from engine.language.parser import parse_text
 
 CHECKER_CASES = [
     ("syntax", "p(X) :- q(X)\n", "bad.dl:1:13:", "syntax error"),

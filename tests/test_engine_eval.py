@@ -54,7 +54,7 @@ def test_each_thread_has_its_own_facts():
 def test_a_cache_file_others_could_write_is_never_unpickled(tmp_path, monkeypatch):
     import pickle
 
-    from engine.knowledge import KnowledgeBase
+    from engine.knowledge.base import KnowledgeBase
 
     monkeypatch.setenv("WARRANT_CACHE_DIR", str(tmp_path / "cache"))
     KnowledgeBase.load(ROOT / "kb")

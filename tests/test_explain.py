@@ -6,16 +6,17 @@ import json
 
 import pytest
 
-from engine.case import case_document, expand_lines, load_case
-from engine.decision import LINE_VERDICT, decide, find_line
+from engine.cases import case_document, expand_lines, load_case
+from engine.decide.decision import LINE_VERDICT, decide, find_line
 from engine.errors import UsageError
-from engine.session import CaseSession
+from engine.decide.session import CaseSession
+from engine.inputs import open_session
 from tests.conftest import REFERENCE, ROOT
 
 
 @pytest.fixture(scope="module")
 def session(kb):
-    return CaseSession.open(kb, REFERENCE)
+    return open_session(kb, REFERENCE)
 
 
 def _walk(node):

@@ -30,10 +30,10 @@ def _bundle(name: str) -> Path:
 
 
 def _decide(kb, path: Path | str):
-    from engine.decision import decide
-    from engine.session import CaseSession
+    from engine.decide.decision import decide
+    from engine.inputs import open_session
 
-    session = CaseSession.open(kb, path)
+    session = open_session(kb, path)
     return decide(session), session
 
 

@@ -35,8 +35,8 @@ def _sub(ext, name):
 def test_response_validates_and_answers_every_item(run_cli, kb, path):
     from fhir.resources.R4B.bundle import Bundle
 
-    from engine.decision import decide
-    from engine.session import CaseSession
+    from engine.decide.decision import decide
+    from engine.inputs import open_session
 
     answer = _respond(run_cli, path)
     Bundle.model_validate(answer)  # the whole answer is valid FHIR R4 (R4B models)
@@ -49,7 +49,7 @@ def test_response_validates_and_answers_every_item(run_cli, kb, path):
     assert response["patient"] == claim["patient"] and response["created"] == claim["created"]
     assert [i["itemSequence"] for i in response["item"]] == [i["sequence"] for i in claim["item"]]
 
-    session = CaseSession.open(kb, path)
+    session = open_session(kb, path)
     decision = decide(session)
     verdict_of = {f"{s['stage']}:{ln['code']}:{ln['level'] or ln['side'] or '-'}": ln["verdict"]
                   for s in decision["stages"] for ln in s["lines"]}
@@ -81,11 +81,11 @@ def test_response_validates_and_answers_every_item(run_cli, kb, path):
 
 @pytest.mark.parametrize("path", BUNDLES, ids=lambda p: p.name)
 def test_questionnaire_asks_exactly_for_the_missing_fields(run_cli, kb, path):
-    from engine.decision import decide
-    from engine.session import CaseSession
+    from engine.decide.decision import decide
+    from engine.inputs import open_session
 
     answer = _respond(run_cli, path)
-    fields = [d["field"] for d in decide(CaseSession.open(kb, path))["documentation_requests"]]
+    fields = [d["field"] for d in decide(open_session(kb, path))["documentation_requests"]]
     questionnaires = _resources(answer, "Questionnaire")
     if not fields:
         assert questionnaires == [] and _resources(answer, "CommunicationRequest") == []

@@ -19,22 +19,22 @@ BASE = ["dot", "json", "mermaid", "html"]
 @pytest.fixture
 def session(kb):
     """A fresh session per test, so two sessions really build two graphs from scratch."""
-    from engine.session import CaseSession
+    from engine.inputs import open_session
 
-    return CaseSession.open(kb, REFERENCE)
+    return open_session(kb, REFERENCE)
 
 
 @pytest.fixture
 def run_graph_cli(run_cli, kb, monkeypatch):
     """The CLI with the session's kb already loaded (kb loading has tests of its own)."""
-    import cli
+    from engine.cmd import graph
 
-    monkeypatch.setattr(cli, "_kb", lambda kb_dir: kb)
+    monkeypatch.setattr(graph, "load_kb", lambda kb_dir: kb)
     return run_cli
 
 
 def _line(session, code, level=None):
-    from engine.decision import find_line
+    from engine.decide.decision import find_line
 
     return find_line(session, code, level)
 
@@ -97,7 +97,7 @@ def nx_is_dag(graph) -> bool:
 
 
 def test_shared_sub_proof_is_drawn_once(session):
-    from engine.decision import LINE_VERDICT, line_verdict
+    from engine.decide.decision import LINE_VERDICT, line_verdict
 
     import graphs
 
@@ -119,10 +119,10 @@ def test_shared_sub_proof_is_drawn_once(session):
 
 
 def test_node_ids_are_stable_across_sessions(kb):
-    from engine.session import CaseSession
+    from engine.inputs import open_session
 
-    first = _graph(CaseSession.open(kb, REFERENCE), "22853", "L2-3")
-    second = _graph(CaseSession.open(kb, REFERENCE), "22853", "L2-3")
+    first = _graph(open_session(kb, REFERENCE), "22853", "L2-3")
+    second = _graph(open_session(kb, REFERENCE), "22853", "L2-3")
     assert list(first.nodes(data=True)) == list(second.nodes(data=True))
     assert list(first.edges(data=True)) == list(second.edges(data=True))
     assert all(re.fullmatch(r"[0-9a-f]{16}", n) for n in first.nodes)
@@ -223,10 +223,10 @@ def test_html_layout_has_no_overlapping_nodes(session):
 
 
 def test_output_is_byte_identical_across_runs(kb):
-    from engine.session import CaseSession
+    from engine.inputs import open_session
     from graphs import render
 
-    first, second = (_why_not(CaseSession.open(kb, REFERENCE), "22633", "L4-5") for _ in range(2))
+    first, second = (_why_not(open_session(kb, REFERENCE), "22633", "L4-5") for _ in range(2))
     for fmt in BASE:
         assert render(first, fmt) == render(second, fmt), fmt
 
@@ -262,13 +262,13 @@ def test_cli_graph_to_stdout_and_file(run_graph_cli, tmp_path):
 
 
 def test_cli_graph_every_line_into_a_directory(run_graph_cli, tmp_path, kb):
-    from engine.session import CaseSession
+    from engine.inputs import open_session
 
     out = tmp_path / "graphs"
     result = run_graph_cli("graph", str(REFERENCE), "--format", "mermaid", "-o", str(out))
     assert result.exit_code == 0, result.output
     names = sorted(p.name for p in out.iterdir())
-    assert len(names) == len(CaseSession.open(kb, REFERENCE).lines)
+    assert len(names) == len(open_session(kb, REFERENCE).lines)
     assert "2-22633-L4-5.mmd" in names and "1-22558-L2-3.mmd" in names and "2-22830.mmd" in names
     assert not [n for n in names if n.startswith(".")]  # no temporary files left behind
 

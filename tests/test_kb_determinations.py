@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 
-from engine.case import case_document, expand_lines, load_case
-from engine.decision import decide
-from engine.session import CaseSession
+from engine.cases import case_document, expand_lines, load_case
+from engine.decide.decision import decide
+from engine.decide.session import CaseSession
 from tests.conftest import ROOT
 
 TESTS = sorted((ROOT / "kb" / "tests").glob("*.yaml"))

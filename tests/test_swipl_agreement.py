@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from engine.case import load_case
-from engine.knowledge import KnowledgeBase
-from engine.prolog import export_facts, export_program
-from engine.session import CaseSession
+from engine.cases import load_case
+from engine.knowledge.base import KnowledgeBase
+from engine.present.prolog import export_facts, export_program
+from engine.decide.session import CaseSession
 
 ROOT = Path(__file__).resolve().parent.parent
 GOALS = [("line_verdict", 3), ("stage_verdict", 2), ("admission_verdict", 3), ("admission_supported_days", 2),
@@ -51,7 +51,7 @@ def test_swipl_gives_the_same_answers_for_every_bundled_case(tmp_path):
     pairs = []
     for i, (name, path, at) in enumerate(bundled_cases()):
         case = load_case(path, at=at)
-        from engine.case import case_document, expand_lines
+        from engine.cases import case_document, expand_lines
 
         lines = expand_lines(case, kb.code_units)
         session = CaseSession(kb, case, str(path), lines, case_document(case, lines))

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Iterable, Sequence
 
-from engine import ast
+from engine.language import ast
 from engine.checks.annotations import check_annotations
 from engine.checks.arity import check_arity
 from engine.checks.definitions import check_definitions

@@ -4,9 +4,9 @@ from __future__ import annotations
 import re
 from typing import Sequence
 
-from engine import ast
+from engine.language import ast
 from engine.errors import Finding
-from engine.fieldpath import FieldPathError, parse_field
+from engine.language.fieldpath import FieldPathError, parse_field
 
 PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 

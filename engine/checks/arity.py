@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from engine import ast
+from engine.language import ast
 from engine.errors import Finding, Location
 
 

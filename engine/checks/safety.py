@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Iterable, Sequence
 
-from engine import ast
+from engine.language import ast
 from engine.errors import Finding, Location
 
 

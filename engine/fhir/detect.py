@@ -30,7 +30,7 @@ def sniff(path: str | os.PathLike[str], text: str | None = None) -> FhirInput:
 
     Raises `CaseError` (exit 3) when the input cannot be read at all, exactly as a case would.
     """
-    from engine.case.source import read_text
+    from engine.cases.source import read_text
 
     name = os.fspath(path)
     body = read_text(name, text)

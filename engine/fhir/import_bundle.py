@@ -18,8 +18,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
-from engine.case import levels as lv
-from engine.case.positions import Path, Source, format_path
+from engine.cases import levels as lv
+from engine.cases.positions import Path, Source, format_path
 from engine.errors import CaseError, Finding, Location
 from engine.fhir.mapping import FhirMap, Rule, load_map
 
@@ -1303,7 +1303,7 @@ def _raise(name: str, findings: list[Finding]) -> None:
 def validate_case(imported: Imported, code_units: Mapping[str, str] | None = None):
     """Validate an imported case through `load_case` (and expand its lines when `code_units` is
     given); problems are reported against the FHIR resource and element that supplied the field."""
-    from engine.case import expand_lines, load_case
+    from engine.cases import expand_lines, load_case
 
     try:
         case = load_case(f"{imported.name} (as warrant-case/1)", text=imported.case_text)
@@ -1325,7 +1325,7 @@ def _remap(imported: Imported, finding: Finding) -> Finding:
 # ---------------------------------------------------------------------------------- YAML output
 def case_yaml(case: dict[str, Any], *, source: str = "") -> str:
     """The case as YAML text the case loader reads back unchanged (codes stay quoted strings)."""
-    from engine.yamlio import dump_yaml
+    from engine.knowledge.yamlio import dump_yaml
 
     header = "# warrant-case/1 imported by `warrant import fhir`" + (f" from {source}" if source else "")
     return dump_yaml(case, header + "\n")

@@ -127,8 +127,8 @@ def _read(path: Path) -> Any:
     import json
     import os
 
-    from engine.knowledge import cache_dir
-    from engine.yamlio import read_yaml
+    from engine.knowledge.base import cache_dir
+    from engine.knowledge.yamlio import read_yaml
 
     digest = hashlib.sha256(path.read_bytes()).hexdigest()[:32]
     cached = cache_dir() / f"fhir-map-{digest}.json"
@@ -192,7 +192,7 @@ def _load(path_text: str, stamp: float) -> FhirMap:
 
 def load_map(kb_root: str | Path | None = None) -> FhirMap:
     """The FHIR map of a knowledge base directory, or the bundled one when it has none."""
-    from engine.knowledge import bundled_kb
+    from engine.knowledge.base import bundled_kb
 
     candidates = [Path(kb_root) / MAP_FILE] if kb_root else []
     candidates.append(bundled_kb() / MAP_FILE)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterator
 
-from engine.case.positions import format_path
+from engine.cases.positions import format_path
 
 Report = Callable[[tuple, str], None]  # (path in the bundle file, message)
 

@@ -1,4 +1,4 @@
-"""A decision (engine.decision.decide) → a FHIR R4 response Bundle in the Da Vinci PAS shape.
+"""A decision (engine.decide.decision.decide) → a FHIR R4 response Bundle in the Da Vinci PAS shape.
 
 The Bundle holds:
 - a `ClaimResponse` (use preauthorization) answering the imported Claim: `outcome` (complete,
@@ -259,7 +259,7 @@ def _questionnaire(m: FhirMap, decision: dict[str, Any], imported: Any, lines: l
     requests = decision.get("documentation_requests") or []
     if not requests:
         return None
-    from engine.case import case_json_schema
+    from engine.cases import case_json_schema
 
     schema = case_json_schema()
     seq_of_line = {ln.id: imported.items.get((ln.request, ln.procedure)) for ln in lines}

@@ -1,0 +1,1 @@
+"""Rule authoring: rule tests and coverage, what-if, synthetic cases, kb diffs, corpus summaries."""

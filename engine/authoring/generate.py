@@ -1,0 +1,547 @@
+"""Synthetic case corpora: `warrant generate`.
+
+Cases are assembled from a vocabulary file (the kb's `generator.yaml`) and from the kb itself:
+which codes exist and how each is billed (`code_unit`), their labels (`code_label`) and every
+threshold (any fact a `kb:` goal reads). This module knows the *shape* of a case (requests,
+procedures, levels, sides, spans, named list entries) and the vocabulary's little language
+(value specifications, aspects with documentation states, scenarios); it knows no clinical
+vocabulary. The vocabulary file documents the language.
+
+Generation is deterministic for a seed: one `random.Random(seed)` drives every choice, in file
+order, so `--count 10` gives the first ten cases of `--count 300`.
+"""
+from __future__ import annotations
+
+import random
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+from engine.errors import CaseError, Finding, Location, RuleError
+
+VOCABULARY_FORMAT = "warrant-generator/1"
+_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_.]*)\}")
+_NAMED = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\[([A-Za-z_][A-Za-z0-9_-]*)\]$")
+_SPEC_KEYS = ("between", "one_of", "some_of", "kb", "date_between")
+_ABSENT = object()
+
+
+class _Unavailable(Exception):
+    """A placeholder without a value here (e.g. {above} for a run that starts at the top)."""
+
+
+def _problem(path: Path, message: str) -> RuleError:
+    return RuleError([Finding("generator_vocabulary", message, Location(str(path)))])
+
+
+@dataclass
+class GeneratedCase:
+    number: int
+    case_id: str
+    scenario: str
+    states: list[str]
+    data: dict[str, Any]
+    text: str = ""
+
+
+@dataclass
+class _Context:
+    """What placeholders and selectors can read while one case is built."""
+
+    run: list[str] = field(default_factory=list)
+    sides: list[str] = field(default_factory=list)
+    picks: dict[str, Any] = field(default_factory=dict)
+    local: dict[str, str] = field(default_factory=dict)
+    named: dict[tuple[str, str], int] = field(default_factory=dict)
+
+
+class Generator:
+    """Builds cases for one kb from its vocabulary file."""
+
+    def __init__(self, kb, vocabulary: dict[str, Any], seed: int, *, source: Path | None = None,
+                 prefix: str = "case-") -> None:
+        self.kb = kb
+        self.vocab = vocabulary
+        self.source = source or Path("generator.yaml")
+        self.seed = seed
+        self.prefix = prefix
+        self.rng = random.Random(seed)
+        self.code_units = kb.code_units
+        self.code_labels = kb.code_labels
+        self._answers: dict[str, list[dict[str, Any]]] = {}
+        self._check()
+
+    # -- vocabulary checks -------------------------------------------------------------------
+    @classmethod
+    def load(cls, kb, seed: int, path: str | Path | None = None, prefix: str = "case-") -> "Generator":
+        from engine.knowledge.yamlio import read_yaml
+
+        path = Path(path) if path else Path(kb.root) / "generator.yaml"
+        if not path.is_file():
+            raise _problem(path, f"no generator vocabulary at {path}; `warrant generate` reads the kb's "
+                                 "generator.yaml (or --vocabulary FILE)")
+        data = read_yaml(path)
+        if not isinstance(data, dict) or data.get("format") != VOCABULARY_FORMAT:
+            raise _problem(path, f"{path.name} must be a mapping with format: {VOCABULARY_FORMAT}")
+        return cls(kb, data, seed, source=path, prefix=prefix)
+
+    def _check(self) -> None:
+        vocab = self.vocab
+        for key in ("segments", "aspects", "scenarios"):
+            if not vocab.get(key):
+                raise _problem(self.source, f"{self.source.name}: `{key}` is required")
+        unknown = {str(c) for c in vocab.get("unknown_codes") or []}
+        known_anyway = sorted(c for c in unknown if c in self.code_units)
+        if known_anyway:
+            raise _problem(self.source, f"{self.source.name}: unknown_codes lists {', '.join(known_anyway)}, "
+                                        "which the knowledge base now has a policy for; drop them from the list")
+        for scenario in vocab["scenarios"]:
+            name = scenario.get("name", "?")
+            for aspect in (scenario.get("aspects") or {}):
+                if aspect not in vocab["aspects"]:
+                    raise _problem(self.source, f"{self.source.name}: scenario {name!r} uses the aspect "
+                                                f"{aspect!r}, which `aspects` does not define")
+            for code in self._literal_codes(scenario):
+                if code not in self.code_units and code not in unknown:
+                    raise _problem(self.source, f"{self.source.name}: scenario {name!r} requests code {code}, "
+                                                "which the knowledge base has no policy for; add it to the kb "
+                                                "or to unknown_codes")
+
+    def _literal_codes(self, scenario: dict[str, Any]) -> Iterator[str]:
+        sets = self.vocab.get("code_sets") or {}
+        picks = scenario.get("pick") or {}
+        for stage in scenario.get("stages") or []:
+            for proc in stage.get("procedures") or []:
+                spec = proc.get("code")
+                options = spec.get("one_of", []) if isinstance(spec, dict) else [spec]
+                for option in options:
+                    text = str(option)
+                    match = _PLACEHOLDER.fullmatch(text)
+                    if not match:
+                        yield text
+                        continue
+                    name, _, member = match.group(1).partition(".")
+                    pick = picks.get(name)
+                    choices = pick.get("one_of", []) if isinstance(pick, dict) else [pick]
+                    for choice in choices:
+                        if member:
+                            value = (sets.get(str(choice)) or {}).get(member)
+                            if value is not None:
+                                yield str(value)
+                        else:
+                            yield str(choice)
+
+    # -- kb goals ----------------------------------------------------------------------------
+    def answers(self, goal: str) -> list[dict[str, Any]]:
+        if goal not in self._answers:
+            try:
+                found = self.kb.program.ask(goal)
+            except Exception as exc:  # a goal that does not parse or names nothing the kb has
+                raise _problem(self.source, f"{self.source.name}: cannot ask the kb {goal!r}: {exc}") from None
+            if not found:
+                raise _problem(self.source, f"{self.source.name}: the kb has no answer to {goal!r}")
+            self._answers[goal] = sorted(found, key=lambda a: [(str(type(v)), str(v)) for v in a.values()])
+        return self._answers[goal]
+
+    # -- values ------------------------------------------------------------------------------
+    def value(self, spec: Any, ctx: _Context) -> Any:
+        """The value of a specification, or _ABSENT when it chose to leave the field out."""
+        rng = self.rng
+        if isinstance(spec, str):
+            return self.fill(spec, ctx)
+        if isinstance(spec, list):
+            out = []
+            for item in spec:
+                value = self.value(item, ctx)
+                if value is not _ABSENT:
+                    out.append(value)
+            return out
+        if not isinstance(spec, dict):
+            return spec
+        if not any(k in spec for k in _SPEC_KEYS):
+            out_map = {}
+            for key, item in spec.items():
+                value = self.value(item, ctx)
+                if value is not _ABSENT:
+                    out_map[self.fill(str(key), ctx)] = value
+            return out_map
+        if spec.get("missing") and rng.random() < float(spec["missing"]):
+            return _ABSENT
+        if "between" in spec:
+            low, high = spec["between"]
+            return _number(rng, low, high, spec.get("step"))
+        if "one_of" in spec:
+            items = spec["one_of"]
+            weights = spec.get("weights")
+            return self.value(rng.choices(items, weights=weights)[0] if weights else rng.choice(items), ctx)
+        if "some_of" in spec:
+            items = list(spec["some_of"])
+            low, high = spec.get("size", [1, len(items)])
+            chosen = set(rng.sample(range(len(items)), rng.randint(int(low), int(min(high, len(items))))))
+            return [self.value(item, ctx) for i, item in enumerate(items) if i in chosen]
+        if "date_between" in spec:
+            first, last = spec["date_between"]
+            return f"{rng.randint(int(first), int(last)):04d}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
+        answers = self.answers(str(spec["kb"]))
+        answer = rng.choice(answers)
+        name = spec.get("pick") or next(iter(answer))
+        if name not in answer:
+            raise _problem(self.source, f"{self.source.name}: {spec['kb']!r} binds no variable {name}")
+        base = answer[name]
+        for sign, key in ((1, "plus"), (-1, "minus")):
+            if key in spec:
+                low, high = spec[key]
+                step = spec.get("step")
+                base = _tidy(base + sign * _number(rng, low, high, step), step)
+        return base
+
+    def fill(self, text: str, ctx: _Context) -> str:
+        def one(match: re.Match) -> str:
+            name = match.group(1)
+            value = self.lookup(name, ctx)
+            if value is None:
+                raise _Unavailable(name)
+            return str(value)
+
+        return _PLACEHOLDER.sub(one, text)
+
+    def lookup(self, name: str, ctx: _Context) -> Any:
+        if name in ctx.local:
+            return ctx.local[name]
+        run = ctx.run
+        segments = list(self.vocab["segments"])
+        if name in ("first", "last") and run:
+            return run[0] if name == "first" else run[-1]
+        if name in ("above", "below") and run:
+            index = segments.index(run[0] if name == "above" else run[-1]) + (-1 if name == "above" else 1)
+            return segments[index] if 0 <= index < len(segments) else None
+        head, _, member = name.partition(".")
+        if head in ctx.picks:
+            pick = ctx.picks[head]
+            if not member:
+                return pick
+            return ((self.vocab.get("code_sets") or {}).get(str(pick)) or {}).get(member)
+        return None
+
+    def available(self, spec: Any, ctx: _Context) -> bool:
+        """Whether every placeholder inside a specification has a value here."""
+        if isinstance(spec, str):
+            return all(self.lookup(m.group(1), ctx) is not None for m in _PLACEHOLDER.finditer(spec))
+        if isinstance(spec, list):
+            return all(self.available(item, ctx) for item in spec)
+        if isinstance(spec, dict):
+            return all(self.available(str(k), ctx) and self.available(v, ctx) for k, v in spec.items())
+        return True
+
+    # -- writing into the case ---------------------------------------------------------------
+    def put(self, data: dict[str, Any], path_text: str, value: Any, ctx: _Context) -> None:
+        from engine.authoring.whatif import Edit, apply_edit, parse_path
+
+        steps: list[Any] = []
+        for part in path_text.split("."):
+            match = _NAMED.match(part)
+            if match:
+                steps.extend([match.group(1), self._named_entry(data, match.group(1), match.group(2), ctx)])
+            else:
+                steps.extend(parse_path(part))
+        apply_edit(data, Edit("set", path_text, tuple(steps), value))
+
+    def _named_entry(self, data: dict[str, Any], list_name: str, entry: str, ctx: _Context) -> int:
+        key = (list_name, entry)
+        if key not in ctx.named:
+            template = ((self.vocab.get("named_entries") or {}).get(list_name) or {}).get(entry)
+            if template is None:
+                raise _problem(self.source, f"{self.source.name}: {list_name}[{entry}] is used but "
+                                            f"named_entries.{list_name}.{entry} is not defined")
+            items = data.setdefault(list_name, [])
+            items.append(self.value(template, ctx))
+            ctx.named[key] = len(items) - 1
+        return ctx.named[key]
+
+    def apply_aspect(self, data: dict[str, Any], name: str, weights: dict[str, Any] | None,
+                     ctx: _Context) -> list[str]:
+        aspect = self.vocab["aspects"][name]
+        scope = aspect.get("scope", "case")
+        states = aspect["states"]
+        places: list[dict[str, str]]
+        if scope == "segment":
+            places = [{"S": s} for s in ctx.run]
+        elif scope == "side":
+            places = [{"SIDE": s} for s in ctx.sides]
+        else:
+            places = [{}]
+        names = list(states)
+        state_weights = [float((weights or {}).get(s, 0 if weights else states[s].get("weight", 1))) for s in names]
+        record = []
+        for place in places:
+            ctx.local = place
+            state = self.rng.choices(names, weights=state_weights)[0]
+            alternatives = [a for a in states[state].get("one_of", [{}]) if self.available(a, ctx)]
+            if not alternatives:
+                alternatives = [{}]
+            chosen = self.rng.choice(alternatives)
+            for path_text, spec in chosen.items():
+                value = self.value(spec, ctx)
+                if value is not _ABSENT:
+                    self.put(data, self.fill(str(path_text), ctx), value, ctx)
+            where = f"@{next(iter(place.values()))}" if place else ""
+            record.append(f"{name}{where}={state}")
+        ctx.local = {}
+        return record
+
+    # -- procedures --------------------------------------------------------------------------
+    def _spell(self, segment: str) -> str:
+        spellings = self.vocab.get("level_spellings") or {"canonical": 1}
+        style = self.rng.choices(list(spellings), weights=list(spellings.values()))[0]
+        upper, lower = _vertebrae_of(segment)
+        if style == "long":
+            return f"{upper}-{lower}"
+        if style == "slash":
+            return f"{upper}/{lower[1:] if lower[0] == upper[0] else lower}"
+        return segment
+
+    def _levels(self, segments: list[str], unit: str | None) -> list[str]:
+        if unit == "vertebra":
+            return [_vertebrae_of(s)[0] for s in segments]
+        if len(segments) >= 2 and self.rng.random() < float(self.vocab.get("level_ranges", 0)):
+            return [f"{_vertebrae_of(segments[0])[0]}-{_vertebrae_of(segments[-1])[1]}"]
+        return [self._spell(s) for s in segments]
+
+    def procedure(self, spec: dict[str, Any], ctx: _Context) -> dict[str, Any] | None:
+        rng = self.rng
+        if "chance" in spec and rng.random() >= float(spec["chance"]):
+            return None
+        when = spec.get("when") or {}
+        if "run_length" in when:
+            low, high = when["run_length"]
+            if not low <= len(ctx.run) <= high:
+                return None
+        if "run_includes" in when and when["run_includes"] not in ctx.run:
+            return None
+        if not self.available(spec.get("code"), ctx):
+            return None
+        code = str(self.value(spec["code"], ctx))
+        unit = self.code_units.get(code)
+        proc: dict[str, Any] = {"code": code}
+        selector = spec.get("levels", "none")
+        chosen = {"first": ctx.run[:1], "rest": ctx.run[1:], "all": list(ctx.run),
+                  "any": [rng.choice(ctx.run)] if ctx.run else [], "none": []}.get(selector)
+        if chosen is None:
+            raise _problem(self.source, f"{self.source.name}: levels: {selector!r} is not one of "
+                                        "first, rest, all, any, none")
+        if selector != "none" and not chosen:
+            return None  # an add-on for further segments when the run has only one
+        missing = float(self.vocab.get("levels_missing", 0))
+        if chosen and unit != "stage" and unit != "side":
+            if unit is None or rng.random() >= missing:
+                proc["levels"] = self._levels(chosen, unit)
+        if spec.get("side") == "sides" and ctx.sides:
+            if unit != "side" or rng.random() >= missing:
+                proc["side"] = "bilateral" if len(ctx.sides) > 1 else ctx.sides[0]
+        span = self.value(spec["span"], ctx) if "span" in spec else None
+        if span == "run" and ctx.run:
+            proc["span"] = [_vertebrae_of(ctx.run[0])[0], _vertebrae_of(ctx.run[-1])[1]]
+        elif isinstance(span, list):
+            proc["span"] = [str(v) for v in span]
+        for key, item in spec.items():
+            if key in ("code", "levels", "side", "span", "chance", "when"):
+                continue
+            value = self.value(item, ctx)
+            if value is not _ABSENT:
+                proc[key] = value
+        return proc
+
+    # -- cases -------------------------------------------------------------------------------
+    def case(self, number: int) -> GeneratedCase:
+        rng = self.rng
+        scenarios = self.vocab["scenarios"]
+        scenario = rng.choices(scenarios, weights=[float(s.get("weight", 1)) for s in scenarios])[0]
+        ctx = _Context()
+        run_spec = scenario.get("run")
+        if run_spec:
+            low, high = run_spec["length"]
+            within = list(run_spec["within"])
+            length = rng.randint(int(low), int(min(high, len(within))))
+            start = len(within) - length if run_spec.get("at_end") else rng.randint(0, len(within) - length)
+            ctx.run = within[start:start + length]
+        if scenario.get("sides"):
+            ctx.sides = list(self.value(scenario["sides"], ctx))
+        for name, spec in (scenario.get("pick") or {}).items():
+            ctx.picks[name] = self.value(spec, ctx)
+        case_id = f"{self.prefix}{number:04d}"
+        data: dict[str, Any] = {"format": "warrant-case/1", "case_id": case_id}
+        for path_text, spec in (self.vocab.get("fields") or {}).items():
+            value = self.value(spec, ctx)
+            if value is not _ABSENT:
+                self.put(data, path_text, value, ctx)
+        states: list[str] = []
+        for aspect, weights in (scenario.get("aspects") or {}).items():
+            states += self.apply_aspect(data, aspect, weights, ctx)
+        requests = []
+        for index, stage in enumerate(scenario.get("stages") or [], start=1):
+            request: dict[str, Any] = {"stage": index}
+            setting = self.value(stage.get("setting", "outpatient"), ctx)
+            request["setting"] = setting
+            if setting == "inpatient" and "length_of_stay_days" in stage:
+                days = self.value(stage["length_of_stay_days"], ctx)
+                if days is not _ABSENT:
+                    request["length_of_stay_days"] = days
+            procedures = []
+            for proc in (self.procedure(s, ctx) for s in stage.get("procedures") or []):
+                if proc and all(p["code"] != proc["code"] for p in procedures):  # one request per code
+                    procedures.append(proc)
+            if procedures:
+                request["procedures"] = procedures
+                requests.append(request)
+        for i, request in enumerate(requests, start=1):
+            request["stage"] = i
+        data["requests"] = requests
+        data["summary"] = self.summary(scenario.get("name", "case"), requests)
+        for list_name, templates in (self.vocab.get("named_entries") or {}).items():
+            if isinstance(data.get(list_name), list):  # named entries in the order the vocabulary lists them
+                order = {index: list(templates).index(entry) for (name, entry), index in ctx.named.items()
+                         if name == list_name}
+                data[list_name] = [item for _, item in sorted(enumerate(data[list_name]),
+                                                              key=lambda p: (order.get(p[0], len(order)), p[0]))]
+        data = _ordered(data)
+        return GeneratedCase(number, case_id, str(scenario.get("name", "")), states, data)
+
+    def summary(self, scenario: str, requests: list[dict[str, Any]]) -> str:
+        parts = []
+        for request in requests:
+            items = []
+            for proc in request["procedures"]:
+                label = self.code_labels.get(proc["code"], "a code this knowledge base has no policy for")
+                side = proc.get("side")
+                where = ("at " + ", ".join(proc["levels"]) if proc.get("levels") else
+                         "on both sides" if side == "bilateral" else f"on the {side} side" if side else "")
+                items.append(f"{proc['code']} ({label}){' ' + where if where else ''}")
+            parts.append(f"stage {request['stage']} ({request.get('setting', 'setting not given')}): "
+                         + "; ".join(items))
+        return f"Synthetic case, {scenario}. " + ". ".join(parts) + "."
+
+    def generate(self, count: int) -> Iterator[GeneratedCase]:
+        from engine.cases import load_case
+        from engine.decide.session import CaseSession
+
+        for number in range(1, count + 1):
+            made = self.case(number)
+            made.text = self.render(made)
+            name = f"{made.case_id}.yaml"
+            try:
+                CaseSession.from_case(self.kb, load_case(name, text=made.text), name)
+            except CaseError as exc:
+                raise RuleError([Finding("generator_vocabulary",
+                                         f"{self.source.name} produced an invalid case {made.case_id} "
+                                         f"(scenario {made.scenario!r}): {m}", Location(str(self.source)))
+                                 for m in exc.messages]) from None
+            yield made
+
+    def render(self, made: GeneratedCase) -> str:
+        from engine.knowledge.yamlio import dump_yaml
+
+        header = (f"# Synthetic case generated by `warrant generate --seed {self.seed}` (case {made.number}).\n"
+                  f"# scenario: {made.scenario}\n"
+                  + "".join(f"# {line}\n" for line in _wrap("states: " + ", ".join(made.states), 96)))
+        return dump_yaml(made.data, header)
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    import textwrap
+
+    return textwrap.wrap(text, width, subsequent_indent="  ") or [text]
+
+
+def _number(rng: random.Random, low: Any, high: Any, step: Any = None) -> Any:
+    whole = all(isinstance(v, int) and not isinstance(v, bool) for v in (low, high)) and \
+        (step is None or float(step).is_integer())
+    if step is None:
+        step = 1 if whole else 0.1
+    count = int(round((float(high) - float(low)) / float(step)))
+    value = float(low) + rng.randint(0, max(count, 0)) * float(step)
+    return int(round(value)) if whole else _tidy(value, step)
+
+
+def _tidy(value: Any, step: Any = None) -> Any:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return value
+    digits = 0
+    if step is not None and not float(step).is_integer():
+        digits = len(repr(float(step)).split(".")[1])
+    value = round(float(value), max(digits, 1) if not float(value).is_integer() else 0)
+    return int(value) if float(value).is_integer() else value
+
+
+def _vertebrae_of(segment: str) -> tuple[str, str]:
+    from engine.cases.levels import VERTEBRAE, parse_level
+
+    level = parse_level(segment)
+    return VERTEBRAE[level.first], VERTEBRAE[level.last]
+
+
+def _ordered(data: Any, model: str | None = None) -> Any:
+    """Keys in the order the case format lists them (unknown shapes keep their order)."""
+    try:
+        from engine.cases.shape import MODELS, ROOT
+    except ImportError:  # pragma: no cover - the shape table is generated with the schema
+        return data
+    return _order(data, model or ROOT, MODELS)
+
+
+def _order(data: Any, model: str | None, models: dict) -> Any:
+    if isinstance(data, list):
+        return [_order(item, model, models) for item in data]
+    if not isinstance(data, dict):
+        return data
+    fields = models.get(model) if model else None
+    if not fields:
+        return {k: _order(v, _inner_dict(model, models), models) for k, v in data.items()} if model else data
+    out = {}
+    known = {name: spec for name, spec, _required in fields}
+    for name in known:
+        if name in data:
+            out[name] = _order(data[name], _model_of(known[name]), models)
+    for name, value in data.items():
+        if name not in out:
+            out[name] = value
+    return out
+
+
+def _model_of(spec: Any) -> str | None:
+    """The model a field's type spec leads to (through opt, list and dict), if any."""
+    while isinstance(spec, tuple) and spec:
+        kind = spec[0]
+        if kind == "model":
+            return spec[1]
+        if kind == "opt" or kind == "list":
+            spec = spec[1]
+        elif kind == "dict":
+            return "dict:" + str(_model_of(spec[2]))
+        else:
+            return None
+    return None
+
+
+def _inner_dict(model: str | None, models: dict) -> str | None:
+    if model and model.startswith("dict:"):
+        return model[5:]
+    return None
+
+
+def write_cases(cases: Iterator[GeneratedCase], directory: Path) -> list[Path]:
+    """Write each case as DIRECTORY/case-NNNN.yaml (all or nothing per file)."""
+    import os
+
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for made in cases:
+        path = directory / f"case-{made.number:04d}.yaml"
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp.write_text(made.text, encoding="utf-8")
+        os.replace(tmp, path)
+        written.append(path)
+    return written
+
+
+__all__ = ["Generator", "GeneratedCase", "write_cases"]

@@ -1,0 +1,1 @@
+"""Batch decisions: many cases in, one JSON line each out, in parallel and in flat memory."""

@@ -1,0 +1,94 @@
+"""Leaf value types of a case file for the pydantic models: a check from `values.py` plus the
+JSON Schema editors see.
+
+pydantic checks structure (mappings, lists, required and unknown keys); the checks in
+`values.py` check the values themselves, so every message is worded for a clinician editing
+YAML rather than for a Python programmer, and numbers keep the type they were written with (6
+stays 6, not 6.0). The fast loader calls the very same checks without pydantic.
+"""
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import PlainValidator, WithJsonSchema
+from pydantic_core import PydanticCustomError
+
+from engine.cases import values
+from engine.cases.values import Check, ValueProblem, closest, describe, make
+
+__all__ = ["Code", "Date", "Flag", "FormatTag", "LevelSpec", "Name", "SegmentName",
+           "SegmentOrVertebra", "SegmentRange", "Text", "VertebraName", "check_of", "choice",
+           "closest", "describe", "number", "reject"]
+
+
+def reject(message: str) -> PydanticCustomError:
+    """An error pydantic reports with exactly this message."""
+    return PydanticCustomError("case_value", "{message}", {"message": message})
+
+
+def _validator(check: Check) -> Any:
+    def validate(value: Any) -> Any:
+        try:
+            return check(value)
+        except ValueProblem as exc:
+            raise reject(str(exc)) from None
+
+    validate.check = check  # type: ignore[attr-defined]  # read by check_of
+    return PlainValidator(validate)
+
+
+def check_of(validator: Any) -> Check | None:
+    """The `values` check behind a PlainValidator made here (None for any other validator)."""
+    return getattr(getattr(validator, "func", None), "check", None)
+
+
+def _leaf(base: Any, check: Check, schema: dict[str, Any]) -> Any:
+    return Annotated[base, _validator(check), WithJsonSchema(schema)]
+
+
+Flag = _leaf(bool, make("flag"), {"type": "boolean"})
+
+
+def number(low: float | None = None, high: float | None = None, *, whole: bool = False) -> Any:
+    """A number type within [low, high]; `whole` asks for an integer."""
+    schema: dict[str, Any] = {"type": "integer" if whole else "number"}
+    if low is not None:
+        schema["minimum"] = low
+    if high is not None:
+        schema["maximum"] = high
+    return _leaf(int if whole else float, make("number", low, high, whole), schema)
+
+
+def choice(*options: str) -> Any:
+    """One of a fixed set of words; a near miss gets a suggestion."""
+    return _leaf(Literal[options], make("choice", *options),  # type: ignore[valid-type]
+                 {"type": "string", "enum": list(options)})
+
+
+FormatTag = _leaf(str, make("format"), {"const": values.FORMAT})
+Text = _leaf(str, make("text"), {"type": "string"})
+Name = _leaf(str, make("name"), {"type": ["string", "integer"], "minLength": 1})
+Code = _leaf(str, make("code"), {
+    "anyOf": [{"type": "string", "pattern": r"^\s*\+?\s*[0-9A-Za-z]{5}\s*$"},
+              {"type": "integer", "minimum": 10000, "maximum": 99999}],
+    "description": "CPT code; a leading + (add-on marker) is dropped, an unquoted number is read "
+                   "as its digits",
+})
+Date = _leaf(str, make("date"), {"type": "string", "pattern": r"^\d{4}(-\d{2}(-\d{2})?)?$",
+                                 "description": "YYYY-MM-DD, YYYY-MM or YYYY"})
+
+_LEVEL_PATTERN = r"^\s*[TtLlSs]\s*\d{1,2}(\s*[-/\u2013]\s*[TtLlSs]?\s*\d{1,2})?\s*$"
+
+
+def _level_type(reader: str, description: str) -> Any:
+    return _leaf(str, make("level", reader), {"type": "string", "pattern": _LEVEL_PATTERN,
+                                              "description": description})
+
+
+SegmentName = _level_type("segment", "one motion segment, e.g. L4-5, L5-S1 or T12-L1")
+LevelSpec = _level_type("level", "a vertebra (L3), a motion segment (L4-5) or a range (L2-L4)")
+SegmentRange = _level_type(
+    "segment_range", "a motion segment (L4-5) or a range of segments (L2-L4 means L2-3 and L3-4)")
+VertebraName = _level_type("vertebra", "one vertebra, e.g. L3 or S1")
+SegmentOrVertebra = _level_type("segment_or_vertebra",
+                                "one motion segment (L5-S1) or one vertebra (S1)")

@@ -1,0 +1,108 @@
+"""Requested lines: one per code and level (or side) that needs its own determination.
+
+How a procedure splits depends on the unit the knowledge base gives its code (`code_unit`),
+so this runs after the kb is loaded, not while the case file is read.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Mapping
+
+from engine.cases import levels
+from engine.cases.positions import Path, format_path
+from engine.errors import CaseError, Finding, RuleError
+
+if TYPE_CHECKING:
+    from engine.cases.schema import Case, Procedure
+
+UNITS = ("segment", "vertebra", "side", "stage")
+_LAST_UPPER = len(levels.VERTEBRAE) - 2  # L5: the lowest vertebra with a segment below it
+
+
+@dataclass(frozen=True)
+class Line:
+    """One requested line: a code at one level or side (or neither) in one stage."""
+
+    id: str
+    stage: int
+    request: int
+    procedure: int
+    code: str
+    level: str | None = None
+    side: str | None = None
+    span_vertebrae: int | None = None
+    facet_resection_percent: float | int | None = None
+    source: str = ""
+
+
+# (level, side, where in the case the line comes from)
+_Part = tuple[str | None, str | None, Path]
+
+
+def _split(case: Case, r: int, p: int, proc: Procedure, unit: str | None,
+           problems: list[Finding]) -> list[_Part]:
+    here: Path = ("requests", r, "procedures", p)
+    side = proc.side
+    if unit == "side":
+        if side is None:
+            return [(None, None, here + ("code",))]
+        sides = ["left", "right"] if side == "bilateral" else [side]
+        return [(None, s, here + ("side",)) for s in sides]
+    if unit == "stage" or not proc.levels:
+        return [(None, side, here + ("code",))]
+    parts: list[_Part] = []
+    for i, text in enumerate(proc.levels):
+        level = levels.parse_level(text)
+        where = here + ("levels", i)
+        if unit == "vertebra":
+            names = level.vertebrae()
+        elif unit == "segment":
+            if level.is_vertebra:
+                problems.append(case.finding(
+                    where, f"{text} is a single vertebra, but {proc.code} is billed per motion "
+                    "segment; write a segment such as "
+                    f"{levels.segment_name(min(level.first, _LAST_UPPER))}"))
+                continue
+            names = level.segments()
+        else:  # no policy for the code: read levels the way they look
+            names = [str(level)] if level.is_vertebra else level.segments()
+        parts.extend((name, side, where) for name in names)
+    return parts
+
+
+def expand_lines(case: Case, code_units: Mapping[str, str]) -> list[Line]:
+    """Every requested line of the case, in request order and in the order levels were given.
+
+    `code_units` maps a code to `segment`, `vertebra`, `side` or `stage`; a code it lacks has no
+    policy and still gets its lines. Two procedures yielding the same line id in one stage make
+    the case invalid (`CaseError`), since one line cannot carry two requests.
+    """
+    lines: list[Line] = []
+    problems: list[Finding] = []
+    seen: dict[str, Path] = {}
+    for r, request in enumerate(case.requests):
+        for p, proc in enumerate(request.procedures):
+            unit = code_units.get(proc.code)
+            if unit is not None and unit not in UNITS:
+                raise RuleError([Finding("kb_contract", f"code_unit/2 gives code {proc.code} the unit "
+                                         f"{unit!r}, which Warrant cannot split lines by; expected one "
+                                         f"of {', '.join(UNITS)}")])
+            span = levels.span_count(*proc.span) if proc.span else None
+            for level, side, where in _split(case, r, p, proc, unit, problems):
+                line_id = f"{request.stage}:{proc.code}:{level or side or '-'}"
+                if line_id in seen:
+                    first = seen[line_id]
+                    at = case.locate(first)
+                    problems.append(case.finding(
+                        where, f"line {line_id} is requested twice; {format_path(first)} "
+                        f"(line {at.line}) already asks for it"))
+                    continue
+                seen[line_id] = where
+                lines.append(Line(line_id, request.stage, r, p, proc.code, level, side, span,
+                                  proc.facet_resection_percent,
+                                  f"requests[{r}].procedures[{p}]"))
+    if problems:
+        problems.sort(key=lambda f: (f.location.line, f.location.column) if f.location else (0, 0))
+        raise CaseError(f"{case.source_name}: the requested lines are not valid "
+                        f"({len(problems)} problem{'s' * (len(problems) != 1)})", findings=problems)
+    return lines

@@ -1,0 +1,1 @@
+"""Command groups of `warrant`, one module each; cli.py registers them."""

@@ -1,0 +1,209 @@
+"""Rule authoring: test, what-if, generate, diff, summarize."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from engine.cmd.common import (
+    FORMATS_DATA,
+    emit_json,
+    emit_report,
+    format_option,
+    handles_errors,
+    kb_option,
+    load_kb,
+)
+
+
+@click.command("test", epilog="""\b
+Examples:
+  warrant test
+  warrant test kb/tests/fusion-met.yaml kb/tests/si-joint-unmet.yaml
+  warrant test --coverage
+  warrant test --threshold 100 --kb my-policy/
+  warrant test --format json > results.json""")
+@click.argument("paths", nargs=-1)
+@click.option("--coverage", "show_coverage", is_flag=True,
+              help="Report which rules fired and which criterion states the tests saw.")
+@click.option("--threshold", type=click.FloatRange(0, 100), default=None, metavar="PERCENT",
+              help="Fail (exit 5) when fewer than PERCENT of the rules fired in some test.")
+@click.option("-v", "--verbose", is_flag=True, help="List passing tests too.")
+@format_option(FORMATS_DATA)
+@kb_option
+@handles_errors
+def rule_tests(paths: tuple[str, ...], show_coverage: bool, threshold: float | None, verbose: bool, fmt: str,
+               kb_dir: Path | None) -> None:
+    """Run rule tests (default: the tests/ folder of the knowledge base); exit 5 on any failure."""
+    from engine.authoring.coverage import Coverage
+    from engine.authoring.ruletest import failure_text, rule_test_files, run_rule_tests
+    from engine.errors import UsageError
+
+    kb = load_kb(kb_dir)
+    files = rule_test_files(paths or [kb.root / "tests"])
+    if not files:
+        raise UsageError(f"no rule tests (*.yaml) in {', '.join(paths) or str(kb.root / 'tests')}")
+    coverage = Coverage.for_program(kb.program) if show_coverage or threshold is not None else None
+    results = run_rule_tests(kb, files, coverage)
+    passed = sum(1 for r in results if r.passed)
+    failed = len(results) - passed
+    closing = f"{passed} passed, {failed} failed"
+    below = coverage is not None and threshold is not None and coverage.rule_percent < threshold
+    if fmt == "json":
+        data: dict[str, Any] = {"tests": [r.to_dict() for r in results], "passed": passed, "failed": failed}
+        if coverage is not None:
+            data["coverage"] = coverage.to_dict()
+            if threshold is not None:
+                data["coverage"]["threshold"] = threshold
+        emit_json(data)
+        click.echo(closing, err=True)
+    else:
+        for result in results:
+            if not result.passed:
+                click.echo(failure_text(result))
+            elif verbose:
+                click.echo(f"ok   {result.path}: {result.name}")
+        if coverage is not None:
+            if verbose or failed:
+                click.echo("")
+            click.echo(coverage.text())
+        if below:
+            click.echo(f"rule coverage {coverage.rule_percent:.1f}% is below the threshold {threshold:g}%; "
+                       "rules never fired: " + ", ".join(c.meta.id for c in coverage.unfired()))
+        click.echo(closing)
+    if failed or below:
+        sys.exit(5)
+
+
+@click.command("what-if", epilog="""\b
+Examples:
+  warrant what-if kb/examples/reference-case.yaml --set conservative_care.physical_therapy_weeks=8
+  warrant what-if case.yaml --set 'imaging[0].segments.L4-5.translation_mm=4'
+  warrant what-if case.yaml --set 'requests[1].procedures[1].levels=[L4-5]' --format json
+  warrant what-if case.yaml --unset exam.correlates_with_imaging
+\b
+FIELD is a dotted case path with list positions in brackets; a mapping on the way that does
+not exist is created. VALUE is YAML: 8, true, moderate, [L4-5], {relief_percent: 80}.
+Sets apply in the order given, then unsets.""")
+@click.argument("case")
+@click.option("--set", "sets", multiple=True, metavar="FIELD=VALUE", help="Give FIELD this value (repeatable).")
+@click.option("--unset", "unsets", multiple=True, metavar="FIELD", help="Remove FIELD: not documented (repeatable).")
+@format_option(FORMATS_DATA)
+@kb_option
+@handles_errors
+def what_if(case: str, sets: tuple[str, ...], unsets: tuple[str, ...], fmt: str, kb_dir: Path | None) -> None:
+    """Change case fields, decide again, and show only the determinations that changed."""
+    from engine.authoring.whatif import parse_edits, what_if_text
+    from engine.authoring.whatif import what_if as run_what_if
+
+    edits = parse_edits(sets, unsets)
+    result = run_what_if(load_kb(kb_dir), case, edits)
+    if fmt == "json":
+        emit_json(result)
+    else:
+        click.echo(what_if_text(result, edits), nl=False)
+
+
+@click.command(epilog="""\b
+Examples:
+  warrant generate --count 300 --seed 1 -o kb/corpus
+  warrant generate --count 20 --seed 42 -o /tmp/cases --prefix trial-
+  warrant generate --count 50 --seed 3 -o out/ --vocabulary my-generator.yaml
+\b
+Cases are written as DIR/case-0001.yaml, ... and each is validated before it is written.
+The same seed gives the same cases; --count 10 gives the first ten of --count 300.""")
+@click.option("--count", type=click.IntRange(1, 100000), required=True, help="How many cases to write.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random choices.")
+@click.option("-o", "--output", "output", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Directory to write the cases to (created if needed).")
+@click.option("--prefix", default="case-", show_default=True, help="Start of each case_id (then the number).")
+@click.option("--vocabulary", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
+              help="Generator vocabulary (default: generator.yaml of the knowledge base).")
+@kb_option
+@handles_errors
+def generate(count: int, seed: int, output: Path, prefix: str, vocabulary: Path | None, kb_dir: Path | None) -> None:
+    """Write synthetic, valid cases spanning the families and documentation states of the kb."""
+    from collections import Counter
+
+    from engine.authoring.generate import Generator, write_cases
+
+    generator = Generator.load(load_kb(kb_dir), seed, vocabulary, prefix=prefix)
+    scenarios: Counter = Counter()
+
+    def counted():
+        for made in generator.generate(count):
+            scenarios[made.scenario] += 1
+            yield made
+
+    written = write_cases(counted(), output)
+    click.echo(f"wrote {len(written)} cases to {output} (seed {seed}): "
+               + ", ".join(f"{n} {name}" for name, n in scenarios.most_common()), err=True)
+    others = sorted(set(output.glob("case-*.yaml")) - set(written))
+    if others:
+        click.echo(f"note: {output} also holds {len(others)} older case files ({others[0].name} ...) "
+                   "that this run did not write", err=True)
+
+
+@click.command("diff", epilog="""\b
+Examples:
+  warrant diff --base git:HEAD --head kb kb/tests kb/corpus
+  warrant diff --base old-kb/ --head new-kb/ cases/ --format markdown > impact.md
+  warrant diff --base git:v1.0 kb/corpus --format json
+\b
+KB is a directory or git:REV (the kb/ directory at that revision; git:REV:PATH for another
+directory). --head defaults to --kb (or the bundled kb). CASES are case files, rule test
+files, or directories searched for *.yaml / *.yml / *.json.""")
+@click.argument("cases", nargs=-1, required=True)
+@click.option("--base", "base_spec", required=True, metavar="KB", help="The knowledge base before the change.")
+@click.option("--head", "head_spec", default=None, metavar="KB", help="The knowledge base after the change.")
+@format_option(["text", "json", "markdown"])
+@kb_option
+@handles_errors
+def kb_diff(cases: tuple[str, ...], base_spec: str, head_spec: str | None, fmt: str, kb_dir: Path | None) -> None:
+    """Decide cases under two knowledge bases: which determinations flip, and which change made them."""
+    from engine.authoring.kbdiff import (
+        cleanup,
+        diff,
+        diff_markdown,
+        diff_text,
+        resolve_kb,
+    )
+    from engine.cases.paths import input_files
+
+    paths = input_files(cases)
+    base = resolve_kb(base_spec)
+    try:
+        head = resolve_kb(head_spec, default=kb_dir)
+        try:
+            result = diff(base, head, paths)
+        finally:
+            cleanup(head)
+    finally:
+        cleanup(base)
+    emit_report(result, fmt, diff_text, diff_markdown)
+
+
+@click.command(epilog="""\b
+Examples:
+  warrant summarize kb/corpus
+  warrant summarize cases/*.yaml --format markdown > corpus.md
+  warrant summarize kb/corpus --top 5 --format json""")
+@click.argument("cases", nargs=-1, required=True)
+@click.option("--top", type=click.IntRange(1, 1000), default=15, show_default=True,
+              help="How many unmet criteria and missing fields to list.")
+@format_option(["text", "json", "markdown"])
+@kb_option
+@handles_errors
+def summarize(cases: tuple[str, ...], top: int, fmt: str, kb_dir: Path | None) -> None:
+    """Corpus-level view: verdicts per code, most frequent unmet criteria and missing documentation."""
+    from engine.authoring.summary import summarize as run_summary
+    from engine.authoring.summary import summary_markdown, summary_text
+    from engine.cases.paths import input_files
+
+    result = run_summary(load_kb(kb_dir), input_files(cases), top)
+    emit_report(result, fmt, summary_text, summary_markdown)
+
+
+COMMANDS = [rule_tests, what_if, generate, kb_diff, summarize]

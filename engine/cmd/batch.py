@@ -1,0 +1,85 @@
+"""`warrant batch`: many cases in parallel, one JSON line each."""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from engine.cmd.common import handles_errors, kb_option
+
+
+@click.command(epilog="""\b
+Examples:
+  warrant batch cases/ --jobs 2 -o results.jsonl
+  warrant batch requests-2026-*.jsonl --jobs 0 -o results.jsonl --resume
+  cat cases.jsonl | warrant batch - --quiet > results.jsonl
+  warrant batch cases.jsonl --kb /shared/kb --scheduler tcp://10.0.0.5:8786 -o results.jsonl
+
+\b
+Inputs: case files (YAML or JSON), directories (walked in sorted order: *.yaml,
+*.yml, *.json, *.jsonl, *.ndjson) and JSON Lines streams (*.jsonl, *.ndjson, or -
+for stdin; one case object per line). Output: one JSON line per case, the decision
+of `warrant decide --format json`, or an error record
+{"source", "case_id", "error": {"code", "messages"}} for a case that cannot be
+decided; the run goes on. With --scheduler, cases travel with the tasks, but each
+dask worker loads the kb itself: --kb must name the same files at the same path
+there (without --kb, each worker's bundled kb; the digest is checked).""")
+@click.argument("paths", nargs=-1, required=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the JSON lines to this file (default: stdout).")
+@click.option("-j", "--jobs", type=click.IntRange(min=0), default=1, show_default=True,
+              help="Worker processes (0: one per CPU; 1: decide in this process).")
+@click.option("--resume", is_flag=True, help="Skip the cases already in --output and append the rest.")
+@click.option("--explain", is_flag=True, help="Add each line's proof tree to its decision.")
+@click.option("--order", type=click.Choice(["input", "completion"]), default="input", show_default=True,
+              help="input: lines in input order, the same bytes for any --jobs; completion: as decided.")
+@click.option("--chunk-size", type=click.IntRange(min=1), default=32, show_default=True,
+              help="Cases sent to a worker at a time.")
+@click.option("--scheduler", default=None, metavar="tcp://HOST:PORT",
+              help="Run on this dask.distributed scheduler (needs the `dask` extra).")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary on stderr.")
+@kb_option
+@handles_errors
+def batch(paths: tuple[str, ...], output: Path | None, jobs: int, resume: bool, explain: bool, order: str,
+          chunk_size: int, scheduler: str | None, quiet: bool, kb_dir: Path | None) -> None:
+    """Decide many cases, in parallel, one JSON line per case."""
+    from engine.batch.runner import BatchOptions, count_items, read_done, run_batch
+    from engine.errors import UsageError
+
+    for path in paths:
+        if path != "-" and not os.path.exists(path):
+            raise UsageError(f"no such file or directory: {path}")
+    if list(paths).count("-") > 1:
+        raise UsageError("standard input (-) can be read once")
+    if resume and output is None:
+        raise UsageError("--resume needs --output: the file whose cases to skip")
+    progress = not quiet and sys.stderr.isatty()
+    options = BatchOptions(kb_dir=str(kb_dir) if kb_dir else None, jobs=jobs or (os.cpu_count() or 1),
+                           explain=explain, order=order, chunk_size=chunk_size, scheduler=scheduler,
+                           progress=progress, total=count_items(paths) if progress else None)
+    done = None
+    stdin = sys.stdin.buffer
+    try:
+        if output is None:
+            stats = run_batch(paths, sys.stdout.buffer, options, stdin=stdin)
+        else:
+            if resume and output.is_file():
+                done, end = read_done(output)
+                with output.open("r+b") as fh:
+                    fh.truncate(end)  # drop a line an interrupted run left half written
+            with output.open("ab" if resume else "wb") as out:
+                stats = run_batch(paths, out, options, done=done, stdin=stdin)
+    except KeyboardInterrupt:
+        again = " with --resume" if output is not None else " with -o FILE --resume next time"
+        click.echo(f"\nbatch: interrupted; every line written is complete: run the same command{again} "
+                   "to go on", err=True)
+        sys.exit(130)
+    if not quiet:
+        kept = f", {stats.skipped} already done" if done is not None else ""
+        click.echo(f"batch: {stats.cases} cases: {stats.decided} decided, {stats.errors} error records{kept} "
+                   f"in {stats.elapsed:.1f} s ({stats.rate:.0f} cases/s)", err=True)
+
+
+COMMANDS = [batch]

@@ -1,0 +1,142 @@
+"""What every command shares: error handling and exit codes, the options that mean the same
+thing everywhere (--kb, --format, line selection), and how data reaches stdout or a file."""
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+import click
+
+from engine.errors import WarrantError
+
+FORMATS_DATA = ["text", "json"]
+
+
+def _fail(exc: WarrantError) -> None:
+    for message in exc.messages:
+        click.echo(message, err=True)
+    sys.exit(exc.exit_code)
+
+
+def handles_errors(func: Callable) -> Callable:
+    """Turn Warrant errors into messages on stderr and documented exit codes, never tracebacks."""
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except WarrantError as exc:
+            _fail(exc)
+        except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
+            raise
+        except BrokenPipeError:
+            sys.exit(0)
+        except Exception as exc:  # an unexpected failure: one line, exit 1, traceback on request
+            if os.environ.get("WARRANT_DEBUG"):
+                raise
+            click.echo(f"warrant: unexpected failure: {type(exc).__name__}: {exc} "
+                       "(set WARRANT_DEBUG=1 for the traceback)", err=True)
+            sys.exit(1)
+    return wrapper
+
+
+def kb_option(func: Callable) -> Callable:
+    return click.option("--kb", "kb_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+                        envvar="WARRANT_KB", help="Knowledge base directory (default: the bundled kb).")(func)
+
+
+def format_option(choices: list[str], default: str = "text") -> Callable:
+    return click.option("--format", "fmt", type=click.Choice(choices), default=default, show_default=True,
+                        help="Output format.")
+
+
+def load_kb(kb_dir: Path | None):
+    from engine.knowledge.base import KnowledgeBase
+
+    return KnowledgeBase.load(kb_dir)
+
+
+def open_case(kb, case: str):
+    """The session of a case argument: a file, a FHIR bundle, or `-` for standard input."""
+    from engine.inputs import open_session
+
+    if case == "-":
+        return open_session(kb, "<stdin>", text=sys.stdin.read())
+    return open_session(kb, case)
+
+
+def emit_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False))
+
+
+def emit_report(result: dict[str, Any], fmt: str, as_text: Callable, as_markdown: Callable) -> None:
+    """A corpus report as JSON, Markdown or text; cases that could not be read make the exit code 3."""
+    if fmt == "json":
+        emit_json(result)
+    else:
+        click.echo((as_markdown if fmt == "markdown" else as_text)(result), nl=False)
+    if result["errors"]:
+        sys.exit(3)
+
+
+
+def any_denied(kb, decisions: list[dict[str, Any]]) -> bool:
+    """Whether some line of some decision has the kb's negative verdict (for --fail-on-deny)."""
+    negative = kb.verdicts["negative"]
+    return any(line["verdict"] == negative for d in decisions for s in d["stages"] for line in s["lines"])
+
+
+def target_verdict(kb, verdict: str | None) -> str:
+    """--verdict, checked against the kb's verdicts; by default the kb's positive verdict."""
+    from engine.errors import UsageError
+
+    if verdict is None:
+        return kb.verdicts["positive"]
+    if verdict not in kb.verdicts.values():
+        raise UsageError(f"--verdict {verdict!r} is not a verdict of this knowledge base; choose one of "
+                         f"{', '.join(kb.verdicts.values())}")
+    return verdict
+
+def line_options(func: Callable) -> Callable:
+    for option in reversed([
+        click.option("--level", default=None, help="Spinal level of the line (L4-5, L4-L5, L4/5...)."),
+        click.option("--side", type=click.Choice(["left", "right"]), default=None, help="Side of the line."),
+        click.option("--stage", type=int, default=None, help="Stage of the line."),
+    ]):
+        func = option(func)
+    return func
+
+def trim_tree(tree: dict, depth: int | None) -> dict:
+    if depth is None:
+        return tree
+    out = {k: v for k, v in tree.items() if k != "children"}
+    if depth > 0 and tree.get("children"):
+        out["children"] = [trim_tree(c, depth - 1) for c in tree["children"]]
+    return out
+
+def write_output(output: Path | None, data: str | bytes) -> None:
+    """Write to stdout, or all or nothing to a file (a temporary file renamed into place); an
+    output path that cannot be written is a usage error, and no temporary file is left."""
+    from engine.errors import UsageError
+
+    if output is None:
+        if isinstance(data, bytes):
+            stream = click.get_binary_stream("stdout")
+            stream.write(data)
+            stream.flush()
+        else:
+            click.echo(data, nl=False)
+        return
+    tmp = output.with_name(f".{output.name}.{os.getpid()}.tmp")
+    try:
+        if isinstance(data, bytes):
+            tmp.write_bytes(data)
+        else:
+            tmp.write_text(data, encoding="utf-8")
+        os.replace(tmp, output)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise UsageError(f"cannot write {output}: {exc.strerror or exc}") from None

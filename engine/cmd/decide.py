@@ -1,0 +1,99 @@
+"""`warrant decide` and `warrant report`: determinations for people and for machines."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from engine.cmd.common import (
+    any_denied,
+    format_option,
+    handles_errors,
+    kb_option,
+    load_kb,
+    open_case,
+    write_output,
+)
+
+
+# ---------------------------------------------------------------------------------- decide
+@click.command(epilog="""\b
+Examples:
+  warrant decide kb/examples/reference-case.yaml
+  warrant decide case.yaml --format json > decision.json
+  warrant decide cases/*.yaml --format json --fail-on-deny""")
+@click.argument("cases", nargs=-1, required=True)
+@format_option(["text", "json", "markdown", "fhir"])
+@click.option("--fail-on-deny", is_flag=True, help="Exit with code 10 when any line is not medically necessary.")
+@click.option("--explain", is_flag=True, help="Add each line's proof tree to JSON output.")
+@kb_option
+@handles_errors
+def decide(cases: tuple[str, ...], fmt: str, fail_on_deny: bool, explain: bool, kb_dir: Path | None) -> None:
+    """Decide every requested line of one or more cases."""
+    from engine.decide.decision import decide as decide_case
+    from engine.present.render import decision_markdown, decision_text
+
+    kb = load_kb(kb_dir)
+    if fmt == "fhir":  # a FHIR response Bundle per request bundle (fhir commands section)
+        return _decide_fhir(kb, cases, fail_on_deny)
+    decisions = []
+    for case in cases:
+        decisions.append(decide_case(open_case(kb, case), explain=explain))
+    for i, decision in enumerate(decisions):
+        if fmt == "json":
+            text = json.dumps(decision, ensure_ascii=False, indent=None if len(decisions) > 1 else 2)
+            click.echo(text)
+        elif fmt == "markdown":
+            from engine.present.report import report_words
+
+            click.echo(("\n" if i else "") + decision_markdown(decision, report_words(kb).get("verdicts")), nl=False)
+        else:
+            click.echo(("\n" if i else "") + decision_text(decision), nl=False)
+    if fail_on_deny and any_denied(kb, decisions):
+        sys.exit(10)
+
+
+@click.command(epilog="""\b
+Examples:
+  warrant report kb/examples/reference-case.yaml
+  warrant report case.yaml --format html -o determination.html""")
+@click.argument("case")
+@format_option(["markdown", "html"], default="markdown")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write to this file instead of stdout (written whole or not at all).")
+@kb_option
+@handles_errors
+def report(case: str, fmt: str, output: Path | None, kb_dir: Path | None) -> None:
+    """Write a reviewer-style determination: verdicts, reasons, citations, actions."""
+    from engine.decide.decision import decide as decide_case
+    from engine.present.report import render_report
+
+    kb = load_kb(kb_dir)
+    write_output(output, render_report(decide_case(open_case(kb, case)), kb, fmt))
+
+
+def _decide_fhir(kb, cases: tuple[str, ...], fail_on_deny: bool) -> None:
+    """`warrant decide BUNDLE --format fhir`: one response Bundle per request bundle."""
+    from engine.decide.decision import decide as decide_case
+    from engine.errors import UsageError
+    from engine.fhir.respond import respond
+
+    answers = []
+    denied = False
+    for case in cases:
+        session = open_case(kb, case)
+        if session.imported is None:
+            raise UsageError(f"{case}: --format fhir answers FHIR bundles, and this is a warrant-case "
+                             "file; use --format json")
+        decision = decide_case(session)
+        denied = denied or any_denied(kb, [decision])
+        answers.append(respond(decision, session.imported, session.lines, kb_root=kb.root))
+    for answer in answers:
+        click.echo(json.dumps(answer, ensure_ascii=False, indent=None if len(answers) > 1 else 2))
+    if fail_on_deny and denied:
+        sys.exit(10)
+
+
+COMMANDS = [decide, report]

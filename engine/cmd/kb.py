@@ -1,0 +1,136 @@
+"""Commands about the knowledge base itself and ad hoc questions: check, rules, query, facts,
+export, schema."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from engine.cmd.common import (
+    FORMATS_DATA,
+    emit_json,
+    format_option,
+    handles_errors,
+    kb_option,
+    load_kb,
+    open_case,
+    write_output,
+)
+
+
+@click.command(epilog="""\b
+Examples:
+  warrant check
+  warrant check --kb my-policy/""")
+@kb_option
+@handles_errors
+def check(kb_dir: Path | None) -> None:
+    """Lint the knowledge base: syntax, arity, definitions, safety, stratification, annotations."""
+    from engine.knowledge.base import KnowledgeBase
+
+    kb = KnowledgeBase.load(kb_dir, use_cache=False)
+    for warning in kb.warnings:
+        click.echo(str(warning), err=True)
+    rules = sum(1 for c in kb.program.clauses if not c.is_fact)
+    facts = sum(1 for c in kb.program.clauses if c.is_fact)
+    click.echo(f"ok: {rules} rules, {facts} facts, {len(kb.program.decls)} declared predicates, "
+               f"{len(kb.warnings)} warnings ({kb.digest})", err=True)
+
+
+@click.command(epilog="""\b
+Examples:
+  warrant rules
+  warrant rules --format json | jq '.[] | select(.citations | index("aans-cns-2014"))'""")
+@format_option(FORMATS_DATA)
+@kb_option
+@handles_errors
+def rules(fmt: str, kb_dir: Path | None) -> None:
+    """List the rules: ids, heads, citations and sentences."""
+    kb = load_kb(kb_dir)
+    items = [{"id": c.meta.id, "head": str(c.head), "citations": list(c.meta.cites), "says": c.meta.says,
+              "location": str(c.loc)} for c in kb.program.clauses if c.meta]
+    if fmt == "json":
+        emit_json(items)
+        return
+    for item in items:
+        cites = f"  [{', '.join(item['citations'])}]" if item["citations"] else ""
+        click.echo(f"{item['id']}{cites}\n    {item['head']}\n    {item['says']}")
+
+
+@click.command(epilog="""\b
+Examples:
+  warrant query kb/examples/reference-case.yaml 'line_verdict(L, V, B)'
+  warrant query case.yaml 'criterion_met(L, C), \\+ criterion_unmet(L, C)' --format json""")
+@click.argument("case")
+@click.argument("goal")
+@format_option(FORMATS_DATA)
+@kb_option
+@handles_errors
+def query(case: str, goal: str, fmt: str, kb_dir: Path | None) -> None:
+    """Answer an ad hoc goal over a case's facts (parsed by Warrant, never evaluated as Python)."""
+    from engine.errors import RuleError, UsageError
+    from engine.present.render import answers_text
+
+    session = open_case(load_kb(kb_dir), case)
+    try:
+        answers = session.ask(goal)
+    except RuleError as exc:  # the goal is the user's input, not the kb's: a usage error (exit 2)
+        raise UsageError(exc.messages[0], findings=exc.findings) from None
+    if fmt == "json":
+        emit_json(answers)
+        return
+    click.echo(answers_text(answers), nl=False)
+    if answers and answers[0]:
+        click.echo(f"({len(answers)} answer{'s' if len(answers) != 1 else ''})", err=True)
+
+
+@click.command(epilog="""\b
+Examples:
+  warrant facts kb/examples/reference-case.yaml
+  warrant facts case.yaml --format json""")
+@click.argument("case")
+@format_option(["prolog", "json"], default="prolog")
+@kb_option
+@handles_errors
+def facts(case: str, fmt: str, kb_dir: Path | None) -> None:
+    """Show the base facts a case file yields (Prolog text or JSON)."""
+    from engine.present.prolog import export_facts
+
+    session = open_case(load_kb(kb_dir), case)
+    if fmt == "json":
+        emit_json({f"{p}/{n}": [list(r) for r in rows] for (p, n), rows in sorted(session.facts.items())})
+    else:
+        click.echo(export_facts(session.facts), nl=False)
+
+
+@click.command(epilog="""\b
+Examples:
+  warrant export --prolog -o policy.pl
+  warrant facts case.yaml > case.pl && swipl -q policy.pl case.pl -g 'forall(line_verdict(L,V,B), writeln(L-V-B))' -t halt""")
+@click.option("--prolog", "as_prolog", is_flag=True,
+              help="Export as SWI-Prolog text (the only export format, so the flag may be left out).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write to this file instead of stdout.")
+@kb_option
+@handles_errors
+def export(as_prolog: bool, output: Path | None, kb_dir: Path | None) -> None:
+    """Export the knowledge base as a Prolog program SWI-Prolog can consult."""
+    from engine.present.prolog import export_program
+
+    kb = load_kb(kb_dir)
+    text = export_program(kb.program, f"Warrant knowledge base {kb.version} ({kb.digest})")
+    write_output(output, text)
+
+
+@click.command(epilog="""\b
+Examples:
+  warrant schema > warrant-case.schema.json""")
+@handles_errors
+def schema() -> None:
+    """Print the JSON Schema of case files (warrant-case/1) for editors and validators."""
+    from engine.cases import case_json_schema
+
+    emit_json(case_json_schema())
+
+
+COMMANDS = [check, rules, query, facts, export, schema]

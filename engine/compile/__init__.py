@@ -1,0 +1,1 @@
+"""Compilation: the checked AST lowered to core clauses and built into pyDatalog through its Python objects."""

@@ -1,0 +1,369 @@
+"""The pyDatalog backend: core clauses → pyDatalog clauses built from its Python objects.
+
+No text reaches pyDatalog's `load`/`ask`: every term, literal and clause is constructed here.
+pyDatalog keeps one program per thread (its `Logic`); a `Backend` owns one Logic object and
+installs it in whichever thread uses it, so several programs can live in one process.
+User predicate names are mangled with a `w_` prefix so none collides with pyDatalog's own
+names (`rank`, `sum_`, dotted names...).
+"""
+from __future__ import annotations
+
+import threading
+from typing import Any, Iterable, Sequence
+
+from pyDatalog import pyEngine, pyParser
+from pyDatalog.Aggregate import Max, Min, Sum
+from pyDatalog.Logic import Logic
+
+from engine.language import ast
+from engine.compile.lower import AUX, AggCall, AggDef, CoreClause, CoreProgram, is_aux
+
+PREFIX = "w_"
+MATERIALIZED = "wm_"
+_COMPARE = {"<": "<", "=<": "<=", ">": ">", ">=": ">=", "=": "==", "\\=": "!="}
+_GROUP_KEY = "k"
+
+
+def mangle(pred: str) -> str:
+    return PREFIX + pred
+
+
+def _order_key(value: Any) -> tuple:
+    """Standard order of terms: numbers before atoms, so mixed comparisons never raise."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return (1, str(value))
+    return (0, value)
+
+
+def _compare_primitive(literal, subgoal):
+    """pyDatalog's comparison primitive, with standard term order for mixed types."""
+    x, y = literal.terms
+    if not (x.is_const() and y.is_const()):
+        raise pyEngine.util.DatalogError(f"unbound comparison {literal}", None, None)
+    op, a, b = literal.pred.name, x.id, y.id
+    if op == "!=":  # `=` stays pyDatalog's own primitive, which also binds
+        if not (a == b and _order_key(a)[0] == _order_key(b)[0]):
+            subgoal.fact(True)
+        return
+    ka, kb = _order_key(a), _order_key(b)
+    if (op == "<" and ka < kb) or (op == "<=" and ka <= kb) or (op == ">" and ka > kb) or (op == ">=" and ka >= kb):
+        subgoal.fact(True)
+
+
+class Backend:
+    """One program's pyDatalog state, per thread: rules loaded once, facts asserted and retracted."""
+
+    def __init__(self, core: CoreProgram, strata: Sequence[Sequence[tuple[str, int]]],
+                 recursive: Iterable[tuple[str, int]] = ()) -> None:
+        self.core = core
+        self.strata = [list(c) for c in strata]
+        self.recursive = set(recursive)
+        self._local = threading.local()
+
+    # -- thread state -------------------------------------------------------------------
+    def activate(self) -> "_ThreadState":
+        state = getattr(self._local, "state", None)
+        if state is None:
+            state = self._local.state = _ThreadState(self.core, self.strata, self.recursive)
+        if getattr(Logic.tl, "logic", None) is not state.logic:
+            Logic.tl.logic = state.logic
+        return state
+
+
+class _ThreadState:
+    """pyDatalog state of one program in one thread.
+
+    Evaluation is stratified materialisation: every body literal on a derived predicate `q`
+    reads `wm_q`, its *materialised* relation. After the facts of a case are asserted, the
+    strata are evaluated in order and each answer set asserted into `wm_p`; a recursive
+    component is iterated to a fixpoint. pyDatalog thus never re-derives a lower stratum inside
+    a higher one (its top-down tabling otherwise re-proves every negated or aggregated subgoal
+    per binding) and never recurses itself (it does not terminate on right-recursive rules over
+    cycles), and a case costs one flat query per derived predicate.
+    """
+
+    def __init__(self, core: CoreProgram, strata: Sequence[Sequence[tuple[str, int]]],
+                 recursive: set[tuple[str, int]]) -> None:
+        logic = object.__new__(Logic)
+        Logic.tl.logic = logic
+        pyParser.clear()
+        pyEngine.clear()
+        for op in ("<", "<=", ">", ">=", "!="):
+            pyEngine.Pred(op, 2).prim = _compare_primitive
+        self.logic = logic
+        self.derived = sorted({c.owner or c.head.key for c in core.clauses if c.body and not is_aux(c.head.pred)})
+        derived = set(self.derived)
+        self.component: dict[tuple[str, int], int] = {}
+        self.order: list[list[tuple[str, int]]] = []
+        for comp in strata:
+            keys = [k for k in comp if k in derived]
+            if keys:
+                for k in keys:
+                    self.component[k] = len(self.order)
+                self.order.append(keys)
+        for k in self.derived:  # predicates the strata did not list (e.g. only-auxiliary heads)
+            if k not in self.component:
+                self.component[k] = len(self.order)
+                self.order.append([k])
+        self.iterate = {i for i, comp in enumerate(self.order) if any(k in recursive for k in comp)}
+        self.preds: dict[tuple[str, int], Any] = {}
+        self.mpreds: dict[tuple[str, int], Any] = {}
+        for name, arity in core.predicates:
+            self.preds[(name, arity)] = _new_pred((mangle(name), arity))
+        for key in self.derived:
+            self.mpreds[key] = _new_pred((MATERIALIZED + key[0], key[1]))
+        self.static = _static_keys(core, set(self.derived))
+        for agg in core.aggregates:
+            self._add_aggregate(agg)
+        for clause in core.clauses:
+            self._add_clause(clause)
+        self.asserted: list[Any] = []
+        self.materialized: dict[tuple[str, int], list[tuple]] | None = None
+        self._mclauses: list[Any] = []
+        self._static_rows: dict[tuple[str, int], list[tuple]] | None = None
+        self._static_clauses: list[Any] = []
+        self.installed: set[tuple[str, int]] = set()  # query heads compiled into this thread
+        self.supplied: set[tuple[str, int]] = set()  # predicates given facts in this thread
+
+    def _name(self, pred: str, arity: int) -> str:
+        """The pyDatalog predicate a body literal reads: a derived predicate is always read from
+        its materialised relation, so pyDatalog never recurses (recursion is iterated here)."""
+        if (pred, arity) in self.mpreds:
+            return MATERIALIZED + pred
+        return mangle(pred)
+
+    # -- building clauses -----------------------------------------------------------------
+    def _term(self, term: ast.Term):
+        if isinstance(term, ast.Var):
+            return pyParser.Term("V_" + term.name)
+        value = term.value
+        if isinstance(value, str):
+            return pyParser.Term(value, forced_type="constant")
+        return pyParser.Expression._pyD_for(value)
+
+    def _aggregate_call(self, call: AggCall):
+        """`agg[Group...] == Result` through pyParser's Function, which knows how pyDatalog encodes it."""
+        keys = (pyParser.Term(_GROUP_KEY, forced_type="constant"),) + tuple(self._term(t) for t in call.group)
+        return (pyParser.Function(mangle(call.name), keys) == self._term(call.result)).lua
+
+    def _add_clause(self, clause: CoreClause) -> None:
+        """Build the clause from pyEngine terms and literals directly (aggregate calls through
+        pyParser's Function, which knows their encoding)."""
+        head = pyEngine.Literal(self._pred_object(clause.head.key, mangle(clause.head.pred)),
+                                [_engine_term(t) for t in clause.head.args])
+        body = [self._engine_literal(lit) for lit in clause.body]
+        if not pyEngine.assert_(pyEngine.Clause(head, body)):  # pragma: no cover - pyDatalog refuses nothing we build
+            raise RuntimeError(f"pyDatalog refused the clause for {clause.head}")
+
+    def _pred_object(self, key: tuple[str, int], name: str):
+        table = self.mpreds if name.startswith(MATERIALIZED) else self.preds
+        pred = table.get(key)
+        if pred is None:
+            pred = table[key] = _new_pred((name, key[1]))
+        return pred
+
+    def _engine_literal(self, literal):
+        if isinstance(literal, ast.Positive):
+            atom = literal.atom
+            name = self._name(atom.pred, len(atom.args))
+            return pyEngine.Literal(self._pred_object(atom.key, name), [_engine_term(t) for t in atom.args])
+        if isinstance(literal, ast.Negation):
+            atom = literal.atom
+            name = self._name(atom.pred, len(atom.args))
+            self._pred_object(atom.key, name)
+            return pyEngine.Literal("~" + name, [_engine_term(t) for t in atom.args])
+        if isinstance(literal, ast.Comparison):
+            return pyEngine.Literal(_COMPARE[literal.op], [_engine_term(literal.left), _engine_term(literal.right)])
+        return self._aggregate_call(literal)
+
+    def _add_aggregate(self, agg: AggDef) -> None:
+        keys = (pyParser.Term(_GROUP_KEY, forced_type="constant"),) + tuple(self._term(v) for v in agg.group)
+        local = tuple(self._term(v) for v in agg.local)
+        body = pyParser.Literal.make(mangle(agg.body.pred), [self._term(t) for t in agg.body.args])
+        if agg.kind == "count":
+            one = pyParser.Term("V__One")
+            body = pyParser.Literal.make(mangle(agg.body.pred) + AUX + "one",
+                                         [self._term(t) for t in agg.body.args] + [one])
+            ones = pyParser.Literal.make(mangle(agg.body.pred) + AUX + "one",
+                                         [self._term(t) for t in agg.body.args] + [1])
+            ones <= pyParser.Literal.make(mangle(agg.body.pred), [self._term(t) for t in agg.body.args])
+            value = Sum(one, for_each=local or (one,))
+        elif agg.kind == "sum":
+            over = self._term(agg.value)
+            value = Sum(over, for_each=tuple(t for t in local if t._pyD_name != over._pyD_name) + (over,))
+        elif agg.kind == "max":
+            over = self._term(agg.value)
+            value = Max(over, order_by=(over,))
+        else:
+            over = self._term(agg.value)
+            value = Min(over, order_by=(over,))
+        (pyParser.Function(mangle(agg.name), keys) == value) <= body
+
+    # -- facts and queries ----------------------------------------------------------------
+    def assert_facts(self, key: tuple[str, int], rows: Iterable[Sequence[Any]]) -> None:
+        pred = self.preds.get(key)
+        if pred is None:
+            pred = self.preds[key] = _new_pred((mangle(key[0]), key[1]))
+        if key in self.static.inputs:
+            self._forget_static()
+        term_of = pyEngine.Term_of
+        for row in rows:
+            clause = pyEngine.Clause(pyEngine.Literal(pred, [term_of(v) for v in row]), [])
+            pyEngine.assert_(clause)
+            self.asserted.append(clause)
+        self._forget()
+
+    def retract_all(self) -> None:
+        touched_static = any(c.head.pred.name[len(PREFIX):] in self.static.input_names for c in self.asserted)
+        for clause in self.asserted:
+            pyEngine.retract(clause)
+        self.asserted = []
+        self._forget()
+        if touched_static:
+            self._forget_static()
+
+    def _forget_static(self) -> None:
+        for clause in self._static_clauses:
+            pyEngine.retract(clause)
+        self._static_clauses = []
+        self._static_rows = None
+
+    def _forget(self) -> None:
+        for clause in self._mclauses:
+            pyEngine.retract(clause)
+        self._mclauses = []
+        self.materialized = None
+
+    def materialize(self) -> dict[tuple[str, int], list[tuple]]:
+        """Evaluate every derived predicate, stratum by stratum, into its `wm_` relation."""
+        if self.materialized is not None:
+            return self.materialized
+        result: dict[tuple[str, int], list[tuple]] = {}
+        term_of = pyEngine.Term_of
+        static_fresh = self._static_rows is None
+        if static_fresh:
+            self._static_rows = {}
+        for index, component in enumerate(self.order):
+            if component[0] in self.static.keys and not static_fresh:
+                for key in component:
+                    result[key] = self._static_rows[key]
+                continue
+            static = component[0] in self.static.keys
+            sink = self._static_clauses if static else self._mclauses
+            known: dict[tuple[str, int], set] = {key: set() for key in component}
+            while True:  # one pass, or naive iteration to a fixpoint for a recursive component
+                fresh: dict[tuple[str, int], list[tuple]] = {}
+                for key in component:
+                    pred = self.preds[key]
+                    args = [pyEngine.Var(f"Q{i}") for i in range(key[1])]
+                    rows = pyEngine.Literal(pred, args).ask()
+                    if rows is True:
+                        rows = [()]
+                    fresh[key] = [row for row in (rows or []) if row not in known[key]]
+                for key in component:
+                    mpred = self.mpreds[key]
+                    for row in fresh[key]:
+                        known[key].add(row)
+                        clause = pyEngine.Clause(pyEngine.Literal(mpred, [term_of(v) for v in row]), [])
+                        pyEngine.assert_(clause)
+                        sink.append(clause)
+                if index not in self.iterate or not any(fresh.values()):
+                    break
+            for key in component:
+                result[key] = list(known[key])
+                if static:
+                    self._static_rows[key] = result[key]
+        self.materialized = result
+        return result
+
+    def query(self, key: tuple[str, int]) -> list[tuple]:
+        """All answers of a predicate."""
+        if key in self.mpreds:
+            return list(self.materialize()[key])
+        pred = self.preds.get(key)
+        if pred is None:
+            return []
+        self.materialize()
+        args = [pyEngine.Var(f"Q{i}") for i in range(key[1])]
+        result = pyEngine.Literal(pred, args).ask()
+        if result is True:
+            return [()]
+        return result or []
+
+    def add_query_clauses(self, clauses: Sequence[CoreClause], aggregates: Sequence[AggDef]) -> None:
+        for agg in aggregates:
+            self._add_aggregate(agg)
+        for clause in clauses:
+            for lit in clause.body:
+                for atom in _atoms(lit):
+                    if atom.key not in self.preds and atom.key not in self.mpreds:
+                        self.preds[atom.key] = _new_pred((mangle(atom.pred), len(atom.args)))
+            self._add_clause(clause)
+            key = clause.head.key
+            if key not in self.preds:
+                self.preds[key] = _new_pred((mangle(key[0]), key[1]))
+
+
+def _engine_term(term: ast.Term):
+    if isinstance(term, ast.Var):
+        return pyEngine.Var("V_" + term.name)
+    return pyEngine.Term_of(term.value)
+
+
+class _Static:
+    """Derived predicates that no case fact can change (computed once per thread), and the
+    fact-only predicates they read (asserting into one of those invalidates them)."""
+
+    def __init__(self, keys: set, inputs: set) -> None:
+        self.keys = keys
+        self.inputs = inputs
+        self.input_names = {k[0] for k in inputs}
+
+
+def _static_keys(core: CoreProgram, derived: set) -> _Static:
+    """Derived predicates that cannot reach a predicate without clauses (a case input).
+
+    Auxiliary clauses fold into the predicate they were lowered from. Everything a static
+    predicate depends on is an input: asserting facts into any of them makes it stale.
+    """
+    deps: dict[tuple[str, int], set] = {}
+    defined = {c.head.key for c in core.clauses}
+    for clause in core.clauses:
+        node = clause.owner or clause.head.key
+        for lit in clause.body:
+            for atom in _atoms(lit):
+                deps.setdefault(node, set()).add(atom.key)
+    users: dict[tuple[str, int], set] = {}
+    for node, targets in deps.items():
+        for target in targets:
+            users.setdefault(target, set()).add(node)
+    dynamic = {k for k in core.predicates if k not in defined}
+    todo = list(dynamic)
+    while todo:  # everything that (transitively) reads a case input is dynamic
+        for user in users.get(todo.pop(), ()):
+            if user not in dynamic:
+                dynamic.add(user)
+                todo.append(user)
+    keys = {k for k in derived if k not in dynamic}
+    inputs: set = set()
+    todo = list(keys)
+    while todo:
+        for dep in deps.get(todo.pop(), ()):
+            if dep not in inputs:
+                inputs.add(dep)
+                todo.append(dep)
+    return _Static(keys, inputs | keys)
+
+
+def _new_pred(spec: tuple[str, int]):
+    """A registered pyDatalog predicate whose facts are keyed on every argument."""
+    pred = pyEngine.Pred(*spec)
+    if pred.prearity is None:
+        pred.prearity = spec[1]
+    return pyEngine.insert(pred)
+
+
+def _atoms(literal) -> list[ast.Atom]:
+    if isinstance(literal, (ast.Positive, ast.Negation)):
+        return [literal.atom]
+    return []

@@ -1,0 +1,91 @@
+"""One case against one knowledge base: its lines, document, base facts, answers and model.
+
+The application layer (decide, explain, query commands) works through a session so that a case
+is read, normalised and turned into facts once, however many questions are asked of it.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from engine.cases.facts import extract_facts
+from engine.knowledge.base import KnowledgeBase
+
+_LINE_FIELD = re.compile(r"^lines\.(.+)\.([a-z_]+)$")
+_LINE_KEYS = {"level": "levels", "side": "side", "span_vertebrae": "span"}
+
+
+@dataclass
+class CaseSession:
+    kb: KnowledgeBase
+    case: Any
+    source: str
+    lines: list = field(default_factory=list)
+    document: dict = field(default_factory=dict)
+    imported: Any = None  # the FHIR import record when the input was a bundle
+
+    @classmethod
+    def from_case(cls, kb: KnowledgeBase, case: Any, source: str, *, lines: list | None = None,
+                  imported: Any = None) -> "CaseSession":
+        """A session for an already validated case (`engine.inputs.open_session` opens files).
+        `lines` are expanded from the case unless given (a FHIR import gives its own)."""
+        from engine.cases import case_document, expand_lines
+
+        if lines is None:
+            lines = expand_lines(case, kb.code_units)
+        return cls(kb, case, source, lines, case_document(case, lines), imported)
+
+    @property
+    def case_id(self) -> str:
+        return str(self.document.get("case_id", ""))
+
+    @cached_property
+    def facts(self) -> dict[tuple[str, int], list[tuple]]:
+        return extract_facts(self.kb.fields, self.document)
+
+    @cached_property
+    def derived(self) -> dict[tuple[str, int], list[tuple]]:
+        """pyDatalog's answers for every derived predicate of the kb, for this case."""
+        return self.kb.program.derive(self.facts)
+
+    def evaluate(self, queries: list[str]) -> dict[str, set[tuple]]:
+        """The answers of the named predicates (as computed by pyDatalog)."""
+        arity = self.kb.program.arity
+        return {q: set(self.derived.get((q, arity.get(q, -1)), ())) for q in queries}
+
+    def ask(self, goal: str) -> list[dict[str, Any]]:
+        """Answer an ad hoc goal over this case (parsed by Warrant, evaluated by pyDatalog)."""
+        program = self.kb.program
+        program.clear_facts()
+        try:
+            for (pred, arity), rows in self.facts.items():
+                program.add_facts(pred, rows, arity=arity)
+            return program.ask(goal)
+        finally:
+            program.clear_facts()
+
+    @cached_property
+    def model(self):
+        return self.kb.program.model(self.facts, self.derived)
+
+    @cached_property
+    def explainer(self):
+        from engine.explain.trees import Explainer
+
+        program = self.kb.program
+        return Explainer(self.model, program.clauses_by_head, program.decls, self.kb.fields, self.case_field,
+                         self.kb.domains)
+
+    def case_field(self, path: str) -> str:
+        """Turn a path through the derived `lines` map into the request path the user edits."""
+        match = _LINE_FIELD.match(path)
+        if not match:
+            return path
+        line_id, key = match.groups()
+        line = next((ln for ln in self.lines if ln.id == line_id), None)
+        target = _LINE_KEYS.get(key, key)
+        if line is None:
+            return f"requests[].procedures[].{target}"
+        return f"{line.source}.{target}"

@@ -1,0 +1,1 @@
+"""Evaluation: the Program API (facts in, answers out through pyDatalog) and the provenance model."""

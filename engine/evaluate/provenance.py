@@ -1,0 +1,304 @@
+"""Provenance evaluation: the program's model computed in Python, with one derivation per fact.
+
+pyDatalog answers queries but keeps no derivations. This evaluator runs the same checked AST
+bottom-up, stratum by stratum, and records for each derived fact the first clause instance
+that produced it, so proofs (`why`) and failure analyses (`why-not`) can be read off. Tests
+check that its model equals pyDatalog's answers.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterator, Mapping, Sequence
+
+from engine.language import ast
+
+Key = tuple[str, int]
+Row = tuple
+Env = dict[str, Any]
+
+
+def order_key(value: Any) -> tuple:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return (1, str(value))
+    return (0, value)
+
+
+def compare(op: str, a: Any, b: Any) -> bool:
+    if op in ("=", "\\="):
+        same = a == b and order_key(a)[0] == order_key(b)[0]
+        return same if op == "=" else not same
+    ka, kb = order_key(a), order_key(b)
+    return {"<": ka < kb, "=<": ka <= kb, ">": ka > kb, ">=": ka >= kb}[op]
+
+
+def value_of(term: ast.Term, env: Env) -> Any:
+    """The term's value under env, or None when it is an unbound variable."""
+    if isinstance(term, ast.Const):
+        return term.value
+    return env.get(term.name)
+
+
+@dataclass(frozen=True)
+class Derivation:
+    clause: ast.Clause
+    env: tuple[tuple[str, Any], ...]
+
+    @property
+    def bindings(self) -> dict[str, Any]:
+        return dict(self.env)
+
+
+class Relation:
+    """A set of rows with lazily built hash indexes on bound-argument patterns."""
+
+    __slots__ = ("rows", "_indexes")
+
+    def __init__(self) -> None:
+        self.rows: dict[Row, None] = {}
+        self._indexes: dict[tuple[int, ...], dict[tuple, list[Row]]] = {}
+
+    def add(self, row: Row) -> bool:
+        if row in self.rows:
+            return False
+        self.rows[row] = None
+        for positions, index in self._indexes.items():
+            index.setdefault(tuple(row[i] for i in positions), []).append(row)
+        return True
+
+    def match(self, pattern: Sequence[Any]) -> list[Row] | Iterator[Row]:
+        positions = tuple(i for i, v in enumerate(pattern) if v is not None)
+        if not positions:
+            return list(self.rows)
+        if len(positions) == len(pattern):
+            row = tuple(pattern)
+            return [row] if row in self.rows else []
+        index = self._indexes.get(positions)
+        if index is None:
+            index = {}
+            for row in self.rows:
+                index.setdefault(tuple(row[i] for i in positions), []).append(row)
+            self._indexes[positions] = index
+        return index.get(tuple(pattern[i] for i in positions), [])
+
+
+class Model:
+    """All facts of a program for one set of base facts, with the derivation of each derived fact.
+
+    Given `derived` (the answers another engine computed, e.g. pyDatalog's), the model takes
+    them as they are and reconstructs a derivation only when one is asked for: for a fact of
+    a non-recursive predicate, the first clause whose body holds with the head bound to it.
+    Without `derived` it evaluates the program itself, bottom-up, recording derivations.
+    """
+
+    def __init__(self, clauses: Sequence[ast.Clause], facts: Mapping[Key, Sequence[Row]],
+                 strata: Sequence[Sequence[Key]], recursive: set[Key],
+                 derived: Mapping[Key, Sequence[Row]] | None = None) -> None:
+        self.relations: dict[Key, Relation] = {}
+        self.derivations: dict[Key, dict[Row, Derivation]] = {}
+        self.base: set[Key] = set()
+        self.recursive = recursive
+        for key, rows in facts.items():
+            rel = self.relation(key)
+            self.base.add(key)
+            for row in rows:
+                rel.add(tuple(row))
+        by_head: dict[Key, list[ast.Clause]] = {}
+        for clause in clauses:
+            by_head.setdefault(clause.head.key, []).append(clause)
+        self.clauses_by_head = by_head
+        self.lazy = derived is not None and not recursive
+        if self.lazy:
+            for clause in clauses:
+                if clause.is_fact:
+                    self.relation(clause.head.key).add(tuple(a.value for a in clause.head.args))
+            for key, rows in derived.items():
+                rel = self.relation(key)
+                # pyDatalog answers come in hash order; sorting makes every explanation repeatable
+                for row in sorted(rows, key=lambda r: [order_key(v) for v in r]):
+                    rel.add(tuple(row))
+            return
+        for component in strata:
+            rules = [c for key in component for c in by_head.get(key, ())]
+            if not rules:
+                continue
+            if any(k in recursive for k in component):
+                changed = True
+                while changed:
+                    changed = False
+                    for clause in rules:
+                        changed |= self._fire(clause)
+            else:
+                for clause in rules:
+                    self._fire(clause)
+
+    def derivation(self, key: Key, row: Row) -> Derivation | None:
+        """How a derived fact was obtained (reconstructed on first request in lazy mode)."""
+        known = self.derivations.get(key, {}).get(row)
+        if known is not None or not self.lazy or not self.holds(key, row):
+            return known
+        for clause in self.clauses_by_head.get(key, ()):
+            env: Env = {}
+            ok = True
+            for term, value in zip(clause.head.args, row):
+                if isinstance(term, ast.Const):
+                    ok = compare("=", term.value, value)
+                elif term.name in env:
+                    ok = compare("=", env[term.name], value)
+                elif term.name != "_":
+                    env[term.name] = value
+                if not ok:
+                    break
+            if not ok:
+                continue
+            for solution in self.solve(clause.body, env):
+                found = Derivation(clause, tuple(sorted(solution.items())))
+                self.derivations.setdefault(key, {})[row] = found
+                return found
+        return None
+
+    def relation(self, key: Key) -> Relation:
+        rel = self.relations.get(key)
+        if rel is None:
+            rel = self.relations[key] = Relation()
+        return rel
+
+    def rows(self, key: Key) -> list[Row]:
+        rel = self.relations.get(key)
+        return list(rel.rows) if rel else []
+
+    def holds(self, key: Key, row: Row) -> bool:
+        rel = self.relations.get(key)
+        return bool(rel) and tuple(row) in rel.rows
+
+    def _fire(self, clause: ast.Clause) -> bool:
+        key = clause.head.key
+        rel = self.relation(key)
+        new = False
+        derivs = self.derivations.setdefault(key, {})
+        for env in list(self.solve(clause.body, {})):
+            row = tuple(value_of(t, env) for t in clause.head.args)
+            if rel.add(row):
+                new = True
+                derivs[row] = Derivation(clause, tuple(sorted(env.items())))
+        return new
+
+    # -- body evaluation -----------------------------------------------------------------
+    def solve(self, body: Sequence[ast.Literal], env: Env) -> Iterator[Env]:
+        """Every extension of env that satisfies the literals, left to right."""
+        if not body:
+            yield env
+            return
+        first, rest = body[0], body[1:]
+        for extended in self.solve_literal(first, env):
+            yield from self.solve(rest, extended)
+
+    def solve_literal(self, literal: ast.Literal, env: Env) -> Iterator[Env]:
+        if isinstance(literal, ast.Positive):
+            yield from self.match_atom(literal.atom, env)
+        elif isinstance(literal, ast.Negation):
+            if not any(True for _ in self.match_atom(literal.atom, env)):
+                yield env
+        elif isinstance(literal, ast.Comparison):
+            left, right = value_of(literal.left, env), value_of(literal.right, env)
+            if literal.op == "=" and (left is None) != (right is None):
+                var = literal.left if left is None else literal.right
+                yield {**env, var.name: right if left is None else left}
+            elif left is not None and right is not None and compare(literal.op, left, right):
+                yield env
+        else:
+            value = self.aggregate(literal, env)
+            if value is None:
+                return
+            result = value_of(literal.result, env)
+            if result is None:
+                yield {**env, literal.result.name: value}
+            elif compare("=", result, value):
+                yield env
+
+    def aggregate(self, literal: ast.Aggregate, env: Env) -> Any:
+        bound = set(env)
+        literal = _named_anonymous(literal)  # each `_` is its own local variable: distinct bindings count
+        local_names: list[str] = []
+        for g in literal.goal:
+            for v in _vars(g):
+                if v.name not in bound and v.name not in local_names:
+                    local_names.append(v.name)
+        seen: set[tuple] = set()
+        values = []
+        for solution in self.solve(literal.goal, env):
+            row = tuple(solution.get(n) for n in local_names)
+            if row in seen:
+                continue
+            seen.add(row)
+            if literal.over is not None:
+                values.append(solution[literal.over.name])
+        if literal.kind == "count":
+            return len(seen)
+        if literal.kind == "sum":
+            return sum(values)
+        if not values:
+            return None
+        ordered = sorted(values, key=order_key)
+        return ordered[-1] if literal.kind == "max" else ordered[0]
+
+    def match_atom(self, atom: ast.Atom, env: Env) -> Iterator[Env]:
+        for extended, _row in self.match_rows(atom, env):
+            yield extended
+
+    def match_rows(self, atom: ast.Atom, env: Env) -> Iterator[tuple[Env, Row]]:
+        """Each matching row with env extended by it (anonymous `_` arguments bind nothing)."""
+        rel = self.relations.get(atom.key)
+        if not rel:
+            return
+        pattern = []
+        for t in atom.args:
+            if isinstance(t, ast.Const):
+                pattern.append(t.value)
+            elif t.name != "_":
+                pattern.append(env.get(t.name))
+            else:
+                pattern.append(None)
+        for row in rel.match(pattern):
+            out = env
+            ok = True
+            for t, v in zip(atom.args, row):
+                if isinstance(t, ast.Var) and t.name != "_":
+                    current = out.get(t.name)
+                    if current is None:
+                        if out is env:
+                            out = dict(env)
+                        out[t.name] = v
+                    elif current != v:
+                        ok = False
+                        break
+            if ok:
+                yield out, row
+
+
+_RENAMED: dict[int, tuple[ast.Aggregate, ast.Aggregate]] = {}
+
+
+def _named_anonymous(literal: ast.Aggregate) -> ast.Aggregate:
+    known = _RENAMED.get(id(literal))
+    if known is not None and known[0] is literal:
+        return known[1]
+    counter = iter(range(1, 10_000))
+
+    def term(t):
+        return ast.Var(f"_Anon{next(counter)}") if isinstance(t, ast.Var) and t.name == "_" else t
+
+    goal = []
+    for g in literal.goal:
+        if isinstance(g, ast.Positive):
+            goal.append(ast.Positive(ast.Atom(g.atom.pred, tuple(term(t) for t in g.atom.args), g.atom.loc)))
+        else:
+            goal.append(ast.Comparison(g.op, term(g.left), term(g.right), g.loc))
+    renamed = ast.Aggregate(literal.kind, literal.over, tuple(goal), literal.result, literal.loc)
+    _RENAMED[id(literal)] = (literal, renamed)
+    return renamed
+
+
+def _vars(literal) -> list[ast.Var]:
+    if isinstance(literal, (ast.Positive, ast.Negation)):
+        return literal.atom.variables()
+    return [t for t in (literal.left, literal.right) if isinstance(t, ast.Var)]

@@ -1,0 +1,1 @@
+"""Explanations: proof trees, failure trees and minimal documentation sets over a provenance model."""

@@ -1,0 +1,76 @@
+"""Values worth trying for each argument of each base predicate, read from the program's clauses.
+
+Used to say which documentation is missing for an aggregate that counted too little, and to
+propose concrete values in minimal documentation sets: constants written at that argument,
+values of fact-only tables joined to it, and thresholds it is compared against (and one past
+them, for strict comparisons).
+"""
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Any, Sequence
+
+from engine.language import ast
+
+Key = tuple[str, int]
+
+
+def _sort_key(value: Any) -> tuple:
+    return (isinstance(value, str), str(value) if isinstance(value, str) else value)
+
+
+class Domains:
+    def __init__(self, clauses: Sequence[ast.Clause]) -> None:
+        self.clauses = clauses
+
+    @cached_property
+    def static(self) -> dict[Key, list[tuple]]:
+        """Predicates defined by facts only (thresholds, enumerations, tables)."""
+        rules = {c.head.key for c in self.clauses if not c.is_fact}
+        out: dict[Key, list[tuple]] = {}
+        for c in self.clauses:
+            if c.is_fact and c.head.key not in rules:
+                out.setdefault(c.head.key, []).append(tuple(a.value for a in c.head.args))
+        return out
+
+    @cached_property
+    def table(self) -> dict[tuple[str, int, int], list[Any]]:
+        numbers = sorted({v for rows in self.static.values() for row in rows for v in row
+                          if isinstance(v, (int, float)) and not isinstance(v, bool)})
+        domains: dict[tuple[str, int, int], set] = {}
+        for clause in self.clauses:
+            for lit in clause.body:
+                if isinstance(lit, (ast.Positive, ast.Negation)):
+                    atoms = [lit.atom]
+                elif isinstance(lit, ast.Aggregate):
+                    atoms = [g.atom for g in lit.goal if isinstance(g, ast.Positive)]
+                else:
+                    atoms = []
+                for atom in atoms:
+                    for pos, term in enumerate(atom.args):
+                        slot = domains.setdefault((atom.pred, len(atom.args), pos), set())
+                        if isinstance(term, ast.Const):
+                            slot.add(term.value)
+                        elif term.name != "_":
+                            slot |= self._joined(clause, term.name, numbers)
+        return {k: sorted(v, key=_sort_key) for k, v in domains.items()}
+
+    def values(self, key: Key, position: int) -> list[Any]:
+        return self.table.get((key[0], key[1], position), [])
+
+    def _joined(self, clause: ast.Clause, var: str, numbers: list) -> set:
+        values: set = set()
+        for lit in clause.body:
+            if isinstance(lit, ast.Positive) and lit.atom.key in self.static:
+                for pos, term in enumerate(lit.atom.args):
+                    if isinstance(term, ast.Var) and term.name == var:
+                        values |= {row[pos] for row in self.static[lit.atom.key]}
+            if isinstance(lit, ast.Comparison):
+                sides = (lit.left, lit.right)
+                if any(isinstance(t, ast.Var) and t.name == var for t in sides):
+                    for t in sides:
+                        if isinstance(t, ast.Const):
+                            values.add(t.value)
+                    if lit.op in ("<", "=<", ">", ">="):
+                        values |= set(numbers) | {n + 1 for n in numbers}
+        return values

@@ -1,0 +1,448 @@
+"""Explanations over a provenance `Model`: proofs of what holds and failure trees of what does not.
+
+A proof (`why`) follows each fact's recorded derivation down to base facts. A failure tree
+(`why_not`) tries every clause that could derive the goal, and in each clause every body
+condition — it does not stop at the first failure — classifying each failed condition as
+*missing* (no documentation), *contradicted* (documentation says otherwise) or *blocked*
+(it depends on something missing). Missing base facts carry the case-file field to supply.
+"""
+from __future__ import annotations
+
+import hashlib
+import itertools
+import re
+from dataclasses import dataclass, field as dc_field
+from typing import Any, Iterator, Mapping, Sequence
+
+from engine.language import ast
+from engine.language.fieldpath import FieldPath
+from engine.evaluate.provenance import Model, value_of
+
+Key = tuple[str, int]
+_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+MAX_BRANCHES = 12
+
+
+def render_value(value: Any) -> str:
+    if value is None:
+        return "?"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def fill(template: str, values: Mapping[str, Any], unknown: str | None = None) -> str:
+    """Fill `{Var}` placeholders; unbound ones stay as written, or become `unknown` when given."""
+    def one(match: re.Match) -> str:
+        name = match.group(1)
+        if name in values and values[name] is not None:
+            return render_value(values[name])
+        return match.group(0) if unknown is None else unknown
+
+    return _PLACEHOLDER.sub(one, template)
+
+
+def ground_text(atom: ast.Atom, env: Mapping[str, Any]) -> str:
+    args = []
+    for t in atom.args:
+        v = value_of(t, env) if not (isinstance(t, ast.Var) and t.name == "_") else None
+        args.append("_" if v is None else ast.format_value(v))
+    return f"{atom.pred}({', '.join(args)})" if args else atom.pred
+
+
+def node_id(*parts: Any) -> str:
+    return hashlib.sha256("\x1f".join(map(str, parts)).encode()).hexdigest()[:16]
+
+
+@dataclass
+class Node:
+    """One step of an explanation; `kind` is one of the NODE_KINDS."""
+
+    kind: str
+    label: str
+    text: str = ""
+    rule: str | None = None
+    citations: tuple[str, ...] = ()
+    field: str | None = None
+    predicate: str | None = None
+    args: tuple = ()
+    children: list["Node"] = dc_field(default_factory=list)
+    id: str = ""
+
+    def to_dict(self, depth: int | None = None) -> dict[str, Any]:
+        out: dict[str, Any] = {"id": self.id, "kind": self.kind, "label": self.label}
+        if self.text:
+            out["text"] = self.text
+        if self.rule:
+            out["rule"] = self.rule
+        if self.citations:
+            out["citations"] = list(self.citations)
+        if self.field:
+            out["field"] = self.field
+        if self.children and (depth is None or depth > 0):
+            out["children"] = [c.to_dict(None if depth is None else depth - 1) for c in self.children]
+        return out
+
+    def walk(self) -> Iterator["Node"]:
+        yield self
+        for child in self.children:
+            yield from child.walk()
+
+
+NODE_KINDS = ("conclusion", "rule", "fact", "missing", "contradicted", "negation", "comparison",
+              "aggregate", "not_derived", "failed_rule", "blocked")
+
+
+class Explainer:
+    """Builds proofs and failure trees for one program and one case's model."""
+
+    def __init__(self, model: Model, clauses_by_head: Mapping[Key, Sequence[ast.Clause]],
+                 decls: Mapping[Key, ast.PredDecl], fields: Mapping[Key, Sequence[tuple[ast.PredDecl, FieldPath]]],
+                 field_renamer=None, domains=None) -> None:
+        self.model = model
+        self.domains = domains
+        self.clauses_by_head = clauses_by_head
+        self.decls = decls
+        self.fields = fields
+        self.rename_field = field_renamer or (lambda f: f)
+        self._proofs: dict[tuple[Key, tuple], Node] = {}
+        self._failures: dict[tuple[Key, tuple, int], Node] = {}
+
+    # -- sentences ---------------------------------------------------------------------------
+    def _decl_sentence(self, key: Key, args: Sequence[Any], which: str) -> str:
+        decl = self.decls.get(key)
+        if not decl:
+            return ""
+        template = getattr(decl, which) or (decl.missing if which == "unmet" else "")
+        return fill(template, {p: a for p, a in zip(decl.params, args) if a is not None})
+
+    def field_for(self, key: Key, args: Sequence[Any]) -> str | None:
+        paths = self.fields.get(key)
+        if not paths:
+            return None
+        decl, path = paths[0]
+        binding = {p: a for p, a in zip(decl.params, args) if a is not None}
+        return self.rename_field(path.render(binding))
+
+    # -- why -------------------------------------------------------------------------------------
+    def why(self, key: Key, row: tuple) -> Node:
+        memo = self._proofs.get((key, row))
+        if memo is not None:
+            return memo
+        atom_text = f"{key[0]}({', '.join(ast.format_value(v) for v in row)})" if row else key[0]
+        if key in self.model.base:
+            node = Node("fact", atom_text, self._decl_sentence(key, row, "holds"), field=self.field_for(key, row),
+                        predicate=key[0], args=row, id=node_id("fact", atom_text))
+            self._proofs[(key, row)] = node
+            return node
+        derivation = self.model.derivation(key, row)
+        if derivation is None:
+            node = Node("fact", atom_text, self._decl_sentence(key, row, "holds"), predicate=key[0], args=row,
+                        id=node_id("fact", atom_text))
+            self._proofs[(key, row)] = node
+            return node
+        clause, env = derivation.clause, derivation.bindings
+        meta = clause.meta
+        rule_id = meta.id if meta else f"{key[0]}/{key[1]}"
+        node = Node("conclusion", atom_text, fill(meta.says, env) if meta and meta.says else
+                    self._decl_sentence(key, row, "holds"), rule=rule_id,
+                    citations=meta.cites if meta else (), predicate=key[0], args=row,
+                    id=node_id(rule_id, atom_text))
+        self._proofs[(key, row)] = node
+        for literal in clause.body:
+            node.children.append(self._why_literal(literal, env))
+        return node
+
+    def _why_literal(self, literal: ast.Literal, env: Mapping[str, Any]) -> Node:
+        if isinstance(literal, ast.Positive):
+            row = tuple(value_of(t, env) for t in literal.atom.args)
+            if None in row:  # an anonymous argument: show the first matching fact
+                for _match, matched in self.model.match_rows(literal.atom, dict(env)):
+                    row = matched
+                    break
+            return self.why(literal.atom.key, row)
+        if isinstance(literal, ast.Negation):
+            text = ground_text(literal.atom, env)
+            args = tuple(value_of(t, env) for t in literal.atom.args)
+            return Node("negation", f"\\+ {text}", self._decl_sentence(literal.atom.key, args, "missing"),
+                        predicate=literal.atom.pred, args=args, id=node_id("not", text))
+        if isinstance(literal, ast.Comparison):
+            text = f"{render_value(value_of(literal.left, env))} {literal.op} {render_value(value_of(literal.right, env))}"
+            return Node("comparison", text, id=node_id("cmp", text))
+        value = value_of(literal.result, env)
+        text = str(literal).replace(str(literal.result), render_value(value))
+        return Node("aggregate", text, f"{literal.kind} = {render_value(value)}", id=node_id("agg", text))
+
+    # -- why not ---------------------------------------------------------------------------------
+    def why_not(self, atom: ast.Atom, env: Mapping[str, Any] | None = None, depth: int = 8,
+                _stack: tuple = ()) -> Node:
+        """Why no fact matches `atom` (under env): every clause, every failed condition."""
+        env = dict(env or {})
+        key = atom.key
+        pattern = tuple(value_of(t, env) if not (isinstance(t, ast.Var) and t.name == "_") else None
+                        for t in atom.args)
+        memo_key = (key, pattern, depth)
+        known = self._failures.get(memo_key)
+        if known is not None:
+            return known
+        text = ground_text(atom, env)
+        if key in self.fields or (key not in self.clauses_by_head and key in self.decls):
+            node = self._base_failure(key, pattern, text)
+            self._failures[memo_key] = node
+            return node
+        node = Node("not_derived", text, self._decl_sentence(key, pattern, "missing"), predicate=key[0],
+                    args=pattern, id=node_id("whynot", text))
+        if depth <= 0 or (key, pattern) in _stack:
+            return node
+        self._failures[memo_key] = node
+        stack = _stack + ((key, pattern),)
+        for clause in self.clauses_by_head.get(key, ()):
+            head_env = _unify_head(clause.head, pattern)
+            if head_env is None:
+                continue
+            meta = clause.meta
+            rule_id = meta.id if meta else f"{key[0]}/{key[1]}"
+            branches = list(self._attempt(clause.body, 0, head_env, [], depth, stack, frozenset()))
+            shown: set[str] = set()
+            for n, failures in enumerate(_distinct_branches(branches)):
+                if any(f.kind == "not_derived" and not f.children for f in failures):
+                    continue  # the rule cannot apply this way at all (e.g. the kb's tables exclude it)
+                missing = {leaf.id for f in failures for leaf in f.walk() if leaf.kind == "missing"}
+                if n and not (missing - shown):
+                    continue  # another way through the same rule that needs nothing new
+                shown |= missing
+                label = rule_id if n == 0 else f"{rule_id} (another way)"
+                attempt = Node("failed_rule", label, fill(meta.says, head_env, "…") if meta and meta.says else "",
+                               rule=rule_id, citations=meta.cites if meta else (),
+                               id=node_id("attempt", rule_id, text, n))
+                attempt.children = failures
+                node.children.append(attempt)
+        return node
+
+    def _base_failure(self, key: Key, pattern: tuple, text: str) -> Node:
+        rows = self.model.rows(key)
+        value_positions = self._value_positions(key)
+        relaxed = tuple(None if i in value_positions else v for i, v in enumerate(pattern))
+        documented = [r for r in rows if all(v is None or v == r[i] for i, v in enumerate(relaxed))]
+        if documented and relaxed != pattern:
+            shown = ", ".join(ast.format_value(r[i]) for r in documented[:3] for i in sorted(value_positions))
+            return Node("contradicted", text, f"{self._decl_sentence(key, relaxed, 'unmet')} (documented: {shown})",
+                        field=self.field_for(key, relaxed), predicate=key[0], args=pattern,
+                        id=node_id("contradicted", text))
+        return Node("missing", text, self._decl_sentence(key, pattern, "missing"), field=self.field_for(key, pattern),
+                    predicate=key[0], args=pattern, id=node_id("missing", text))
+
+    def _value_positions(self, key: Key) -> set[int]:
+        out = set()
+        for decl, path in self.fields.get(key, ()):
+            if path.value_var and path.value_var in decl.params:
+                out.add(decl.params.index(path.value_var))
+        return out
+
+    def _attempt(self, body, i, env, outcomes, depth, stack, lost) -> Iterator[list[Node]]:
+        """Every branch of a clause body, continuing past failures. `lost` holds the variables a
+        failed literal would have bound: later conditions on them are blocked, not evaluated."""
+        if i == len(body):
+            yield outcomes
+            return
+        literal = body[i]
+        if (lost and _literal_var_names(literal) & lost) or not _evaluable(literal, env):
+            blocked = self._blocked(literal, env)
+            yield from self._attempt(body, i + 1, env, outcomes + [blocked], depth, stack, lost)
+            return
+        solutions = list(self.model.solve_literal(literal, env))
+        if solutions:
+            count = 0
+            for solution in solutions:
+                ok = Node("ok", str(literal))
+                for branch in self._attempt(body, i + 1, solution, outcomes + [ok], depth, stack, lost):
+                    yield branch
+                    count += 1
+                    if count >= MAX_BRANCHES:
+                        return
+            return
+        failure = self._failure(literal, env, depth, stack, body[:i])
+        if isinstance(literal, ast.Positive):
+            lost = lost | {v.name for v in literal.atom.variables() if not v.anonymous and v.name not in env}
+        yield from self._attempt(body, i + 1, env, outcomes + [failure], depth, stack, lost)
+
+    def _counterfactual(self, key: Key, row: tuple, depth: int, stack) -> Node:
+        """Why a fact that blocks a conclusion holds, with, under each of its negated conditions,
+        what would have to be documented to make that condition fail (and so the fact go away)."""
+        proof = self.why(key, row)
+        derivation = self.model.derivation(key, row)
+        if derivation is None:
+            return proof
+        env = derivation.bindings
+        node = Node(proof.kind, proof.label, proof.text, rule=proof.rule, citations=proof.citations,
+                    predicate=proof.predicate, args=proof.args, id=node_id("because", proof.id))
+        for literal in derivation.clause.body:
+            if isinstance(literal, ast.Negation):
+                negation = self._why_literal(literal, env)
+                flipped = Node(negation.kind, negation.label, negation.text, predicate=negation.predicate,
+                               args=negation.args, id=node_id("because", negation.id))
+                flipped.children = [self.why_not(literal.atom, env, depth, stack)]
+                node.children.append(flipped)
+            else:  # shown without its own sub-proof: `why` has that, here it is only context
+                step = self._why_literal(literal, env)
+                node.children.append(Node(step.kind, step.label, step.text, rule=step.rule, citations=step.citations,
+                                          field=step.field, predicate=step.predicate, args=step.args, id=step.id))
+        return node
+
+    def _blocked(self, literal, env) -> Node:
+        """A condition that depends on an earlier failure. A case field that is documented nowhere
+        (e.g. no SI-joint work-up on either side) is still reported as missing, with `*` for the
+        part that failed earlier; otherwise the condition cannot be judged yet."""
+        if isinstance(literal, ast.Positive) and literal.atom.key in self.fields \
+                and not any(True for _ in self.model.match_atom(literal.atom, dict(env))):
+            atom = literal.atom
+            pattern = tuple(value_of(t, env) if not (isinstance(t, ast.Var) and t.name == "_") else None
+                            for t in atom.args)
+            return self._base_failure(atom.key, pattern, ground_text(atom, env))
+        return Node("blocked", str(literal), "depends on a condition that failed earlier",
+                    id=node_id("blocked", str(literal), sorted(env.items())))
+
+    def _failure(self, literal, env, depth, stack, before=()) -> Node:
+        if isinstance(literal, ast.Positive):
+            return self.why_not(literal.atom, env, depth - 1, stack)
+        if isinstance(literal, ast.Negation):
+            rows = [row for _match, row in self.model.match_rows(literal.atom, dict(env))][:10]
+            text = ground_text(literal.atom, env)
+            sentences = "; ".join(self._decl_sentence(literal.atom.key, row, "holds") for row in rows)
+            node = Node("contradicted", f"\\+ {text}", sentences, predicate=literal.atom.pred,
+                        args=tuple(value_of(t, env) for t in literal.atom.args), id=node_id("holds", text))
+            node.children = [self._counterfactual(literal.atom.key, row, depth - 1, stack) for row in rows]
+            return node
+        if isinstance(literal, ast.Comparison):
+            text = f"{render_value(value_of(literal.left, env))} {literal.op} {render_value(value_of(literal.right, env))}"
+            node = Node("contradicted", text, f"{literal} does not hold for the documented values",
+                        id=node_id("cmpfail", text))
+            names = _literal_var_names(literal)
+            for earlier in before:
+                if isinstance(earlier, ast.Aggregate) and isinstance(earlier.result, ast.Var) \
+                        and earlier.result.name in names:
+                    node.children.append(self._aggregate_shortfall(earlier, env))
+            return node
+        return Node("contradicted", str(literal), f"{literal.kind} has no value", id=node_id("aggfail", str(literal)))
+
+    def _aggregate_shortfall(self, literal: ast.Aggregate, env) -> Node:
+        """What an aggregate counted, and which undocumented facts it could also have counted."""
+        value = value_of(literal.result, env)
+        text = str(literal).replace(str(literal.result), render_value(value))
+        node = Node("aggregate", text, f"{literal.kind} = {render_value(value)}", id=node_id("agg", text))
+        if self.domains is None:
+            return node
+        for goal in literal.goal:
+            if not isinstance(goal, ast.Positive) or goal.atom.key not in self.fields:
+                continue
+            node.children += self._uncounted(goal.atom, env)
+        return node
+
+    def _uncounted(self, atom: ast.Atom, env) -> list[Node]:
+        key = atom.key
+        values = self._value_positions(key)
+        pattern = [value_of(t, env) if not (isinstance(t, ast.Var) and t.name == "_") else None for t in atom.args]
+        open_keys = [i for i, v in enumerate(pattern) if v is None and i not in values]
+        if not open_keys:
+            return []
+        documented = {tuple(row[i] for i in open_keys) for row in self.model.rows(key)
+                      if all(pattern[i] is None or i in values or row[i] == pattern[i] for i in range(len(row)))}
+        choices = [self.domains.values(key, i) for i in open_keys]
+        out = []
+        for combo in itertools.product(*choices):
+            if combo in documented:
+                continue
+            filled = list(pattern)
+            for i, v in zip(open_keys, combo):
+                filled[i] = v
+            text = f"{key[0]}({', '.join('_' if v is None else ast.format_value(v) for v in filled)})"
+            out.append(Node("missing", text, self._decl_sentence(key, filled, "missing"),
+                            field=self.field_for(key, filled), predicate=key[0], args=tuple(filled),
+                            id=node_id("missing", text)))
+        return out[:20]
+
+
+MAX_WAYS = 4
+"""Distinct ways through one clause shown in a failure tree (each adds missing facts)."""
+
+
+def _distinct_branches(branches: list[list[Node]]) -> list[list[Node]]:
+    """The failed conditions of each branch, fewest real failures first (a condition blocked by
+    an earlier failure does not count), without repeats, at most MAX_WAYS."""
+    scored = []
+    for branch in branches:
+        failures = [o for o in branch if o.kind != "ok"]
+        if not failures:
+            return []  # some branch succeeds: the clause would prove the goal
+        scored.append((sum(1 for o in failures if o.kind != "blocked"), failures))
+    scored.sort(key=lambda item: item[0])
+    out, seen = [], set()
+    for _score, failures in scored:
+        signature = tuple(f.id for f in failures)
+        if signature in seen:
+            continue
+        seen.add(signature)
+        out.append(failures)
+        if len(out) >= MAX_WAYS:
+            break
+    return out
+
+
+def _literal_var_names(literal) -> set[str]:
+    if isinstance(literal, (ast.Positive, ast.Negation)):
+        return {v.name for v in literal.atom.variables() if v.name != "_"}
+    if isinstance(literal, ast.Comparison):
+        return {t.name for t in (literal.left, literal.right) if isinstance(t, ast.Var)}
+    names = {v.name for g in literal.goal for v in (g.atom.variables() if isinstance(g, ast.Positive) else
+                                                    [t for t in (g.left, g.right) if isinstance(t, ast.Var)])}
+    if isinstance(literal.result, ast.Var):
+        names.add(literal.result.name)
+    return names
+
+
+def _evaluable(literal, env) -> bool:
+    def bound(t):
+        return isinstance(t, ast.Const) or t.name in env
+
+    if isinstance(literal, ast.Negation):
+        return all(bound(v) for v in literal.atom.variables() if not v.anonymous)
+    if isinstance(literal, ast.Comparison):
+        sides = [bound(literal.left), bound(literal.right)]
+        return all(sides) or (literal.op == "=" and any(sides))
+    if isinstance(literal, ast.Aggregate):
+        return True
+    return True
+
+
+def _unify_head(head: ast.Atom, pattern: tuple) -> dict[str, Any] | None:
+    env: dict[str, Any] = {}
+    for t, v in zip(head.args, pattern):
+        if isinstance(t, ast.Const):
+            if v is not None and not (t.value == v):
+                return None
+        elif v is not None:
+            if t.name in env and env[t.name] != v:
+                return None
+            if t.name != "_":
+                env[t.name] = v
+    return env
+
+
+def missing_leaves(node: Node) -> list[Node]:
+    """The missing base facts under a failure tree, in tree order, without repeats."""
+    seen, out = set(), []
+    for n in node.walk():
+        if n.kind == "missing" and n.id not in seen:
+            seen.add(n.id)
+            out.append(n)
+    return out
+
+
+def reasons(node: Node, reason_preds: set[str]) -> list[Node]:
+    """Rule instances of a proof whose head predicate is flagged `%@ reason`, in proof order."""
+    seen, out = set(), []
+    for n in node.walk():
+        if n.kind == "conclusion" and n.predicate in reason_preds and n.id not in seen:
+            seen.add(n.id)
+            out.append(n)
+    return out
