@@ -131,7 +131,7 @@ def _items(m: FhirMap, decision: dict[str, Any], imported: Any, lines: list[Any]
             if line["basis"] not in bases:
                 bases.append(line["basis"])
         review = [_ext("number", valueString=f"{auth}-{seq}"),
-                  _ext("code", valueCodeableConcept={"coding": [
+                  _ext(r.get("review_action_code", "code"), valueCodeableConcept={"coding": [
                       {"system": r["action_system"], "code": action["code"], "display": action["display"]}]})]
         for basis in bases:
             review.append(_ext("reasonCode", valueCodeableConcept={
@@ -187,6 +187,72 @@ def _stage_extensions(m: FhirMap, decision: dict[str, Any], notes: _Notes) -> li
             for reason in admission["reasons"]:
                 notes.add(_reason_text(reason))
         out.append(_ext(r["stage_determination"], extension=parts))
+    return out
+
+
+def _admission_items(m: FhirMap, decision: dict[str, Any], imported: Any, lines: list[Any], notes: _Notes,
+                     auth: str) -> list[dict[str, Any]]:
+    """One `addItem` per inpatient stay, adjudicated like a Claim item (a reviewAction with the
+    X12 306 code, the basis as reason code), pointing at the items of its stage."""
+    r = m.response
+    category_system, _, category_code = r["adjudication_category"].partition("#")
+    seq_of_line = {ln.id: imported.items.get((ln.request, ln.procedure)) for ln in lines}
+    out = []
+    for stage in decision["stages"]:
+        admission = stage.get("admission")
+        if not admission:
+            continue
+        seqs = sorted({seq_of_line.get(f"{stage['stage']}:{ln['code']}:{ln['level'] or ln['side'] or '-'}")
+                       for ln in stage["lines"]} - {None})
+        action = _action(m, [admission["verdict"]])
+        review = [_ext("number", valueString=f"{auth}-stay-{stage['stage']}"),
+                  _ext(r.get("review_action_code", "code"), valueCodeableConcept={"coding": [
+                      {"system": r["action_system"], "code": action["code"], "display": action["display"]}]}),
+                  _ext("reasonCode", valueCodeableConcept={
+                      "coding": [{"system": r["basis_system"], "code": admission["basis"]}],
+                      "text": admission["basis"].replace("_", " ")})]
+        days = admission.get("supported_days")
+        if days is None:
+            days = admission.get("requested_days")
+        stay = r.get("inpatient_stay", {})
+        item: dict[str, Any] = {
+            "itemSequence": seqs or [1],
+            "productOrService": {"coding": [{"system": stay.get("system", r["basis_system"]),
+                                             "code": stay.get("code", "inpatient-stay")}],
+                                 "text": stay.get("text", "inpatient stay")},
+            "noteNumber": [n for n in (notes.numbers.get(t) for t in notes.numbers
+                                       if t.startswith(f"Stage {stage['stage']} inpatient stay")) if n],
+            "adjudication": [{"extension": [_ext(r["review_action"], extension=review)],
+                              "category": {"coding": [{"system": category_system, "code": category_code}]}}],
+        }
+        if days is not None:
+            item["quantity"] = {"value": days, "unit": "d", "system": "http://unitsofmeasure.org", "code": "d"}
+        if not item["noteNumber"]:
+            del item["noteNumber"]
+        out.append(item)
+    return out
+
+
+def _referenced(imported: Any, references: list[Any], base: str) -> list[dict[str, Any]]:
+    """Entries for the Patient, insurer and requester the ClaimResponse names, copied from the
+    request bundle, so that every reference in the answer resolves inside it."""
+    by_ref: dict[str, dict[str, Any]] = {}
+    for entry in imported.bundle.get("entry") or []:
+        resource = entry.get("resource") if isinstance(entry, dict) else None
+        if isinstance(resource, dict) and resource.get("resourceType") and resource.get("id"):
+            key = f"{resource['resourceType']}/{resource['id']}"
+            by_ref[key] = resource
+            if entry.get("fullUrl"):
+                by_ref[str(entry["fullUrl"])] = resource
+    out, seen = [], set()
+    for ref in references:
+        target = by_ref.get(str((ref or {}).get("reference", "")))
+        if target is None:
+            continue
+        key = f"{target['resourceType']}/{target['id']}"
+        if key not in seen:
+            seen.add(key)
+            out.append({"fullUrl": f"{base}/{key}", "resource": target})
     return out
 
 
@@ -254,15 +320,60 @@ def _answer_item(m: FhirMap, schema: dict[str, Any], node: dict[str, Any], link:
     return item
 
 
+def question_text(schema: dict[str, Any], path: str, fallback: str) -> str:
+    """The words of a question about a case field: the schema's description of the field (the
+    kb's sentence when it has none), with the segment, side or request it concerns; never the
+    field path itself, which stays in `linkId`."""
+    where: list[str] = []
+    container: dict[str, Any] = schema
+    described = None
+    for token in path.split("."):
+        name, _, index = token.partition("[")
+        index = index.rstrip("]")
+        inner = _schema_node(schema, container)
+        props = inner.get("properties") or {}
+        if name in props:
+            container = props[name]
+            described = container.get("description")
+            if index.isdigit():
+                where.append(f"{name.rstrip('s').replace('_', ' ')} {int(index) + 1}")
+            if "[" in token:
+                container = _schema_node(schema, container).get("items", {})
+                described = container.get("description") or described
+        else:  # a key of a map (a segment, a side, any test): name it
+            where.append("the requested side" if name == "*" else name)
+            pattern = inner.get("patternProperties") or props
+            container = next(iter(pattern.values()), {}) if pattern else {}
+            described = container.get("description")
+    if not described:
+        return fallback
+    text = described[:1].upper() + described[1:]
+    return f"{text} ({', '.join(where)})" if where else text
+
+
+def documentation_questionnaire(decision: dict[str, Any], qid: str, created: str, *,
+                                seq_of_line: dict[str, Any] | None = None, fhir_map: FhirMap | None = None,
+                                kb_root: Any = None, fields: list[str] | None = None) -> dict[str, Any] | None:
+    """A Questionnaire asking for a decision's missing documentation (or only `fields`),
+    one item per case field; `seq_of_line` names the Claim items each answer would unblock."""
+    m = fhir_map or load_map(kb_root)
+    return _questionnaire(m, decision, None, [], qid, created, seq_of_line=seq_of_line or {}, fields=fields)
+
+
 def _questionnaire(m: FhirMap, decision: dict[str, Any], imported: Any, lines: list[Any],
-                   qid: str, created: str) -> dict[str, Any] | None:
+                   qid: str, created: str, *, seq_of_line: dict[str, Any] | None = None,
+                   fields: list[str] | None = None) -> dict[str, Any] | None:
     requests = decision.get("documentation_requests") or []
+    if fields is not None:
+        by_field = {e["field"]: e for e in requests}
+        requests = [by_field.get(f, {"field": f, "item": f, "unblocks": []}) for f in fields]
     if not requests:
         return None
     from engine.cases import case_json_schema
 
     schema = case_json_schema()
-    seq_of_line = {ln.id: imported.items.get((ln.request, ln.procedure)) for ln in lines}
+    if seq_of_line is None:
+        seq_of_line = {ln.id: imported.items.get((ln.request, ln.procedure)) for ln in lines}
     items = []
     for entry in requests:
         path = entry["field"]
@@ -270,7 +381,8 @@ def _questionnaire(m: FhirMap, decision: dict[str, Any], imported: Any, lines: l
         affects = f" (needed to decide Claim item{'s' if len(seqs) != 1 else ''} " \
                   f"{', '.join(str(s) for s in seqs)})" if seqs else ""
         node = _field_schema(schema, path)
-        item = _answer_item(m, schema, node or {"type": "string"}, path, f"{entry['item']}{affects}")
+        item = _answer_item(m, schema, node or {"type": "string"}, path,
+                            f"{question_text(schema, path, entry['item'])}{affects}")
         leaf = path.rsplit(".", 1)[-1].split("[", 1)[0]
         code = None if path.startswith("requests[") else m.field_code(leaf)
         if code:
@@ -347,9 +459,20 @@ def respond(decision: dict[str, Any], imported: Any, lines: list[Any], *,
     response["disposition"] = disposition
     response["preAuthRef"] = auth
     response["item"] = items
+    admissions = _admission_items(m, decision, imported, lines, notes, auth)
+    if admissions:
+        response["addItem"] = admissions
     if notes.notes:
         response["processNote"] = notes.notes
     entries = [{"fullUrl": f"{base}/ClaimResponse/{response['id']}", "resource": response}]
+    for entry in _referenced(imported, [response.get("patient"), response.get("insurer"),
+                                        response.get("requestor")], base):
+        ref = entry["fullUrl"][len(base) + 1:]
+        for key in ("patient", "insurer", "requestor"):
+            if response.get(key, {}).get("reference") not in (None, ref) and \
+                    response[key]["reference"].endswith("/" + ref):  # an absolute reference: make it local
+                response[key] = {**response[key], "reference": ref}
+        entries.append(entry)
     if questionnaire:
         ask_id = f"warrant-ask-{short}"
         response["communicationRequest"] = [{"reference": f"CommunicationRequest/{ask_id}"}]
