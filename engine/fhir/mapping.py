@@ -78,6 +78,7 @@ class FhirMap:
     guided_injections: set[tuple[str, str]] = field(default_factory=set)
     observation_rules: list[Rule] = field(default_factory=list)
     response: dict[str, Any] = field(default_factory=dict)
+    crd: dict[str, Any] = field(default_factory=dict)
 
     def system(self, short: str) -> str:
         return self.systems.get(short, short)
@@ -160,6 +161,7 @@ def _load(path_text: str, stamp: float) -> FhirMap:
     m.administrative = {str(t) for t in raw.get("administrative") or []}
     m.claim = dict(raw.get("claim") or {})
     m.response = dict(raw.get("response") or {})
+    m.crd = dict(raw.get("crd") or {})
     m.laterality = {m.code(k): str(v) for k, v in (raw.get("laterality") or {}).items()}
     m.values = {str(kind): {m.code(k): v for k, v in (table or {}).items()}
                 for kind, table in (raw.get("values") or {}).items()}
