@@ -180,10 +180,12 @@ def _card(crd: dict[str, Any], order: dict[str, Any], lines: list[dict[str, Any]
         detail.append(words.get("missing", "Missing:"))
         detail += [f"- {text}" for text in missing]
         detail.append(words.get("questionnaire", ""))
-    card = {"uuid": f"{decision_id}-{order.get('id', '')}"[:64], "summary": summary[:140],
+    import uuid
+
+    card = {"uuid": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{base}/{decision_id}/{order.get('id', '')}")),
+            "summary": summary[:140],
             "indicator": {"satisfied": "info", "documentation": "warning"}.get(state, "warning"),
             "source": {"label": crd.get("source", "Warrant")}, "detail": "\n".join(d for d in detail if d)}
-    card["links"] = [{"label": "The stored decision", "type": "absolute", "url": f"/api/v1/decisions/{decision_id}"}]
     return card
 
 
