@@ -49,10 +49,23 @@ def caller(request: Request) -> str:
     name = ctx.tokens.caller(token.strip()) if scheme.lower() == "bearer" and token.strip() else None
     if name is None:
         request.state.caller = "unauthenticated"
+        post = request.method == "POST"
+        begin(request, "create" if post else "read", "C" if post else "R", channel_of(request.url.path),
+              request.url.path)
         raise ApiError(401, "unauthorized", "a valid bearer token is required",
                        headers={"WWW-Authenticate": 'Bearer realm="warrant"'})
     request.state.caller = name
     return name
+
+
+def channel_of(path: str) -> str:
+    if path.startswith("/fhir/Claim"):
+        return "pas"
+    if path.startswith("/fhir/Questionnaire"):
+        return "dtr"
+    if path.startswith("/cds-services"):
+        return "crd"
+    return "api"
 
 
 def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None,
