@@ -47,7 +47,10 @@ def test_response_validates_and_answers_every_item(run_cli, kb, path):
     request = json.loads(path.read_text())
     claim = next(e["resource"] for e in request["entry"] if e["resource"]["resourceType"] == "Claim")
     assert response["request"]["reference"] == f"Claim/{claim['id']}"
-    assert response["patient"] == claim["patient"] and response["created"] == claim["created"]
+    # the Claim's patient is copied into the answer and the reference points at that entry
+    (patient,) = [e["resource"] for e in answer["entry"]
+                  if f"{e['resource']['resourceType']}/{e['resource'].get('id')}" == response["patient"]["reference"]]
+    assert patient["resourceType"] == "Patient" and response["created"] == claim["created"]
     assert [i["itemSequence"] for i in response["item"]] == [i["sequence"] for i in claim["item"]]
 
     session = open_session(kb, path)

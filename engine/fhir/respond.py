@@ -233,26 +233,28 @@ def _admission_items(m: FhirMap, decision: dict[str, Any], imported: Any, lines:
     return out
 
 
-def _referenced(imported: Any, references: list[Any], base: str) -> list[dict[str, Any]]:
+def _include_referenced(response: dict[str, Any], imported: Any, base: str) -> list[dict[str, Any]]:
     """Entries for the Patient, insurer and requester the ClaimResponse names, copied from the
-    request bundle, so that every reference in the answer resolves inside it."""
+    request bundle under this answer's base, and those references rewritten to them, so that
+    every reference in the answer resolves inside it."""
     by_ref: dict[str, dict[str, Any]] = {}
     for entry in imported.bundle.get("entry") or []:
         resource = entry.get("resource") if isinstance(entry, dict) else None
         if isinstance(resource, dict) and resource.get("resourceType") and resource.get("id"):
-            key = f"{resource['resourceType']}/{resource['id']}"
-            by_ref[key] = resource
+            by_ref[f"{resource['resourceType']}/{resource['id']}"] = resource
             if entry.get("fullUrl"):
                 by_ref[str(entry["fullUrl"])] = resource
     out, seen = [], set()
-    for ref in references:
-        target = by_ref.get(str((ref or {}).get("reference", "")))
+    for key in ("patient", "insurer", "requestor"):
+        ref = str((response.get(key) or {}).get("reference", ""))
+        target = by_ref.get(ref) or by_ref.get("/".join(ref.rstrip("/").split("/")[-2:]))
         if target is None:
             continue
-        key = f"{target['resourceType']}/{target['id']}"
-        if key not in seen:
-            seen.add(key)
-            out.append({"fullUrl": f"{base}/{key}", "resource": target})
+        local = f"{target['resourceType']}/{target['id']}"
+        response[key] = {**response[key], "reference": local}
+        if local not in seen:
+            seen.add(local)
+            out.append({"fullUrl": f"{base}/{local}", "resource": target})
     return out
 
 
@@ -465,14 +467,7 @@ def respond(decision: dict[str, Any], imported: Any, lines: list[Any], *,
     if notes.notes:
         response["processNote"] = notes.notes
     entries = [{"fullUrl": f"{base}/ClaimResponse/{response['id']}", "resource": response}]
-    for entry in _referenced(imported, [response.get("patient"), response.get("insurer"),
-                                        response.get("requestor")], base):
-        ref = entry["fullUrl"][len(base) + 1:]
-        for key in ("patient", "insurer", "requestor"):
-            if response.get(key, {}).get("reference") not in (None, ref) and \
-                    response[key]["reference"].endswith("/" + ref):  # an absolute reference: make it local
-                response[key] = {**response[key], "reference": ref}
-        entries.append(entry)
+    entries += _include_referenced(response, imported, base)
     if questionnaire:
         ask_id = f"warrant-ask-{short}"
         response["communicationRequest"] = [{"reference": f"CommunicationRequest/{ask_id}"}]
