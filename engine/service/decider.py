@@ -45,8 +45,14 @@ class Decider:
             return self._kb
 
     def warm(self) -> None:
-        """Load the kb and compile it into the decision thread now, not on the first request."""
+        """Load the kb and compile it into the decision thread now, not on the first request;
+        then freeze what is alive so the cyclic collector, which pyDatalog's per-case garbage sets
+        off often, stops walking the kb's objects (as batch workers do)."""
+        import gc
+
         self._pool.submit(self._warm).result()
+        gc.collect()
+        gc.freeze()
 
     def _warm(self) -> None:
         from engine.service.deciding import decide_text
