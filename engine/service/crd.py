@@ -164,11 +164,16 @@ def _code(order: dict[str, Any], lines: list[dict[str, Any]]) -> str:
 
 def _card(crd: dict[str, Any], order: dict[str, Any], lines: list[dict[str, Any]], state: str,
           decision_id: str, base: str) -> dict[str, Any]:
+    from engine.cases import case_json_schema
+    from engine.fhir.respond import question_text
+
+    schema = case_json_schema()
     missing = []
     for line in lines:
         for item in line["missing_documentation"]:
-            if item["item"] not in missing:
-                missing.append(item["item"])
+            words = question_text(schema, item["field"], item["item"])
+            if words not in missing:
+                missing.append(words)
     words = crd.get("detail", {})
     summary = crd["cards"][state].format(code=_code(order, lines), where=_where(lines), count=len(missing))
     detail = []

@@ -253,3 +253,16 @@ def test_serve_refuses_an_open_address_without_tokens(run_cli, tmp_path):
     tokens.write_text("bad line\n")
     result = run_cli("serve", "--token-file", str(tokens), "--db", f"sqlite:///{tmp_path / 'x.db'}")
     assert result.exit_code == 2 and "name:token" in result.output
+
+
+def test_decide_imports_nothing_of_the_service():
+    import subprocess
+    import sys
+
+    code = ("import sys, cli\n"
+            "from click.testing import CliRunner\n"
+            f"CliRunner().invoke(cli.main, ['decide', {str(REFERENCE)!r}])\n"
+            "print(sorted({m.split('.')[0] for m in sys.modules} & "
+            "{'fastapi', 'starlette', 'uvicorn', 'sqlalchemy', 'alembic', 'psycopg'}))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert out.stdout.strip() == "[]"
