@@ -1,4 +1,4 @@
-"""Decisions (DESIGN.md §4): verdicts from pyDatalog, reasons and missing documentation from proofs.
+"""Decisions (the decision JSON of docs/kb-contract.md and the README): verdicts from pyDatalog, reasons and missing documentation from proofs.
 
 This module knows the *shape* of a decision (stages, lines, admissions, requests) and the names
 of the kb's interface predicates; what any verdict means is decided by the kb's clauses.
