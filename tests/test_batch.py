@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from engine.batch import runner as batch
 from engine.batch.runner import BatchOptions, decide_partition, iter_items, read_done, run_batch
 from engine.errors import RuleError, UsageError
 
@@ -223,7 +222,9 @@ def test_items_are_read_lazily(tmp_path):
 def test_text_meter_shows_rate_and_eta():
     now = [0.0]
     stream = io.StringIO()
-    meter = batch._TextMeter(100, stream, clock=lambda: now[0])
+    from engine.cmd.progress import _TextMeter
+
+    meter = _TextMeter(100, stream, clock=lambda: now[0])
     now[0] = 2.0
     meter.update(50)
     meter.close()

@@ -15,7 +15,7 @@ process (`jobs=1`), in a pool of worker processes (`jobs>1`), or on a dask.distr
 and the items; each worker process loads the knowledge base itself, once (see `_knowledge_base`),
 and checks that its digest is the one the run started with.
 
-Output lines are the decisions of DESIGN.md §4 as compact JSON, in input order by default, so
+Output lines are the decisions of `warrant decide --format json` as compact JSON, in input order by default, so
 the same input gives the same bytes whatever the number of jobs. A case that cannot be decided
 becomes an error record `{"source", "case_id", "error": {"code", "messages"}}` (code
 `invalid_case` for a case that fails validation, `internal` for anything unexpected) and the run
@@ -314,8 +314,7 @@ class BatchOptions:
     chunk_size: int = 32
     in_flight: int | None = None       # chunks out at once (default 4 per job)
     scheduler: str | None = None       # dask.distributed scheduler address
-    progress: bool = False
-    total: int | None = None           # for the progress bar's ETA, when known
+    on_progress: Callable[[int], None] | None = None  # told how many cases each finished chunk held
 
 
 @dataclass
@@ -375,7 +374,6 @@ def run_batch(paths: Sequence[str | os.PathLike[str]], out: IO[bytes], options: 
         source = _not_done(source, done, stats)
     skip = frozenset(done.ids) if done is not None else frozenset()
     sink = _Sink(out, stats)
-    meter = _meter(options.progress, options.total)
     try:
         if options.scheduler:
             executor = _DaskExecutor(options.scheduler, kb_dir, digest, options.explain, skip)
@@ -386,15 +384,14 @@ def run_batch(paths: Sequence[str | os.PathLike[str]], out: IO[bytes], options: 
         with executor:
             limit = options.in_flight or max(2, 4 * executor.width)
             _drive(executor, chunks(source, max(1, options.chunk_size)), limit, options.order == "input",
-                   sink, stats, meter)
+                   sink, stats, options.on_progress)
     finally:
         stats.elapsed = time.perf_counter() - start
-        meter.close()
     return stats
 
 
 def _drive(executor, work: Iterator[list[Item]], limit: int, ordered: bool, sink: _Sink,
-           stats: BatchStats, meter) -> None:
+           stats: BatchStats, on_progress: Callable[[int], None] | None) -> None:
     """Keep at most `limit` chunks out; write results in input order (waiting on the oldest
     chunk) or as they complete."""
     pending: collections.deque = collections.deque()
@@ -420,7 +417,8 @@ def _drive(executor, work: Iterator[list[Item]], limit: int, ordered: bool, sink
         lines = executor.result(future)
         stats.skipped += size - len(lines)
         sink.write(lines)
-        meter.update(size)
+        if on_progress is not None:
+            on_progress(size)
 
 
 class _LocalExecutor:
@@ -577,62 +575,3 @@ def _with_text(item: Item) -> Item:
     except UnicodeDecodeError as exc:
         return (source, None, 0, f"{source}: the file is not UTF-8 text (byte 0x{raw[exc.start]:02x} at "
                                   f"offset {exc.start} cannot be decoded)")
-
-
-# ---------------------------------------------------------------------------------- progress
-def _meter(enabled: bool, total: int | None):
-    if not enabled:
-        return _NoMeter()
-    try:
-        from tqdm import tqdm
-    except ImportError:
-        return _TextMeter(total)
-    return tqdm(total=total, unit="case", file=sys.stderr, dynamic_ncols=True, smoothing=0.05, mininterval=0.25)
-
-
-class _NoMeter:
-    def update(self, n: int) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
-
-
-class _TextMeter:
-    """A one-line stderr meter: count, rate and ETA, redrawn at most four times a second."""
-
-    def __init__(self, total: int | None, stream: IO[str] | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
-        self.total, self.stream, self.clock = total, stream or sys.stderr, clock
-        self.start = self.last = clock()
-        self.done = 0
-
-    def update(self, n: int) -> None:
-        self.done += n
-        now = self.clock()
-        if now - self.last >= 0.25:
-            self.last = now
-            self._draw(now)
-
-    def _draw(self, now: float) -> None:
-        elapsed = max(now - self.start, 1e-9)
-        rate = self.done / elapsed
-        if self.total:
-            eta = (self.total - self.done) / rate if rate else 0.0
-            text = (f"{self.done}/{self.total} cases ({100 * self.done / self.total:.0f}%)  {rate:.0f} cases/s  "
-                    f"ETA {_clock(eta)}")
-        else:
-            text = f"{self.done} cases  {rate:.0f} cases/s  {_clock(elapsed)}"
-        self.stream.write("\r" + text + "\x1b[K")
-        self.stream.flush()
-
-    def close(self) -> None:
-        self._draw(self.clock())
-        self.stream.write("\n")
-        self.stream.flush()
-
-
-def _clock(seconds: float) -> str:
-    seconds = int(seconds)
-    hours, rest = divmod(seconds, 3600)
-    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60:02d}:{rest % 60:02d}"

@@ -12,13 +12,14 @@ from typing import Any
 
 from engine.errors import Finding, Location, RuleError
 from engine.knowledge.base import KnowledgeBase
+from engine.knowledge.interface import CODE_FAMILY
 
 FORMATS = ("markdown", "html")
 
 
 def report_context(decision: dict[str, Any], kb: KnowledgeBase) -> dict[str, Any]:
     """The decision regrouped for a written report: families per stage, numbered references."""
-    families = {str(code): str(family) for code, family in kb.program.query("code_family")}
+    families = {str(code): str(family) for code, family in kb.program.query(*CODE_FAMILY)}
     numbers: dict[str, int] = {}
 
     def refs(citations: list[str]) -> list[int]:
