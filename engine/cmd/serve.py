@@ -47,8 +47,8 @@ See docs/service.md for the worker model, PostgreSQL and security.""")
               help="Worker processes (one decision thread each); as many as cores.")
 @click.option("--token-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Bearer tokens, one `name:token` per line; required to listen beyond loopback.")
-@click.option("--max-body", default=5 * 1024 * 1024, show_default=True, type=click.IntRange(1),
-              help="Largest request body in bytes (larger: 413).")
+@click.option("--max-body", default=5 * 1024 * 1024, show_default=True, type=click.IntRange(1, 5 * 1024 * 1024),
+              help="Largest request body in bytes (larger: 413); at most the case-file limit, 5 MiB.")
 @click.option("--time-limit", default=10.0, show_default=True, type=click.FloatRange(0.001),
               help="Seconds a decision may take (longer: 503, nothing stored).")
 @click.option("--cors-origin", "cors_origins", multiple=True,

@@ -220,3 +220,20 @@ def test_minimal_fields_adapter_reads_both_shapes():
     assert minimal_fields(today) == [(1, ["exam.motor_deficit"])]
     assert minimal_fields(reworked) == [(2, ["a.b", "c"])]
     assert minimal_fields({"minimal_sets": []}) == []
+
+
+def test_crd_appointment_book_decides_the_orders_the_appointments_are_based_on(client):
+    hook = json.loads((HERE / "crd-order-sign-fusion.json").read_text())
+    orders = [e["resource"] for e in hook["context"].pop("draftOrders")["entry"]]
+    appointment = {"resourceType": "Appointment", "id": "visit", "status": "proposed",
+                   "basedOn": [{"reference": f"ServiceRequest/{orders[0]['id']}"}],
+                   "participant": [{"actor": {"reference": "Patient/pat-fusion-met"}, "status": "accepted"}]}
+    hook["hook"] = "appointment-book"
+    hook["context"]["appointments"] = {"resourceType": "Bundle", "type": "collection",
+                                       "entry": [{"resource": appointment}]}
+    hook["prefetch"]["orders"] = {"resourceType": "Bundle", "type": "searchset",
+                                  "entry": [{"resource": o} for o in orders]}
+    got = client.post("/cds-services/warrant-appointment-book", json=hook)
+    assert got.status_code == 200
+    (card,) = got.json()["cards"]
+    assert card["summary"].startswith("22633 at L4-5")
