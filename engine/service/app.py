@@ -58,7 +58,7 @@ def create_app(config: ServiceConfig | None = None, *, store: Store | None = Non
         app.add_middleware(CORSMiddleware, allow_origins=config.cors_origins,
                            allow_methods=["GET", "POST"], allow_headers=["Authorization", "Content-Type"])
     app.add_middleware(BodyLimit, max_body=config.max_body)
-    app.add_middleware(AccessLog)
+    app.add_middleware(AccessLog)  # outermost: logs every request, answers what no handler took
     return app
 
 
@@ -123,11 +123,6 @@ def _error_handlers(app: FastAPI) -> None:
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         return _respond(request, ApiError(exc.status_code, code, str(exc.detail)))
-
-    @app.exception_handler(Exception)
-    async def unexpected(request: Request, exc: Exception) -> Response:
-        log.error("unexpected failure on %s %s: %s", request.method, request.url.path, type(exc).__name__)
-        return _respond(request, ApiError(500, "internal", "unexpected failure; see the server log"))
 
 
 __all__ = ["create_app", "app_from_env"]

@@ -65,6 +65,10 @@ class BodyLimit:
 
 
 class AccessLog:
+    """The access log, and the last line of defence: an exception no handler took is logged by
+    its type alone (its message could quote a request) and answered with 500 `internal`, so
+    that no traceback reaches the server log or the caller."""
+
     def __init__(self, app: Any) -> None:
         self.app = app
 
@@ -72,7 +76,7 @@ class AccessLog:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         start = time.perf_counter()
-        status = [500]
+        status = [0]
 
         async def watch(message: dict) -> None:
             if message["type"] == "http.response.start":
@@ -81,6 +85,15 @@ class AccessLog:
 
         try:
             await self.app(scope, receive, watch)
+        except Exception as exc:  # noqa: BLE001 - answered, and logged without its message
+            log.error("unexpected failure on %s %s: %s", scope["method"], scope["path"], type(exc).__name__)
+            if not status[0]:
+                status[0] = 500
+                body = dumps({"error": {"code": "internal", "message": "unexpected failure; see the server log"}})
+                await send({"type": "http.response.start", "status": 500,
+                            "headers": [(b"content-type", b"application/json"),
+                                        (b"content-length", str(len(body)).encode())]})
+                await send({"type": "http.response.body", "body": body})
         finally:
             state = scope.get("state") or {}
             log.info("%s %s %d %.1fms %s", scope["method"], scope["path"], status[0],

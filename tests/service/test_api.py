@@ -266,3 +266,19 @@ def test_decide_imports_nothing_of_the_service():
             "{'fastapi', 'starlette', 'uvicorn', 'sqlalchemy', 'alembic', 'psycopg'}))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
     assert out.stdout.strip() == "[]"
+
+
+def test_an_unexpected_failure_is_500_without_traceback_or_content(client, monkeypatch, caplog):
+    from engine.service import deciding
+
+    def broken(kb, text, name):
+        raise ValueError(f"could not handle {text[:40]}")
+
+    monkeypatch.setattr("engine.service.routes.decisions.decide_text", broken)
+    caplog.set_level(logging.DEBUG)
+    got = yaml_post(client, REFERENCE)
+    assert got.status_code == 500 and got.json()["error"]["code"] == "internal"
+    assert "Traceback" not in got.text
+    logged = "\n".join(r.getMessage() + (r.exc_text or "") for r in caplog.records if not r.name.startswith("httpx"))
+    assert "ValueError" in logged and "reference-two-stage" not in logged and "format:" not in logged
+    assert deciding.decide_text is not broken
