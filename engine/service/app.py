@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 from contextlib import asynccontextmanager
-from typing import Any
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
@@ -74,7 +73,7 @@ def _respond(request: Request, error: ApiError) -> Response:
 
 
 async def _answer(request: Request, error: ApiError) -> Response:
-    if error.status != 503:
+    if error.code != "store_unavailable":
         try:
             await audit(request, error.status)
         except StoreUnavailable:

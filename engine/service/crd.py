@@ -72,7 +72,7 @@ def hook_orders(hook: str, request: dict[str, Any]) -> tuple[list[dict[str, Any]
         chosen = {str(s).rsplit("/", 1)[-1] for s in context["selections"]}
         orders = [o for o in orders if o.get("id") in chosen]
     if not orders:
-        raise _bad(f"holds no ServiceRequest to decide", f"context.{HOOKS[hook]}")
+        raise _bad("holds no ServiceRequest to decide", f"context.{HOOKS[hook]}")
     return orders, prefetched + [r for r in resources if r.get("resourceType") != "ServiceRequest"], \
         context.get("patientId")
 
@@ -165,7 +165,7 @@ def _code(order: dict[str, Any], lines: list[dict[str, Any]]) -> str:
 def _card(crd: dict[str, Any], order: dict[str, Any], lines: list[dict[str, Any]], state: str,
           decision_id: str, base: str) -> dict[str, Any]:
     from engine.cases import case_json_schema
-    from engine.fhir.respond import question_text
+    from engine.fhir.questionnaire import question_text
 
     schema = case_json_schema()
     missing = []

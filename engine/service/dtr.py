@@ -75,7 +75,7 @@ def package_parameters(text: str) -> dict[str, Any]:
 def questionnaires(decision: dict[str, Any], decision_id: str, base: str, created: str,
                    kb_root: Any) -> list[dict[str, Any]]:
     """The full questionnaire (every missing field) and the adaptive one (asks one at a time)."""
-    from engine.fhir.respond import documentation_questionnaire
+    from engine.fhir.questionnaire import documentation_questionnaire
 
     identifier = [{"system": base + DECISION_SYSTEM, "value": decision_id}]
     full = documentation_questionnaire(decision, f"warrant-docs-{decision_id}", created, kb_root=kb_root)
@@ -233,7 +233,7 @@ def next_field(session, decided: Decided, skip: set[str]) -> str | None:
 def next_question(kb, qr: dict[str, Any], stored_case: dict[str, Any], decision_id: str, base: str,
                   created: str) -> tuple[Decided, dict[str, Any]]:
     """Apply the answers, decide, and return the response with the next question (or completed)."""
-    from engine.fhir.respond import documentation_questionnaire
+    from engine.fhir.questionnaire import documentation_questionnaire
 
     case, answered = apply_answers(stored_case, qr)
     session = reopen(kb, json.dumps(case), "answers.json")

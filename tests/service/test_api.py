@@ -1,7 +1,6 @@
 """The JSON API through the ASGI test client: every endpoint, every error, limits and security."""
 from __future__ import annotations
 
-import json
 import logging
 
 import pytest
@@ -105,7 +104,10 @@ def test_the_time_limit_gives_503_and_stores_nothing(tmp_path):
     with TestClient(app) as client:
         got = yaml_post(client, REFERENCE)
         assert got.status_code == 503 and got.json()["error"]["code"] == "time_limit"
-        assert app.state.warrant.store.counts()["decisions"] == 0
+        counts = app.state.warrant.store.counts()
+        assert counts["decisions"] == 0 and counts["decision_lines"] == 0
+        (event,) = client.get("/api/v1/audit").json()["items"][1:]  # the refused create, then this read
+        assert event["action"] == "C" and event["outcome"] == "8"
     slow.close()
 
 

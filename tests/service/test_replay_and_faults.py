@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import shutil
 
-import pytest
 from conftest import FHIR, ROOT, yaml_post
 
 REFERENCE = ROOT / "kb" / "examples" / "reference-case.yaml"

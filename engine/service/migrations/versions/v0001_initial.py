@@ -17,6 +17,12 @@ TABLES = ("decisions", "decision_lines", "audit_events")
 
 
 def upgrade() -> None:
+    _decisions()
+    _lines_and_audit()
+    _append_only()
+
+
+def _decisions() -> None:
     op.create_table(
         "decisions",
         sa.Column("seq", SEQ, primary_key=True, autoincrement=True),
@@ -46,6 +52,9 @@ def upgrade() -> None:
     op.create_index("ix_decisions_request_key", "decisions", ["request_key"])
     op.create_index("ix_decisions_response_id", "decisions", ["response_id"])
     op.create_index("ix_decisions_policy", "decisions", ["policy_id", "policy_version"])
+
+
+def _lines_and_audit() -> None:
     op.create_table(
         "decision_lines",
         sa.Column("decision_seq", SEQ, sa.ForeignKey("decisions.seq"), primary_key=True),
@@ -78,7 +87,6 @@ def upgrade() -> None:
         sa.Column("http_status", sa.Integer, nullable=False),
     )
     op.create_index("ix_audit_recorded", "audit_events", ["recorded"])
-    _append_only()
 
 
 def _append_only() -> None:
