@@ -4,7 +4,8 @@
                                        [--skip-pg]
 
 1. Reference: the same cases decided in this process, one thread, no HTTP, no database
-   (what one core does alone).
+   (what one core does alone); then one worker and one client over the same cases, which
+   gives what HTTP, storing and auditing add to each decision.
 2. Load (SQLite, the default store): `warrant serve --workers 2` on 127.0.0.1; --clients
    keep-alive connections post the 300 corpus cases (kb/corpus) in turn until --requests have
    been sent or --seconds have passed. Prints decisions/s, p50/p99 latency, errors, and checks
@@ -27,6 +28,7 @@ import json
 import os
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -201,6 +203,18 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def phase_overhead(bodies, work: Path) -> dict:
+    """One worker, one client, one pass over the cases: the mean time a request takes on the
+    wire, to compare with the mean in-process decision of the same cases."""
+    url = f"sqlite:///{work / 'overhead.db'}"
+    server = Server(url, 1, free_port(), work / "serve-overhead.log")
+    try:
+        load = Load(server.port, bodies, len(bodies), 120.0, 1).run()
+    finally:
+        server.stop()
+    return {"mean_ms": statistics.mean(load.latencies) * 1000, **load.figures()}
+
+
 def phase_load(args, bodies, work: Path) -> dict:
     url = f"sqlite:///{work / 'load.db'}"
     server = Server(url, args.workers, free_port(), work / "serve-load.log")
@@ -290,7 +304,11 @@ def main() -> None:
     os.environ["WARRANT_DATA_DIR"] = str(work)
     print(f"load average before: {os.getloadavg()[0]:.2f}; {len(bodies)} corpus cases; work in {work}")
     ref = reference_rate(bodies)
-    print(f"reference: in-process decisions, 1 thread, no HTTP/DB: {ref:.0f} decisions/s")
+    print(f"reference: in-process decisions, 1 thread, no HTTP/DB: {ref:.0f} decisions/s "
+          f"({1000 / ref:.1f} ms each)")
+    over = phase_overhead(bodies, work)
+    print(f"one worker, one client: {over['mean_ms']:.1f} ms per request, so HTTP + storing + audit add "
+          f"{over['mean_ms'] - 1000 / ref:.1f} ms to a decision ({over['mean_ms'] * ref / 1000:.2f}x)")
     load = phase_load(args, bodies, work)
     print(f"\nload, SQLite, {args.workers} workers, {args.clients} clients: {load['rate']:.0f} decisions/s "
           f"({load['rate'] / ref:.2f}x the 1-thread reference), p50 {load['p50_ms']:.1f} ms, "
