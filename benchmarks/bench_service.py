@@ -74,12 +74,14 @@ class Server:
             if self.proc.poll() is not None:
                 raise SystemExit(f"warrant serve exited; see {log}")
             try:
-                if self.get("/healthz")[0] == 200 and len(self.workers()) >= workers:
+                # one worker runs inside the serve process; more are spawned children
+                if self.get("/healthz")[0] == 200 and (workers == 1 or len(self.workers()) >= workers):
                     time.sleep(1.0)  # let every worker finish warming its decision thread
                     return
             except OSError:
                 pass
             time.sleep(0.3)
+        self.stop()
         raise SystemExit(f"warrant serve did not come up; see {log}")
 
     def get(self, path: str) -> tuple[int, bytes]:

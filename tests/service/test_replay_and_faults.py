@@ -65,3 +65,58 @@ def test_database_outage_gives_503_then_recovers_without_restart(make_client, pg
     assert yaml_post(client, REFERENCE).status_code == 201
     assert client.get("/healthz").status_code == 200
     assert client.app.state.warrant.store.counts()["decisions"] == 2
+
+
+def test_serve_starts_workers_that_share_one_store(tmp_path):
+    """`warrant serve --workers 2` as users start it: config reaches the workers, tokens hold."""
+    import http.client
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    import pg
+
+    tokens = tmp_path / "tokens.txt"
+    tokens.write_text("intake:0123456789abcdef0123\n")
+    port = pg.free_port()
+    db = f"sqlite:///{tmp_path / 'serve.db'}"
+    warrant = os.path.join(os.path.dirname(sys.executable), "warrant")
+    proc = subprocess.Popen([warrant, "serve", "--port", str(port), "--db", db, "--workers", "2",
+                             "--token-file", str(tokens)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+
+    def call(method, path, body=None, token=None):
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        headers = {"Content-Type": "application/yaml"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        conn.request(method, path, body=body, headers=headers)
+        reply = conn.getresponse()
+        return reply.status, reply.read()
+
+    try:
+        def up():
+            try:
+                return call("GET", "/healthz")[0] == 200
+            except OSError:
+                return False
+
+        assert pg.wait_until(up, 60), proc.stdout.read1().decode()
+        body = REFERENCE.read_bytes()
+        assert call("POST", "/api/v1/decisions", body)[0] == 401
+        statuses = [call("POST", "/api/v1/decisions", body, "0123456789abcdef0123")[0] for _ in range(4)]
+        assert statuses == [201] * 4
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode is not None  # it stopped on SIGINT
+    from engine.service.store import Search, Store
+
+    store = Store(db, migrate=False)
+    assert store.counts()["decisions"] == 4
+    assert {d["caller"] for d in store.search(Search())["items"]} == {"intake"}
+    store.close()
