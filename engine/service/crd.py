@@ -73,8 +73,22 @@ def hook_orders(hook: str, request: dict[str, Any]) -> tuple[list[dict[str, Any]
         orders = [o for o in orders if o.get("id") in chosen]
     if not orders:
         raise _bad("holds no ServiceRequest to decide", f"context.{HOOKS[hook]}")
+    _validate(orders)
     return orders, prefetched + [r for r in resources if r.get("resourceType") != "ServiceRequest"], \
         context.get("patientId")
+
+
+def _validate(orders: list[dict[str, Any]]) -> None:
+    """Every order must be a valid FHIR R4 ServiceRequest (the rest is checked by the importer)."""
+    from engine.fhir import require_models
+    from engine.fhir.models import validate_resource
+
+    require_models("hook")
+    problems = [f"ServiceRequest/{o.get('id', '?')}: {p.split(': ', 1)[-1]}" for o in orders
+                for p in validate_resource(o)]
+    if problems:
+        raise CaseError(problems[0], findings=[Finding("invalid_hook_request", p, Location("hook"))
+                                               for p in problems])
 
 
 def decide_orders(kb, orders: list[dict[str, Any]], others: list[dict[str, Any]], patient_id: str | None,

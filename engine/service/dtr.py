@@ -52,6 +52,12 @@ def package_parameters(text: str) -> dict[str, Any]:
         raise _bad(f"the body is not JSON ({exc})") from None
     if not isinstance(data, dict) or data.get("resourceType") != "Parameters":
         raise _bad("$questionnaire-package takes a FHIR Parameters resource")
+    from engine.fhir.models import validate_resource
+
+    problems = validate_resource(data)
+    if problems:
+        raise CaseError(problems[0], findings=[Finding("invalid_dtr_request", p, Location("request"))
+                                               for p in problems])
     out: dict[str, Any] = {"context": None, "orders": [], "others": []}
     for i, p in enumerate(data.get("parameter") or []):
         name = p.get("name") if isinstance(p, dict) else None

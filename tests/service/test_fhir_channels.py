@@ -237,3 +237,14 @@ def test_crd_appointment_book_decides_the_orders_the_appointments_are_based_on(c
     assert got.status_code == 200
     (card,) = got.json()["cards"]
     assert card["summary"].startswith("22633 at L4-5")
+
+
+def test_fhir_inputs_are_validated(client):
+    hook = json.loads((HERE / "crd-order-sign-fusion.json").read_text())
+    hook["context"]["draftOrders"]["entry"][0]["resource"]["intent"] = 42
+    bad_order = client.post("/cds-services/warrant-order-sign", json=hook)
+    assert bad_order.status_code == 422
+    (finding,) = bad_order.json()["error"]["findings"]
+    assert finding["path"] == "ServiceRequest/order-1" and finding["message"].startswith("intent:")
+    bad_params = _package(client, context={"valueString": "x", "valueBoolean": True})
+    assert bad_params.status_code == 422 and bad_params.json()["resourceType"] == "OperationOutcome"
