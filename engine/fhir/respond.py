@@ -260,6 +260,37 @@ def _include_referenced(response: dict[str, Any], imported: Any, base: str) -> l
 
 
 # ---------------------------------------------------------------------------------- the bundle
+def _communication_request(response: dict[str, Any], imported: Any, ask_id: str, qid: str,
+                           created: str) -> dict[str, Any]:
+    """The request for the missing documentation, about the Claim, carrying the Questionnaire;
+    from the insurer to the requester, with the references the ClaimResponse uses."""
+    ask: dict[str, Any] = {
+        "resourceType": "CommunicationRequest",
+        "id": ask_id,
+        "status": "active",
+        "subject": response["patient"],
+        "about": [{"reference": imported.claim_label}],
+        "authoredOn": created,
+        "payload": [{"contentReference": {"reference": f"Questionnaire/{qid}"}}],
+    }
+    if imported.claim.get("insurer"):
+        ask["requester"] = response["insurer"]
+    if response.get("requestor"):
+        ask["recipient"] = [response["requestor"]]
+    return ask
+
+
+def _check(bundle: dict[str, Any]) -> None:
+    from engine.fhir import require_models
+    from engine.fhir.models import validate_resource
+
+    require_models()
+    problems = validate_resource(bundle)
+    if problems:
+        raise ResponseInvalid("the FHIR response does not validate: " + "; ".join(problems[:5]))
+
+
+
 def respond(decision: dict[str, Any], imported: Any, lines: list[Any], *,
             fhir_map: FhirMap | None = None, kb_root: Any = None,
             validate: bool = True) -> dict[str, Any]:
@@ -321,23 +352,10 @@ def respond(decision: dict[str, Any], imported: Any, lines: list[Any], *,
     entries = [{"fullUrl": f"{base}/ClaimResponse/{response['id']}", "resource": response}]
     entries += _include_referenced(response, imported, base)
     if questionnaire:
-        ask_id = f"warrant-ask-{short}"
-        response["communicationRequest"] = [{"reference": f"CommunicationRequest/{ask_id}"}]
-        ask = {
-            "resourceType": "CommunicationRequest",
-            "id": ask_id,
-            "status": "active",
-            "subject": response["patient"],
-            "about": [{"reference": imported.claim_label}],
-            "authoredOn": created,
-            "payload": [{"contentReference": {"reference": f"Questionnaire/{qid}"}}],
-        }
-        if claim.get("insurer"):
-            ask["requester"] = claim["insurer"]
-        if claim.get("provider"):
-            ask["recipient"] = [claim["provider"]]
+        ask = _communication_request(response, imported, f"warrant-ask-{short}", qid, created)
+        response["communicationRequest"] = [{"reference": f"CommunicationRequest/{ask['id']}"}]
         entries.append({"fullUrl": f"{base}/Questionnaire/{qid}", "resource": questionnaire})
-        entries.append({"fullUrl": f"{base}/CommunicationRequest/{ask_id}", "resource": ask})
+        entries.append({"fullUrl": f"{base}/CommunicationRequest/{ask['id']}", "resource": ask})
     bundle = {
         "resourceType": "Bundle",
         "id": f"warrant-response-{short}",
@@ -348,11 +366,5 @@ def respond(decision: dict[str, Any], imported: Any, lines: list[Any], *,
         "entry": entries,
     }
     if validate:
-        from engine.fhir import require_models
-        from engine.fhir.models import validate_resource
-
-        require_models()
-        problems = validate_resource(bundle)
-        if problems:
-            raise ResponseInvalid("the FHIR response does not validate: " + "; ".join(problems[:5]))
+        _check(bundle)
     return bundle
