@@ -49,18 +49,31 @@ def cases() -> list[bytes]:
     return [p.read_bytes() for p in sorted((ROOT / "kb" / "corpus").glob("*.yaml"))]
 
 
-def reference_rate(bodies: list[bytes], seconds: float = 10.0) -> float:
-    """Decisions per second in this process, one thread, no HTTP and no database."""
+def reference_rate(bodies: list[bytes], seconds: float = 10.0) -> tuple[float, float]:
+    """Decisions per second in this process, one thread, no HTTP and no database; and the CPU
+    milliseconds each took (which other work on the machine does not inflate as much)."""
     from engine.knowledge.base import KnowledgeBase
     from engine.service.deciding import decide_text
 
     kb = KnowledgeBase.load(None)
     decide_text(kb, bodies[0].decode(), "warm.yaml")
-    done, start = 0, time.perf_counter()
+    done, start, cpu = 0, time.perf_counter(), time.process_time()
     while time.perf_counter() - start < seconds and done < 3 * len(bodies):
         decide_text(kb, bodies[done % len(bodies)].decode(), "case.yaml")
         done += 1
-    return done / (time.perf_counter() - start)
+    return done / (time.perf_counter() - start), (time.process_time() - cpu) * 1000 / done
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of these processes so far."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 class Server:
@@ -221,10 +234,13 @@ def phase_load(args, bodies, work: Path) -> dict:
     url = f"sqlite:///{work / 'load.db'}"
     server = Server(url, args.workers, free_port(), work / "serve-load.log")
     try:
+        pids = [server.proc.pid, *server.workers()]
+        before = cpu_seconds(pids)
         load = Load(server.port, bodies, args.requests, args.seconds, args.clients).run()
+        cpu_ms = (cpu_seconds(pids) - before) * 1000 / max(1, len(load.acknowledged))
     finally:
         server.stop()
-    return {**load.figures(), **check_store(url, load.acknowledged)}
+    return {**load.figures(), **check_store(url, load.acknowledged), "cpu_ms": cpu_ms}
 
 
 def phase_kill(args, bodies, work: Path) -> dict:
@@ -305,9 +321,9 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="warrant-bench-service-"))
     os.environ["WARRANT_DATA_DIR"] = str(work)
     print(f"load average before: {os.getloadavg()[0]:.2f}; {len(bodies)} corpus cases; work in {work}")
-    ref = reference_rate(bodies)
+    ref, ref_cpu = reference_rate(bodies)
     print(f"reference: in-process decisions, 1 thread, no HTTP/DB: {ref:.0f} decisions/s "
-          f"({1000 / ref:.1f} ms each)")
+          f"({1000 / ref:.1f} ms each, {ref_cpu:.1f} ms of CPU)")
     over = phase_overhead(bodies, work)
     print(f"one worker, one client: {over['mean_ms']:.1f} ms per request, so HTTP + storing + audit add "
           f"{over['mean_ms'] - 1000 / ref:.1f} ms to a decision ({over['mean_ms'] * ref / 1000:.2f}x)")
@@ -318,6 +334,9 @@ def main() -> None:
           f"acknowledged {load['acknowledged']}, stored {load['stored']}, "
           f"acknowledged but missing {load['acknowledged_missing']}  [target: >=100/s, p99<=250 ms, 0 errors, "
           f"stored = acknowledged]")
+    print(f"  CPU of the serve processes per decision: {load['cpu_ms']:.1f} ms ({load['cpu_ms'] / ref_cpu:.2f}x the "
+          f"reference's {ref_cpu:.1f} ms): {args.workers} cores' worth of it is "
+          f"{args.workers * 1000 / load['cpu_ms']:.0f} decisions/s when the workers have the cores to themselves")
     kill = phase_kill(args, bodies, work)
     print(f"\nworker killed mid-run (pid {kill['killed']}): sent {kill['sent']}, acknowledged {kill['acknowledged']}, "
           f"stored {kill['stored']}, acknowledged but missing {kill['acknowledged_missing']}, decisions without "
