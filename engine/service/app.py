@@ -46,7 +46,7 @@ def create_app(config: ServiceConfig | None = None, *, store: Store | None = Non
         yield
 
     app = FastAPI(title="Warrant decision service", version="1", lifespan=lifespan,
-                  docs_url="/api/docs", openapi_url="/api/openapi.json", redoc_url=None)
+                  docs_url=None, redoc_url=None, openapi_url="/api/openapi.json")  # no CDN-loaded pages
     app.state.warrant = Context(config, store, decider, tokens)
     for router in ROUTERS:
         app.include_router(router)

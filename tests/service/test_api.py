@@ -284,3 +284,9 @@ def test_an_unexpected_failure_is_500_without_traceback_or_content(client, monke
     logged = "\n".join(r.getMessage() + (r.exc_text or "") for r in caplog.records if not r.name.startswith("httpx"))
     assert "ValueError" in logged and "reference-two-stage" not in logged and "format:" not in logged
     assert deciding.decide_text is not broken
+
+
+def test_openapi_lists_the_routes(client):
+    paths = client.get("/api/openapi.json").json()["paths"]
+    assert {"/api/v1/decisions", "/fhir/Claim/$submit", "/cds-services/{service_id}",
+            "/fhir/Questionnaire/$next-question"} <= set(paths)
