@@ -67,7 +67,9 @@ class PgServer:
             shutil.chown(self.dir, "postgres")
 
     def _run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-        return subprocess.run([*self.prefix, *args], check=check, capture_output=True, text=True, timeout=120)
+        # run from the server's own directory: the postgres user may not enter the checkout
+        return subprocess.run([*self.prefix, *args], check=check, capture_output=True, text=True, timeout=120,
+                              cwd=self.dir)
 
     def init(self) -> "PgServer":
         self._run(pg_bin("initdb"), "-D", str(self.data), "-A", "trust", "-U", "warrant", "--no-sync",
