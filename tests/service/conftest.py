@@ -8,10 +8,6 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("fastapi")
-pytest.importorskip("sqlalchemy")
-pytest.importorskip("alembic")
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import pg  # noqa: E402
 

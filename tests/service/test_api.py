@@ -6,6 +6,10 @@ import logging
 import pytest
 from conftest import FHIR, ROOT, yaml_post
 
+pytest.importorskip("fastapi")
+pytest.importorskip("sqlalchemy")
+pytest.importorskip("alembic")
+
 REFERENCE = ROOT / "kb" / "examples" / "reference-case.yaml"
 
 

@@ -7,6 +7,10 @@ import json
 import pytest
 from conftest import FHIR, HERE
 
+pytest.importorskip("fastapi")
+pytest.importorskip("sqlalchemy")
+pytest.importorskip("alembic")
+
 pytest.importorskip("fhir.resources")
 
 BUNDLES = sorted(FHIR.glob("*.bundle.json"))

@@ -5,7 +5,12 @@ from __future__ import annotations
 import json
 import shutil
 
+import pytest
 from conftest import FHIR, ROOT, yaml_post
+
+pytest.importorskip("fastapi")
+pytest.importorskip("sqlalchemy")
+pytest.importorskip("alembic")
 
 REFERENCE = ROOT / "kb" / "examples" / "reference-case.yaml"
 

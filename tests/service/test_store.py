@@ -7,7 +7,10 @@ import json
 
 import pytest
 
-from engine.service.store import AuditEntry, NewDecision, Search, StoreUnavailable
+pytest.importorskip("sqlalchemy")
+pytest.importorskip("alembic")
+
+from engine.service.store import AuditEntry, NewDecision, Search, StoreUnavailable  # noqa: E402
 
 
 def _decision(kb, path):
