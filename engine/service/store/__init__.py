@@ -157,7 +157,7 @@ class Store:
         from engine.service.store.tables import audit_events, decision_lines, decisions
 
         with self._guard(), self.engine.begin() as conn:
-            seq = conn.execute(decisions.insert().returning(decisions.c.seq), decision_row(new)).scalar_one()
+            seq = conn.execute(decisions.insert(), decision_row(new)).inserted_primary_key[0]
             rows = line_rows(seq, new.decision)
             if rows:
                 conn.execute(decision_lines.insert(), rows)
