@@ -5,6 +5,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
+from engine.errors import RendererMissing
 from engine.service import explaining
 from engine.service.context import audit, begin, caller, context, json_response
 from engine.service.errors import ApiError
@@ -55,12 +56,8 @@ async def graph(request: Request, decision_id: str, line: str, format: str = "js
     stored = await _stored(request, decision_id, "graph")
     try:
         drawn = await context(request).decider.run(explaining.graph, stored, line, format, why_not)
-    except Exception as exc:
-        from engine.errors import RendererMissing
-
-        if isinstance(exc, RendererMissing):
-            raise ApiError(501, "renderer_missing", str(exc.findings[0].message)) from None
-        raise
+    except RendererMissing as exc:
+        raise ApiError(501, "renderer_missing", str(exc.findings[0].message)) from None
     await audit(request)
     return Response(drawn, media_type=explaining.MEDIA[format])
 
