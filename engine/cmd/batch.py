@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from engine.cmd.common import handles_errors, kb_option
+from engine.cmd.common import echo, handles_errors, kb_option
 
 
 @click.command(epilog="""\b
@@ -73,12 +73,12 @@ def batch(paths: tuple[str, ...], output: Path | None, jobs: int, resume: bool, 
                 stats = run_batch(paths, out, options, done=done, stdin=stdin)
     except KeyboardInterrupt:
         again = " with --resume" if output is not None else " with -o FILE --resume next time"
-        click.echo(f"\nbatch: interrupted; every line written is complete: run the same command{again} "
+        echo(f"\nbatch: interrupted; every line written is complete: run the same command{again} "
                    "to go on", err=True)
         sys.exit(130)
     if not quiet:
         kept = f", {stats.skipped} already done" if done is not None else ""
-        click.echo(f"batch: {stats.cases} cases: {stats.decided} decided, {stats.errors} error records{kept} "
+        echo(f"batch: {stats.cases} cases: {stats.decided} decided, {stats.errors} error records{kept} "
                    f"in {stats.elapsed:.1f} s ({stats.rate:.0f} cases/s)", err=True)
 
 
