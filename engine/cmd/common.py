@@ -48,7 +48,7 @@ def handles_errors(func: Callable) -> Callable:
                 raise
             from engine.guard.text import excerpt
 
-            click.echo(f"warrant: unexpected failure: {type(exc).__name__}: {excerpt(exc, 200)} "
+            click.echo(f"warrant: unexpected failure: {type(exc).__name__}: {excerpt(exc, 200, quote=False)} "
                        "(set WARRANT_DEBUG=1 for the traceback)", err=True)
             sys.exit(1)
     return wrapper

@@ -65,8 +65,9 @@ def dumps(data: Any, **options: Any) -> str:
     return json_text(json.dumps(data, **options))
 
 
-def excerpt(text: Any, limit: int = 40) -> str:
-    """A short, quoted, escaped excerpt of user text for an error message."""
+def excerpt(text: Any, limit: int = 40, *, quote: bool = True) -> str:
+    """A short, escaped excerpt of user text for an error message (quoted unless told)."""
     value = str(text)
-    cut = value[:limit]
-    return "'" + terminal(cut).replace("'", "\\'") + "'" + ("..." if len(value) > limit else "")
+    cut = terminal(value[:limit])
+    more = "..." if len(value) > limit else ""
+    return "'" + cut.replace("'", "\\'") + "'" + more if quote else cut + more
