@@ -61,8 +61,8 @@ def _short(exc: CaseError) -> CaseError:
 
     findings = [Finding(f.code, excerpt(f.message, _MESSAGE_CHARS, quote=False), f.location, f.severity)
                 for f in exc.findings]
-    return CaseError(findings[0].message if findings else str(exc), location=exc.location,
-                     findings=findings, code=exc.code)
+    summary = excerpt(exc.args[0] if exc.args else "", _MESSAGE_CHARS, quote=False)
+    return CaseError(summary, location=exc.location, findings=findings, code=exc.code)
 
 
 def load_case_with_pydantic(path: str | os.PathLike[str], *, text: str | None = None,

@@ -12,7 +12,7 @@ from typing import Any
 from engine.cases.positions import Source, fail
 from engine.cases.yamltree import MAX_DEPTH, read_yaml
 from engine.errors import CaseError, Finding, Location
-from engine.guard.files import read_regular
+from engine.guard.files import TooLarge, read_regular
 from engine.guard.limits import LIMITS
 
 MAX_BYTES = LIMITS.case_bytes
@@ -27,6 +27,8 @@ def read_text(name: str, text: str | None) -> str:
     if text is None:
         try:  # a regular file only (a FIFO or device would block or never end), read once
             raw = read_regular(name, MAX_BYTES, "case file")
+        except TooLarge as exc:
+            raise fail(name, f"the file holds {exc.size} bytes; case files may not exceed 5 MiB") from None
         except OSError as exc:
             message = f"cannot read the case file ({exc.strerror or exc})"
             raise CaseError(f"{name}: {message}",

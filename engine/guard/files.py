@@ -30,6 +30,14 @@ class Refused(OSError):
         super().__init__(errno.EPERM, reason, os.fspath(path))
 
 
+class TooLarge(Refused):
+    """A regular file over the size limit; `size` is what it holds (at least)."""
+
+    def __init__(self, path: str | os.PathLike[str], reason: str, size: int) -> None:
+        super().__init__(path, reason)
+        self.size = size
+
+
 def kind_of(mode: int) -> str:
     return _KINDS.get(stat.S_IFMT(mode), "not a regular file")
 
@@ -47,7 +55,8 @@ def read_regular(path: str | os.PathLike[str], limit: int, what: str = "file") -
         if not stat.S_ISREG(info.st_mode):
             raise Refused(path, f"{kind_of(info.st_mode)}, not a regular {what}")
         if info.st_size > limit:
-            raise Refused(path, f"the {what} holds {info.st_size} bytes, more than the {limit} allowed")
+            raise TooLarge(path, f"the {what} holds {info.st_size} bytes, more than the {limit} allowed",
+                           info.st_size)
         if _NONBLOCK:
             os.set_blocking(fd, True)
         chunks, total = [], 0
@@ -61,7 +70,7 @@ def read_regular(path: str | os.PathLike[str], limit: int, what: str = "file") -
     finally:
         os.close(fd)
     if len(data) > limit:  # the file grew while it was read
-        raise Refused(path, f"the {what} holds more than the {limit} bytes allowed")
+        raise TooLarge(path, f"the {what} holds more than the {limit} bytes allowed", len(data))
     return data
 
 
