@@ -74,8 +74,20 @@ def open_case(kb, case: str):
     """The session of a case argument: a file, a FHIR bundle, or `-` for standard input."""
     from engine.inputs import open_session
 
-    if case == "-":
-        return open_session(kb, "<stdin>", text=sys.stdin.read())
+    if case == "-":  # read at most one byte past the case size limit, so the loader refuses it
+        from engine.guard.limits import LIMITS
+
+        raw = click.get_binary_stream("stdin").read(LIMITS.case_bytes + 1)
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            from engine.cases.positions import fail
+
+            line = raw.count(b"\n", 0, exc.start) + 1
+            column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+            raise fail("<stdin>", f"the input is not UTF-8 text (byte 0x{raw[exc.start]:02x} cannot be "
+                       "decoded)", line, column) from None
+        return open_session(kb, "<stdin>", text=text)
     return open_session(kb, case)
 
 
