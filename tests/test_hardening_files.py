@@ -36,45 +36,54 @@ def _load(**kw):
 
 
 # ------------------------------------------------------------------------------ item 1: caches
-@posix_only
-def test_kb_cache_is_plain_json_and_loading_never_unpickles(cache, monkeypatch):
-    first = _load()
-    (stored,) = cache.glob("*.json")
-    assert json.loads(stored.read_bytes())["classes"]  # data, not a pickle
-    assert stat.S_IMODE(stored.stat().st_mode) == 0o600
-
-    def refuse(*args, **kwargs):
-        raise AssertionError("the kb cache was unpickled")
-
-    monkeypatch.setattr(pickle, "load", refuse)
-    monkeypatch.setattr(pickle, "loads", refuse)
-    again = _load()
-    assert again.program.clauses == first.program.clauses
-    assert again.digest == first.digest
-
-
-@posix_only
-def test_a_pickle_planted_under_the_old_cache_name_runs_nothing(cache, tmp_path):
-    marker = tmp_path / "pwned"
-
+def _evil_pickle(marker: Path) -> bytes:
     class Payload:
         def __reduce__(self):
             return (open, (str(marker), "w"))
 
-    kb = _load()
-    stored = next(cache.glob("*.json"))
-    stored.with_suffix(".pickle").write_bytes(pickle.dumps(Payload()))
-    stored.write_bytes(pickle.dumps(Payload()))  # even in place of the real cache file
-    assert _load().program.clauses == kb.program.clauses
+    return pickle.dumps(Payload())
+
+
+@posix_only
+def test_kb_cache_is_sealed_and_its_loader_builds_only_engine_dataclasses(cache, tmp_path):
+    from engine.knowledge import codec
+
+    first = _load()
+    (stored,) = cache.glob("*.kbcache")
+    assert stored.read_bytes().startswith(codec.MAGIC)
+    assert stat.S_IMODE(stored.stat().st_mode) == 0o600
+    key = (cache / "cache.key").read_bytes()
+    assert _load().program.clauses == first.program.clauses
+    marker = tmp_path / "pwned"
+    # even someone holding the key cannot make the loader call anything
+    with pytest.raises(pickle.UnpicklingError, match="open is not allowed"):
+        codec.loads(codec.MAGIC + codec._seal(key, _evil_pickle(marker)) + b"\n" + _evil_pickle(marker), key)
+    stored.write_bytes(codec.MAGIC + codec._seal(key, _evil_pickle(marker)) + b"\n" + _evil_pickle(marker))
+    assert _load().program.clauses == first.program.clauses  # refused, rebuilt
     assert not marker.exists()
 
 
-def _tampered_copy(stored: Path) -> bytes:
-    """The cache with the kb version changed: the same format, another program."""
-    document = json.loads(stored.read_bytes())
-    text = json.dumps(document).replace('"1.0.0"', '"6.6.6-tampered"')
-    assert "6.6.6-tampered" in text
-    return text.encode()
+@posix_only
+def test_a_cache_file_without_the_right_seal_is_rebuilt(cache, tmp_path):
+    kb = _load()
+    stored = next(cache.glob("*.kbcache"))
+    marker = tmp_path / "pwned"
+    stored.write_bytes(_evil_pickle(marker))  # a bare pickle in place of the cache file
+    assert _load().program.clauses == kb.program.clauses
+    stored.write_bytes(_tampered_copy(stored, key=b"not the key"))
+    assert _load().version == "1.0.0"
+    assert not marker.exists()
+
+
+def _tampered_copy(stored: Path, key: bytes | None = None) -> bytes:
+    """The cache with the kb version changed, sealed with the cache's own key (or `key`): the
+    same format, another program."""
+    from engine.knowledge import codec
+
+    own = (stored.parent / "cache.key").read_bytes()
+    payload = codec.loads(stored.read_bytes(), own)
+    payload["meta"] = {**payload["meta"], "version": "6.6.6-tampered"}
+    return codec.dumps(payload, key or own)
 
 
 @posix_only
@@ -85,7 +94,7 @@ def test_a_cache_folder_others_can_write_is_not_trusted(tmp_path, monkeypatch):
     folder.mkdir(mode=0o700)
     monkeypatch.setenv("WARRANT_CACHE_DIR", str(folder))
     _load()
-    stored = next(folder.glob("*.json"))
+    stored = next(folder.glob("*.kbcache"))
     stored.write_bytes(_tampered_copy(stored))
     assert _load().version == "6.6.6-tampered"  # a private chain: the file is trusted as written
     shared.chmod(0o777)  # now anyone could have swapped `cache` (no sticky bit)
@@ -99,8 +108,8 @@ def test_a_cache_folder_others_can_write_is_not_trusted(tmp_path, monkeypatch):
 @posix_only
 def test_a_cache_file_swapped_for_a_link_or_opened_to_others_is_not_read(cache, tmp_path):
     _load()
-    stored = next(cache.glob("*.json"))
-    elsewhere = tmp_path / "elsewhere.json"
+    stored = next(cache.glob("*.kbcache"))
+    elsewhere = tmp_path / "elsewhere.kbcache"
     elsewhere.write_bytes(_tampered_copy(stored))
     elsewhere.chmod(0o600)
     stored.unlink()
@@ -124,7 +133,7 @@ def test_a_cache_folder_reached_through_a_swapped_link_is_checked_where_it_leads
     monkeypatch.setenv("WARRANT_CACHE_DIR", str(link))
     kb = _load()
     assert kb.version == "1.0.0"
-    assert not list(planted.glob("*.json"))  # its real parent is writable by all: nothing stored
+    assert not list(planted.glob("*.kbcache"))  # its real parent is writable by all: nothing stored
     from engine.guard.files import read_private
 
     (planted / "x.json").write_text("{}")

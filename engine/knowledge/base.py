@@ -1,14 +1,17 @@
 """A knowledge base directory: rule files, citation registry, metadata, digest and on-disk cache.
 
 The parsed, checked and lowered program is cached by digest so that `warrant decide` never
-imports the parser: a cache hit costs one checked file read and one JSON decode. The cache is
-plain data (`codec.py`), never a pickle, and it is read only from a folder and file that no
-other user can have written (`engine.guard.files.read_private`).
+imports the parser: a cache hit costs one checked file read and one allow-listed unpickle
+(`codec.py`: only the engine's own dataclasses can be built, so no cache file can run code),
+sealed with a per-user keyed digest and read only from a folder and file that no other user
+can have written (`engine.guard.files.read_private`).
 """
 from __future__ import annotations
 
 import hashlib
 import os
+import pickle
+import secrets
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -18,8 +21,9 @@ from engine.errors import Finding, Location, RuleError
 from engine.guard.files import read_private, read_regular, write_private
 from engine.guard.limits import LIMITS
 
-CACHE_FORMAT = "warrant-kb-cache/2"
+CACHE_FORMAT = "warrant-kb-cache/3"
 _CACHE_BYTES = 256 * 1024 * 1024
+_KEY_FILE = "cache.key"
 _SKIP_DIRS = {"tests", "corpus", "examples", "__pycache__"}
 _KB_SUFFIXES = {".dl", ".yaml", ".yml", ".json", ".md", ".j2"}
 _ENGINE_FILES = ("language/ast.py", "errors.py", "language/parser.py", "language/grammar.lark",
@@ -104,7 +108,7 @@ class KnowledgeBase:
         files = kb_files(root)
         digest = digest_files(root, files)
         fingerprint = _engine_fingerprint()
-        cache_file = cache_dir() / f"{digest[7:]}-{fingerprint}.json"
+        cache_file = cache_dir() / f"{digest[7:]}-{fingerprint}.kbcache"
         if use_cache:
             payload = _read_cache(cache_file, digest, fingerprint)
             if payload is not None:
@@ -208,11 +212,12 @@ def _read_cache(path: Path, digest: str, fingerprint: str) -> dict[str, Any] | N
     from engine.knowledge import codec
 
     data = read_private(path, _CACHE_BYTES)
-    if data is None:
+    key = read_private(path.parent / _KEY_FILE, 1024) if data is not None else None
+    if data is None or not key:
         return None
     try:
-        payload = codec.loads(data)
-    except Exception:  # a corrupt or stale cache file is rebuilt
+        payload = codec.loads(data, key)
+    except Exception:  # a corrupt, stale or foreign cache file is rebuilt
         return None
     if (not isinstance(payload, dict) or payload.get("format") != CACHE_FORMAT
             or payload.get("digest") != digest or payload.get("engine") != fingerprint):
@@ -224,8 +229,16 @@ def _write_cache(path: Path, payload: dict[str, Any]) -> None:
     """Store the payload as plain data; a cache that cannot be written only costs speed."""
     from engine.knowledge import codec
 
+    key = read_private(path.parent / _KEY_FILE, 1024)
+    if not key:
+        key = secrets.token_bytes(32)
+        if not write_private(path.parent / _KEY_FILE, key):
+            return
+        key = read_private(path.parent / _KEY_FILE, 1024)  # another process may have won the race
+        if not key:
+            return
     try:
-        data = codec.dumps(payload)
-    except (TypeError, ValueError):
+        data = codec.dumps(payload, key)
+    except (TypeError, ValueError, pickle.PicklingError, AttributeError):
         return
     write_private(path, data)
