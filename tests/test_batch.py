@@ -8,9 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.batch import runner as batch
 from engine.batch.items import identity
-from engine.batch.progress import _TextMeter
 from engine.batch.resume import Done
 from engine.batch.runner import BatchOptions, decide_partition, iter_items, read_done, run_batch
 from engine.errors import RuleError, UsageError
@@ -238,6 +236,8 @@ def test_items_are_read_lazily(tmp_path):
 def test_text_meter_shows_rate_and_eta():
     now = [0.0]
     stream = io.StringIO()
+    from engine.cmd.progress import _TextMeter
+
     meter = _TextMeter(100, stream, clock=lambda: now[0])
     now[0] = 2.0
     meter.update(50)

@@ -13,7 +13,7 @@ be pickled, so a chunk carries only the kb directory and the case texts; each wo
 loads the knowledge base itself, once (see `_knowledge_base`), and checks that its digest is
 the one the run started with.
 
-Output lines are the decisions of DESIGN.md §4 as compact JSON, in input order by default, so
+Output lines are the decisions of `warrant decide --format json` as compact JSON, in input order by default, so
 the same input gives the same bytes whatever the number of jobs. A case that cannot be decided
 becomes an error record `{"source", "case_id", "error": {"code", "messages"}}` (code
 `invalid_case` for a case that fails validation or cannot be read, `internal` for anything
@@ -30,10 +30,9 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Iterable, Iterator, Sequence
+from typing import IO, Any, Callable, Iterable, Iterator, Sequence
 
 from engine.batch.items import Item, chunks, count_items, identity, iter_items
-from engine.batch.progress import meter as _meter
 from engine.batch.resume import Done, Journal, read_done
 from engine.errors import CaseError, Finding, Location, RuleError, UsageError
 
@@ -167,8 +166,7 @@ class BatchOptions:
     chunk_size: int = 32
     in_flight: int | None = None       # chunks out at once (default 4 per job)
     scheduler: str | None = None       # dask.distributed scheduler address
-    progress: bool = False
-    total: int | None = None           # for the progress bar's ETA, when known
+    on_progress: Callable[[int], None] | None = None  # told how many cases each finished chunk held
 
 
 @dataclass
@@ -248,7 +246,6 @@ def run_batch(paths: Sequence[str | os.PathLike[str]], out: IO[bytes], options: 
     if done is not None:
         source = _not_done(source, done, stats)
     sink = _Sink(out, stats, journal)
-    meter = _meter(options.progress, options.total)
     try:
         if options.scheduler:
             executor = _DaskExecutor(options.scheduler, kb_dir, digest, options.explain)
@@ -259,15 +256,14 @@ def run_batch(paths: Sequence[str | os.PathLike[str]], out: IO[bytes], options: 
         with executor:
             limit = options.in_flight or max(2, 4 * executor.width)
             _drive(executor, chunks(source, max(1, options.chunk_size)), limit, options.order == "input",
-                   sink, stats, meter)
+                   sink, stats, options.on_progress)
     finally:
         stats.elapsed = time.perf_counter() - start
-        meter.close()
     return stats
 
 
 def _drive(executor, work: Iterator[list[Item]], limit: int, ordered: bool, sink: _Sink,
-           stats: BatchStats, meter) -> None:
+           stats: BatchStats, on_progress: Callable[[int], None] | None) -> None:
     """Keep at most `limit` chunks out; write results in input order (waiting on the oldest
     chunk) or as they complete."""
     pending: collections.deque = collections.deque()
@@ -291,7 +287,8 @@ def _drive(executor, work: Iterator[list[Item]], limit: int, ordered: bool, sink
             future, chunk = pending[index]
             del pending[index]
         sink.write(chunk, executor.result(future))
-        meter.update(len(chunk))
+        if on_progress is not None:
+            on_progress(len(chunk))
 
 
 class _LocalExecutor:

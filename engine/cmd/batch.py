@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from engine.cmd.common import echo, handles_errors, kb_option
+from engine.cmd.progress import progress_meter
 
 
 @click.command(epilog="""\b
@@ -56,10 +57,10 @@ def batch(paths: tuple[str, ...], output: Path | None, jobs: int, resume: bool, 
         raise UsageError("standard input (-) can be read once")
     if resume and output is None:
         raise UsageError("--resume needs --output: the file whose cases to skip")
-    progress = not quiet and sys.stderr.isatty()
+    meter = progress_meter(count_items(paths)) if not quiet and sys.stderr.isatty() else None
     options = BatchOptions(kb_dir=str(kb_dir) if kb_dir else None, jobs=jobs or (os.cpu_count() or 1),
                            explain=explain, order=order, chunk_size=chunk_size, scheduler=scheduler,
-                           progress=progress, total=count_items(paths) if progress else None)
+                           on_progress=meter.update if meter is not None else None)
     done = None
     stdin = sys.stdin.buffer
     try:
@@ -68,10 +69,14 @@ def batch(paths: tuple[str, ...], output: Path | None, jobs: int, resume: bool, 
         else:
             done, stats = _run_to_file(paths, output, options, resume, stdin)
     except KeyboardInterrupt:
+        if meter is not None:
+            meter.close()
         again = " with --resume" if output is not None else " with -o FILE --resume next time"
         echo(f"\nbatch: interrupted; every line written is complete: run the same command{again} "
              "to go on", err=True)
         sys.exit(130)
+    if meter is not None:
+        meter.close()
     if not quiet:
         kept = f", {stats.skipped} already done" if done is not None else ""
         echo(f"batch: {stats.cases} cases: {stats.decided} decided, {stats.errors} error records{kept} "

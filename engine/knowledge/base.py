@@ -20,6 +20,7 @@ from typing import Any
 from engine.errors import Finding, Location, RuleError
 from engine.guard.files import read_private, read_regular, write_private
 from engine.guard.limits import LIMITS
+from engine.knowledge.interface import APPLICATION_READS, CODE_LABEL, CODE_UNIT
 
 CACHE_FORMAT = "warrant-kb-cache/3"
 _CACHE_BYTES = 256 * 1024 * 1024
@@ -31,8 +32,6 @@ _ENGINE_FILES = ("language/ast.py", "errors.py", "language/parser.py", "language
                  "checks/__init__.py", "checks/safety.py", "checks/stratify.py",
                  "checks/arity.py", "checks/definitions.py", "checks/annotations.py",
                  "knowledge/codec.py", "knowledge/limits.py")
-INTERFACE = ("kb_version", "code_unit", "code_label", "line_verdict", "stage_verdict", "admission_verdict",
-             "admission_supported_days", "doc_request", "criterion_met")
 
 
 def bundled_kb() -> Path:
@@ -145,11 +144,16 @@ class KnowledgeBase:
         findings += parse_findings
         if findings:
             raise RuleError(findings)
-        program = Program(modules, citations=citations, strict=True, roots=INTERFACE,
+        program = Program(modules, citations=citations, strict=True, roots=APPLICATION_READS,
                           require_annotations=True)
         limit_findings = check_program(program)
         if limit_findings:
             raise RuleError(limit_findings)
+        from engine.knowledge.lint import contract_findings
+
+        contract = contract_findings(program.clauses, program.decls)
+        if any(f.severity == "error" for f in contract):
+            raise RuleError(sorted(program.findings + contract, key=_order))
         from engine.language.fieldpath import parse_field
 
         fields = {key: [(decl, parse_field(text)) for text in decl.fields]
@@ -175,7 +179,7 @@ class KnowledgeBase:
     @cached_property
     def code_units(self) -> dict[str, str]:
         """How each code splits into lines (`code_unit/2`); the case layer checks the units."""
-        return {str(code): str(unit) for code, unit in self.program.query("code_unit")}
+        return {str(code): str(unit) for code, unit in self.program.query(*CODE_UNIT)}
 
     @cached_property
     def verdicts(self) -> dict[str, str]:
@@ -190,7 +194,7 @@ class KnowledgeBase:
 
     @cached_property
     def code_labels(self) -> dict[str, str]:
-        return {str(code): str(label) for code, label in self.program.query("code_label")}
+        return {str(code): str(label) for code, label in self.program.query(*CODE_LABEL)}
 
     @cached_property
     def domains(self):
@@ -205,6 +209,11 @@ class KnowledgeBase:
     @cached_property
     def rules_by_id(self) -> dict[str, Any]:
         return {c.meta.id: c for c in self.program.clauses if c.meta}
+
+
+def _order(finding: Finding) -> tuple:
+    loc = finding.location
+    return (loc.file, loc.line, loc.column) if loc else ("", 0, 0)
 
 
 def _read_cache(path: Path, digest: str, fingerprint: str) -> dict[str, Any] | None:

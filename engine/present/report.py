@@ -12,22 +12,23 @@ from typing import Any, Callable
 
 from engine.errors import Finding, Location, RuleError
 from engine.knowledge.base import KnowledgeBase
+from engine.knowledge.interface import CODE_FAMILY
 
 FORMATS = ("markdown", "html")
 
 
-def report_context(decision: dict[str, Any], kb: KnowledgeBase,
-                   escape: Callable[[Any], str] = str, code: Callable[[Any], str] | None = None) -> dict[str, Any]:
+def report_context(decision: dict[str, Any], kb: KnowledgeBase, escape: Callable[[Any], str] = str,
+                   code_span: Callable[[Any], str] | None = None) -> dict[str, Any]:
     """The decision regrouped for a written report: families per stage, numbered references.
 
     Text that can come from the case file (the case id, codes, levels and sides, reasons that
     quote case values) passes through `escape` (Markdown escaping for a Markdown report; for
-    HTML, control characters only, as the template escapes the rest); `code` makes the case id
-    a code span."""
+    HTML, control characters only, as the template escapes the rest); `code_span` makes the
+    case id a code span."""
     decision = _escaped(decision, escape)
-    if code is not None:
-        decision["case_id"] = code(decision["_raw_case_id"])
-    families = {str(code): str(family) for code, family in kb.program.query("code_family")}
+    if code_span is not None:
+        decision["case_id"] = code_span(decision["_raw_case_id"])
+    families = {str(code): str(family) for code, family in kb.program.query(*CODE_FAMILY)}
     numbers: dict[str, int] = {}
 
     def refs(citations: list[str]) -> list[int]:

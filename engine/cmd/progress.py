@@ -1,4 +1,5 @@
-"""Batch progress on stderr: tqdm when it is installed, else a one-line meter of its own."""
+"""The progress meter `warrant batch` draws on stderr while it works (the batch runner only
+reports how many cases each finished chunk held)."""
 from __future__ import annotations
 
 import sys
@@ -6,22 +7,13 @@ import time
 from typing import IO, Callable
 
 
-def meter(enabled: bool, total: int | None):
-    if not enabled:
-        return _NoMeter()
+def progress_meter(total: int | None):
+    """tqdm's bar when it is installed, else a one-line text meter; both have update/close."""
     try:
         from tqdm import tqdm
     except ImportError:
         return _TextMeter(total)
     return tqdm(total=total, unit="case", file=sys.stderr, dynamic_ncols=True, smoothing=0.05, mininterval=0.25)
-
-
-class _NoMeter:
-    def update(self, n: int) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
 
 
 class _TextMeter:
