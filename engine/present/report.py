@@ -20,14 +20,9 @@ FORMATS = ("markdown", "html")
 def report_context(decision: dict[str, Any], kb: KnowledgeBase, escape: Callable[[Any], str] = str,
                    code_span: Callable[[Any], str] | None = None) -> dict[str, Any]:
     """The decision regrouped for a written report: families per stage, numbered references.
-
-    Text that can come from the case file (the case id, codes, levels and sides, reasons that
-    quote case values) passes through `escape` (Markdown escaping for a Markdown report; for
-    HTML, control characters only, as the template escapes the rest); `code_span` makes the
-    case id a code span."""
-    decision = _escaped(decision, escape)
-    if code_span is not None:
-        decision["case_id"] = code_span(decision["_raw_case_id"])
+    Text a case file can supply goes through `escape`, the case id through `code_span` if given
+    (see `_escaped`)."""
+    decision = _escaped(decision, escape, code_span)
     families = {str(code): str(family) for code, family in kb.program.query(*CODE_FAMILY)}
     numbers: dict[str, int] = {}
 
@@ -82,8 +77,12 @@ def report_context(decision: dict[str, Any], kb: KnowledgeBase, escape: Callable
             "documentation": decision["documentation_requests"], "actions": actions, "references": references}
 
 
-def _escaped(decision: dict[str, Any], escape: Callable[[Any], str]) -> dict[str, Any]:
-    """A copy of the decision with the user-supplied text of each line and reason escaped."""
+def _escaped(decision: dict[str, Any], escape: Callable[[Any], str],
+             code_span: Callable[[Any], str] | None) -> dict[str, Any]:
+    """A copy of the decision with the text a case file can supply escaped: the case id (as a
+    code span when `code_span` is given), codes, levels, sides and reasons that quote case
+    values. Markdown escaping for a Markdown report; for HTML, control characters only, as the
+    template escapes the rest."""
     def line(item: dict[str, Any]) -> dict[str, Any]:
         return {**item, "code": escape(item["code"]),
                 "level": escape(item["level"]) if item.get("level") else item.get("level"),
@@ -100,8 +99,8 @@ def _escaped(decision: dict[str, Any], escape: Callable[[Any], str]) -> dict[str
             entry["admission"] = {**stage["admission"], "reasons": reasons(stage["admission"]["reasons"])}
         stages.append(entry)
     requests = [{**r, "unblocks": [escape(u) for u in r["unblocks"]]} for r in decision["documentation_requests"]]
-    return {**decision, "case_id": escape(decision["case_id"]), "_raw_case_id": decision["case_id"],
-            "stages": stages, "documentation_requests": requests}
+    case_id = code_span(decision["case_id"]) if code_span else escape(decision["case_id"])
+    return {**decision, "case_id": case_id, "stages": stages, "documentation_requests": requests}
 
 
 def report_words(kb: KnowledgeBase) -> dict[str, Any]:
