@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import errno
 import os
-import secrets
 import stat
-import tempfile
 from pathlib import Path
 
 _KINDS = {stat.S_IFIFO: "a FIFO (named pipe)", stat.S_IFCHR: "a character device",
@@ -108,6 +106,8 @@ def write_atomic(path: str | os.PathLike[str], data: str | bytes, *, mode: int |
         raise Refused(target, f"{kind_of(info.st_mode)}; outputs are written to regular files only")
     if mode is None:
         mode = stat.S_IMODE(info.st_mode) if info is not None else 0o666 & ~_umask()
+    import tempfile  # only writers pay for it (it imports random and shutil)
+
     fd, tmp = tempfile.mkstemp(dir=target.parent if str(target.parent) else ".",
                                prefix=f".{target.name}.", suffix=".tmp")
     try:
@@ -234,7 +234,7 @@ def write_private(path: str | os.PathLike[str], data: bytes) -> bool:
         folder = _open_dir_chain(path.parent, create=True)
     except OSError:
         return False
-    tmp = f".{path.name}.{secrets.token_hex(8)}.tmp"
+    tmp = f".{path.name}.{os.urandom(8).hex()}.tmp"
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC, 0o600, dir_fd=folder)
         try:

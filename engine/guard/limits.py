@@ -7,11 +7,11 @@ each) and far below what exhausts a machine.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 
-
-@dataclass(frozen=True)
 class Limits:
+    """The numbers, as class attributes (a plain class: importing it costs next to nothing on
+    the decide path). Every check reads the one instance `LIMITS`."""
+
     case_bytes: int = 5 * 1024 * 1024
     """A case file, a FHIR bundle, or one line of a JSON Lines stream."""
     case_nesting: int = 32

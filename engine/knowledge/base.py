@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
-import secrets
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -240,7 +239,7 @@ def _write_cache(path: Path, payload: dict[str, Any]) -> None:
 
     key = read_private(path.parent / _KEY_FILE, 1024)
     if not key:
-        key = secrets.token_bytes(32)
+        key = os.urandom(32)
         if not write_private(path.parent / _KEY_FILE, key):
             return
         key = read_private(path.parent / _KEY_FILE, 1024)  # another process may have won the race
