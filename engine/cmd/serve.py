@@ -9,6 +9,7 @@ import click
 
 from engine.cmd.common import handles_errors, kb_option, load_kb
 from engine.errors import UsageError
+from engine.guard.limits import LIMITS
 
 SERVE_HINT = "pip install 'warrant[serve]'"
 
@@ -46,7 +47,7 @@ See docs/service.md for the worker model, PostgreSQL and security.""")
               help="Worker processes (one decision thread each); as many as cores.")
 @click.option("--token-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Bearer tokens, one `name:token` per line; required to listen beyond loopback.")
-@click.option("--max-body", default=5 * 1024 * 1024, show_default=True, type=click.IntRange(1, 5 * 1024 * 1024),
+@click.option("--max-body", default=LIMITS.case_bytes, show_default=True, type=click.IntRange(1, LIMITS.case_bytes),
               help="Largest request body in bytes (larger: 413); at most the case-file limit, 5 MiB.")
 @click.option("--time-limit", default=10.0, show_default=True, type=click.FloatRange(0.001),
               help="Seconds a decision may take (longer: 503, nothing stored).")

@@ -13,7 +13,7 @@ import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from engine.cases.source import MAX_BYTES
+from engine.guard.limits import LIMITS
 from engine.errors import UsageError
 
 ENV = "WARRANT_SERVICE_CONFIG"
@@ -26,7 +26,7 @@ class ServiceConfig:
     db_url: str | None = None          # default: SQLite in the user's data directory
     kb_dir: str | None = None
     token_file: str | None = None      # `name:token` per line; without it, loopback only
-    max_body: int = MAX_BYTES          # the case files' own limit (5 MiB)
+    max_body: int = LIMITS.case_bytes  # the shared limit of a case or bundle (5 MiB)
     time_limit: float = 10.0           # seconds a decision may take before 503
     cors_origins: list[str] = field(default_factory=list)
     migrate: bool = True               # the `serve` command migrates once before the workers start
