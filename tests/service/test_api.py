@@ -294,3 +294,14 @@ def test_openapi_lists_the_routes(client):
     paths = client.get("/api/openapi.json").json()["paths"]
     assert {"/api/v1/decisions", "/fhir/Claim/$submit", "/cds-services/{service_id}",
             "/fhir/Questionnaire/$next-question"} <= set(paths)
+
+
+def test_the_shared_case_limits_hold_on_the_api(client):
+    from engine.guard.limits import LIMITS
+
+    stages = "".join(f"  - stage: {i + 1}\n    procedures: [{{code: '22633', levels: [L4-5]}}]\n"
+                     for i in range(LIMITS.stages + 1))
+    text = f"format: warrant-case/1\ncase_id: many\nrequests:\n{stages}"
+    got = client.post("/api/v1/decisions", content=text, headers={"Content-Type": "application/yaml"})
+    assert got.status_code == 422 and got.json()["error"]["code"] == "invalid_case"
+    assert client.get("/api/v1/decisions").json()["items"] == []
