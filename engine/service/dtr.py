@@ -10,8 +10,9 @@ package Bundles: the full questionnaire of the missing documentation, and the ad
 names the decision in `identifier`), applies the answers to the decision's case, decides again,
 and appends the one question that can still change a verdict: a field from the smallest
 documentation sets that would make an undetermined line medically necessary (why-not's minimal
-sets), else a field the undetermined lines still lack. It stops (status `completed`) when every
-line is decided or no question is left that could change one.
+sets, searched for the three undetermined lines that lack the least documentation), else the
+field the most undetermined lines still lack. It stops (status `completed`) when every line is
+decided or no question is left that could change one.
 """
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from engine.service.deciding import Decided, decide_session, reopen
 
 ADAPTIVE = "http://hl7.org/fhir/uv/sdc/StructureDefinition/sdc-questionnaire-questionnaireAdaptive"
 DECISION_SYSTEM = "/identifier/decision"
+LINES_SEARCHED = 3  # undetermined lines whose minimal documentation sets are searched per question
 VALUE_KEYS = ("valueBoolean", "valueDecimal", "valueInteger", "valueString", "valueDate", "valueCoding")
 
 
@@ -219,8 +221,11 @@ def next_field(session, decided: Decided, skip: set[str]) -> str | None:
     case = decided.case
     undetermined = kb.verdicts["undetermined"]
     open_lines = [ln for ln in session.lines if line_verdict(session, ln)[0] == undetermined]
+    missing = {f"{s['stage']}:{ln['code']}:{ln['level'] or ln['side'] or '-'}": len(ln["missing_documentation"])
+               for s in decided.decision["stages"] for ln in s["lines"]}
     scores: dict[str, tuple[int, int]] = {}
-    for line in open_lines:
+    # the why-not search is the costly part: only for the lines closest to being decided
+    for line in sorted(open_lines, key=lambda ln: (missing.get(ln.id, 0), ln.id))[:LINES_SEARCHED]:
         result = explain_absence(session, line, kb.verdicts["positive"], line_verdict(session, line))
         for size, fields in minimal_fields(result):
             for field in fields:
