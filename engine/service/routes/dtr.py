@@ -35,6 +35,7 @@ async def questionnaire_package(request: Request, who: str = Depends(caller)):
     received = utcnow()
     ctx = context(request)
     base = ctx.config.base_url
+    begin(request, "operation", "R", "dtr", "Questionnaire/$questionnaire-package")
     body, text = await body_text(request)
     params = dtr.package_parameters(text)
     today = dt.date.today().isoformat()
