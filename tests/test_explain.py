@@ -88,7 +88,7 @@ def test_why_not_22633_lists_each_missing_criterion_with_fields(run_cli):
 
 def test_why_not_keeps_contradicted_and_missing_apart(run_cli):
     data = json.loads(run_cli("why-not", str(REFERENCE), "22558", "--level", "L2-3", "--format", "json").stdout)
-    unmet = next(b for b in data["blocking"] if "fails stenosis_compression" in b["text"])
+    unmet = next(b for b in data["blocking"] if "fails stenosis with neural compression" in b["text"])
     assert unmet["contradicted_by"] == ["seg_finding(0, 'L2-3', neural_compression, false)"]
     assert unmet["missing"] == []
     missing_fields = {m["field"] for m in data["missing"]}

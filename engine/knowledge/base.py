@@ -22,7 +22,8 @@ _KB_SUFFIXES = {".dl", ".yaml", ".yml", ".json", ".md", ".j2"}
 _ENGINE_FILES = ("language/ast.py", "errors.py", "language/parser.py", "language/grammar.lark",
                  "compile/lower.py", "language/fieldpath.py", "evaluate/program.py", "knowledge/base.py",
                  "checks/__init__.py", "checks/safety.py", "checks/stratify.py",
-                 "checks/arity.py", "checks/definitions.py", "checks/annotations.py")
+                 "checks/arity.py", "checks/definitions.py", "checks/annotations.py",
+                 "knowledge/words.py", "knowledge/wordcheck.py")
 
 
 def bundled_kb() -> Path:
@@ -119,7 +120,7 @@ class KnowledgeBase:
                           require_annotations=True)
         from engine.knowledge.lint import contract_findings
 
-        contract = contract_findings(program.clauses, program.decls)
+        contract = contract_findings(program.clauses, program.decls) + _wording_findings(root, program)
         if any(f.severity == "error" for f in contract):
             raise RuleError(sorted(program.findings + contract, key=_order))
         from engine.language.fieldpath import parse_field
@@ -171,12 +172,36 @@ class KnowledgeBase:
         return Domains(self.program.clauses)
 
     @cached_property
+    def words(self):
+        """The kb's clinical words (kb/words.yaml): engine.knowledge.words.Words."""
+        from engine.knowledge.words import Words, static_facts
+
+        return Words.load(self.root, static_facts(self.program.clauses))
+
+    @cached_property
     def reason_predicates(self) -> set[str]:
         return {key[0] for key, decl in self.program.decls.items() if decl.reason}
 
     @cached_property
     def rules_by_id(self) -> dict[str, Any]:
         return {c.meta.id: c for c in self.program.clauses if c.meta}
+
+
+def _wording_findings(root: Path, program: Any) -> list[Finding]:
+    """Identifiers without words, and requirement texts whose kb references do not resolve. A kb
+    without words.yaml (an older revision, a test program) reads its identifiers humanised."""
+    from engine.knowledge.wordcheck import word_findings
+    from engine.knowledge.words import WORDS_FILE, Words, static_facts
+
+    if not (root / WORDS_FILE).is_file():
+        return []
+    try:
+        words = Words.load(root, static_facts(program.clauses))
+        for criterion in words.data["criteria"]:
+            words.requirement(criterion)
+    except RuleError as exc:
+        return list(exc.findings)
+    return word_findings(words, program.clauses, program.decls)
 
 
 def _order(finding: Finding) -> tuple:
