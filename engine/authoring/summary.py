@@ -68,9 +68,10 @@ def summarize(kb, paths: Sequence[Path], top: int = 15) -> dict[str, Any]:
             for criterion in sorted(set(unmet_rows.get(key, []))):
                 unmet[criterion] += 1
                 unmet_codes.setdefault(criterion, Counter())[record["code"]] += 1
-            for item in set(record.get("missing", [])):
+            own = [f for f in record.get("missing", []) if f not in record.get("inherited", [])]
+            for item in set(own):
                 missing[item] += 1
-            for item in {general_field(f) for f in record.get("missing", [])}:
+            for item in {general_field(f) for f in own}:
                 missing_general[item] += 1
     labels = kb.code_labels
     order = [kb.verdicts[role] for role in ("positive", "negative", "undetermined")]

@@ -31,6 +31,8 @@ def record(found: Determination, missing: bool = True) -> dict[str, Any]:
                            "verdict": found.verdict, "basis": found.basis, "rules": found.rule_ids}
     if found.kind == "line" and missing:
         out["missing"] = [m["field"] for m in found.missing]
+        # the gaps it only inherits from the line it depends on (`via`), which count as that line's
+        out["inherited"] = [m["field"] for m in found.missing if "via" in m]
     if found.kind == "admission":
         out["supported_days"] = found.supported_days
         out["requested_days"] = found.requested_days

@@ -103,6 +103,11 @@ class CaseVoice(PlainVoice):
     def _phrase(self, steps: tuple) -> str:
         return self.words.field_phrase(steps, self.document)
 
+    def field_text(self, key: tuple[str, int], row: Sequence[Any]) -> str | None:
+        """The field a (partial) fact fills, with its place: `neural compression at L4-5`."""
+        found = self.concrete(key, row)
+        return None if found is None else self.finish(self.phrase(found[0]))
+
     def base_fact(self, key: tuple[str, int], row: Sequence[Any], state: str) -> str | None:
         found = self.concrete(key, row)
         if found is None:

@@ -107,6 +107,8 @@ class Explainer:
         return self.voice.decl(decl, which, args)
 
     def field_for(self, key: Key, args: Sequence[Any]) -> str | None:
+        """The case path of a (partial) fact, as decisions name it: `*` for an open key, `[]`
+        for a list position (`imaging[].segments.L4-5.translation_mm`)."""
         paths = self.fields.get(key)
         if not paths:
             return None
@@ -245,9 +247,10 @@ class Explainer:
         solutions = list(self.model.solve_literal(literal, env))
         if solutions:
             count = 0
-            for solution in solutions:
-                ok = Node("ok", str(literal))
-                for branch in self._attempt(body, i + 1, solution, outcomes + [ok], depth, stack, lost):
+            branches = [(solution, Node("ok", str(literal))) for solution in solutions]
+            branches += self._open_entries(literal, env)
+            for solution, step in branches:
+                for branch in self._attempt(body, i + 1, solution, outcomes + [step], depth, stack, lost):
                     yield branch
                     count += 1
                     if count >= MAX_BRANCHES:
@@ -257,6 +260,43 @@ class Explainer:
         if isinstance(literal, ast.Positive):
             lost = lost | {v.name for v in literal.atom.variables() if not v.anonymous and v.name not in env}
         yield from self._attempt(body, i + 1, env, outcomes + [failure], depth, stack, lost)
+
+    def _open_entries(self, literal, env) -> list[tuple[dict, Node]]:
+        """For a case field read in every entry of a list (`si_injection_guided(Side, I, true)`),
+        the entries that do not document it: each is another way the condition could hold, so
+        it is reported missing there even though another entry matches."""
+        if not isinstance(literal, ast.Positive) or literal.atom.key not in self.fields:
+            return []
+        atom, key = literal.atom, literal.atom.key
+        layout = self.layout
+        value_pos = layout.value.get(key)
+        out = []
+        for pos in sorted(layout.index.get(key, ())):
+            term = atom.args[pos]
+            if not isinstance(term, ast.Var) or term.name == "_" or term.name in env:
+                continue
+            others = [p for p, t in enumerate(atom.args) if p not in (pos, value_pos)
+                      and not (isinstance(t, ast.Const) or (isinstance(t, ast.Var) and t.name in env))]
+            if others:
+                continue
+            prefix = tuple(value_of(atom.args[p], env) for p in layout.prefix.get((key, pos), ()))
+            for entry in layout.entries(self.model, key, pos, prefix):
+                extended = {**env, term.name: entry}
+                probe = tuple(None if p == value_pos else value_of(t, extended) for p, t in enumerate(atom.args))
+                if any(all(v is None or v == r[i] for i, v in enumerate(probe)) for r in self.model.rows(key)):
+                    continue  # this entry documents the field (with another value)
+                pattern = tuple(value_of(t, extended) if not (isinstance(t, ast.Var) and t.name == "_") else None
+                                for t in atom.args)
+                out.append((extended, self._base_failure(key, pattern, ground_text(atom, extended))))
+        return out
+
+    @property
+    def layout(self):
+        if getattr(self, "_layout", None) is None:
+            from engine.explain.layout import Layout
+
+            self._layout = Layout.of(self.fields)
+        return self._layout
 
     def _counterfactual(self, key: Key, row: tuple, depth: int, stack) -> Node:
         """Why a fact that blocks a conclusion holds, with, under each of its negated conditions,

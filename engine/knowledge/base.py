@@ -75,6 +75,7 @@ class KnowledgeBase:
     meta: dict[str, Any]
     warnings: list[Finding] = field(default_factory=list)
     fields: dict[tuple[str, int], list] = field(default_factory=dict)
+    word_data: dict[str, Any] | None = None   # words.yaml as read when the cache was built
 
     @classmethod
     def load(cls, root: str | Path | None = None, *, use_cache: bool = True) -> "KnowledgeBase":
@@ -120,7 +121,8 @@ class KnowledgeBase:
                           require_annotations=True)
         from engine.knowledge.lint import contract_findings
 
-        contract = contract_findings(program.clauses, program.decls) + _wording_findings(root, program)
+        words, wording = _wording(root, program)
+        contract = contract_findings(program.clauses, program.decls) + wording
         if any(f.severity == "error" for f in contract):
             raise RuleError(sorted(program.findings + contract, key=_order))
         from engine.language.fieldpath import parse_field
@@ -129,7 +131,7 @@ class KnowledgeBase:
                   for key, decl in program.decls.items() if decl.fields}
         program.strata  # computed once, cached with the program
         return {"format": CACHE_FORMAT, "modules": program.modules, "findings": program.findings,
-                "core": program.core, "citations": citations, "meta": meta, "fields": fields,
+                "core": program.core, "citations": citations, "meta": meta, "fields": fields, "words": words,
                 "strata": program._strata, "recursive": program._recursive}
 
     @classmethod
@@ -139,7 +141,8 @@ class KnowledgeBase:
         program = Program(payload["modules"], findings=payload["findings"], core=payload["core"])
         program._recursive, program._strata = payload["recursive"], payload["strata"]
         warnings = [f for f in payload["findings"] if f.severity == "warning"]
-        return cls(root, digest, program, payload["citations"], payload["meta"], warnings, payload["fields"])
+        return cls(root, digest, program, payload["citations"], payload["meta"], warnings, payload["fields"],
+                   payload.get("words"))
 
     @property
     def version(self) -> str:
@@ -176,7 +179,17 @@ class KnowledgeBase:
         """The kb's clinical words (kb/words.yaml): engine.knowledge.words.Words."""
         from engine.knowledge.words import Words, static_facts
 
-        return Words.load(self.root, static_facts(self.program.clauses))
+        facts = static_facts(self.program.clauses)
+        if self.word_data is not None:  # read with the rules and cached under the same digest
+            return Words(self.word_data, facts, str(self.root / "words.yaml"))
+        return Words.load(self.root, facts)
+
+    @cached_property
+    def dependents(self):
+        """Which derived predicates a set of added facts can reach (memoised for explanations)."""
+        from engine.explain.hypothesis import Dependents
+
+        return Dependents(self.program.clauses_by_head)
 
     @cached_property
     def reason_predicates(self) -> set[str]:
@@ -187,21 +200,22 @@ class KnowledgeBase:
         return {c.meta.id: c for c in self.program.clauses if c.meta}
 
 
-def _wording_findings(root: Path, program: Any) -> list[Finding]:
-    """Identifiers without words, and requirement texts whose kb references do not resolve. A kb
-    without words.yaml (an older revision, a test program) reads its identifiers humanised."""
+def _wording(root: Path, program: Any) -> tuple[dict[str, Any] | None, list[Finding]]:
+    """words.yaml as data (cached with the program), and its findings: identifiers without words,
+    requirement texts whose kb references do not resolve. A kb without words.yaml (an older
+    revision, a test program) reads its identifiers humanised."""
     from engine.knowledge.wordcheck import word_findings
     from engine.knowledge.words import WORDS_FILE, Words, static_facts
 
     if not (root / WORDS_FILE).is_file():
-        return []
+        return None, []
     try:
         words = Words.load(root, static_facts(program.clauses))
         for criterion in words.data["criteria"]:
             words.requirement(criterion)
     except RuleError as exc:
-        return list(exc.findings)
-    return word_findings(words, program.clauses, program.decls)
+        return None, list(exc.findings)
+    return words.data, word_findings(words, program.clauses, program.decls)
 
 
 def _order(finding: Finding) -> tuple:

@@ -21,7 +21,7 @@ SECTIONS = ("verdicts", "bases", "states", "families", "criteria", "fields", "pl
             "units", "comparisons", "terms", "articles")
 
 _KB_REF = re.compile(r"\{(#?)([a-z_][A-Za-z0-9_]*)(?:\(([^)]*)\))?\}")
-_FIELD = re.compile(r"\{([a-z_]+)\}")
+_FIELD = re.compile(r"\{(=?[a-z_]+)\}")
 _OPTIONAL = re.compile(r"\[([^\[\]]*)\]")
 _ARTICLE = re.compile(r"\b([Aa])(n?) (?=([\w“\"'][\w-]*))")
 _STEP = re.compile(r"([^.\[\]]+)|\[(\d*|\+)\]")
@@ -178,12 +178,22 @@ class Words:
         return _KB_REF.sub(one, text)
 
     # -- case fields ----------------------------------------------------------------------------
+    @cached_property
+    def _patterns(self) -> dict[str, list[tuple[tuple, Any]]]:
+        return {section: [(_pattern_steps(str(p)), entry) for p, entry in self.data[section].items()]
+                for section in ("fields", "places", "entries")}
+
     def _lookup(self, section: str, steps: Sequence[Step]) -> Any:
+        memo = self.__dict__.setdefault("_lookups", {})
+        key = (section, tuple(steps))
+        if key in memo:
+            return memo[key]
         best, best_score = None, -1
-        for pattern, entry in self.data[section].items():
-            score = _matches(_pattern_steps(str(pattern)), steps)
+        for pattern, entry in self._patterns[section]:
+            score = _matches(pattern, steps)
             if score is not None and score > best_score:
                 best, best_score = entry, score
+        memo[key] = best
         return best
 
     def field(self, path: str | Sequence[Step]) -> FieldWords:
@@ -201,8 +211,8 @@ class Words:
 
     def is_place(self, steps: Sequence[Step]) -> bool:
         """Whether words.yaml names this container a place (a segment, a side, a study)."""
-        return any(_matches(_pattern_steps(str(p)), steps) is not None and str(p).endswith(("*", "[]"))
-                   for p in self.data["places"])
+        return any(_matches(pattern, steps) is not None and pattern[-1] in ("*", "[]")
+                   for pattern, _entry in self._patterns["places"])
 
     def value(self, field: FieldWords, value: Any) -> str:
         """A documented value of a field, in words: `6 weeks`, `present`, `moderate`."""
@@ -347,6 +357,9 @@ def _entry_template(template: str, item: Mapping[str, Any], number: str, term) -
     def value(name: str) -> str | None:
         if name == "number":
             return number
+        if name.startswith("="):
+            raw = item.get(name[1:])
+            return None if raw is None else str(raw)
         raw = item.get(name)
         if isinstance(raw, list):
             return ", ".join(term(v) for v in raw) if raw else None
