@@ -43,6 +43,14 @@ def why_not_graph(session, line, verdict: str | None = None, **kwargs: Any):
     return build(session, line, verdict, **kwargs)
 
 
+def clinical_graph(session, line, verdict: str | None = None, why_not: bool = False):
+    """The clinical view of a line (criteria, their states, the facts behind them); see
+    `graphs.clinical`. `warrant graph` draws it unless `--full` asks for the logical graph."""
+    from graphs.clinical import clinical_graph as build
+
+    return build(session, line, verdict, why_not)
+
+
 def from_tree(tree, **kwargs: Any):
     """A proof graph for any `engine.explain.trees.Node` tree; see `graphs.build.from_tree`."""
     from graphs.build import from_tree as build
@@ -94,4 +102,4 @@ def line_file_name(line, fmt: str) -> str:
 
 
 __all__ = ["FORMATS", "GRAPHVIZ_FORMATS", "EXTENSIONS", "proof_graph", "line_proof_graph",
-           "why_not_graph", "from_tree", "render", "graphviz_available", "line_file_name"]
+           "why_not_graph", "clinical_graph", "from_tree", "render", "graphviz_available", "line_file_name"]

@@ -166,8 +166,9 @@ def line_proof_graph(session, line) -> nx.DiGraph:
     from engine.decide.decision import LINE_VERDICT, line_verdict
 
     verdict, basis = line_verdict(session, line)
+    words = session.kb.words
     graph = proof_graph(session, LINE_VERDICT, (line.id, verdict, basis),
-                        title=f"Why line {line.id} is {verdict} ({basis})")
+                        title=f"Why {session.voice.line(line.id)} is {words.verdict(verdict)} ({words.basis(basis)})")
     graph.graph.update(line=line.id, verdict=verdict, basis=basis)
     return graph
 
@@ -190,7 +191,8 @@ def why_not_graph(session, line, verdict: str | None = None) -> nx.DiGraph:
         return graph
     tree = failure_tree(session, line, verdict)
     graph = from_tree(tree, explainer=session.explainer, **_meta(
-        session, mode="why_not", title=f"Why line {line.id} is not {verdict} (it is {actual}, {basis})",
+        session, mode="why_not", title=f"Why {session.voice.line(line.id)} is not {session.kb.words.verdict(verdict)} "
+                                       f"(it is {session.kb.words.verdict(actual)}: {session.kb.words.basis(basis)})",
         line=line.id, verdict=verdict, actual=actual, basis=basis, holds=False))
     _citations(graph, session.kb)
     return graph

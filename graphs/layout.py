@@ -13,16 +13,16 @@ from dataclasses import dataclass
 import networkx as nx
 
 from graphs.build import _successors, layers, ordered_edges, orientation
-from graphs.style import headline, shorten, style_of, subline
+from graphs.style import headline, style_of, subline, wrap
 
 CHAR_W = 7.0        # width of one character of the 12 px monospace headline
-SMALL_W = 5.6       # width of one character of the 10 px second line
+SMALL_W = 6.0       # width of one character of the second line (10 px, 10.5 px in the clinical view)
 LINE_H = 15.0
 PAD_X, PAD_Y = 10.0, 8.0
 GAP_ACROSS = 14.0   # between neighbouring nodes of a rank
 GAP_ALONG = {"TB": 46.0, "LR": 60.0}
-MAX_HEAD = 64
-MAX_SUB = 72
+HEAD_CHARS = 56     # a headline wraps past this many characters (nothing is ever cut)
+SUB_CHARS = 72
 
 
 @dataclass
@@ -52,16 +52,17 @@ class Layout:
 
 
 def node_lines(data: dict) -> list[tuple[str, str]]:
+    """A node's label as lines: its tag, its headline and second line, wrapped — never cut."""
     style = style_of(data)
     lines = []
-    if style.tag:
-        lines.append(("tag", style.tag))
-    lines.append(("head", shorten(headline(data), MAX_HEAD)))
+    tag = data.get("tag", style.tag)
+    if tag:
+        lines.append(("tag", tag))
+    lines += [("head", part) for part in wrap(headline(data), HEAD_CHARS)]
     sub = subline(data)
-    if sub:
-        lines.append(("sub", shorten(sub, MAX_SUB)))
-    elif data.get("kind") == "conclusion" and data.get("text"):
-        lines.append(("sub", shorten(data["text"], MAX_SUB)))
+    if not sub and data.get("kind") == "conclusion" and data.get("text"):
+        sub = data["text"]
+    lines += [("sub", part) for part in wrap(sub, SUB_CHARS)]
     return lines
 
 

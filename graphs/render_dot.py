@@ -10,7 +10,7 @@ from html import escape as _html
 import networkx as nx
 
 from graphs.build import ordered_edges, orientation
-from graphs.style import EDGE_LABELS, FAILING_EDGES, STYLES, Style, edge_colour, headline, legend_keys, shorten, \
+from graphs.style import EDGE_LABELS, FAILING_EDGES, STYLES, Style, edge_colour, headline, legend_keys, legend_text, \
     style_of, subline, wrap
 
 _SHAPES = {"statement": ("box", "rounded"), "rule": ("ellipse", ""), "fact": ("box", ""),
@@ -40,20 +40,26 @@ def _style_attrs(style: Style) -> list[str]:
 
 def _label(data: dict, style: Style) -> str:
     parts = []
-    if style.tag:
-        parts.append(f'<FONT POINT-SIZE="8" COLOR="{style.stroke}"><B>{_h(style.tag)}</B></FONT>')
-    parts.append(f"<B>{_h(shorten(headline(data), 72))}</B>")
-    if data["kind"] != "rule":
-        for line in wrap(data.get("text", ""), 56, 3):
+    tag = data.get("tag", style.tag)
+    if tag:
+        parts.append(f'<FONT POINT-SIZE="8" COLOR="{style.stroke}"><B>{_h(tag)}</B></FONT>')
+    parts += [f"<B>{_h(line)}</B>" for line in wrap(headline(data), 60)]
+    clinical = "ids" in data
+    if data["kind"] != "rule" and not clinical:
+        for line in wrap(data.get("text", ""), 56):
             parts.append(f'<FONT POINT-SIZE="9" COLOR="#444444">{_h(line)}</FONT>')
     sub = subline(data)
     if sub:
-        colour = "#1f5fa8" if data.get("field") else ("#777777" if data.get("collapsed") else style.stroke)
-        parts.append(f'<FONT POINT-SIZE="8" COLOR="{colour}">{_h(shorten(sub, 80))}</FONT>')
+        colour = "#444444" if clinical else "#1f5fa8" if data.get("field") else (
+            "#777777" if data.get("collapsed") else style.stroke)
+        for line in wrap(sub, 70 if clinical else 80):
+            parts.append(f'<FONT POINT-SIZE="{9 if clinical else 8}" COLOR="{colour}">{_h(line)}</FONT>')
     return "<" + "<BR/>".join(parts) + ">"
 
 
 def _tooltip(node: str, data: dict) -> str:
+    if "ids" in data:  # the clinical view: words only
+        return "\n".join(x for x in (data["label"], data.get("text", "")) if x)
     lines = [f"{data['kind']}: {data['label']}"]
     if data.get("text"):
         lines.append(data["text"])
@@ -99,7 +105,7 @@ def to_dot(graph: nx.DiGraph) -> str:
         out.append('    label="Legend"; fontsize=10; style="rounded"; color="#bbbbbb";')
         for key in keys:
             style = STYLES[key]
-            attrs = _style_attrs(style) + [f"label={_q(style.legend)}", "fontsize=9"]
+            attrs = _style_attrs(style) + [f"label={_q(legend_text(graph, key))}", "fontsize=9"]
             out.append(f"    {_q('legend_' + key.replace(':', '_'))} [{', '.join(attrs)}];")
         for a, b in zip(keys, keys[1:]):
             out.append(f"    {_q('legend_' + a.replace(':', '_'))} -> {_q('legend_' + b.replace(':', '_'))}"

@@ -13,7 +13,7 @@ from html import escape
 import networkx as nx
 
 from graphs.layout import LINE_H, PAD_Y, Layout, layout
-from graphs.style import FAILING_EDGES, LEGEND_ORDER, STYLES, edge_colour, legend_keys, style_key
+from graphs.style import FAILING_EDGES, LEGEND_ORDER, STYLES, edge_colour, legend_keys, legend_text, style_key
 
 _CSS = """
 *{box-sizing:border-box}
@@ -43,6 +43,8 @@ aside .hint{color:#777;font-size:12px}
 .node rect{stroke-width:1.2}
 .node text{pointer-events:none}
 .node .head{font:12px ui-monospace,SFMono-Regular,Menlo,Consolas,"DejaVu Sans Mono",monospace;fill:#1b1b1b}
+.words .head{font:600 12px system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif}
+.words .sub{font-size:10.5px}
 .node .sub{font-size:10px;fill:#555}
 .node .tag{font-size:9px;font-weight:700;letter-spacing:.04em}
 .node{cursor:pointer}
@@ -52,6 +54,13 @@ aside .hint{color:#777;font-size:12px}
 .edge.fail{stroke-dasharray:6 4}
 .edge.hl{stroke-width:3}
 .dim{opacity:.25}
+.hidden{display:none}
+.toggle{cursor:pointer}
+.toggle circle{fill:#fff;stroke:#777;stroke-width:1}
+.toggle text{font:bold 11px system-ui,sans-serif;fill:#333;pointer-events:none}
+.node.hit rect{stroke:#f9a825;stroke-width:4}
+#search{font:inherit;font-size:12px;padding:2px 6px;border:1px solid #bbb;border-radius:4px;width:16em}
+#hits{font-size:11px;color:#555;margin-left:4px}
 """
 
 _JS = r"""
@@ -158,6 +167,7 @@ _JS = r"""
   document.getElementById("zout").addEventListener("click", function () { var r = svg.getBoundingClientRect(); zoomAt(0.8, r.width / 2, r.height / 2); });
   document.getElementById("root").addEventListener("click", function () { select(data.root); centreOn(data.root); });
   document.addEventListener("keydown", function (e) {
+    if (e.target && e.target.id === "search") { return; }
     if (e.key === "+" || e.key === "=") { var r = svg.getBoundingClientRect(); zoomAt(1.25, r.width / 2, r.height / 2); }
     else if (e.key === "-") { var q = svg.getBoundingClientRect(); zoomAt(0.8, q.width / 2, q.height / 2); }
     else if (e.key === "0") { fit(); }
@@ -169,6 +179,75 @@ _JS = r"""
     var id = decodeURIComponent((location.hash || "").slice(1));
     if (data.nodes[id]) { select(id); centreOn(id); }
   }
+  // collapsible subtrees: a node's toggle hides what only it leads to
+  var kids = {}, parentsOf = {};
+  Object.keys(data.nodes).forEach(function (id) { kids[id] = data.nodes[id].children; parentsOf[id] = data.nodes[id].parents; });
+  var folded = {};
+  function refresh() {
+    var seen = {}, queue = [data.root];
+    seen[data.root] = true;
+    while (queue.length) {
+      var id = queue.shift();
+      if (folded[id]) { continue; }
+      kids[id].forEach(function (c) { if (!seen[c]) { seen[c] = true; queue.push(c); } });
+    }
+    Object.keys(nodes).forEach(function (id) {
+      nodes[id].classList.toggle("hidden", !seen[id] && data.nodes[id].parents.length > 0);
+      var t = document.querySelector('.toggle[data-for="' + id + '"] text');
+      if (t) { t.textContent = folded[id] ? "+" : "\u2212"; }
+    });
+    Array.prototype.forEach.call(document.querySelectorAll(".edge"), function (p) {
+      var s = p.getAttribute("data-s"), t = p.getAttribute("data-t");
+      p.classList.toggle("hidden", nodes[s].classList.contains("hidden") || nodes[t].classList.contains("hidden") || !!folded[s]);
+    });
+  }
+  Array.prototype.forEach.call(document.querySelectorAll(".toggle"), function (g) {
+    g.addEventListener("pointerdown", function (e) { e.stopPropagation(); });
+    g.addEventListener("click", function (e) {
+      e.stopPropagation();
+      var id = g.getAttribute("data-for");
+      folded[id] = !folded[id];
+      refresh();
+    });
+  });
+  document.getElementById("expand").addEventListener("click", function () { folded = {}; refresh(); });
+  document.getElementById("collapse").addEventListener("click", function () {
+    folded = {};
+    kids[data.root].forEach(function (c) { if (kids[c].length) { folded[c] = true; } });
+    refresh();
+  });
+  // search: every node whose words match is marked; Enter goes to the next one
+  var box = document.getElementById("search"), hits = [], at = -1;
+  function unfoldTo(id) {
+    var todo = [id], done = {};
+    while (todo.length) {
+      var n = todo.pop();
+      if (done[n]) { continue; }
+      done[n] = true;
+      parentsOf[n].forEach(function (p) { delete folded[p]; todo.push(p); });
+    }
+  }
+  function search() {
+    var q = box.value.trim().toLowerCase();
+    hits = [];
+    Object.keys(nodes).forEach(function (id) {
+      var n = data.nodes[id];
+      var hit = q.length > 1 && ((n.label || "") + " " + (n.text || "")).toLowerCase().indexOf(q) >= 0;
+      nodes[id].classList.toggle("hit", hit);
+      if (hit) { hits.push(id); }
+    });
+    document.getElementById("hits").textContent = q.length > 1 ? hits.length + " found" : "";
+    at = -1;
+    if (hits.length) { next(); }
+  }
+  function next() {
+    if (!hits.length) { return; }
+    at = (at + 1) % hits.length;
+    unfoldTo(hits[at]); refresh(); select(hits[at]); centreOn(hits[at]);
+  }
+  box.addEventListener("input", search);
+  box.addEventListener("keydown", function (e) { if (e.key === "Enter") { e.preventDefault(); next(); } e.stopPropagation(); });
+  refresh();
   show(null); fit(); fromHash();
 }());
 """
@@ -178,13 +257,13 @@ def _e(text: str) -> str:
     return escape(str(text), quote=True)
 
 
-def _swatch(key: str) -> str:
+def _swatch(key: str, text: str) -> str:
     s = STYLES[key]
     dash = ' stroke-dasharray="4 2"' if s.dash else ""
     rx = "7" if s.shape in ("rule",) else ("4" if s.shape in ("statement", "test") else "0")
     return (f'<span><svg viewBox="0 0 26 14" aria-hidden="true"><rect x="1" y="1" width="24" height="12" rx="{rx}" '
             f'fill="{s.fill}" stroke="{s.stroke}" stroke-width="{2 if s.bold else 1.2}"{dash}/></svg>'
-            f"{_e(s.legend)}</span>")
+            f"{_e(text)}</span>")
 
 
 def _markers() -> str:
@@ -202,7 +281,8 @@ def _node_svg(node: str, data: dict, lay: Layout) -> str:
     s = STYLES[key]
     rx = box.h / 2 if s.shape == "rule" else (8 if s.shape in ("statement", "test") else 2)
     dash = ' stroke-dasharray="6 4"' if s.dash else ""
-    parts = [f'<g class="node k-{_e(key.replace(":", "-"))}" data-id="{_e(node)}">',
+    words = " words" if "ids" in data else ""
+    parts = [f'<g class="node{words} k-{_e(key.replace(":", "-"))}" data-id="{_e(node)}">',
              f"<title>{_e(data['label'])}</title>",
              f'<rect x="{box.x:.1f}" y="{box.y:.1f}" width="{box.w:.1f}" height="{box.h:.1f}" rx="{rx:.1f}" '
              f'fill="{s.fill}" stroke="{s.stroke}" stroke-width="{2.2 if s.bold else 1.2}"{dash}/>']
@@ -219,6 +299,15 @@ def _node_svg(node: str, data: dict, lay: Layout) -> str:
     return "".join(parts)
 
 
+def _toggle_svg(node: str, lay: Layout, direction: str) -> str:
+    """A small − / + button on the edge of a node that has children: folds its subtree."""
+    box = lay.boxes[node]
+    cx, cy = (box.cx, box.y + box.h) if direction == "TB" else (box.x + box.w, box.cy)
+    return (f'<g class="toggle" data-for="{_e(node)}"><title>fold or unfold what this leads to</title>'
+            f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="7"/>'
+            f'<text x="{cx:.1f}" y="{cy + 4:.1f}" text-anchor="middle">\u2212</text></g>')
+
+
 def to_html(graph: nx.DiGraph) -> str:
     lay = layout(graph)
     meta = graph.graph
@@ -230,10 +319,11 @@ def to_html(graph: nx.DiGraph) -> str:
         edges_svg.append(f'<path class="{cls}" data-s="{_e(source)}" data-t="{_e(target)}" d="{path}" '
                          f'stroke="{colour}" marker-end="url(#arrow-{colour[1:]})"/>')
     nodes_svg = [_node_svg(node, data, lay) for node, data in graph.nodes(data=True)]
+    toggles = [_toggle_svg(node, lay, lay.direction) for node in graph.nodes if graph.out_degree(node)]
     payload = {
         "root": meta.get("root"), "width": lay.width, "height": lay.height,
         "citations": meta.get("citations", {}),
-        "kinds": {k: {"legend": STYLES[k].legend, "fill": STYLES[k].fill, "stroke": STYLES[k].stroke}
+        "kinds": {k: {"legend": legend_text(graph, k), "fill": STYLES[k].fill, "stroke": STYLES[k].stroke}
                   for k in LEGEND_ORDER},
         "nodes": {node: {"kind": d["kind"], "style": style_key(d), "label": d["label"], "text": d["text"],
                          "rule": d["rule"], "citations": d["citations"], "field": d["field"],
@@ -253,7 +343,7 @@ def to_html(graph: nx.DiGraph) -> str:
     info.append(f"{graph.number_of_nodes()} nodes, {graph.number_of_edges()} edges")
     if meta.get("truncated"):
         info.append("truncated: too large to draw whole")
-    legend = "".join(_swatch(k) for k in legend_keys(graph))
+    legend = "".join(_swatch(k, legend_text(graph, k)) for k in legend_keys(graph))
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -267,7 +357,8 @@ def to_html(graph: nx.DiGraph) -> str:
 <h1>{_e(title)}</h1>
 <div class="meta">{_e(" · ".join(info))}</div>
 <div class="bar"><div class="legend">{legend}</div>
-<span><button id="fit" type="button" title="fit to window (0)">fit</button> <button id="zin" type="button" title="zoom in (+)">+</button> <button id="zout" type="button" title="zoom out (-)">&minus;</button> <button id="root" type="button">conclusion</button></span></div>
+<span><button id="fit" type="button" title="fit to window (0)">fit</button> <button id="zin" type="button" title="zoom in (+)">+</button> <button id="zout" type="button" title="zoom out (-)">&minus;</button> <button id="root" type="button">conclusion</button> <button id="collapse" type="button" title="fold every branch under the conclusion">fold all</button> <button id="expand" type="button" title="unfold everything">unfold all</button></span>
+<span><input id="search" type="search" placeholder="search the graph" aria-label="search the graph"><span id="hits"></span></span></div>
 </header>
 <main>
 <svg id="canvas" role="img" aria-label="{_e(title)}">
@@ -278,6 +369,9 @@ def to_html(graph: nx.DiGraph) -> str:
 </g>
 <g class="nodes">
 {chr(10).join(nodes_svg)}
+</g>
+<g class="toggles">
+{chr(10).join(toggles)}
 </g>
 </g>
 </svg>

@@ -4,8 +4,8 @@ from __future__ import annotations
 import networkx as nx
 
 from graphs.build import ordered_edges, orientation
-from graphs.style import EDGE_LABELS, FAILING_EDGES, STYLES, edge_colour, headline, legend_keys, shorten, style_key, \
-    subline, wrap
+from graphs.style import EDGE_LABELS, FAILING_EDGES, STYLES, edge_colour, headline, legend_keys, legend_text, \
+    style_key, subline, wrap
 
 _OPEN_CLOSE = {"statement": ("(", ")"), "rule": ("([", "])"), "fact": ("[", "]"), "table": ("[[", "]]"),
                "test": ("(", ")"), "gap": ("[", "]")}
@@ -33,12 +33,11 @@ def to_mermaid(graph: nx.DiGraph, *, legend: bool = True) -> str:
     for node, data in graph.nodes(data=True):
         key = style_key(data)
         style = STYLES[key]
-        lines = ([style.tag] if style.tag else []) + [shorten(headline(data), 72)]
-        if data["kind"] != "rule":
-            lines += wrap(data.get("text", ""), 56, 2)
-        sub = subline(data)
-        if sub:
-            lines.append(shorten(sub, 80))
+        tag = data.get("tag", style.tag)
+        lines = ([tag] if tag else []) + wrap(headline(data), 60)
+        if data["kind"] != "rule" and "ids" not in data:
+            lines += wrap(data.get("text", ""), 56)
+        lines += wrap(subline(data), 72)
         out.append(_node("n" + node, key, lines))
     link_colours: dict[str, list[str]] = {}
     for i, (source, target, data) in enumerate(ordered_edges(graph)):
@@ -55,7 +54,7 @@ def to_mermaid(graph: nx.DiGraph, *, legend: bool = True) -> str:
         out.append('  subgraph legend["Legend"]')
         out.append("    direction TB")
         for key in keys:
-            out.append("  " + _node(f"legend_{_class(key)}", key, [STYLES[key].legend]))
+            out.append("  " + _node(f"legend_{_class(key)}", key, [legend_text(graph, key)]))
         out.append("  end")
     for colour, indexes in sorted(link_colours.items()):
         out.append(f"  linkStyle {','.join(indexes)} stroke:{colour}")

@@ -39,10 +39,17 @@ STYLES: dict[str, Style] = {
                           tag="CONTRADICTED"),
     "blocked": Style("#ffffff", "#bdbdbd", dash=True, shape="test", legend="not evaluated (earlier failure)",
                      tag="BLOCKED"),
+    "option": Style("#eef7f1", "#2e7d32", dash=True, bold=True, legend="documentation that would change it",
+                    tag="TO DOCUMENT"),
 }
 
 LEGEND_ORDER = ("conclusion", "rule", "fact", "fact:kb", "negation", "comparison", "aggregate",
-                "not_derived", "failed_rule", "missing", "contradicted", "blocked")
+                "not_derived", "failed_rule", "missing", "contradicted", "blocked", "option")
+CLINICAL_LEGEND = {"conclusion": "criterion met / verdict", "not_derived": "not documented / not reached",
+                   "contradicted": "contradicted by the record", "fact": "fact from the case file",
+                   "missing": "missing documentation", "option": "documentation that would change it",
+                   "blocked": "no documentation set found"}
+"""Legend words of the clinical view, where the same colours mean criterion states."""
 
 EDGE_COLOURS = {"missing": "#e65100", "contradicted": "#c62828"}
 FAILING_EDGES = {"attempt", "fails", "not_derived", "would_count"}
@@ -60,6 +67,12 @@ def style_of(data: dict) -> Style:
     return STYLES[style_key(data)]
 
 
+def legend_text(graph, key: str) -> str:
+    if graph.graph.get("view") == "clinical" and key in CLINICAL_LEGEND:
+        return CLINICAL_LEGEND[key]
+    return STYLES[key].legend
+
+
 def legend_keys(graph) -> list[str]:
     """Legend entries for the node styles a graph uses, in legend order."""
     used = {style_key(data) for _, data in graph.nodes(data=True)}
@@ -69,6 +82,8 @@ def legend_keys(graph) -> list[str]:
 def headline(data: dict) -> str:
     """The main line of a node's label."""
     kind = data.get("kind")
+    if "ids" in data:  # the clinical view: words only
+        return data.get("label", "")
     if kind == "rule":
         return f"rule {data['rule']}"
     if kind == "failed_rule":
@@ -77,7 +92,10 @@ def headline(data: dict) -> str:
 
 
 def subline(data: dict) -> str:
-    """A short second line: the field to document, or the citations of a rule."""
+    """A short second line: the field to document, or the citations of a rule (in the clinical
+    view: the node's text, its state and requirement)."""
+    if "ids" in data:
+        return data.get("text", "")
     if data.get("field"):
         return f"field: {data['field']}"
     if data.get("kind") in ("rule", "failed_rule") and data.get("citations"):
@@ -87,9 +105,10 @@ def subline(data: dict) -> str:
     return ""
 
 
-def wrap(text: str, width: int = 52, lines: int = 3) -> list[str]:
-    out = textwrap.wrap(text, width) if text else []
-    if len(out) > lines:
+def wrap(text: str, width: int = 52, lines: int | None = None) -> list[str]:
+    """Text in lines of at most `width` characters; all of it unless `lines` caps the count."""
+    out = textwrap.wrap(text, width, break_on_hyphens=False) if text else []
+    if lines is not None and len(out) > lines:
         out = out[:lines]
         out[-1] = out[-1][: width - 1].rstrip() + "…"
     return out

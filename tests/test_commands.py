@@ -11,11 +11,14 @@ from tests.conftest import REFERENCE, ROOT
 
 
 def test_shell_reads_piped_input(run_cli):
-    script = "?- stage_verdict(S, V).\nwhy 22558 L2-3\nwhy-not 22633 L4-5\nfacts line_level\nrules stenosis.no\nbad(\nquit\n"
+    script = ("?- stage_verdict(S, V).\nwhy 22558 L2-3\nwhy 22558 L2-3 --ids\nwhy-not 22633 L4-5\n"
+              "why-not 22633 L4-5 --tree --ids\nfacts line_level\nrules stenosis.no\nbad(\nquit\n")
     out = run_cli("shell", str(REFERENCE), input=script).stdout
     assert "1  not_medically_necessary" in out and "2  partially_medically_necessary" in out
-    assert "✔ line_verdict('1:22558:L2-3', not_medically_necessary, criterion_unmet)" in out
-    assert "✘ line_verdict('2:22633:L4-5', medically_necessary, _)" in out
+    assert "✔ 22558 at L2-3 keeps its own verdict: not medically necessary (criterion not met)\n" in out
+    assert "[line_verdict('1:22558:L2-3', not_medically_necessary, criterion_unmet); rule verdict.own" in out
+    assert "What stands in the way:" in out and "  • instability at the level — not documented" in out
+    assert "✘ 22633 at L4-5 does not get the verdict medically necessary   [line_verdict('2:22633:L4-5', medically_necessary, _)]" in out
     assert "line_level('1:22558:L2-3', 'L2-3')." in out
     assert "stenosis.no_compression: criterion_unmet(L, stenosis_compression)" in out
     assert "error: <query>:1:" in out  # a bad goal is reported and the shell carries on

@@ -56,7 +56,8 @@ def test_reference_documentation_requests_cover_every_topic(reference_decision):
         assert topic in fields, topic
     unblocks = {r["field"]: r["unblocks"] for r in reference_decision["documentation_requests"]}
     assert unblocks["requests[1].procedures[1].levels"] == ["2:63052:-"]
-    assert set(unblocks["conservative_care.physical_therapy_weeks"]) == {"2:22633:L4-5", "2:22634:L5-S1"}
+    # the instrumentation 22843 rests on those fusions, so it is unblocked by what they lack
+    assert set(unblocks["conservative_care.physical_therapy_weeks"]) == {"2:22633:L4-5", "2:22634:L5-S1", "2:22843:-"}
     assert all(not r["field"].startswith("patient.red_flags") for r in reference_decision["documentation_requests"])
 
 
@@ -100,10 +101,14 @@ def test_fail_on_deny_exit_code(run_cli):
 
 def test_text_and_markdown_formats(run_cli):
     text = run_cli("decide", str(REFERENCE)).stdout
-    assert "22558      L2-3" in text and "partially_medically_necessary" in text
+    assert "22558      L2-3" in text and "partially medically necessary" in text
+    assert "_" not in text.split("\n", 1)[1]  # no identifier below the title line
+    assert "  - physical therapy  (would help decide 22633 at L4-5, 22634 at L5-S1, 22843)" in text
+    with_ids = run_cli("decide", str(REFERENCE), "--ids").stdout
+    assert "conservative_care.physical_therapy_weeks: physical therapy  (would help decide 2:22633:L4-5" in with_ids
     markdown = run_cli("decide", str(REFERENCE), "--format", "markdown").stdout
     assert markdown.startswith("# Determination for case `reference-two-stage-revision`")
-    assert "| 22633 | L4-5 | cannot_be_determined | documentation_missing |" in markdown
+    assert "| 22633 | L4-5 | cannot be determined | documentation missing |" in markdown
 
 
 def test_unknown_code_is_no_policy(run_cli, tmp_path):

@@ -46,12 +46,15 @@ def test_why_22558_ends_at_the_mri_finding_with_its_citation(run_cli):
     assert "L2-3" in step["text"]
 
 
-def test_why_text_is_an_indented_tree(run_cli):
+def test_why_text_is_an_indented_tree_in_words(run_cli):
     text = run_cli("why", str(REFERENCE), "22558", "--level", "L2-3").stdout
     lines = text.splitlines()
-    assert lines[0].startswith("✔ line_verdict('1:22558:L2-3', not_medically_necessary, criterion_unmet)")
-    assert any(l.startswith("      • seg_finding(0, 'L2-3', neural_compression, false)") for l in lines)
-    assert "field: imaging[].segments.L2-3.neural_compression" in text
+    assert lines[0] == "✔ 22558 at L2-3 keeps its own verdict: not medically necessary (criterion not met)"
+    assert "      • neural compression at L2-3 on the MRI “mri-lumbar”: absent" in lines
+    assert "line_verdict(" not in text and "imaging[]" not in text and "_" not in text
+    with_ids = run_cli("why", str(REFERENCE), "22558", "--level", "L2-3", "--ids").stdout
+    assert "[seg_finding(0, 'L2-3', neural_compression, false)]" in with_ids
+    assert "field: imaging[].segments.L2-3.neural_compression" in with_ids
     shallow = run_cli("why", str(REFERENCE), "22558", "--level", "L2-3", "--depth", "1").stdout
     assert len(shallow.splitlines()) < len(lines) and "raise --depth" in shallow
 
@@ -83,12 +86,20 @@ def test_why_not_22633_lists_each_missing_criterion_with_fields(run_cli):
         assert fields <= set(entry["missing"]), (criterion, entry["missing"])
     kinds = {n["kind"] for n in _walk(data["tree"])}
     assert {"not_derived", "failed_rule", "missing", "contradicted"} <= kinds
-    assert data["minimal_sets"] == [] and "more must be documented" in data["minimal_note"]
+    assert data["minimal_sets"] == []
+    assert data["minimal_note"] == (
+        "no set of at most 3 documented facts makes it medically necessary: the criteria still open need at least "
+        "7 facts (instability at the level: 1; stenosis with neural compression at the level: 2; failed conservative "
+        "care: 3; examination that matches the imaging: 1)")
+    standing = {item["criterion"]: item for item in data["standing"]}
+    assert standing["conservative_care_fusion"]["requirement"].startswith(
+        "at least 6 weeks of physical therapy and 12 weeks of conservative care in all")
+    assert standing["instability"]["least_facts"] == 1
 
 
 def test_why_not_keeps_contradicted_and_missing_apart(run_cli):
     data = json.loads(run_cli("why-not", str(REFERENCE), "22558", "--level", "L2-3", "--format", "json").stdout)
-    unmet = next(b for b in data["blocking"] if "fails stenosis_compression" in b["text"])
+    unmet = next(b for b in data["blocking"] if "fails stenosis with neural compression" in b["text"])
     assert unmet["contradicted_by"] == ["seg_finding(0, 'L2-3', neural_compression, false)"]
     assert unmet["missing"] == []
     missing_fields = {m["field"] for m in data["missing"]}
@@ -108,15 +119,15 @@ requests:
 """, encoding="utf-8")
     data = json.loads(run_cli("why-not", str(case), "22633", "--level", "L4-5", "--format", "json").stdout)
     assert data["minimal_sets"] == [{"size": 1, "facts": [{
-        "fact": "exam_finding(correlates_with_imaging, true)", "field": "exam.correlates_with_imaging",
-        "value": "true", "text": data["minimal_sets"][0]["facts"][0]["text"]}]}]
+        "field": "exam.correlates_with_imaging", "op": "=", "value": True, "witness": True,
+        "text": "examination matching the imaging: yes"}], "unblocks": ["1:22633:L4-5"]}]
     text = run_cli("why-not", str(case), "22633", "--level", "L4-5").stdout
-    assert "1. exam.correlates_with_imaging = true" in text
+    assert "  - examination matching the imaging: yes" in text
 
 
 def test_why_not_of_a_verdict_that_holds(run_cli):
     text = run_cli("why-not", str(REFERENCE), "22558", "--level", "L2-3", "--verdict", "not_medically_necessary").stdout
-    assert "nothing to explain" in text
+    assert "It is not medically necessary already" in text
 
 
 def test_unknown_line_is_a_usage_error(session):

@@ -1,136 +1,160 @@
-"""`warrant summarize`: what a corpus of cases comes to.
+"""`warrant summarize`: what a population of decisions comes to.
 
-Verdict counts per code (admissions counted as `admission`), and, among the lines that were
-denied or could not be determined, the criteria most often unmet and the documentation most
-often missing. Missing fields are counted both as written (`imaging[].segments.L4-5.translation_mm`)
-and in general form (`imaging[].segments.*.translation_mm`, `requests[].procedures[].levels`),
-so that the same gap at different levels or in different requests adds up.
+Inputs are batch output (JSON Lines of decisions and error records, read one line at a time, so
+any size works), case files and folders of them (decided here), or JSON Lines of cases. The
+figures come from `engine.authoring.population`; this module reads the inputs and writes the
+figures as text, Markdown and JSON (the HTML report is `engine.present.summary_html`).
 """
 from __future__ import annotations
 
-import re
-from collections import Counter
-from pathlib import Path
-from typing import Any, Sequence
+import json
+import os
+import sys
+from typing import IO, Any, Iterator, Sequence
 
+from engine.authoring.population import Population, general_field  # noqa: F401  (general_field: its old home)
+from engine.cases.paths import CASE_SUFFIXES, STREAM_SUFFIXES, walk
 from engine.errors import WarrantError
-from engine.knowledge.interface import CRITERION_UNMET as UNMET
 
-_INDEX = re.compile(r"\[\d+\]")
+_MAX_LINE = 64 * 1024 * 1024
 
 
-def general_field(path: str) -> str:
-    """`requests[1].procedures[2].levels` → `requests[].procedures[].levels`; level keys → `*`."""
-    from engine.cases.levels import LevelError, parse_level
+def summarize(kb, paths: Sequence[str], top: int = 15, keep: int = 50,
+              stdin: IO[bytes] | None = None) -> dict[str, Any]:
+    """The figures of every decision and case in `paths` (`-` reads JSON Lines from stdin)."""
+    pop = Population(kb, keep)
+    for item in _items(kb, paths, stdin):
+        if "stages" in item:
+            pop.add(item)
+        else:
+            pop.add_error(item)
+    return with_compat_keys(pop.result(top), kb)
 
-    parts = []
-    for part in _INDEX.sub("[]", path).split("."):
+
+def with_compat_keys(result: dict[str, Any], kb) -> dict[str, Any]:
+    """The keys `summarize --format json` had before rates (cases, codes, unmet_criteria,
+    missing_fields), kept beside the new ones for scripts that read them."""
+    verdicts = result["verdicts"]
+    result["cases"] = result["decisions"]
+    result["codes"] = [{"code": row["key"], "label": row["label"], "total": row["total"],
+                        "counts": {verdicts[r]: n for r, n in row["counts"].items()},
+                        "rates": {verdicts[r]: x for r, x in row["rates"].items()}} for row in result["by_code"]]
+    result["unmet_criteria"] = [{"criterion": c["key"], "lines": c["lines"], "rate": c["rate"]} for c in result["unmet"]]
+    result["missing_fields"] = [{"field": m["key"], "lines": m["lines"], "rate": m["rate"]} for m in result["missing"]]
+    return result
+
+
+def _items(kb, paths: Sequence[str], stdin: IO[bytes] | None) -> Iterator[dict[str, Any]]:
+    for path in paths:
+        if path == "-":
+            yield from _stream(kb, "<stdin>", stdin or sys.stdin.buffer)
+        elif os.path.isdir(path):
+            for found in walk(path, CASE_SUFFIXES + STREAM_SUFFIXES):
+                yield from _one(kb, found)
+        else:
+            yield from _one(kb, path)
+
+
+def _one(kb, path: str) -> Iterator[dict[str, Any]]:
+    if path.lower().endswith(STREAM_SUFFIXES):
         try:
-            parse_level(part)
-            parts.append("*")
-        except (LevelError, ValueError, TypeError):
-            parts.append(part)
-    return ".".join(parts)
+            with open(path, "rb") as handle:
+                yield from _stream(kb, path, handle)
+        except OSError as exc:
+            yield _error(path, "unreadable", f"{path}: cannot read ({exc.strerror or exc})")
+        return
+    yield _decided(kb, path, None)
 
 
-def summarize(kb, paths: Sequence[Path], top: int = 15) -> dict[str, Any]:
-    from engine.decide.outcomes import determinations
+def _stream(kb, source: str, handle: IO[bytes]) -> Iterator[dict[str, Any]]:
+    """Each line of a JSON Lines stream: a decision or error record as it is, a case decided."""
+    for number, raw in enumerate(iter(lambda: handle.readline(_MAX_LINE + 1), b""), 1):
+        where = f"{source}:{number}"
+        if len(raw) > _MAX_LINE:
+            yield _error(where, "invalid_case", f"{where}: the line is longer than {_MAX_LINE} bytes")
+            handle.readline()
+            continue
+        if not raw.strip():
+            continue
+        try:
+            data = json.loads(raw)
+        except (ValueError, UnicodeDecodeError) as exc:
+            yield _error(where, "invalid_case", f"{where}: not JSON ({exc})")
+            continue
+        if not isinstance(data, dict):
+            yield _error(where, "invalid_case", f"{where}: a line must be a JSON object")
+        elif "stages" in data or "error" in data:
+            yield data
+        else:
+            yield _decided(kb, where, raw.decode("utf-8", errors="surrogateescape"))
+
+
+def _decided(kb, name: str, text: str | None) -> dict[str, Any]:
+    from engine.decide.decision import decide
     from engine.inputs import open_session
 
-    per_code: dict[str, Counter] = {}
-    unmet: Counter = Counter()
-    unmet_codes: dict[str, Counter] = {}
-    missing: Counter = Counter()
-    missing_general: Counter = Counter()
-    bases: Counter = Counter()
-    errors = []
-    lines = 0
-    for path in paths:
-        try:
-            session = open_session(kb, path)
-            records = determinations(session, missing=True)
-        except WarrantError as exc:
-            errors.append({"source": str(path), "error": {"code": exc.code, "messages": exc.messages}})
-            continue
-        unmet_rows = {}
-        for line_id, criterion in session.derived.get(UNMET, ()):
-            unmet_rows.setdefault(line_id, []).append(str(criterion))
-        for key, record in records.items():
-            if record["kind"] == "stage":
-                continue
-            per_code.setdefault(record["code"], Counter())[record["verdict"]] += 1
-            if record["kind"] != "line":
-                continue
-            lines += 1
-            if record["verdict"] == kb.verdicts["positive"]:
-                continue
-            bases[f"{record['verdict']} ({record['basis']})"] += 1
-            for criterion in sorted(set(unmet_rows.get(key, []))):
-                unmet[criterion] += 1
-                unmet_codes.setdefault(criterion, Counter())[record["code"]] += 1
-            for item in set(record.get("missing", [])):
-                missing[item] += 1
-            for item in {general_field(f) for f in record.get("missing", [])}:
-                missing_general[item] += 1
-    labels = kb.code_labels
-    order = [kb.verdicts[role] for role in ("positive", "negative", "undetermined")]
-    unknown = str(kb.meta.get("unknown_code_label", ""))
-    codes = [{"code": code, "label": labels.get(code, "" if code == "admission" else unknown),
-              "counts": {v: counts.get(v, 0) for v in order}, "total": sum(counts.values())}
-             for code, counts in sorted(per_code.items(), key=lambda kv: (kv[0] == "admission", kv[0]))]
-    return {
-        "cases": len(paths) - len(errors), "lines": lines, "verdicts": order, "codes": codes,
-        "not_approved_by_basis": [{"basis": b, "lines": n} for b, n in bases.most_common()],
-        "unmet_criteria": [{"criterion": c, "lines": n, "codes": dict(unmet_codes[c].most_common())}
-                           for c, n in unmet.most_common(top)],
-        "missing_fields": [{"field": f, "lines": n} for f, n in missing_general.most_common(top)],
-        "missing_fields_exact": [{"field": f, "lines": n} for f, n in missing.most_common(top)],
-        "errors": errors,
-    }
+    try:
+        return decide(open_session(kb, name, text=text) if text is not None else open_session(kb, name))
+    except WarrantError as exc:
+        return {"source": name, "error": {"code": exc.code, "messages": exc.messages}}
+
+
+def _error(source: str, code: str, message: str) -> dict[str, Any]:
+    return {"source": source, "error": {"code": code, "messages": [message]}}
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.0f}%"
 
 
 def summary_text(result: dict[str, Any]) -> str:
-    out = [f"{result['cases']} cases, {result['lines']} lines"
-           + (f" ({len(result['errors'])} cases could not be read)" if result["errors"] else ""), "",
-           "verdicts per code:"]
-    width = max([len(c["label"]) for c in result["codes"]] + [5])
-    columns = [max(len(v), 6) for v in result["verdicts"]]
+    from engine.guard.text import terminal
+
+    verdicts = result["verdict_words"]
+    out = [f"{result['decisions']} decisions, {result['lines']} lines, {result['admissions']} admissions"
+           + (f" ({len(result['errors'])} inputs could not be decided)" if result["errors"] else ""),
+           "outcomes: " + ", ".join(f"{o} {n} ({_pct(n / result['decisions']) if result['decisions'] else '0%'})"
+                                    for o, n in result["outcomes"].items()), "",
+           "verdicts per code (share of the code's lines):"]
+    width = max([len(c["label"]) for c in result["by_code"]] + [5])
+    names = [verdicts[r] for r in result["roles"]]
+    columns = [max(len(v), 6) for v in names]
     out.append(f"  {'code'.ljust(9)} {'label'.ljust(width)}  "
-               + "  ".join(v.rjust(w) for v, w in zip(result["verdicts"], columns)) + f"  {'total':>6}")
-    for item in result["codes"]:
-        counts = "  ".join(str(item["counts"][v]).rjust(w) for v, w in zip(result["verdicts"], columns))
-        out.append(f"  {item['code'].ljust(9)} {item['label'].ljust(width)}  {counts}  {item['total']:>6}")
-    if result["not_approved_by_basis"]:
-        out += ["", "lines not approved, by basis:"]
-        out += [f"  {b['lines']:6d}  {b['basis']}" for b in result["not_approved_by_basis"]]
-    out += ["", "most frequent unmet criteria (denied or undetermined lines):"]
-    if not result["unmet_criteria"]:
-        out.append("  (none)")
-    for item in result["unmet_criteria"]:
-        codes = ", ".join(f"{c}: {n}" for c, n in list(item["codes"].items())[:6])
-        out.append(f"  {item['lines']:6d}  {item['criterion']}   [{codes}]")
-    out += ["", "most frequent missing documentation (denied or undetermined lines):"]
-    if not result["missing_fields"]:
-        out.append("  (none)")
-    out += [f"  {item['lines']:6d}  {item['field']}" for item in result["missing_fields"]]
+               + "  ".join(v.rjust(w) for v, w in zip(names, columns)) + f"  {'lines':>6}")
+    for row in result["by_code"]:
+        cells = "  ".join(f"{row['counts'][r]} {_pct(row['rates'][r]):>4}".rjust(w)
+                          for r, w in zip(result["roles"], columns))
+        out.append(f"  {row['key'].ljust(9)} {row['label'].ljust(width)}  {cells}  {row['total']:>6}")
+    blocked = result["blocked_lines"]
+    out += ["", f"{blocked} lines not approved on their own account; {result['addon_lines']} add-on lines "
+            "held to the fusion they depend on are counted apart."]
+    for key, title in (("unmet", "criteria the record contradicts"), ("undocumented", "criteria left undocumented"),
+                       ("missing", "documentation most often missing")):
+        out += ["", f"{title} (lines, share of the lines not approved):"]
+        out += [f"  {item['lines']:6d} {_pct(item['rate']):>5}  {item['label']}" for item in result[key]] or ["  (none)"]
     for error in result["errors"]:
-        out += ["", f"could not read {error['source']}:"] + [f"  {m}" for m in error["error"]["messages"]]
+        out += ["", f"could not decide {terminal(str(error.get('source', '?')))}:"]
+        out += [f"  {terminal(str(m))}" for m in error.get("error", {}).get("messages", [])]
     return "\n".join(out) + "\n"
 
 
 def summary_markdown(result: dict[str, Any]) -> str:
-    out = ["# Corpus summary", "", f"{result['cases']} cases, {result['lines']} lines.", "",
-           "## Verdicts per code", "", "| code | label | " + " | ".join(result["verdicts"]) + " | total |",
-           "|---|---|" + "---:|" * (len(result["verdicts"]) + 1)]
-    for item in result["codes"]:
-        counts = " | ".join(str(item["counts"][v]) for v in result["verdicts"])
-        out.append(f"| {item['code']} | {item['label']} | {counts} | {item['total']} |")
-    out += ["", "## Most frequent unmet criteria", "", "| lines | criterion | codes |", "|---:|---|---|"]
-    for item in result["unmet_criteria"]:
-        codes = ", ".join(f"{c}: {n}" for c, n in item["codes"].items())
-        out.append(f"| {item['lines']} | {item['criterion']} | {codes} |")
-    out += ["", "## Most frequent missing documentation", "", "| lines | field |", "|---:|---|"]
-    out += [f"| {item['lines']} | `{item['field']}` |" for item in result["missing_fields"]]
+    from engine.guard.text import markdown as md
+
+    verdicts = result["verdict_words"]
+    names = [verdicts[r] for r in result["roles"]]
+    out = ["# Summary of decisions", "",
+           f"{result['decisions']} decisions, {result['lines']} lines, {result['admissions']} admissions; "
+           + ", ".join(f"{o} {n}" for o, n in result["outcomes"].items()) + ".", "",
+           "## Verdicts per code", "", "| code | label | " + " | ".join(names) + " | lines |",
+           "|---|---|" + "---:|" * (len(names) + 1)]
+    for row in result["by_code"]:
+        cells = " | ".join(f"{row['counts'][r]} ({_pct(row['rates'][r])})" for r in result["roles"])
+        out.append(f"| {row['key']} | {row['label']} | {cells} | {row['total']} |")
+    for key, title in (("unmet", "Criteria the record contradicts"), ("undocumented", "Criteria left undocumented"),
+                       ("missing", "Documentation most often missing")):
+        out += ["", f"## {title}", "", "| lines | share of lines not approved | |", "|---:|---:|---|"]
+        out += [f"| {item['lines']} | {_pct(item['rate'])} | {item['label']} |" for item in result[key]]
     if result["errors"]:
-        out += ["", "## Cases that could not be read", ""] + [f"- {e['source']}" for e in result["errors"]]
+        out += ["", "## Inputs that could not be decided", ""] + [f"- {md(str(e.get('source', '?')))}" for e in result["errors"]]
     return "\n".join(out) + "\n"

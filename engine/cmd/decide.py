@@ -29,9 +29,10 @@ Examples:
 @format_option(["text", "json", "markdown", "fhir"])
 @click.option("--fail-on-deny", is_flag=True, help="Exit with code 10 when any line is not medically necessary.")
 @click.option("--explain", is_flag=True, help="Add each line's proof tree to JSON output.")
+@click.option("--ids", is_flag=True, help="Text and Markdown: show identifiers (bases, fields, line ids) too.")
 @kb_option
 @handles_errors
-def decide(cases: tuple[str, ...], fmt: str, fail_on_deny: bool, explain: bool, kb_dir: Path | None) -> None:
+def decide(cases: tuple[str, ...], fmt: str, fail_on_deny: bool, explain: bool, ids: bool, kb_dir: Path | None) -> None:
     """Decide every requested line of one or more cases."""
     from engine.decide.decision import decide as decide_case
     from engine.present.render import decision_markdown, decision_text
@@ -46,11 +47,9 @@ def decide(cases: tuple[str, ...], fmt: str, fail_on_deny: bool, explain: bool, 
         if fmt == "json":
             emit_json(decision, indent=None if len(decisions) > 1 else 2)
         elif fmt == "markdown":
-            from engine.present.report import report_words
-
-            echo(("\n" if i else "") + decision_markdown(decision, report_words(kb).get("verdicts")), nl=False)
+            echo(("\n" if i else "") + decision_markdown(decision, kb.words, ids), nl=False)
         else:
-            echo(("\n" if i else "") + decision_text(decision), nl=False)
+            echo(("\n" if i else "") + decision_text(decision, kb.words, ids), nl=False)
     if fail_on_deny and any_denied(kb, decisions):
         sys.exit(10)
 

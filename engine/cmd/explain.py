@@ -30,11 +30,12 @@ Examples:
 @line_options
 @click.option("--proof", "proof_id", default=None, help="Open the proof with this id (from decide's JSON).")
 @click.option("--depth", type=int, default=None, help="Show at most this many levels of the tree.")
+@click.option("--ids", is_flag=True, help="Show identifiers (terms, rule ids, case fields) beside the words.")
 @format_option(FORMATS_DATA)
 @kb_option
 @handles_errors
 def why(case: str, code: str | None, level: str | None, side: str | None, stage: int | None,
-        proof_id: str | None, depth: int | None, fmt: str, kb_dir: Path | None) -> None:
+        proof_id: str | None, depth: int | None, ids: bool, fmt: str, kb_dir: Path | None) -> None:
     """Prove a line's verdict, from the verdict down to the case facts."""
     from engine.decide.decision import (
         LINE_VERDICT,
@@ -61,43 +62,54 @@ def why(case: str, code: str | None, level: str | None, side: str | None, stage:
     if fmt == "json":
         emit_json(trim_tree(tree, depth))
     else:
-        echo(tree_text(tree, depth), nl=False)
+        echo(tree_text(tree, depth, ids), nl=False)
 
 
 @click.command("why-not", epilog="""\b
 Examples:
   warrant why-not kb/examples/reference-case.yaml 22633 --level L4-5
+  warrant why-not case.yaml 22633 --level L4-5 --max-size 7
   warrant why-not case.yaml 27280 --side right --format json
-  warrant why-not case.yaml 22558 --level L2-3 --verdict cannot_be_determined""")
+  warrant why-not case.yaml 22558 --level L2-3 --tree --ids
+  warrant why-not case.yaml 22558 --level L2-3 --verdict cannot_be_determined
+\b
+The answer comes first: the verdict, what stands in the way (each criterion with what the
+policy asks and what is missing or contradicts it), and the smallest sets of documentation that
+would give the verdict, any one of which is enough. Each set is checked against the rules;
+`what-if --set FIELD=VALUE` applies it (the JSON gives each fact's field and witness value).""")
 @click.argument("case")
 @click.argument("code")
 @line_options
 @click.option("--verdict", default=None,
               help="The verdict to explain the absence of (default: the kb's positive verdict, "
                    "medically_necessary in the bundled kb).")
-@click.option("--depth", type=int, default=None, help="Show at most this many levels of the tree.")
+@click.option("--max-size", type=click.IntRange(1, 12), default=3, show_default=True,
+              help="Largest documentation set to search (facts per set).")
+@click.option("--tree", "show_tree", is_flag=True, help="Also show every rule and every failed condition.")
+@click.option("--depth", type=int, default=None, help="With --tree: show at most this many levels.")
+@click.option("--ids", is_flag=True, help="Show identifiers (criteria, case fields, line ids) beside the words.")
 @format_option(FORMATS_DATA)
 @kb_option
 @handles_errors
 def why_not(case: str, code: str, level: str | None, side: str | None, stage: int | None, verdict: str,
-            depth: int | None, fmt: str, kb_dir: Path | None) -> None:
-    """Explain why a line does not get a verdict: every rule, every failed condition, what to document."""
+            max_size: int, show_tree: bool, depth: int | None, ids: bool, fmt: str, kb_dir: Path | None) -> None:
+    """Why a line does not get a verdict, and the smallest documentation that would give it."""
     from engine.decide.decision import find_line, line_verdict
     from engine.decide.whynot import explain_absence
-    from engine.present.render import why_not_text
+    from engine.present.explanations import why_not_text
 
     kb = load_kb(kb_dir)
     verdict = target_verdict(kb, verdict)
     session = open_case(kb, case)
     line = find_line(session, code, level, side, stage)
     actual = line_verdict(session, line)
-    result = explain_absence(session, line, verdict, actual)
+    result = explain_absence(session, line, verdict, actual, max_size=max_size, tree=show_tree or fmt == "json")
     if fmt == "json":
         if result.get("tree"):
             result["tree"] = trim_tree(result["tree"], depth)
         emit_json(result)
         return
-    echo(why_not_text(result, depth), nl=False)
+    echo(why_not_text(result, depth, ids, show_tree), nl=False)
 
 
 @click.command(epilog="""\b

@@ -29,6 +29,13 @@ Examples:
   warrant graph case.yaml 22558 --level L2-3 --format dot | dot -Tpdf > proof.pdf
   warrant graph case.yaml --proof 3f2a9c0d1b7e4a55 --format mermaid
   warrant graph case.yaml --format html -o graphs/     # one file per line: graphs/2-22633-L4-5.html
+  warrant graph case.yaml 22633 --level L4-5 --why-not --full -o logic.html
+
+\b
+By default the graph is the clinical view: the line, each of its criteria with its state and the
+policy's requirement, the case facts behind each or the fields that are missing (and, with
+--why-not, the documentation that would change the verdict). --full draws the logical graph:
+every rule instance, table row and condition the proof or failure tree touches.
 
 \b
 The format comes from --format, else from the suffix of -o, else dot. dot, html,
@@ -42,6 +49,7 @@ mermaid and json need nothing more; svg and png need Graphviz: pip install
 @click.option("--verdict", default=None,
               help="With --why-not: the verdict whose absence is drawn (default: the kb's positive verdict).")
 @click.option("--proof", "proof_id", default=None, help="Draw the proof with this id (from decide's JSON).")
+@click.option("--full", is_flag=True, help="Draw the full logical graph instead of the clinical view.")
 @click.option("--format", "fmt", type=click.Choice(GRAPH_FORMATS), default=None,
               help="Output format (default: from the -o suffix, else dot).")
 @click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
@@ -49,8 +57,8 @@ mermaid and json need nothing more; svg and png need Graphviz: pip install
 @kb_option
 @handles_errors
 def graph(case: str, code: str | None, level: str | None, side: str | None, stage: int | None,
-          why_not_graph: bool, verdict: str, proof_id: str | None, fmt: str | None, output: Path | None,
-          kb_dir: Path | None) -> None:
+          why_not_graph: bool, verdict: str, proof_id: str | None, full: bool, fmt: str | None,
+          output: Path | None, kb_dir: Path | None) -> None:
     """Draw a proof graph (or with --why-not, a why-not graph) of one line or of every line."""
     import graphs
     from engine.decide.decision import decide as decide_case
@@ -76,6 +84,11 @@ def graph(case: str, code: str | None, level: str | None, side: str | None, stag
     session = open_case(load_kb(kb_dir), case)
 
     def draw(line):
+        if not full:
+            drawn = graphs.clinical_graph(session, line, target_verdict(session.kb, verdict), why_not_graph)
+            if why_not_graph and drawn.graph.get("holds"):
+                click.echo(f"{line.id} is {drawn.graph.get('verdict')} already; drawing why", err=True)
+            return drawn
         if not why_not_graph:
             return graphs.line_proof_graph(session, line)
         drawn = graphs.why_not_graph(session, line, target_verdict(session.kb, verdict))

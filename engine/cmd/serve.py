@@ -53,10 +53,12 @@ See docs/service.md for the worker model, PostgreSQL and security.""")
               help="Seconds a decision may take (longer: 503, nothing stored).")
 @click.option("--cors-origin", "cors_origins", multiple=True,
               help="Allow browser calls from this origin (CORS is off by default).")
+@click.option("--compare-kb", "compare_kbs", multiple=True, type=click.Path(file_okay=False, exists=True, path_type=Path),
+              help="Another knowledge base (a policy version) the workbench's compare page offers; repeatable.")
 @kb_option
 @handles_errors
 def serve(host: str, port: int, db_url: str | None, workers: int, token_file: Path | None, max_body: int,
-          time_limit: float, cors_origins: tuple[str, ...], kb_dir: Path | None) -> None:
+          time_limit: float, cors_origins: tuple[str, ...], compare_kbs: tuple[Path, ...], kb_dir: Path | None) -> None:
     """Run the decision service: JSON API, PAS, CRD and DTR, stored decisions and metrics."""
     _require_serve()
     import logging
@@ -77,7 +79,8 @@ def serve(host: str, port: int, db_url: str | None, workers: int, token_file: Pa
     store.close()
     config = ServiceConfig(db_url=url, kb_dir=str(kb.root) if kb_dir else None,
                            token_file=str(token_file.resolve()) if token_file else None, max_body=max_body,
-                           time_limit=time_limit, cors_origins=list(cors_origins), migrate=False)
+                           time_limit=time_limit, cors_origins=list(cors_origins), migrate=False,
+                           compare_kbs=[str(load_kb(p).root.resolve()) for p in compare_kbs])
     os.environ[ENV] = config.to_env()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("warrant.fhir").setLevel(logging.ERROR)  # import warnings name clinical resources

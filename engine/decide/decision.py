@@ -49,7 +49,8 @@ def _line_entry(found: Determination, kb, explain: bool) -> dict[str, Any]:
     line = found.line
     entry = {"code": line.code, "label": kb.code_labels.get(line.code, kb.meta.get("unknown_code_label")),
              "level": line.level, "side": line.side, "verdict": found.verdict, "basis": found.basis,
-             "reasons": found.reasons, "missing_documentation": found.missing, "proof": found.proof.id}
+             "reasons": found.reasons, "missing_documentation": found.missing, "criteria": found.criteria,
+             "proof": found.proof.id}
     if explain:
         entry["explanation"] = found.proof.to_dict()
     return entry

@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING, Any
 
 from engine.errors import Finding, RuleError
 from engine.explain.trees import Node, missing_leaves, reasons
-from engine.knowledge.interface import (ADMISSION_VERDICT, CRITERION_MET, CRITERION_UNMET, DOC_REQUEST,
-                                        INTERFACE_QUERIES, LINE_VERDICT)
+from engine.knowledge.interface import (ADMISSION_VERDICT, CODE_FAMILY, CRITERION, CRITERION_LISTS, CRITERION_MET,
+                                        CRITERION_UNMET, DOC_REQUEST, INTERFACE_QUERIES, LINE_VERDICT,
+                                        UNDOCUMENTED)
 from engine.language import ast
 
 if TYPE_CHECKING:
@@ -33,12 +34,13 @@ class Determination:
     verdict: str
     basis: str | None = None
     reasons: list[dict[str, Any]] = field(default_factory=list)   # {rule, text, citations}
-    missing: list[dict[str, str]] = field(default_factory=list)   # {item, field}
+    missing: list[dict[str, str]] = field(default_factory=list)   # {item, field, criterion[, via]}
     proof: Node | None = None
     line: Any = None               # the session's Line for a line determination
     requested_days: Any = None
     supported_days: Any = None
     trace: dict[str, list[str]] = field(default_factory=dict)     # with `watch` (see determine)
+    criteria: list[dict[str, str]] = field(default_factory=list)  # {criterion, role, state} of a line
 
     @property
     def citations(self) -> list[str]:
@@ -77,6 +79,13 @@ def determine(session: "CaseSession", *, missing: bool = True,
     """Every determination of the case, stage by stage: its lines in request order, then its
     admission (if inpatient), then the stage itself.
 
+    A line's reasons are complete: the rule instances of its verdict's proof, then every
+    criterion the record contradicts (with its proof's reasons), every criterion it is silent
+    on, and every criterion it shows as met. Its missing documentation is what the kb asks for
+    (`doc_request/2`); a line that rests on another undetermined line (a dependent line and its
+    parent fusion) also lists what that line lacks, marked `via` it, so that every undetermined
+    line says what would decide it.
+
     `missing=False` skips the missing documentation (the costly part) for callers that compare
     verdicts and reasons only. With `watch` (ground atoms such as `threshold(translation_mm, 3)`)
     each line and admission also gets a `trace`: `proof_rules` (every rule id in its proof and
@@ -90,6 +99,11 @@ def determine(session: "CaseSession", *, missing: bool = True,
     return out
 
 
+def determine_line(session: "CaseSession", line: Any) -> Determination:
+    """The determination of one requested line (the same walk as `determine`)."""
+    return _Walk(session, True, None).line(line)
+
+
 class _Walk:
     """The state one `determine` call shares across lines: answers, criteria, the explainer."""
 
@@ -98,10 +112,16 @@ class _Walk:
         self.kb = session.kb
         self.explainer = session.explainer
         self.watch = watch
+        self.missing = missing
         self.verdicts, self.stage_verdicts, self.admissions, self.supported = interface_answers(session)
+        self.criteria = _rows_by_line(session.derived.get(CRITERION, ()))
         self.met = _rows_by_line(session.derived.get(CRITERION_MET, ()))
         self.unmet = _rows_by_line(session.derived.get(CRITERION_UNMET, ()))
+        self.undocumented = _rows_by_line(session.derived.get(UNDOCUMENTED, ()))
+        self.rank = criterion_order(self.kb)
+        self.codes = {line.id: line.code for line in session.lines}
         self.requested: dict[Any, list[Any]] = {}
+        self._missing: dict[Any, list[dict[str, str]]] = {}
         if missing:
             for line_id, criterion in sorted(session.derived.get(DOC_REQUEST, ()),
                                              key=lambda r: (str(r[0]), str(r[1]))):
@@ -129,40 +149,81 @@ class _Walk:
         verdict, basis = self.verdicts[line.id]
         proof = self.explainer.why(LINE_VERDICT, (line.id, verdict, basis))
         found = self.reasons(proof)
-        # the criteria the record shows as met: a verdict proved through negations ("no
-        # criterion is unmet or undocumented") would otherwise not say which ones they are
-        for row in self.met.get(line.id, ()):
-            for reason in self.reasons(self.explainer.why(CRITERION_MET, row), top_only=True):
-                if reason not in found:
-                    found.append(reason)
+        by_rank = self._by_rank
+        # every criterion the record contradicts, then every one it is silent on, then every one
+        # it shows as met: a verdict proved through one of them (or through negations) would
+        # otherwise name only the first
+        for row in by_rank(self.unmet.get(line.id, ())):
+            _extend(found, self.reasons(self.explainer.why(CRITERION_UNMET, row)))
+        for row in by_rank(self.undocumented.get(line.id, ())):
+            _extend(found, self.reasons(self.explainer.why(UNDOCUMENTED, row), top_only=True, any_rule=True))
+        for row in by_rank(self.met.get(line.id, ())):
+            _extend(found, self.reasons(self.explainer.why(CRITERION_MET, row), top_only=True))
         return self._traced(Determination(line.id, "line", line.stage, line.code, verdict, basis, found,
-                                          self.missing_of(line.id), proof, line), line.id)
+                                          self.missing_for(line.id, proof), proof, line,
+                                          criteria=self.states(line.id)), line.id)
 
-    def reasons(self, proof: Node, top_only: bool = False) -> list[dict[str, Any]]:
+    def _by_rank(self, rows: Any) -> list[tuple]:
+        """A line's criterion rows in the order its family (then its code) lists them."""
+        return sorted(rows, key=lambda r: (self.rank.get((self.codes.get(r[0]), r[1]), len(self.rank)), str(r[1])))
+
+    def states(self, line_id: Any) -> list[dict[str, str]]:
+        """Each criterion of the line with its role and state (met, unmet, undocumented)."""
+        met = {r[1] for r in self.met.get(line_id, ())}
+        unmet = {r[1] for r in self.unmet.get(line_id, ())}
+        out = []
+        for _line, criterion, role in self._by_rank(self.criteria.get(line_id, ())):
+            state = "met" if criterion in met else "unmet" if criterion in unmet else "undocumented"
+            out.append({"criterion": criterion, "role": role, "state": state})
+        return out
+
+    def reasons(self, proof: Node, top_only: bool = False, any_rule: bool = False) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
         preds = self.kb.reason_predicates
         for node in ([proof] if top_only else reasons(proof, preds)):
-            if node.kind != "conclusion" or node.predicate not in preds:
+            if node.kind != "conclusion" or (node.predicate not in preds and not any_rule):
                 continue
             clause = self.kb.rules_by_id.get(node.rule)
             if clause is not None and clause.meta.noreason:
                 continue
-            item = {"rule": node.rule, "text": node.text, "citations": list(node.citations)}
-            if item not in out:
-                out.append(item)
+            _extend(out, [{"rule": node.rule, "text": node.text, "citations": list(node.citations)}])
+        return out
+
+    def missing_for(self, line_id: Any, proof: Node) -> list[dict[str, str]]:
+        """The line's own missing documentation, then that of the undetermined lines its verdict
+        rests on (marked `via`)."""
+        out = list(self.missing_of(line_id))
+        if not self.missing or self.verdicts[line_id][0] != self.kb.verdicts["undetermined"]:
+            return out
+        for other in _lines_in(proof, line_id, self.verdicts):
+            if self.verdicts[other][0] == self.kb.verdicts["positive"]:
+                continue
+            for item in self.missing_of(other):
+                inherited = {**item, "via": item.get("via", other)}
+                if all(m["field"] != inherited["field"] for m in out):
+                    out.append(inherited)
         return out
 
     def missing_of(self, line_id: Any) -> list[dict[str, str]]:
+        known = self._missing.get(line_id)
+        if known is not None:
+            return known
         out: list[dict[str, str]] = []
-        for criterion in self.requested.get(line_id, ()):
+        voice = self.session.voice
+        for _line, criterion in self._by_rank((line_id, c) for c in self.requested.get(line_id, ())):
             goal = ast.Atom(CRITERION_MET[0], (ast.Const(line_id), ast.Const(criterion)))
             for leaf in missing_leaves(self.explainer.why_not(goal)):
-                decl = self.kb.program.decls.get((leaf.predicate, len(leaf.args)))
+                key = (leaf.predicate, len(leaf.args))
+                decl = self.kb.program.decls.get(key)
                 if decl is not None and decl.norequest:
                     continue
-                item = {"item": leaf.text or leaf.label, "field": leaf.field or leaf.label}
-                if item not in out:
+                field_path = leaf.field or leaf.label
+                item = {"item": voice.field_text(key, leaf.args) or leaf.text or leaf.label, "field": field_path,
+                        "criterion": criterion}
+                if all(m["field"] != field_path for m in out):
                     out.append(item)
+        out = [m for m in out if not any(o is not m and _covers(m["field"], o["field"]) for o in out)]
+        self._missing[line_id] = out
         return out
 
     def _traced(self, found: Determination, subject: Any) -> Determination:
@@ -184,6 +245,47 @@ class _Walk:
                     _add(facts, node.label)
         found.trace = {"proof_rules": rules, "criterion_rules": criterion_rules, "kb_facts": facts}
         return found
+
+
+def criterion_order(kb) -> dict[tuple[Any, Any], int]:
+    """(code, criterion) -> position: each code's criteria in the order the kb lists them, its
+    family's (`family_criterion/3`, through `code_family/2`) before its own (`code_criterion/3`)."""
+    facts = [c.head for c in kb.program.clauses if c.is_fact]
+    family_of = {h.args[0].value: h.args[1].value for h in facts if h.key == CODE_FAMILY}
+    listed = [h for h in facts if h.key in CRITERION_LISTS]
+    order: dict[tuple[Any, Any], int] = {}
+    for code, family in family_of.items():
+        for n, head in enumerate(listed):
+            owner = head.args[0].value
+            if owner == family or owner == code:
+                order.setdefault((code, head.args[1].value), n + (0 if owner == family else len(listed)))
+    return order
+
+
+def _extend(items: list[dict[str, Any]], more: list[dict[str, Any]]) -> None:
+    """Add reasons not yet listed (one statement once, whichever rule made it)."""
+    for item in more:
+        if all(r["text"] != item["text"] for r in items):
+            items.append(item)
+
+
+def _lines_in(proof: Node, line_id: Any, verdicts: dict) -> list[Any]:
+    """Other requested lines a proof mentions (a dependent line's parent fusion), in proof order."""
+    out: list[Any] = []
+    for node in proof.walk():
+        for arg in node.args:
+            if arg != line_id and arg in verdicts and arg not in out:
+                out.append(arg)
+    return out
+
+
+def _covers(wild: str, specific: str) -> bool:
+    """Whether a field with `*` steps (`si_joint.left.provocative_tests.*`) is a wider spelling
+    of another listed field (`si_joint.left.provocative_tests.faber`)."""
+    if "*" not in wild or wild == specific:
+        return False
+    a, b = wild.split("."), specific.split(".")
+    return len(a) == len(b) and all(x == y or x == "*" for x, y in zip(a, b))
 
 
 def _rows_by_line(rows: Any) -> dict[Any, list[tuple]]:

@@ -31,6 +31,8 @@ def record(found: Determination, missing: bool = True) -> dict[str, Any]:
                            "verdict": found.verdict, "basis": found.basis, "rules": found.rule_ids}
     if found.kind == "line" and missing:
         out["missing"] = [m["field"] for m in found.missing]
+        # the gaps it only inherits from the line it depends on (`via`), which count as that line's
+        out["inherited"] = [m["field"] for m in found.missing if "via" in m]
     if found.kind == "admission":
         out["supported_days"] = found.supported_days
         out["requested_days"] = found.requested_days
@@ -65,3 +67,38 @@ def same(a: dict[str, Any] | None, b: dict[str, Any] | None) -> bool:
         return a is b
     return (a["verdict"], a.get("basis"), a.get("supported_days")) == \
         (b["verdict"], b.get("basis"), b.get("supported_days"))
+
+
+DEPENDENT_BASIS = "dependent"
+"""The basis of a line held to the verdict of the line it depends on (DESIGN.md §4): an add-on,
+counted apart in population figures."""
+
+
+def decision_outcome(kb, decision: dict[str, Any]) -> str:
+    """approved, denied, partial or pended, from the verdicts of every line and admission."""
+    roles = {verdict: role for role, verdict in kb.verdicts.items()}
+    seen = set()
+    for stage in decision.get("stages", []):
+        for line in stage.get("lines", []):
+            seen.add(roles.get(line["verdict"], "undetermined"))
+        if stage.get("admission"):
+            seen.add(roles.get(stage["admission"]["verdict"], "undetermined"))
+    if "undetermined" in seen or not seen:
+        return "pended"
+    if seen == {"positive"}:
+        return "approved"
+    if seen == {"negative"}:
+        return "denied"
+    return "partial"
+
+
+def policy_of(kb, decision: dict[str, Any], stage: dict[str, Any] | None = None) -> str:
+    """`id@version` of the policy a stage (or decision) was decided under: the stage's own
+    `policy` object where the decision has one (dated policies), else the knowledge base's name
+    and the version the decision records."""
+    for holder in (stage or {}, decision):
+        policy = holder.get("policy")
+        if isinstance(policy, dict) and policy.get("id"):
+            return f"{policy['id']}@{policy.get('version', '')}".rstrip("@")
+    version = decision.get("knowledge_base", {}).get("version", "")
+    return f"{kb.meta.get('name', 'warrant')}@{version}".rstrip("@")

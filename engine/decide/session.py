@@ -86,7 +86,14 @@ class CaseSession:
 
         program = self.kb.program
         return Explainer(self.model, program.clauses_by_head, program.decls, self.kb.fields, self.case_field,
-                         self.kb.domains)
+                         self.kb.domains, self.voice)
+
+    @cached_property
+    def voice(self):
+        """The case's clinical voice: explanations in kb/words.yaml words (engine.decide.voice)."""
+        from engine.decide.voice import CaseVoice
+
+        return CaseVoice(self.kb.words, self.document, self.lines, self.kb.fields, self.case_field)
 
     def case_field(self, path: str) -> str:
         """Turn a path through the derived `lines` map into the request path the user edits."""

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import re
 from dataclasses import dataclass, field as dc_field
 from typing import Any, Iterator, Mapping, Sequence
 
@@ -18,29 +17,15 @@ from engine.language import ast
 from engine.language.fieldpath import FieldPath
 from engine.evaluate.provenance import Model, value_of
 from engine.language.visit import variable_names
+from engine.explain.voice import PlainVoice, render_value
 
 Key = tuple[str, int]
-_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 MAX_BRANCHES = 12
 
 
-def render_value(value: Any) -> str:
-    if value is None:
-        return "?"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
 def fill(template: str, values: Mapping[str, Any], unknown: str | None = None) -> str:
-    """Fill `{Var}` placeholders; unbound ones stay as written, or become `unknown` when given."""
-    def one(match: re.Match) -> str:
-        name = match.group(1)
-        if name in values and values[name] is not None:
-            return render_value(values[name])
-        return match.group(0) if unknown is None else unknown
-
-    return _PLACEHOLDER.sub(one, template)
+    """Fill `{Var}` placeholders with plain values (see engine.explain.voice for worded ones)."""
+    return PlainVoice().fill(template, values, None, unknown)
 
 
 def ground_text(atom: ast.Atom, env: Mapping[str, Any]) -> str:
@@ -99,8 +84,9 @@ class Explainer:
 
     def __init__(self, model: Model, clauses_by_head: Mapping[Key, Sequence[ast.Clause]],
                  decls: Mapping[Key, ast.PredDecl], fields: Mapping[Key, Sequence[tuple[ast.PredDecl, FieldPath]]],
-                 field_renamer=None, domains=None) -> None:
+                 field_renamer=None, domains=None, voice: PlainVoice | None = None) -> None:
         self.model = model
+        self.voice = voice or PlainVoice()
         self.domains = domains
         self.clauses_by_head = clauses_by_head
         self.decls = decls
@@ -111,13 +97,18 @@ class Explainer:
 
     # -- sentences ---------------------------------------------------------------------------
     def _decl_sentence(self, key: Key, args: Sequence[Any], which: str) -> str:
+        if key in self.fields:
+            worded = self.voice.base_fact(key, tuple(args), which)
+            if worded is not None:
+                return worded
         decl = self.decls.get(key)
         if not decl:
             return ""
-        template = getattr(decl, which) or (decl.missing if which == "unmet" else "")
-        return fill(template, {p: a for p, a in zip(decl.params, args) if a is not None})
+        return self.voice.decl(decl, which, args)
 
     def field_for(self, key: Key, args: Sequence[Any]) -> str | None:
+        """The case path of a (partial) fact, as decisions name it: `*` for an open key, `[]`
+        for a list position (`imaging[].segments.L4-5.translation_mm`)."""
         paths = self.fields.get(key)
         if not paths:
             return None
@@ -145,7 +136,7 @@ class Explainer:
         clause, env = derivation.clause, derivation.bindings
         meta = clause.meta
         rule_id = meta.id if meta else f"{key[0]}/{key[1]}"
-        node = Node("conclusion", atom_text, fill(meta.says, env) if meta and meta.says else
+        node = Node("conclusion", atom_text, self.voice.rule(clause, env) if meta and meta.says else
                     self._decl_sentence(key, row, "holds"), rule=rule_id,
                     citations=meta.cites if meta else (), predicate=key[0], args=row,
                     id=node_id(rule_id, atom_text))
@@ -172,7 +163,7 @@ class Explainer:
             return Node("comparison", text, id=node_id("cmp", text))
         value = value_of(literal.result, env)
         text = str(literal).replace(str(literal.result), render_value(value))
-        return Node("aggregate", text, f"{literal.kind} = {render_value(value)}", id=node_id("agg", text))
+        return Node("aggregate", text, self.voice.aggregate(literal.kind, value), id=node_id("agg", text))
 
     # -- why not ---------------------------------------------------------------------------------
     def why_not(self, atom: ast.Atom, env: Mapping[str, Any] | None = None, depth: int = 8,
@@ -213,7 +204,7 @@ class Explainer:
                     continue  # another way through the same rule that needs nothing new
                 shown |= missing
                 label = rule_id if n == 0 else f"{rule_id} (another way)"
-                attempt = Node("failed_rule", label, fill(meta.says, head_env, "…") if meta and meta.says else "",
+                attempt = Node("failed_rule", label, self.voice.rule(clause, head_env, "…") if meta and meta.says else "",
                                rule=rule_id, citations=meta.cites if meta else (),
                                id=node_id("attempt", rule_id, text, n))
                 attempt.children = failures
@@ -227,7 +218,9 @@ class Explainer:
         documented = [r for r in rows if all(v is None or v == r[i] for i, v in enumerate(relaxed))]
         if documented and relaxed != pattern:
             shown = ", ".join(ast.format_value(r[i]) for r in documented[:3] for i in sorted(value_positions))
-            return Node("contradicted", text, f"{self._decl_sentence(key, relaxed, 'unmet')} (documented: {shown})",
+            said = self.voice.documented(key, documented[:3]) or \
+                f"{self._decl_sentence(key, relaxed, 'unmet')} (documented: {shown})"
+            return Node("contradicted", text, said,
                         field=self.field_for(key, relaxed), predicate=key[0], args=pattern,
                         id=node_id("contradicted", text))
         return Node("missing", text, self._decl_sentence(key, pattern, "missing"), field=self.field_for(key, pattern),
@@ -254,9 +247,10 @@ class Explainer:
         solutions = list(self.model.solve_literal(literal, env))
         if solutions:
             count = 0
-            for solution in solutions:
-                ok = Node("ok", str(literal))
-                for branch in self._attempt(body, i + 1, solution, outcomes + [ok], depth, stack, lost):
+            branches = [(solution, Node("ok", str(literal))) for solution in solutions]
+            branches += self._open_entries(literal, env)
+            for solution, step in branches:
+                for branch in self._attempt(body, i + 1, solution, outcomes + [step], depth, stack, lost):
                     yield branch
                     count += 1
                     if count >= MAX_BRANCHES:
@@ -266,6 +260,43 @@ class Explainer:
         if isinstance(literal, ast.Positive):
             lost = lost | {v.name for v in literal.atom.variables() if not v.anonymous and v.name not in env}
         yield from self._attempt(body, i + 1, env, outcomes + [failure], depth, stack, lost)
+
+    def _open_entries(self, literal, env) -> list[tuple[dict, Node]]:
+        """For a case field read in every entry of a list (`si_injection_guided(Side, I, true)`),
+        the entries that do not document it: each is another way the condition could hold, so
+        it is reported missing there even though another entry matches."""
+        if not isinstance(literal, ast.Positive) or literal.atom.key not in self.fields:
+            return []
+        atom, key = literal.atom, literal.atom.key
+        layout = self.layout
+        value_pos = layout.value.get(key)
+        out = []
+        for pos in sorted(layout.index.get(key, ())):
+            term = atom.args[pos]
+            if not isinstance(term, ast.Var) or term.name == "_" or term.name in env:
+                continue
+            others = [p for p, t in enumerate(atom.args) if p not in (pos, value_pos)
+                      and not (isinstance(t, ast.Const) or (isinstance(t, ast.Var) and t.name in env))]
+            if others:
+                continue
+            prefix = tuple(value_of(atom.args[p], env) for p in layout.prefix.get((key, pos), ()))
+            for entry in layout.entries(self.model, key, pos, prefix):
+                extended = {**env, term.name: entry}
+                probe = tuple(None if p == value_pos else value_of(t, extended) for p, t in enumerate(atom.args))
+                if any(all(v is None or v == r[i] for i, v in enumerate(probe)) for r in self.model.rows(key)):
+                    continue  # this entry documents the field (with another value)
+                pattern = tuple(value_of(t, extended) if not (isinstance(t, ast.Var) and t.name == "_") else None
+                                for t in atom.args)
+                out.append((extended, self._base_failure(key, pattern, ground_text(atom, extended))))
+        return out
+
+    @property
+    def layout(self):
+        if getattr(self, "_layout", None) is None:
+            from engine.explain.layout import Layout
+
+            self._layout = Layout.of(self.fields)
+        return self._layout
 
     def _counterfactual(self, key: Key, row: tuple, depth: int, stack) -> Node:
         """Why a fact that blocks a conclusion holds, with, under each of its negated conditions,
@@ -316,8 +347,8 @@ class Explainer:
             return node
         if isinstance(literal, ast.Comparison):
             text = f"{render_value(value_of(literal.left, env))} {literal.op} {render_value(value_of(literal.right, env))}"
-            node = Node("contradicted", text, f"{literal} does not hold for the documented values",
-                        id=node_id("cmpfail", text))
+            said = self.voice.comparison_failed(literal.op, value_of(literal.left, env), value_of(literal.right, env))
+            node = Node("contradicted", text, said, id=node_id("cmpfail", text))
             names = variable_names(literal)
             for earlier in before:
                 if isinstance(earlier, ast.Aggregate) and isinstance(earlier.result, ast.Var) \
@@ -330,7 +361,7 @@ class Explainer:
         """What an aggregate counted, and which undocumented facts it could also have counted."""
         value = value_of(literal.result, env)
         text = str(literal).replace(str(literal.result), render_value(value))
-        node = Node("aggregate", text, f"{literal.kind} = {render_value(value)}", id=node_id("agg", text))
+        node = Node("aggregate", text, self.voice.aggregate(literal.kind, value), id=node_id("agg", text))
         if self.domains is None:
             return node
         for goal in literal.goal:

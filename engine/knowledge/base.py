@@ -30,7 +30,7 @@ _ENGINE_FILES = ("language/ast.py", "errors.py", "language/parser.py", "language
                  "compile/lower.py", "language/fieldpath.py", "evaluate/program.py", "knowledge/base.py",
                  "checks/__init__.py", "checks/safety.py", "checks/stratify.py",
                  "checks/arity.py", "checks/definitions.py", "checks/annotations.py",
-                 "knowledge/codec.py", "knowledge/limits.py")
+                 "knowledge/codec.py", "knowledge/limits.py", "knowledge/words.py", "knowledge/wordcheck.py")
 
 
 def bundled_kb() -> Path:
@@ -97,6 +97,7 @@ class KnowledgeBase:
     meta: dict[str, Any]
     warnings: list[Finding] = field(default_factory=list)
     fields: dict[tuple[str, int], list] = field(default_factory=dict)
+    word_data: dict[str, Any] | None = None   # words.yaml as read when the cache was built
 
     @classmethod
     def load(cls, root: str | Path | None = None, *, use_cache: bool = True) -> "KnowledgeBase":
@@ -150,7 +151,8 @@ class KnowledgeBase:
             raise RuleError(limit_findings)
         from engine.knowledge.lint import contract_findings
 
-        contract = contract_findings(program.clauses, program.decls)
+        words, wording = _wording(root, program)
+        contract = contract_findings(program.clauses, program.decls) + wording
         if any(f.severity == "error" for f in contract):
             raise RuleError(sorted(program.findings + contract, key=_order))
         from engine.language.fieldpath import parse_field
@@ -159,7 +161,7 @@ class KnowledgeBase:
                   for key, decl in program.decls.items() if decl.fields}
         program.strata  # computed once, cached with the program
         return {"format": CACHE_FORMAT, "modules": program.modules, "findings": program.findings,
-                "core": program.core, "citations": citations, "meta": meta, "fields": fields,
+                "core": program.core, "citations": citations, "meta": meta, "fields": fields, "words": words,
                 "strata": program._strata, "recursive": program._recursive}
 
     @classmethod
@@ -169,7 +171,8 @@ class KnowledgeBase:
         program = Program(payload["modules"], findings=payload["findings"], core=payload["core"])
         program._recursive, program._strata = payload["recursive"], payload["strata"]
         warnings = [f for f in payload["findings"] if f.severity == "warning"]
-        return cls(root, digest, program, payload["citations"], payload["meta"], warnings, payload["fields"])
+        return cls(root, digest, program, payload["citations"], payload["meta"], warnings, payload["fields"],
+                   payload.get("words"))
 
     @property
     def version(self) -> str:
@@ -202,12 +205,47 @@ class KnowledgeBase:
         return Domains(self.program.clauses)
 
     @cached_property
+    def words(self):
+        """The kb's clinical words (kb/words.yaml): engine.knowledge.words.Words."""
+        from engine.knowledge.words import Words, static_facts
+
+        facts = static_facts(self.program.clauses)
+        if self.word_data is not None:  # read with the rules and cached under the same digest
+            return Words(self.word_data, facts, str(self.root / "words.yaml"))
+        return Words.load(self.root, facts)
+
+    @cached_property
+    def dependents(self):
+        """Which derived predicates a set of added facts can reach (memoised for explanations)."""
+        from engine.explain.hypothesis import Dependents
+
+        return Dependents(self.program.clauses_by_head)
+
+    @cached_property
     def reason_predicates(self) -> set[str]:
         return {key[0] for key, decl in self.program.decls.items() if decl.reason}
 
     @cached_property
     def rules_by_id(self) -> dict[str, Any]:
         return {c.meta.id: c for c in self.program.clauses if c.meta}
+
+
+def _wording(root: Path, program: Any) -> tuple[dict[str, Any] | None, list[Finding]]:
+    """words.yaml as data (cached with the program), and its findings: identifiers without words,
+    requirement texts whose kb references do not resolve. A kb without words.yaml (an older
+    revision, a test program) reads its identifiers humanised."""
+    from engine.knowledge.wordcheck import word_findings
+    from engine.knowledge.words import WORDS_FILE, Words, static_facts
+
+    if not (root / WORDS_FILE).is_file():
+        return None, []
+    try:
+        words = Words.load(root, static_facts(program.clauses))
+        for criterion in words.data["criteria"]:
+            words.requirement(criterion)
+    except RuleError as exc:
+        return None, list(exc.findings)
+    return words.data, word_findings(words, program.clauses, program.decls)
 
 
 def _order(finding: Finding) -> tuple:

@@ -21,112 +21,82 @@ def _table(headers: list[str], rows: list[list[str]]) -> list[str]:
     return out
 
 
-def decision_text(decision: dict[str, Any]) -> str:
+def _phrases(decision: dict[str, Any], words) -> dict[str, str]:
+    """Each line id of the decision and how it reads (`2:22633:L4-5` → `22633 at L4-5`)."""
+    seen: dict[tuple, int] = {}
+    entries = []
+    for stage in decision["stages"]:
+        for line in stage["lines"]:
+            where = line.get("level") or line.get("side") or "-"
+            entries.append((f"{stage['stage']}:{line['code']}:{where}", line, stage["stage"]))
+            seen[(line["code"], where)] = seen.get((line["code"], where), 0) + 1
+    out = {}
+    for line_id, line, stage in entries:
+        twice = seen[(line["code"], line.get("level") or line.get("side") or "-")] > 1
+        out[line_id] = words.line(line["code"], line.get("level"), line.get("side"), stage, twice) if words else line_id
+    return out
+
+
+def decision_text(decision: dict[str, Any], words=None, ids: bool = False) -> str:
+    """The decision as a table a reviewer reads: verdicts and bases in the kb's words (kb/words.yaml),
+    documentation requests by what they are, the lines they would decide; `ids` adds identifiers."""
+    verdict = words.verdict if words else str
+    basis = words.basis if words else str
     lines = [f"case {term(decision['case_id'])}  (knowledge base {decision['knowledge_base']['version']})", ""]
     rows = []
     for stage in decision["stages"]:
         for line in stage["lines"]:
-            rows.append([str(stage["stage"]), term(line["code"]), _where(line), line["verdict"], line["basis"]])
+            rows.append([str(stage["stage"]), term(line["code"]), _where(line), verdict(line["verdict"]),
+                         basis(line["basis"]) + (f" [{line['basis']}]" if ids and words else "")])
         if "admission" in stage:
             adm = stage["admission"]
             days = f"{adm['requested_days']} d requested" if adm.get("requested_days") is not None else ""
             if adm.get("supported_days") is not None:
                 days += f", {adm['supported_days']} supported"
-            rows.append([str(stage["stage"]), "admission", days or "-", adm["verdict"], adm["basis"]])
-        rows.append([str(stage["stage"]), "STAGE", "", stage["verdict"], ""])
+            rows.append([str(stage["stage"]), "admission", days or "-", verdict(adm["verdict"]), basis(adm["basis"])])
+        rows.append([str(stage["stage"]), "STAGE", "", verdict(stage["verdict"]), ""])
     lines += _table(["stage", "code", "level", "verdict", "basis"], rows)
     if decision["documentation_requests"]:
+        names = _phrases(decision, words)
         lines += ["", "documentation requested:"]
         for req in decision["documentation_requests"]:
-            lines.append(f"  - {term(req['field'])}: {term(req['item'])}  (unblocks {term(', '.join(req['unblocks']))})")
+            unblocks = ", ".join(u if ids or not words else names.get(u, u) for u in req["unblocks"])
+            field = f"{req['field']}: " if ids or not words else ""
+            lines.append(term(f"  - {field}{req['item']}  (would help decide {unblocks})"))
     return "\n".join(lines) + "\n"
 
 
-def decision_markdown(decision: dict[str, Any], verdict_words: dict[str, str] | None = None) -> str:
-    """A compact Markdown table; `verdict_words` (from the kb's report.yaml) names the verdicts."""
-    words = verdict_words or {}
+def decision_markdown(decision: dict[str, Any], words=None, ids: bool = False) -> str:
+    """A compact Markdown table in the kb's words (`words`: engine.knowledge.words.Words)."""
+    verdict = words.verdict if words else str
+    basis = words.basis if words else str
+    names = _phrases(decision, words)
     out = [f"# Determination for case {md_code(decision['case_id'])}", "",
            f"Knowledge base {decision['knowledge_base']['version']} (`{decision['knowledge_base']['digest']}`)", ""]
     for stage in decision["stages"]:
-        out.append(f"## Stage {stage['stage']}: {words.get(stage['verdict'], stage['verdict'])}")
+        out.append(f"## Stage {stage['stage']}: {verdict(stage['verdict'])}")
         out.append("")
         out.append("| code | level | verdict | basis | reasons |")
         out.append("|---|---|---|---|---|")
         for line in stage["lines"]:
             why = md("; ".join(r["text"] for r in line["reasons"][:3]))
-            where = md(line.get("level") or line.get("side") or "-")
-            out.append(f"| {md(line['code'])} | {where} | {line['verdict']} | {line['basis']} | {why} |")
+            out.append(f"| {md(line['code'])} | {md(line.get('level') or line.get('side') or '-')} | {verdict(line['verdict'])} | {basis(line['basis'])} | {why} |")
         if "admission" in stage:
             adm = stage["admission"]
-            out.append(f"| admission | {adm.get('requested_days') or '-'} d | {adm['verdict']} | {adm['basis']} | "
-                       f"{md('; '.join(r['text'] for r in adm['reasons'][:2]))} |")
+            out.append(f"| admission | {adm.get('requested_days') or '-'} d | {verdict(adm['verdict'])} | "
+                       f"{basis(adm['basis'])} | {md('; '.join(r['text'] for r in adm['reasons'][:2]))} |")
         out.append("")
     if decision["documentation_requests"]:
         out += ["## Documentation requested", ""]
         for req in decision["documentation_requests"]:
-            out.append(f"- {md_code(req['field'])}: {md(req['item'])} (unblocks {md(', '.join(req['unblocks']))})")
+            unblocks = ", ".join(u if ids or not words else names.get(u, u) for u in req["unblocks"])
+            field = f"{md_code(req['field'])}: " if ids or not words else ""
+            out.append(f"- {field}{md(req['item'])} (would help decide {md(unblocks)})")
         out.append("")
     return "\n".join(out)
 
 
-_MARKS = {
-    "conclusion": "✔", "fact": "•", "negation": "¬", "comparison": "≟", "aggregate": "Σ",
-    "not_derived": "✘", "failed_rule": "↳", "missing": "? MISSING", "contradicted": "✘ CONTRADICTED",
-    "blocked": "… BLOCKED",
-}
-
-
-def tree_text(node: dict[str, Any], depth: int | None = None, indent: str = "") -> str:
-    """An explanation tree (Node.to_dict()) as indented text, one step per line with its rule and sources."""
-    lines: list[str] = []
-    _tree_lines(node, depth, "", lines, True)
-    return "\n".join(lines) + "\n"
-
-
-def _tree_lines(node: dict[str, Any], depth: int | None, prefix: str, out: list[str], root: bool) -> None:
-    mark = _MARKS.get(node["kind"], node["kind"])
-    head = f"{mark} {term(node['label'])}"
-    if node.get("rule") and node["kind"] in ("conclusion", "failed_rule") and node["rule"] != node["label"]:
-        head += f"   [{node['rule']}]"
-    elif node.get("rule") and node["kind"] == "failed_rule":
-        head = f"{mark} rule {node['rule']} does not apply"
-    if node.get("citations"):
-        head += f"  ({', '.join(node['citations'])})"
-    out.append(prefix + head)
-    detail_prefix = prefix + "    "
-    if node.get("text"):
-        out.append(detail_prefix + term(node["text"]))
-    if node.get("field"):
-        out.append(detail_prefix + f"field: {term(node['field'])}")
-    if depth is not None and depth <= 0:
-        if node.get("children"):
-            out.append(detail_prefix + f"… {len(node['children'])} more step(s); raise --depth to see them")
-        return
-    for child in node.get("children", []):
-        _tree_lines(child, None if depth is None else depth - 1, prefix + "  ", out, False)
-
-
-def why_not_text(result: dict[str, Any], depth: int | None = None) -> str:
-    """A why-not answer (engine.decide.whynot.explain_absence) as text: the failure tree, what stands
-    in the way, and the smallest documentation sets."""
-    line, verdict, actual = result["line"], result["verdict"], result["actual"]
-    if result["holds"]:
-        return f"{line} is {verdict} ({actual['basis']}); nothing to explain. See `warrant why`.\n"
-    out = [f"{line} is {actual['verdict']} ({actual['basis']}), not {verdict}. Every way to reach {verdict}:", "",
-           tree_text(result["tree"], depth).rstrip("\n")]
-    if result["blocking"]:
-        out += ["", "what stands in the way:"]
-        for item in result["blocking"]:
-            out.append(f"  - {item['text'] or item['fact']}")
-            out += [f"      not documented: {field}" for field in item["missing"]]
-            out += [f"      documented: {fact}" for fact in item["contradicted_by"]]
-    out += ["", "smallest documentation that would make it hold:"]
-    if result["minimal_sets"]:
-        for i, item in enumerate(result["minimal_sets"], 1):
-            out.append(f"  {i}. " + "; ".join(f"{f['field']} = {f['value']}" for f in item["facts"]))
-    else:
-        out.append(f"  {result['minimal_note']}")
-    return "\n".join(out) + "\n"
+from engine.present.explanations import tree_text, why_not_text  # noqa: E402,F401  (their home)
 
 
 def answers_text(answers: list[dict[str, Any]]) -> str:

@@ -66,7 +66,8 @@ def report_context(decision: dict[str, Any], kb: KnowledgeBase, escape: Callable
     words = report_words(kb)
     for entry in stages:
         for group in entry["groups"]:
-            group["title"] = words["families"].get(group["family"], group["family"])
+            title = words["families"].get(group["family"], group["family"])
+            group["title"] = title[:1].upper() + title[1:]
             group["lines"] = ", ".join(group["labels"])
     registry = {c["id"]: c for c in decision["citations"]}
     references = [{"number": n, "id": cite, "title": registry.get(cite, kb.citations.get(cite, {})).get("title", cite),
@@ -104,13 +105,20 @@ def _escaped(decision: dict[str, Any], escape: Callable[[Any], str],
 
 
 def report_words(kb: KnowledgeBase) -> dict[str, Any]:
+    """report.yaml (titles, headings, stage summaries, actions) with the names of verdicts, bases
+    and families from words.yaml, so both speak with one voice."""
     from engine.knowledge.yamlio import read_yaml
 
     path = kb.root / "report.yaml"
     if not path.is_file():
         raise RuleError([Finding("kb_missing", "the knowledge base has no report.yaml with report wording",
                                  Location(str(path)))])
-    return read_yaml(path)
+    words = kb.words
+    out = dict(read_yaml(path) or {})
+    out["verdicts"] = {v: words.verdict(v) for v in words.data["verdicts"]}
+    out["bases"] = {b: words.basis_means(b) for b in words.data["bases"]}
+    out["families"] = {f: words.family(f) for f in words.data["families"]}
+    return out
 
 
 def render_report(decision: dict[str, Any], kb: KnowledgeBase, fmt: str = "markdown") -> str:

@@ -85,23 +85,26 @@ class WarrantShell(cmd.Cmd):
         return find_line(self.session, code, level, side, stage)
 
     def do_why(self, arg: str) -> bool:
-        """why CODE [LEVEL|SIDE] [stage N] — the proof of that line's verdict"""
+        """why CODE [LEVEL|SIDE] [stage N] [--ids] — the proof of that line's verdict"""
         from engine.decide.decision import LINE_VERDICT, line_verdict
-        from engine.present.render import tree_text
+        from engine.present.explanations import tree_text
 
-        line = self._line(shlex.split(arg))
+        words = shlex.split(arg)
+        ids = _flag(words, "--ids")
+        line = self._line(words)
         tree = self.session.explainer.why(LINE_VERDICT, (line.id, *line_verdict(self.session, line)))
-        self._say(tree_text(tree.to_dict()))
+        self._say(tree_text(tree.to_dict(), None, ids))
         return False
 
     def do_why_not(self, arg: str) -> bool:
-        """why-not CODE [LEVEL|SIDE] [stage N] [--verdict V] — why the line does not get verdict V
-        (by default the kb's positive verdict): every rule, every failed condition, what to document"""
+        """why-not CODE [LEVEL|SIDE] [stage N] [--verdict V] [--tree] [--ids] — why the line does not get
+        verdict V (by default the kb's positive verdict), what stands in the way, what to document"""
         from engine.decide.decision import line_verdict
-        from engine.present.render import why_not_text
         from engine.decide.whynot import explain_absence
+        from engine.present.explanations import why_not_text
 
         words = shlex.split(arg)
+        ids, tree = _flag(words, "--ids"), _flag(words, "--tree")
         verdicts = self.session.kb.verdicts
         verdict = verdicts["positive"]
         if "--verdict" in words:
@@ -111,8 +114,8 @@ class WarrantShell(cmd.Cmd):
             if verdict not in verdicts.values():
                 raise WarrantError(f"--verdict must be one of {', '.join(verdicts.values())}", code="usage")
         line = self._line(words)
-        result = explain_absence(self.session, line, verdict, line_verdict(self.session, line))
-        self._say(why_not_text(result))
+        result = explain_absence(self.session, line, verdict, line_verdict(self.session, line), tree=tree)
+        self._say(why_not_text(result, None, ids, tree))
         return False
 
     def do_decide(self, arg: str) -> bool:
@@ -157,6 +160,14 @@ class WarrantShell(cmd.Cmd):
         if stripped.startswith("why-not"):
             return "why_not" + stripped[len("why-not"):]
         return line
+
+
+def _flag(words: list[str], name: str) -> bool:
+    """Take a flag out of the words, saying whether it was there."""
+    if name in words:
+        words.remove(name)
+        return True
+    return False
 
 
 def run_shell(session, stdin=None, stdout=None) -> None:

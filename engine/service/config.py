@@ -31,6 +31,7 @@ class ServiceConfig:
     cors_origins: list[str] = field(default_factory=list)
     migrate: bool = True               # the `serve` command migrates once before the workers start
     base_url: str = "http://warrant.example/fhir"   # canonical base of the FHIR resources written
+    compare_kbs: list[str] = field(default_factory=list)   # more kb directories the workbench compares
 
     def to_env(self) -> str:
         return json.dumps(asdict(self))

@@ -33,20 +33,9 @@ def case_data(session: CaseSession) -> dict[str, Any]:
 
 def outcome_of(kb, decision: dict[str, Any]) -> str:
     """approved, denied, partial or pended, from the verdicts of every line and admission."""
-    roles = {verdict: role for role, verdict in kb.verdicts.items()}
-    seen = set()
-    for stage in decision.get("stages", []):
-        for line in stage.get("lines", []):
-            seen.add(roles.get(line["verdict"], "undetermined"))
-        if stage.get("admission"):
-            seen.add(roles.get(stage["admission"]["verdict"], "undetermined"))
-    if "undetermined" in seen or not seen:
-        return "pended"
-    if seen == {"positive"}:
-        return "approved"
-    if seen == {"negative"}:
-        return "denied"
-    return "partial"
+    from engine.decide.outcomes import decision_outcome
+
+    return decision_outcome(kb, decision)
 
 
 def decide_session(session: CaseSession) -> Decided:

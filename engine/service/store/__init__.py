@@ -24,6 +24,7 @@ from engine.service.store.records import (
     audit_query,
     audit_row,
     decision_row,
+    finding_rows,
     iso,
     line_rows,
     search_query,
@@ -154,13 +155,16 @@ class Store:
     # ------------------------------------------------------------------ writes
     def save(self, new: NewDecision, audit: AuditEntry | None = None) -> int:
         """Store a decision, its lines and its audit event in one transaction: all or nothing."""
-        from engine.service.store.tables import audit_events, decision_lines, decisions
+        from engine.service.store.tables import audit_events, decision_lines, decisions, line_findings
 
         with self._guard(), self.engine.begin() as conn:
             seq = conn.execute(decisions.insert(), decision_row(new)).inserted_primary_key[0]
             rows = line_rows(seq, new.decision)
             if rows:
                 conn.execute(decision_lines.insert(), rows)
+            findings = finding_rows(seq, new.decision)
+            if findings:
+                conn.execute(line_findings.insert(), findings)
             if audit is not None:
                 conn.execute(audit_events.insert(), audit_row(audit))
         return seq
@@ -248,15 +252,45 @@ class Store:
         with self._guard(), self.engine.connect() as conn:
             return metrics(conn, since, until)
 
+    def population(self, search: Search, pop) -> None:
+        """Count the decisions a search selects into `pop` (engine.authoring.population)."""
+        from engine.service.store.population import fill
+
+        with self._guard(), self.engine.connect() as conn:
+            fill(conn, search, pop)
+
+    def count(self, search: Search) -> int:
+        """How many decisions a search selects (all pages)."""
+        from sqlalchemy import func, select
+
+        from engine.service.store.records import search_conditions
+        from engine.service.store.tables import decisions
+
+        with self._guard(), self.engine.connect() as conn:
+            return conn.execute(select(func.count()).select_from(decisions)
+                                .where(*search_conditions(search))).scalar_one()
+
+    def received_days(self, search: Search) -> list[tuple[str, str]]:
+        """(YYYY-MM-DD, outcome) of every decision a search selects (for a short period's chart)."""
+        from sqlalchemy import select
+
+        from engine.service.store.records import search_conditions
+        from engine.service.store.tables import decisions
+
+        with self._guard(), self.engine.connect() as conn:
+            rows = conn.execute(select(decisions.c.received_at, decisions.c.outcome)
+                                .where(*search_conditions(search)))
+            return [(r[0].strftime("%Y-%m-%d"), r[1]) for r in rows]
+
     def counts(self) -> dict[str, int]:
         """Rows per table (for health checks and the benchmarks)."""
         from sqlalchemy import func, select
 
-        from engine.service.store.tables import audit_events, decision_lines, decisions
+        from engine.service.store.tables import audit_events, decision_lines, decisions, line_findings
 
         with self._guard(), self.engine.connect() as conn:
             return {t.name: conn.execute(select(func.count()).select_from(t)).scalar_one()
-                    for t in (decisions, decision_lines, audit_events)}
+                    for t in (decisions, decision_lines, line_findings, audit_events)}
 
     def audit_events(self, since: dt.datetime | None = None, limit: int = 100,
                      cursor: int | None = None) -> dict[str, Any]:

@@ -102,6 +102,32 @@ def line_rows(seq: int, decision: dict[str, Any]) -> list[dict[str, Any]]:
     return [{"decision_seq": seq, "line_no": i, **row} for i, row in enumerate(rows)]
 
 
+def finding_rows(seq: int, decision: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each line's criteria (with their state) and its own missing documentation (in general
+    form, each field once), numbered as `line_rows` numbers the lines."""
+    from engine.authoring.population import general_field
+
+    rows, line_no = [], 0
+    for stage in decision.get("stages", []):
+        for line in stage.get("lines", []):
+            seen = set()
+            for item in line.get("criteria", []):
+                if ("criterion", item["criterion"]) not in seen:
+                    seen.add(("criterion", item["criterion"]))
+                    rows.append({"decision_seq": seq, "line_no": line_no, "kind": "criterion",
+                                 "key": str(item["criterion"])[:200], "state": item["state"]})
+            for item in line.get("missing_documentation", []):
+                key = general_field(item["field"])[:200]
+                if "via" not in item and ("missing", key) not in seen:
+                    seen.add(("missing", key))
+                    rows.append({"decision_seq": seq, "line_no": line_no, "kind": "missing", "key": key,
+                                 "state": "missing"})
+            line_no += 1
+        if stage.get("admission"):
+            line_no += 1
+    return rows
+
+
 def audit_row(entry: AuditEntry) -> dict[str, Any]:
     return {"recorded": entry.recorded, "type": entry.type, "subtype": entry.subtype,
             "action": entry.action, "outcome": entry.outcome, "agent": entry.agent[:64],
@@ -111,7 +137,10 @@ def audit_row(entry: AuditEntry) -> dict[str, Any]:
 
 @dataclass
 class Search:
-    """Filters of `GET /api/v1/decisions`; every one optional."""
+    """Filters of `GET /api/v1/decisions` and the workbench; every one optional.
+
+    Line filters (code, codes, verdict, basis, criterion with state, missing, blocked) must all
+    hold on one and the same line of a decision; the others filter decisions."""
 
     code: str | None = None
     verdict: str | None = None
@@ -121,6 +150,65 @@ class Search:
     since: dt.datetime | None = None
     limit: int = 50
     cursor: int | None = None    # the seq of the last row of the previous page
+    until: dt.datetime | None = None          # exclusive
+    case_id: str | None = None                # a prefix of the case id
+    outcome: str | None = None
+    codes: tuple[str, ...] | None = None      # any of these codes (a family's codes)
+    criterion: str | None = None
+    state: str | None = None                  # with criterion: met | unmet | undocumented
+    missing: str | None = None                # a missing field, in general form
+    blocked: bool = False                     # the line is not approved on its own account
+    positive: str | None = None               # the kb's positive verdict (for `blocked`)
+    dependent: str = "dependent"              # the basis of a line held to its parent (for `blocked`)
+
+
+def _line_conditions(s: Search) -> list:
+    from engine.service.store.tables import line_findings
+
+    line = decision_lines.c
+    conditions = []
+    for column, value in ((line.code, s.code), (line.verdict, s.verdict), (line.basis, s.basis)):
+        if value:
+            conditions.append(column == value)
+    if s.codes is not None:
+        conditions.append(line.code.in_(list(s.codes)))
+    if s.blocked:
+        conditions += [line.basis != s.dependent, line.kind == "line"]
+        if s.positive:
+            conditions.append(line.verdict != s.positive)
+    findings = line_findings.c
+    for kind, key, state in (("criterion", s.criterion, s.state), ("missing", s.missing, "missing")):
+        if key:
+            found = [findings.decision_seq == line.decision_seq, findings.line_no == line.line_no,
+                     findings.kind == kind, findings.key == key]
+            if state:
+                found.append(findings.state == state)
+            conditions.append(exists().where(and_(*found)))
+    return conditions
+
+
+def search_conditions(s: Search) -> list:
+    """The WHERE conditions on `decisions` that a search's filters make (no cursor)."""
+    conditions = []
+    line_conditions = _line_conditions(s)
+    if line_conditions:
+        conditions.append(exists().where(and_(decision_lines.c.decision_seq == decisions.c.seq, *line_conditions)))
+    if s.policy:
+        name, _, version = s.policy.partition("@")
+        conditions.append(decisions.c.policy_id == name)
+        if version:
+            conditions.append(decisions.c.policy_version == version)
+    for column, value in ((decisions.c.channel, s.channel), (decisions.c.outcome, s.outcome)):
+        if value:
+            conditions.append(column == value)
+    if s.case_id:
+        escaped = s.case_id.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        conditions.append(decisions.c.case_id.like(escaped + "%", escape="\\"))
+    if s.since is not None:
+        conditions.append(decisions.c.received_at >= s.since)
+    if s.until is not None:
+        conditions.append(decisions.c.received_at < s.until)
+    return conditions
 
 
 def search_query(s: Search):
@@ -128,25 +216,7 @@ def search_query(s: Search):
     cols = [decisions.c.seq, decisions.c.id, decisions.c.case_id, decisions.c.channel,
             decisions.c.caller, decisions.c.outcome, decisions.c.policy_id, decisions.c.policy_version,
             decisions.c.received_at, decisions.c.decided_at]
-    conditions = []
-    line_conditions = [decision_lines.c.decision_seq == decisions.c.seq]
-    if s.code:
-        line_conditions.append(decision_lines.c.code == s.code)
-    if s.verdict:
-        line_conditions.append(decision_lines.c.verdict == s.verdict)
-    if s.basis:
-        line_conditions.append(decision_lines.c.basis == s.basis)
-    if len(line_conditions) > 1:
-        conditions.append(exists().where(and_(*line_conditions)))
-    if s.policy:
-        name, _, version = s.policy.partition("@")
-        conditions.append(decisions.c.policy_id == name)
-        if version:
-            conditions.append(decisions.c.policy_version == version)
-    if s.channel:
-        conditions.append(decisions.c.channel == s.channel)
-    if s.since is not None:
-        conditions.append(decisions.c.received_at >= s.since)
+    conditions = search_conditions(s)
     if s.cursor is not None:
         conditions.append(decisions.c.seq < s.cursor)
     return select(*cols).where(*conditions).order_by(decisions.c.seq.desc()).limit(s.limit + 1)

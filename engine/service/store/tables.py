@@ -1,9 +1,9 @@
 """The decision store's tables (SQLAlchemy Core), one definition for SQLite and PostgreSQL.
 
-Three append-only tables: `decisions` (one row per decision, with the request exactly as
+Four append-only tables: `decisions` (one row per decision, with the request exactly as
 received and the decision JSON whole), `decision_lines` (one row per line or admission, for
-searching and metrics) and `audit_events` (one row per read or write, shaped like a FHIR
-AuditEvent). The Alembic migrations in `engine/service/migrations/` create them; this module is
+searching and metrics), `line_findings` (each line's criteria and missing documentation, for the workbench's
+dashboard) and `audit_events` (one row per read or write, shaped like a FHIR AuditEvent). The Alembic migrations in `engine/service/migrations/` create them; this module is
 what the queries are written against, and a test checks the two agree.
 """
 from __future__ import annotations
@@ -92,4 +92,14 @@ audit_events = Table(
 )
 Index("ix_audit_recorded", audit_events.c.recorded)
 
-APPEND_ONLY = ("decisions", "decision_lines", "audit_events")
+line_findings = Table(
+    "line_findings", metadata,
+    Column("decision_seq", SEQ, ForeignKey("decisions.seq"), primary_key=True),
+    Column("line_no", Integer, primary_key=True, autoincrement=False),
+    Column("kind", String(10), primary_key=True),          # criterion | missing
+    Column("key", String(200), primary_key=True),          # the criterion, or the field in general form
+    Column("state", String(20), nullable=False),           # met | unmet | undocumented | missing
+)
+Index("ix_findings_key", line_findings.c.kind, line_findings.c.key, line_findings.c.state)
+
+APPEND_ONLY = ("decisions", "decision_lines", "audit_events", "line_findings")

@@ -1,0 +1,291 @@
+"""A hypothetical model: the case's model with some facts added, evaluated only where it changes.
+
+Checking a candidate documentation set means asking "would this goal hold with these facts?".
+Re-evaluating the whole program for each candidate is what made why-not slow. A `Hypothesis`
+answers the same questions as `engine.evaluate.provenance.Model` (match, solve, aggregate,
+derivation), but:
+
+- a predicate the added facts cannot reach (not downstream of them in the dependency graph) is
+  read straight from the base model, already computed and indexed;
+- a predicate they can reach is evaluated top-down, on demand, for the bound arguments a query
+  gives, and memoised — so only the strata a changed fact reaches, and within them only the rows
+  the goal needs, are ever computed.
+
+The kb is stratified and, when it has recursion, a recursive predicate downstream of the
+change is computed bottom-up over its component instead (see `_component`).
+"""
+from __future__ import annotations
+
+from typing import Any, Iterator, Mapping, Sequence
+
+from engine.evaluate.provenance import Derivation, compare, value_of
+from engine.language import ast
+from engine.language.visit import anonymous_renamer, literal_variables, map_terms, order_key
+
+Key = tuple[str, int]
+Row = tuple
+Env = dict[str, Any]
+
+
+def downstream(changed: set[Key], clauses_by_head: Mapping[Key, Sequence[ast.Clause]]) -> set[Key]:
+    """Every predicate whose answers may differ when facts of `changed` are added."""
+    users: dict[Key, set[Key]] = {}
+    for head, clauses in clauses_by_head.items():
+        for clause in clauses:
+            for literal in clause.body:
+                for atom, _ in ast.body_atoms(literal):
+                    users.setdefault(atom.key, set()).add(head)
+    out, todo = set(changed), list(changed)
+    while todo:
+        for user in users.get(todo.pop(), ()):
+            if user not in out:
+                out.add(user)
+                todo.append(user)
+    return out
+
+
+class Dependents:
+    """`downstream` memoised for one program (the same changed keys recur across candidates)."""
+
+    def __init__(self, clauses_by_head: Mapping[Key, Sequence[ast.Clause]]) -> None:
+        self.clauses_by_head = clauses_by_head
+        self._memo: dict[frozenset, frozenset] = {}
+
+    def __call__(self, changed: set[Key]) -> frozenset:
+        key = frozenset(changed)
+        found = self._memo.get(key)
+        if found is None:
+            found = self._memo[key] = frozenset(downstream(set(changed), self.clauses_by_head))
+        return found
+
+
+class Hypothesis:
+    """The base model plus `added` base facts; see the module docstring."""
+
+    def __init__(self, base, clauses_by_head: Mapping[Key, Sequence[ast.Clause]],
+                 added: Mapping[Key, Sequence[Row]], dependents: Dependents | None = None,
+                 recursive: set[Key] | frozenset = frozenset()) -> None:
+        self.base_model = base
+        self.clauses_by_head = clauses_by_head
+        self.added = {key: [tuple(r) for r in rows] for key, rows in added.items() if rows}
+        self.affected = (dependents or Dependents(clauses_by_head))(set(self.added))
+        self.recursive = recursive
+        self.base = base.base | set(self.added)
+        self._answers: dict[tuple[Key, tuple], list[Row]] = {}
+        self._full: dict[Key, set[Row]] = {}
+        self._active: set[tuple[Key, tuple]] = set()
+
+    # -- the Model interface ---------------------------------------------------------------
+    def rows(self, key: Key) -> list[Row]:
+        if key not in self.affected:
+            return self.base_model.rows(key)
+        return self._lookup(key, (None,) * key[1])
+
+    def holds(self, key: Key, row: Row) -> bool:
+        return tuple(row) in set(self._lookup(key, tuple(row)))
+
+    def match_atom(self, atom: ast.Atom, env: Env) -> Iterator[Env]:
+        for extended, _row in self.match_rows(atom, env):
+            yield extended
+
+    def match_rows(self, atom: ast.Atom, env: Env) -> Iterator[tuple[Env, Row]]:
+        if atom.key not in self.affected:
+            yield from self.base_model.match_rows(atom, env)
+            return
+        pattern = tuple(t.value if isinstance(t, ast.Const) else (env.get(t.name) if t.name != "_" else None)
+                        for t in atom.args)
+        for row in self._lookup(atom.key, pattern):
+            out = env
+            ok = True
+            for t, v in zip(atom.args, row):
+                if isinstance(t, ast.Var) and t.name != "_":
+                    current = out.get(t.name)
+                    if current is None:
+                        if out is env:
+                            out = dict(env)
+                        out[t.name] = v
+                    elif current != v:
+                        ok = False
+                        break
+            if ok:
+                yield out, row
+
+    def solve(self, body: Sequence[ast.Literal], env: Env) -> Iterator[Env]:
+        if not body:
+            yield env
+            return
+        for extended in self.solve_literal(body[0], env):
+            yield from self.solve(body[1:], extended)
+
+    def solve_literal(self, literal: ast.Literal, env: Env) -> Iterator[Env]:
+        if isinstance(literal, ast.Positive):
+            yield from self.match_atom(literal.atom, env)
+        elif isinstance(literal, ast.Negation):
+            if not any(True for _ in self.match_atom(literal.atom, env)):
+                yield env
+        elif isinstance(literal, ast.Comparison):
+            left, right = value_of(literal.left, env), value_of(literal.right, env)
+            if literal.op == "=" and (left is None) != (right is None):
+                var = literal.left if left is None else literal.right
+                yield {**env, var.name: right if left is None else left}
+            elif left is not None and right is not None and compare(literal.op, left, right):
+                yield env
+        else:
+            value = self.aggregate(literal, env)
+            if value is None:
+                return
+            result = value_of(literal.result, env)
+            if result is None:
+                yield {**env, literal.result.name: value}
+            elif compare("=", result, value):
+                yield env
+
+    def aggregate(self, literal: ast.Aggregate, env: Env) -> Any:
+        literal = _named(literal)
+        bound = set(env)
+        local: list[str] = []
+        for goal in literal.goal:
+            for v in literal_variables(goal):
+                if v.name not in bound and v.name not in local:
+                    local.append(v.name)
+        seen: set[tuple] = set()
+        values = []
+        for solution in self.solve(literal.goal, env):
+            row = tuple(solution.get(n) for n in local)
+            if row in seen:
+                continue
+            seen.add(row)
+            if literal.over is not None:
+                values.append(solution[literal.over.name])
+        if literal.kind == "count":
+            return len(seen)
+        if literal.kind == "sum":
+            return sum(values)
+        if not values:
+            return None
+        ordered = sorted(values, key=order_key)
+        return ordered[-1] if literal.kind == "max" else ordered[0]
+
+    def derivation(self, key: Key, row: Row) -> Derivation | None:
+        if key not in self.affected:
+            return self.base_model.derivation(key, row)
+        if key in self.base or not self.holds(key, row):
+            return None
+        for clause in self.clauses_by_head.get(key, ()):
+            env = _unify(clause.head, row)
+            if env is None:
+                continue
+            for solution in self.solve(clause.body, env):
+                return Derivation(clause, tuple(sorted(solution.items())))
+        return None
+
+    # -- evaluation -----------------------------------------------------------------------
+    def _lookup(self, key: Key, pattern: tuple) -> list[Row]:
+        if key in self.recursive:
+            return [r for r in self._component(key) if _fits(r, pattern)]
+        memo = (key, pattern)
+        found = self._answers.get(memo)
+        if found is not None:
+            return found
+        if key in self.base_model.base or key in self.added:
+            probe = ast.Atom(key[0], tuple(ast.Var("_") if v is None else ast.Const(v) for v in pattern))
+            rows = [row for _env, row in self.base_model.match_rows(probe, {})]
+            rows += [r for r in self.added.get(key, ()) if _fits(r, pattern) and r not in rows]
+        else:
+            rows = self._derive(key, pattern, memo)
+        self._answers[memo] = rows
+        return rows
+
+    def _derive(self, key: Key, pattern: tuple, memo) -> list[Row]:
+        if memo in self._active:  # only a recursive predicate can ask for itself
+            return []
+        self._active.add(memo)
+        try:
+            out: dict[Row, None] = {}
+            for clause, head in _heads(self.clauses_by_head, key):
+                env = _bind(head, pattern)
+                if env is None:
+                    continue
+                for solution in self.solve(clause.body, env):
+                    out.setdefault(tuple(value_of(t, solution) for t in clause.head.args), None)
+            return list(out)
+        finally:
+            self._active.discard(memo)
+
+    def _component(self, key: Key) -> set[Row]:
+        """A recursive predicate, computed bottom-up to its fixpoint over this hypothesis."""
+        if key not in self._full:
+            self._full[key] = set()
+            changed = True
+            while changed:
+                changed = False
+                for clause in self.clauses_by_head.get(key, ()):
+                    for solution in list(self.solve(clause.body, {})):
+                        row = tuple(value_of(t, solution) for t in clause.head.args)
+                        if row not in self._full[key]:
+                            self._full[key].add(row)
+                            changed = True
+        return self._full[key]
+
+
+def _fits(row: Row, pattern: tuple) -> bool:
+    return all(p is None or p == v for p, v in zip(pattern, row))
+
+
+_HEADS: dict[int, tuple] = {}
+
+
+def _heads(clauses_by_head, key: Key) -> list:
+    """The clauses of a predicate with their heads precompiled as (is_const, value-or-name) pairs."""
+    clauses = clauses_by_head.get(key, ())
+    known = _HEADS.get(id(clauses))
+    if known is not None and known[0] is clauses:
+        return known[1]
+    compiled = [(c, tuple((True, t.value) if isinstance(t, ast.Const) else (False, t.name) for t in c.head.args))
+                for c in clauses]
+    _HEADS[id(clauses)] = (clauses, compiled)
+    return compiled
+
+
+def _bind(head: tuple, pattern: Sequence[Any]) -> Env | None:
+    env: Env = {}
+    for (const, item), value in zip(head, pattern):
+        if value is None:
+            continue
+        if const:
+            if item != value:
+                return None
+        elif item != "_":
+            if item in env and env[item] != value:
+                return None
+            env[item] = value
+    return env
+
+
+def _unify(head: ast.Atom, pattern: Sequence[Any]) -> Env | None:
+    env: Env = {}
+    for term, value in zip(head.args, pattern):
+        if value is None:
+            continue
+        if isinstance(term, ast.Const):
+            if not compare("=", term.value, value):
+                return None
+        elif term.name != "_":
+            if term.name in env and not compare("=", env[term.name], value):
+                return None
+            env[term.name] = value
+    return env
+
+
+_RENAMED: dict[int, tuple[ast.Aggregate, ast.Aggregate]] = {}
+
+
+def _named(literal: ast.Aggregate) -> ast.Aggregate:
+    known = _RENAMED.get(id(literal))
+    if known is not None and known[0] is literal:
+        return known[1]
+    term = anonymous_renamer()
+    goal = tuple(map_terms(g, term) for g in literal.goal)
+    renamed = ast.Aggregate(literal.kind, literal.over, goal, literal.result, literal.loc)  # type: ignore[arg-type]
+    _RENAMED[id(literal)] = (literal, renamed)
+    return renamed

@@ -1,0 +1,104 @@
+"""How explanations fill their sentences: the `%@ says` of rules and the `%@ holds` / `%@ missing`
+/ `%@ unmet` of predicates.
+
+The explainer knows clauses and values, not what a value means to a reader. It hands each
+sentence to a *voice*: `PlainVoice` writes values as they are (the engine's own default); the
+application gives a voice that writes clinical words (engine.decide.voice.CaseVoice). Each value
+comes with where it stands — the predicate, the row and the argument position of its first use —
+so a voice can tell a list position (imaging study 0) from a count, or a line id from an atom.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any, Mapping, Sequence
+
+from engine.evaluate.provenance import value_of
+from engine.language import ast
+
+Key = tuple[str, int]
+Where = tuple[Key, tuple, int]
+"""(predicate key, its row of values under the bindings, the argument position)."""
+
+PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def render_value(value: Any) -> str:
+    if value is None:
+        return "?"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+class PlainVoice:
+    """Values as they are: `line 2:22633:L4-5 needs instability`."""
+
+    def term(self, value: Any, where: Where | None = None) -> str:
+        return render_value(value)
+
+    def finish(self, text: str) -> str:
+        return text
+
+    def fill(self, template: str, values: Mapping[str, Any], places: Mapping[str, Where] | None = None,
+             unknown: str | None = None) -> str:
+        """Fill `{Var}` placeholders; unbound ones stay as written, or become `unknown` when given."""
+        places = places or {}
+
+        def one(match: re.Match) -> str:
+            name = match.group(1)
+            if name in values and values[name] is not None:
+                return self.term(values[name], places.get(name))
+            return match.group(0) if unknown is None else unknown
+
+        return self.finish(PLACEHOLDER.sub(one, template))
+
+    def decl(self, decl: ast.PredDecl, which: str, args: Sequence[Any]) -> str:
+        """A predicate's `holds` / `missing` / `unmet` sentence for a (partial) row."""
+        template = getattr(decl, which) or (decl.missing if which == "unmet" else "")
+        values = {p: a for p, a in zip(decl.params, args) if a is not None}
+        places = {p: (decl.key, tuple(args), i) for i, p in enumerate(decl.params)}
+        return self.fill(template, values, places)
+
+    def rule(self, clause: ast.Clause, env: Mapping[str, Any], unknown: str | None = None) -> str:
+        """A rule's `says` sentence under a binding of its variables."""
+        if not clause.meta or not clause.meta.says:
+            return ""
+        return self.fill(clause.meta.says, env, places_of(clause, env), unknown)
+
+    def base_fact(self, key: Key, row: Sequence[Any], state: str) -> str | None:
+        """A case fact in words (`state`: holds, missing, unmet), or None for the decl's sentence."""
+        return None
+
+    def documented(self, key: Key, rows: Sequence[Sequence[Any]]) -> str | None:
+        """What the record shows for a field an explanation needed otherwise (None: plain values)."""
+        return None
+
+    def comparison_failed(self, op: str, left: Any, right: Any) -> str:
+        return f"{render_value(left)} {op} {render_value(right)} does not hold for the documented values"
+
+    def aggregate(self, kind: str, value: Any) -> str:
+        return f"{kind} = {render_value(value)}"
+
+
+def places_of(clause: ast.Clause, env: Mapping[str, Any]) -> dict[str, Where]:
+    """Where each variable of a clause is first used: the head, else its first positive literal."""
+    out: dict[str, Where] = {}
+    atoms = [clause.head] + [lit.atom for lit in clause.body if isinstance(lit, ast.Positive)]
+    for atom in atoms:
+        row = None
+        for i, term in enumerate(atom.args):
+            if isinstance(term, ast.Var) and term.name != "_" and term.name not in out:
+                if row is None:
+                    row = tuple(value_of(t, env) if not (isinstance(t, ast.Var) and t.name == "_") else None
+                                for t in atom.args)
+                out[term.name] = (atom.key, row, i)
+    # a variable first seen in the head is better placed where the body gives it meaning
+    for lit in clause.body:
+        if not isinstance(lit, ast.Positive):
+            continue
+        for i, term in enumerate(lit.atom.args):
+            if isinstance(term, ast.Var) and term.name in out and out[term.name][0] == clause.head.key:
+                row = tuple(value_of(t, env) if not (isinstance(t, ast.Var) and t.name == "_") else None
+                            for t in lit.atom.args)
+                out[term.name] = (lit.atom.key, row, i)
+    return out

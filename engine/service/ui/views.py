@@ -1,0 +1,137 @@
+"""What the decision pages show, in the kb's words: the determination (stages, procedures grouped
+by family, verdicts, reasons, documentation needed), one line's drill-down (why, why not, the
+minimal documentation sets, the clinical graph) and the audit trail. Identifiers stay in links
+and in the audit section."""
+from __future__ import annotations
+
+from typing import Any
+
+from engine.knowledge.interface import CODE_FAMILY
+
+
+def line_id(stage: Any, line: dict[str, Any]) -> str:
+    return f"{stage}:{line['code']}:{line.get('level') or line.get('side') or '-'}"
+
+
+def phrases(decision: dict[str, Any], words) -> dict[str, str]:
+    """Each line id and how it reads ("22633 at L4-5"; the stage added where a code and level repeat)."""
+    seen: dict[tuple, int] = {}
+    entries = []
+    for stage in decision.get("stages", []):
+        for line in stage.get("lines", []):
+            where = line.get("level") or line.get("side") or "-"
+            entries.append((line_id(stage["stage"], line), line, stage["stage"]))
+            seen[(line["code"], where)] = seen.get((line["code"], where), 0) + 1
+    out = {}
+    for key, line, stage in entries:
+        twice = seen[(line["code"], line.get("level") or line.get("side") or "-")] > 1
+        out[key] = words.line(line["code"], line.get("level"), line.get("side"), stage, twice)
+    return out
+
+
+def families(kb) -> dict[str, str]:
+    return {str(c): str(f) for c, f in kb.program.query(*CODE_FAMILY)}
+
+
+def decision_view(stored, kb) -> dict[str, Any]:
+    """The determination of a stored decision as the page lays it out."""
+    words, decision = kb.words, stored.decision
+    roles = {verdict: role for role, verdict in kb.verdicts.items()}
+    names = phrases(decision, words)
+    family_of = families(kb)
+    stages = []
+    for stage in decision.get("stages", []):
+        groups: dict[str, dict[str, Any]] = {}
+        for line in stage.get("lines", []):
+            family = family_of.get(str(line["code"]), "")
+            group = groups.setdefault(family, {"name": words.family(family) if family else
+                                               str(kb.meta.get("unknown_code_label", "")), "lines": []})
+            group["lines"].append(_line(stage["stage"], line, names, words, roles))
+        entry = {"stage": stage["stage"], "verdict": words.verdict(stage["verdict"]),
+                 "role": roles.get(stage["verdict"], "mixed"), "groups": list(groups.values())}
+        if stage.get("admission"):
+            adm = stage["admission"]
+            entry["admission"] = {"verdict": words.verdict(adm["verdict"]), "role": roles.get(adm["verdict"]),
+                                  "basis": words.basis(adm["basis"]), "requested": adm.get("requested_days"),
+                                  "supported": adm.get("supported_days"),
+                                  "reasons": [r["text"] for r in adm.get("reasons", [])[:3]]}
+        stages.append(entry)
+    requests = [{"item": r["item"], "field": r["field"], "lines": [names.get(u, u) for u in r["unblocks"]]}
+                for r in decision.get("documentation_requests", [])]
+    return {"case_id": stored.case_id, "outcome": stored.outcome, "stages": stages, "requests": requests,
+            "audit": audit_view(stored)}
+
+
+def _line(stage: Any, line: dict[str, Any], names: dict[str, str], words, roles: dict[str, str]) -> dict[str, Any]:
+    key = line_id(stage, line)
+    own = [m for m in line.get("missing_documentation", []) if "via" not in m]
+    via = sorted({m["via"] for m in line.get("missing_documentation", []) if "via" in m})
+    return {"id": key, "code": line["code"], "label": line.get("label") or "", "phrase": names.get(key, key),
+            "where": line.get("level") or line.get("side") or "", "verdict": words.verdict(line["verdict"]),
+            "role": roles.get(line["verdict"], "undetermined"), "basis": words.basis(line["basis"]),
+            "basis_means": words.basis_means(line["basis"]),
+            "reasons": _unique([r["text"] for r in line.get("reasons", [])])[:4],
+            "missing": _unique([m["item"] for m in own]), "via": [names.get(v, v) for v in via],
+            "criteria": [{"name": words.criterion(c["criterion"]), "state": c["state"],
+                          "state_text": words.state(c["state"])} for c in line.get("criteria", [])]}
+
+
+def _unique(items: list[str]) -> list[str]:
+    out: list[str] = []
+    for item in items:
+        if item not in out:
+            out.append(item)
+    return out
+
+
+def audit_view(stored) -> dict[str, Any]:
+    from engine.service.store.records import iso
+
+    return {"id": stored.id, "channel": stored.channel, "caller": stored.caller, "policy": stored.policy,
+            "as_of": stored.as_of, "received": iso(stored.received_at), "decided": iso(stored.decided_at),
+            "request": {"content_type": stored.content_type, "sha256": stored.request_sha256,
+                        "bytes": len(stored.request_body)}}
+
+
+# ---------------------------------------------------------------- one line (on the decision thread)
+def line_detail(kb, stored, line_key: str) -> dict[str, Any]:
+    """Why the line has its verdict, why it has not the positive one, the minimal documentation
+    sets that would give it, and the clinical graph (SVG when Graphviz is there)."""
+    from engine.decide.decision import LINE_VERDICT, line_verdict
+    from engine.decide.whynot import explain_absence
+    from engine.service.explaining import find_line, session_of
+
+    session = session_of(kb, stored)
+    line = find_line(session, line_key)
+    verdict, basis = line_verdict(session, line)
+    positive = kb.verdicts["positive"]
+    tree = session.explainer.why(LINE_VERDICT, (line.id, verdict, basis)).to_dict()
+    answer = None if verdict == positive else explain_absence(session, line, positive, (verdict, basis), tree=False)
+    return {"line": line.id, "phrase": session.voice.line(line.id), "verdict": kb.words.verdict(verdict),
+            "role": {v: r for r, v in kb.verdicts.items()}.get(verdict, "undetermined"),
+            "basis": kb.words.basis(basis), "basis_means": kb.words.basis_means(basis),
+            "label": kb.code_labels.get(line.code, ""), "positive": kb.words.verdict(positive), "positive_id": positive,
+            "why": clinical_tree(tree, 5), "why_not": answer, "graph": _graph_svg(session, line, answer is not None)}
+
+
+def clinical_tree(node: dict[str, Any], depth: int) -> dict[str, Any]:
+    """A proof tree reduced to its sentences (steps without one are passed through)."""
+    children = [clinical_tree(c, depth - 1) for c in node.get("children", [])] if depth > 0 else []
+    flat: list[dict[str, Any]] = []
+    for child in children:
+        flat += child["children"] if not child["text"] else [child]
+    return {"text": node.get("text") or "", "kind": node.get("kind", ""), "field": node.get("field"),
+            "children": flat, "more": bool(node.get("children")) and depth <= 0}
+
+
+def _graph_svg(session, line, why_not: bool) -> str | None:
+    import graphs
+    from engine.errors import RendererMissing
+
+    try:
+        drawn = graphs.render(graphs.clinical_graph(session, line, why_not=why_not), "svg")
+    except RendererMissing:
+        return None
+    text = drawn.decode("utf-8") if isinstance(drawn, bytes) else drawn
+    start = text.find("<svg")
+    return text[start:] if start >= 0 else None
