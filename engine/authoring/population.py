@@ -157,9 +157,32 @@ class Population:
 
     def _criteria(self, state: str, top: int) -> list[dict[str, Any]]:
         bars = self.criteria[state]
-        return [{"key": c, "label": self.kb.words.criterion(c), "lines": n, "rate": _rate(n, self.blocked),
+        labels = criterion_labels(self.kb)
+        return [{"key": c, "label": labels.get(c) or self.kb.words.criterion(c), "lines": n, "rate": _rate(n, self.blocked),
                  "of_applicable": _rate(n, self.applicable.get(c, 0)), "refs": bars.refs.get((c, state), [])}
                 for c, n in _top(bars, state, top)]
+
+
+def criterion_labels(kb) -> dict[str, str]:
+    """Each criterion in words; criteria the kb words alike (conservative care for fusion and for
+    decompression) get the family that lists them added, so two bars never read the same."""
+    from engine.knowledge.interface import CRITERION_LISTS
+
+    words = kb.words
+    owners: dict[str, list[str]] = defaultdict(list)
+    for key in sorted(CRITERION_LISTS):
+        for row in kb.program.query(*key):
+            owner = words.family(row[0]) if key[0].startswith("family") else str(row[0])
+            if owner not in owners[str(row[1])]:
+                owners[str(row[1])].append(owner)
+    named: dict[str, list[str]] = defaultdict(list)
+    for criterion in owners:
+        named[words.criterion(criterion)].append(criterion)
+    out = {}
+    for name, criteria in named.items():
+        for criterion in criteria:
+            out[criterion] = name if len(criteria) == 1 else f"{name} ({', '.join(owners[criterion][:2])})"
+    return out
 
 
 def _top(bars: Bars, segment: str, top: int) -> list[tuple[str, int]]:

@@ -83,8 +83,10 @@ def _stream(kb, source: str, handle: IO[bytes]) -> Iterator[dict[str, Any]]:
             continue
         if not isinstance(data, dict):
             yield _error(where, "invalid_case", f"{where}: a line must be a JSON object")
-        elif "stages" in data or "error" in data:
+        elif "stages" in data:
             yield data
+        elif "error" in data:       # an error record the batch run wrote: data, not a failure here
+            yield {**data, "recorded": True}
         else:
             yield _decided(kb, where, raw.decode("utf-8", errors="surrogateescape"))
 

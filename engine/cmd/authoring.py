@@ -1,6 +1,7 @@
 """Rule authoring: test, what-if, generate, diff, summarize."""
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from engine.cmd.common import (
     handles_errors,
     kb_option,
     load_kb,
+    write_output,
 )
 
 
@@ -195,22 +197,39 @@ def kb_diff(cases: tuple[str, ...], base_spec: str, head_spec: str | None, fmt: 
 @click.command(epilog="""\b
 Examples:
   warrant summarize kb/corpus
+  warrant summarize results.jsonl                       # batch output: decisions, not decided again
+  warrant summarize results.jsonl --format html -o summary.html
   warrant summarize cases/*.yaml --format markdown > corpus.md
   warrant summarize kb/corpus --top 5 --format json""")
 @click.argument("cases", nargs=-1, required=True)
 @click.option("--top", type=click.IntRange(1, 1000), default=15, show_default=True,
-              help="How many unmet criteria and missing fields to list.")
-@format_option(["text", "json", "markdown"])
+              help="How many criteria and missing fields to list.")
+@click.option("--keep", type=click.IntRange(0, 100000), default=50, show_default=True,
+              help="HTML: how many cases to list behind each bar.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write to this file (all or nothing) instead of stdout.")
+@format_option(["text", "json", "markdown", "html"])
 @kb_option
 @handles_errors
-def summarize(cases: tuple[str, ...], top: int, fmt: str, kb_dir: Path | None) -> None:
-    """Corpus-level view: verdicts per code, most frequent unmet criteria and missing documentation."""
+def summarize(cases: tuple[str, ...], top: int, keep: int, output: Path | None, fmt: str, kb_dir: Path | None) -> None:
+    """Rates by code and family, the criteria and documentation that stand in the way most often:
+    over batch output (JSON Lines of decisions, streamed), cases, or both (`-`: stdin)."""
     from engine.authoring.summary import summarize as run_summary
     from engine.authoring.summary import summary_markdown, summary_text
-    from engine.cases.paths import input_files
 
-    result = run_summary(load_kb(kb_dir), input_files(cases), top)
-    emit_report(result, fmt, summary_text, summary_markdown)
+    kb = load_kb(kb_dir)
+    result = run_summary(kb, list(cases), top, keep if fmt == "html" else 0)
+    if fmt == "json":
+        text = json.dumps(result, ensure_ascii=False, indent=2) + "\n"
+    elif fmt == "html":
+        from engine.present.summary_html import summary_html
+
+        text = summary_html(result, kb)
+    else:
+        text = (summary_markdown if fmt == "markdown" else summary_text)(result)
+    write_output(output, text)
+    if any(not e.get("recorded") for e in result["errors"]):
+        sys.exit(3)
 
 
 COMMANDS = [rule_tests, what_if, generate, kb_diff, summarize]

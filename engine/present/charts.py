@@ -16,9 +16,9 @@ from typing import Any, Callable, Sequence
 Segment = tuple[str, str, str]          # key, words, CSS class (colour)
 Href = Callable[[str, str], "str | None"]
 
-WIDTH = 760
-LABEL_W = 280
-BAR_W = 360
+WIDTH = 820
+LABEL_W = 330
+BAR_W = 380
 ROW_H = 28
 BAR_H = 18
 TOP = 34
@@ -32,22 +32,23 @@ def _pct(part: float, whole: float) -> str:
     return f"{100 * part / whole:.0f}%" if whole else "0%"
 
 
-def _short(text: str, limit: int = 42) -> str:
+def _short(text: str, limit: int = 44) -> str:
     return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
 
 
 def _legend(segments: Sequence[Segment]) -> list[str]:
-    out, x = [], LABEL_W
+    width = sum(30 + 7.5 * len(words) for _key, words, _css in segments)
+    out, x = [], max(10.0, min(float(LABEL_W), WIDTH - width))
     for _key, words, css in segments:
         out.append(f'<rect class="{css}" x="{x}" y="8" width="12" height="12"/>'
                    f'<text x="{x + 17}" y="18" class="legend">{_a(words)}</text>')
-        x += 26 + 7 * len(words)
+        x += 30 + 7.5 * len(words)
     return out
 
 
 def _frame(chart_id: str, title: str, height: int, body: list[str]) -> str:
     return (f'<svg class="chart" id="{_a(chart_id)}" role="group" aria-labelledby="{_a(chart_id)}-title" '
-            f'viewBox="0 0 {WIDTH} {height}" width="100%" preserveAspectRatio="xMinYMin meet" '
+            f'viewBox="0 0 {WIDTH} {height}" width="{WIDTH}" height="{height}" '
             f'xmlns="http://www.w3.org/2000/svg"><title id="{_a(chart_id)}-title">{_a(title)}</title>'
             + "".join(body) + "</svg>")
 
@@ -61,12 +62,14 @@ def _bar(x: float, y: float, w: float, css: str, name: str, href: str | None, ke
 
 
 def stacked(chart_id: str, title: str, rows: Sequence[dict[str, Any]], segments: Sequence[Segment],
-            href: Href, unit: str = "lines") -> str:
-    """One 100% bar per row, split by segment (`row["counts"][segment]`), each part a link."""
+            href: Href, unit: str = "lines", with_key: bool = True) -> str:
+    """One 100% bar per row, split by segment (`row["counts"][segment]`), each part a link;
+    `with_key` puts the row's key before its label (codes: "22633 posterolateral ...")."""
     body = _legend(segments)
     for i, row in enumerate(rows):
         y = TOP + i * ROW_H
-        label = f"{row['key']} {row['label']}".strip() if row.get("label") != row["key"] else row["key"]
+        label = f"{row['key']} {row['label']}".strip() if with_key and row.get("label") != row["key"] \
+            else (row.get("label") or row["key"])
         body.append(f'<text x="{LABEL_W - 8}" y="{y + 13}" class="label" text-anchor="end">'
                     f'<title>{_a(label)}</title>{_a(_short(label))}</text>')
         x, total = float(LABEL_W), row["total"] or 1
@@ -124,18 +127,3 @@ def columns(chart_id: str, title: str, rows: Sequence[dict[str, Any]], segments:
         body.append(f'<text x="{x + step * 0.35:.1f}" y="{y - 4:.1f}" class="value" text-anchor="middle">{row["total"]}</text>')
     body.append(f'<line x1="55" y1="{base}" x2="{WIDTH - 10}" y2="{base}" class="axis"/>')
     return _frame(chart_id, title, height, body)
-
-
-CHART_CSS = """
-svg.chart { max-width: 100%; height: auto; font: 13px system-ui, sans-serif; }
-svg.chart .label, svg.chart .value, svg.chart .legend, svg.chart .tick { fill: #1f2328; }
-svg.chart .positive, svg.chart .approved { fill: #1a7f37; }
-svg.chart .negative, svg.chart .denied { fill: #b42318; }
-svg.chart .undetermined, svg.chart .pended { fill: #9a6700; }
-svg.chart .partial { fill: #6639ba; }
-svg.chart .bar { fill: #0b5cad; }
-svg.chart .bar-undoc { fill: #9a6700; }
-svg.chart .axis { stroke: #57606a; }
-svg.chart a:focus rect, svg.chart a:hover rect { stroke: #000; stroke-width: 2.5; }
-svg.chart a:focus { outline: none; }
-"""

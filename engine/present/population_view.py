@@ -37,7 +37,7 @@ def sections(result: dict[str, Any], words, links: Links) -> list[dict[str, Any]
         if not rows:
             continue
         svg = charts.stacked(f"chart-{dim}", title, rows, roles,
-                             lambda key, role, dim=dim: links.lines(dim, key, role))
+                             lambda key, role, dim=dim: links.lines(dim, key, role), with_key=dim == "code")
         out.append({"id": f"chart-{dim}", "title": title, "svg": svg, "kind": "rates", "rows": rows,
                     "segments": roles})
     blocked = result["blocked_lines"]

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.present import charts
 from engine.present.population_view import headline, sections
 from engine.present.templates import environment
 
@@ -47,4 +46,4 @@ def summary_html(result: dict[str, Any], kb, title: str = "Summary of decisions"
     drawn = sections(result, kb.words, links)
     return environment().get_template("summary.html.j2").render(
         title=title, result=result, sections=drawn, headline=headline(result), targets=links.targets,
-        chart_css=charts.CHART_CSS, kb={"name": kb.meta.get("name", ""), "version": kb.version, "digest": kb.digest})
+        kb={"name": kb.meta.get("name", ""), "version": kb.version, "digest": kb.digest})

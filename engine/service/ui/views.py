@@ -71,9 +71,19 @@ def _line(stage: Any, line: dict[str, Any], names: dict[str, str], words, roles:
             "role": roles.get(line["verdict"], "undetermined"), "basis": words.basis(line["basis"]),
             "basis_means": words.basis_means(line["basis"]),
             "reasons": _unique([r["text"] for r in line.get("reasons", [])])[:4],
-            "missing": _unique([m["item"] for m in own]), "via": [names.get(v, v) for v in via],
+            "missing": _by_criterion(own, words), "via": [names.get(v, v) for v in via],
             "criteria": [{"name": words.criterion(c["criterion"]), "state": c["state"],
                           "state_text": words.state(c["state"])} for c in line.get("criteria", [])]}
+
+
+def _by_criterion(missing: list[dict[str, Any]], words) -> list[dict[str, Any]]:
+    """Missing documentation under the criterion it would decide, in the kb's words."""
+    groups: dict[str, list[str]] = {}
+    for item in missing:
+        key = str(item.get("criterion") or "")
+        if item["item"] not in groups.setdefault(key, []):
+            groups[key].append(item["item"])
+    return [{"criterion": words.criterion(k) if k else "", "items": v} for k, v in groups.items()]
 
 
 def _unique(items: list[str]) -> list[str]:
