@@ -64,7 +64,10 @@ def test_reference_documentation_requests_cover_every_topic(reference_decision):
 def test_line_entries_follow_the_contract(reference_decision, kb):
     line = reference_decision["stages"][0]["lines"][0]
     assert list(line) == ["code", "label", "level", "side", "verdict", "basis", "reasons",
-                          "missing_documentation", "proof"]
+                          "missing_documentation", "criteria", "proof"]
+    # every criterion of the line with its state: the denial names the contradicted one
+    assert {"criterion": "stenosis_compression", "role": "required", "state": "unmet"} in line["criteria"]
+    assert all(set(c) == {"criterion", "role", "state"} for c in line["criteria"])
     assert line["reasons"], "a denial carries its reasons"
     for reason in line["reasons"]:
         assert set(reason) == {"rule", "text", "citations"}

@@ -111,17 +111,18 @@ def finding_rows(seq: int, decision: dict[str, Any]) -> list[dict[str, Any]]:
     for stage in decision.get("stages", []):
         for line in stage.get("lines", []):
             seen = set()
+            judged = {"verdict": line["verdict"], "basis": line["basis"]}
             for item in line.get("criteria", []):
                 if ("criterion", item["criterion"]) not in seen:
                     seen.add(("criterion", item["criterion"]))
                     rows.append({"decision_seq": seq, "line_no": line_no, "kind": "criterion",
-                                 "key": str(item["criterion"])[:200], "state": item["state"]})
+                                 "key": str(item["criterion"])[:200], "state": item["state"], **judged})
             for item in line.get("missing_documentation", []):
                 key = general_field(item["field"])[:200]
                 if "via" not in item and ("missing", key) not in seen:
                     seen.add(("missing", key))
                     rows.append({"decision_seq": seq, "line_no": line_no, "kind": "missing", "key": key,
-                                 "state": "missing"})
+                                 "state": "missing", **judged})
             line_no += 1
         if stage.get("admission"):
             line_no += 1
@@ -162,10 +163,15 @@ class Search:
     dependent: str = "dependent"              # the basis of a line held to its parent (for `blocked`)
 
 
+_MATCH_LINES = decision_lines.alias("match_lines")
+
+
 def _line_conditions(s: Search) -> list:
+    """Conditions on one line (an alias of `decision_lines`, so that queries over the lines
+    themselves can use these as a filter of decisions)."""
     from engine.service.store.tables import line_findings
 
-    line = decision_lines.c
+    line = _MATCH_LINES.c
     conditions = []
     for column, value in ((line.code, s.code), (line.verdict, s.verdict), (line.basis, s.basis)):
         if value:
@@ -176,7 +182,7 @@ def _line_conditions(s: Search) -> list:
         conditions += [line.basis != s.dependent, line.kind == "line"]
         if s.positive:
             conditions.append(line.verdict != s.positive)
-    findings = line_findings.c
+    findings = line_findings.alias("match_findings").c
     for kind, key, state in (("criterion", s.criterion, s.state), ("missing", s.missing, "missing")):
         if key:
             found = [findings.decision_seq == line.decision_seq, findings.line_no == line.line_no,
@@ -192,7 +198,7 @@ def search_conditions(s: Search) -> list:
     conditions = []
     line_conditions = _line_conditions(s)
     if line_conditions:
-        conditions.append(exists().where(and_(decision_lines.c.decision_seq == decisions.c.seq, *line_conditions)))
+        conditions.append(exists().where(and_(_MATCH_LINES.c.decision_seq == decisions.c.seq, *line_conditions)))
     if s.policy:
         name, _, version = s.policy.partition("@")
         conditions.append(decisions.c.policy_id == name)

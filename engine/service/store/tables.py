@@ -99,7 +99,14 @@ line_findings = Table(
     Column("kind", String(10), primary_key=True),          # criterion | missing
     Column("key", String(200), primary_key=True),          # the criterion, or the field in general form
     Column("state", String(20), nullable=False),           # met | unmet | undocumented | missing
+    Column("verdict", String(40), nullable=False),         # the line's, copied: counts need no join
+    Column("basis", String(40), nullable=False),
 )
-Index("ix_findings_key", line_findings.c.kind, line_findings.c.key, line_findings.c.state)
+Index("ix_findings_key", line_findings.c.kind, line_findings.c.key, line_findings.c.state,
+      line_findings.c.verdict, line_findings.c.basis)
+Index("ix_decisions_outcome", decisions.c.outcome)
+Index("ix_decisions_month", decisions.c.received_month, decisions.c.outcome)
+Index("ix_lines_counts", decision_lines.c.kind, decision_lines.c.code, decision_lines.c.verdict,
+      decision_lines.c.basis)
 
 APPEND_ONLY = ("decisions", "decision_lines", "audit_events", "line_findings")

@@ -25,8 +25,14 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(10), primary_key=True),      # criterion | missing
         sa.Column("key", sa.String(200), primary_key=True),      # criterion id or general field path
         sa.Column("state", sa.String(20), nullable=False),       # met | unmet | undocumented | missing
+        sa.Column("verdict", sa.String(40), nullable=False),     # the line's, copied: counts need no join
+        sa.Column("basis", sa.String(40), nullable=False),
     )
-    op.create_index("ix_findings_key", "line_findings", ["kind", "key", "state"])
+    op.create_index("ix_findings_key", "line_findings", ["kind", "key", "state", "verdict", "basis"])
+    # covering indexes for the dashboard's counts (the decisions table holds whole documents)
+    op.create_index("ix_decisions_outcome", "decisions", ["outcome"])
+    op.create_index("ix_decisions_month", "decisions", ["received_month", "outcome"])
+    op.create_index("ix_lines_counts", "decision_lines", ["kind", "code", "verdict", "basis"])
     _backfill()
     _append_only()
 
@@ -37,8 +43,8 @@ def _backfill() -> None:
     from engine.service.store.records import finding_rows
 
     bind = op.get_bind()
-    table = sa.table("line_findings", sa.column("decision_seq"), sa.column("line_no"), sa.column("kind"),
-                     sa.column("key"), sa.column("state"))
+    table = sa.table("line_findings", *(sa.column(name) for name in ("decision_seq", "line_no", "kind", "key",
+                                                                        "state", "verdict", "basis")))
     rows = bind.execute(sa.text("SELECT seq, decision_json FROM decisions ORDER BY seq"))
     batch = []
     for seq, text in rows:
@@ -61,4 +67,7 @@ def _append_only() -> None:
 
 
 def downgrade() -> None:
+    for name, table in (("ix_decisions_outcome", "decisions"), ("ix_decisions_month", "decisions"),
+                        ("ix_lines_counts", "decision_lines")):
+        op.drop_index(name, table_name=table)
     op.drop_table("line_findings")
