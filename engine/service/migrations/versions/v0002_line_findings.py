@@ -33,6 +33,9 @@ def upgrade() -> None:
     op.create_index("ix_decisions_outcome", "decisions", ["outcome"])
     op.create_index("ix_decisions_month", "decisions", ["received_month", "outcome"])
     op.create_index("ix_lines_counts", "decision_lines", ["kind", "code", "verdict", "basis"])
+    # and for a filter: the decisions with a matching line, then their findings
+    op.create_index("ix_lines_match", "decision_lines", ["code", "verdict", "basis", "decision_seq"])
+    op.create_index("ix_findings_seq", "line_findings", ["decision_seq", "kind", "key", "state", "verdict", "basis"])
     _backfill()
     _append_only()
 
@@ -68,6 +71,6 @@ def _append_only() -> None:
 
 def downgrade() -> None:
     for name, table in (("ix_decisions_outcome", "decisions"), ("ix_decisions_month", "decisions"),
-                        ("ix_lines_counts", "decision_lines")):
+                        ("ix_lines_counts", "decision_lines"), ("ix_lines_match", "decision_lines")):
         op.drop_index(name, table_name=table)
     op.drop_table("line_findings")
