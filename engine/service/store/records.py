@@ -8,7 +8,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, exists, select
+from sqlalchemy import and_, select, tuple_
 
 from engine.service.store.tables import audit_events, decision_lines, decisions
 
@@ -169,8 +169,6 @@ _MATCH_LINES = decision_lines.alias("match_lines")
 def _line_conditions(s: Search) -> list:
     """Conditions on one line (an alias of `decision_lines`, so that queries over the lines
     themselves can use these as a filter of decisions)."""
-    from engine.service.store.tables import line_findings
-
     line = _MATCH_LINES.c
     conditions = []
     for column, value in ((line.code, s.code), (line.verdict, s.verdict), (line.basis, s.basis)):
@@ -178,28 +176,48 @@ def _line_conditions(s: Search) -> list:
             conditions.append(column == value)
     if s.codes is not None:
         conditions.append(line.code.in_(list(s.codes)))
-    if s.blocked:
+    if s.blocked and not (s.criterion or s.missing):   # else the findings say it (they copy verdict, basis)
         conditions += [line.basis != s.dependent, line.kind == "line"]
         if s.positive:
             conditions.append(line.verdict != s.positive)
-    findings = line_findings.alias("match_findings").c
+    return conditions
+
+
+def _finding_lines(s: Search):
+    """(decision_seq, line_no) of the lines with the criterion state or missing field a search
+    names, or None; read from `line_findings` alone (it carries each line's verdict and basis)."""
+    from engine.service.store.tables import line_findings
+
+    found = line_findings.c
+    conditions = []
     for kind, key, state in (("criterion", s.criterion, s.state), ("missing", s.missing, "missing")):
         if key:
-            found = [findings.decision_seq == line.decision_seq, findings.line_no == line.line_no,
-                     findings.kind == kind, findings.key == key]
-            if state:
-                found.append(findings.state == state)
-            conditions.append(exists().where(and_(*found)))
-    return conditions
+            wanted = [found.kind == kind, found.key == key] + ([found.state == state] if state else [])
+            conditions.append(and_(*wanted))
+    if not conditions:
+        return None
+    query = select(found.decision_seq, found.line_no).where(*conditions[:1])
+    if s.blocked:
+        query = query.where(found.basis != s.dependent, *([found.verdict != s.positive] if s.positive else []))
+    if len(conditions) > 1:   # a criterion and a missing field: both on the same line
+        other = line_findings.alias("other_findings").c
+        query = query.where(tuple_(found.decision_seq, found.line_no).in_(
+            select(other.decision_seq, other.line_no).where(other.kind == "missing", other.key == s.missing)))
+    return query
 
 
 def search_conditions(s: Search) -> list:
     """The WHERE conditions on `decisions` that a search's filters make (no cursor)."""
     conditions = []
     line_conditions = _line_conditions(s)
+    findings = _finding_lines(s)
+    if findings is not None and not line_conditions:
+        conditions.append(decisions.c.seq.in_(findings.with_only_columns(findings.selected_columns[0])))
+    elif findings is not None:
+        line_conditions.append(tuple_(_MATCH_LINES.c.decision_seq, _MATCH_LINES.c.line_no).in_(findings))
     if line_conditions:
         # IN (the matching lines' decisions), read from the line indexes, rather than a correlated
-        # EXISTS per decision: a family of codes over 10,000 decisions, 750 -> 100 ms in SQLite
+        # EXISTS per decision
         conditions.append(decisions.c.seq.in_(select(_MATCH_LINES.c.decision_seq).where(*line_conditions)))
     if s.policy:
         name, _, version = s.policy.partition("@")
