@@ -125,7 +125,7 @@ def _sets_lines(result: dict[str, Any], ids: bool) -> list[str]:
         if others:
             phrases = result.get("words", {}).get("lines", {})
             named = ", ".join(u if ids else phrases.get(u, u) for u in others)
-            out.append(f"{pad}(it would also make {named} {target})")
+            out += _wrapped(f"(it would also make {named} {target})", pad)
     return out
 
 
