@@ -6,6 +6,7 @@ from pathlib import Path
 import click
 
 from engine.cmd.common import (
+    echo,
     FORMATS_DATA,
     emit_json,
     format_option,
@@ -61,7 +62,7 @@ def why(case: str, code: str | None, level: str | None, side: str | None, stage:
     if fmt == "json":
         emit_json(trim_tree(tree, depth))
     else:
-        click.echo(tree_text(tree, depth, ids), nl=False)
+        echo(tree_text(tree, depth, ids), nl=False)
 
 
 @click.command("why-not", epilog="""\b
@@ -108,7 +109,7 @@ def why_not(case: str, code: str, level: str | None, side: str | None, stage: in
             result["tree"] = trim_tree(result["tree"], depth)
         emit_json(result)
         return
-    click.echo(why_not_text(result, depth, ids, show_tree), nl=False)
+    echo(why_not_text(result, depth, ids, show_tree), nl=False)
 
 
 @click.command(epilog="""\b

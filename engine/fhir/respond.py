@@ -23,6 +23,23 @@ from typing import Any, Iterable
 
 from engine.errors import WarrantError
 from engine.fhir.mapping import FhirMap, load_map
+from engine.fhir.questionnaire import _questionnaire
+
+
+_UNSIGNED_INT = 2_147_483_647
+
+
+def _whole_days(days: Any) -> int:
+    """A stay as FHIR unsignedInt; a stay the request states beyond it (1e300 days) is an
+    invalid request (exit 3), not a failure of the response."""
+    from engine.errors import CaseError
+
+    if isinstance(days, (int, float)) and not isinstance(days, bool) and days == days and 0 <= days <= _UNSIGNED_INT:
+        if float(days).is_integer():
+            return int(days)
+    shown = format(days, ".6g") if isinstance(days, (int, float)) else repr(days)[:40]
+    raise CaseError(f"the requested stay of {shown} days cannot be answered in FHIR: a stay is a whole "
+                    f"number of days from 0 to {_UNSIGNED_INT}")
 
 
 class ResponseInvalid(WarrantError):
@@ -131,7 +148,7 @@ def _items(m: FhirMap, decision: dict[str, Any], imported: Any, lines: list[Any]
             if line["basis"] not in bases:
                 bases.append(line["basis"])
         review = [_ext("number", valueString=f"{auth}-{seq}"),
-                  _ext("code", valueCodeableConcept={"coding": [
+                  _ext(r.get("review_action_code", "code"), valueCodeableConcept={"coding": [
                       {"system": r["action_system"], "code": action["code"], "display": action["display"]}]})]
         for basis in bases:
             review.append(_ext("reasonCode", valueCodeableConcept={
@@ -175,9 +192,9 @@ def _stage_extensions(m: FhirMap, decision: dict[str, Any], notes: _Notes) -> li
             parts.append(_ext("admissionBasis", valueCoding={"system": r["basis_system"],
                                                                "code": admission["basis"]}))
             if admission.get("requested_days") is not None:
-                parts.append(_ext("requestedDays", valueUnsignedInt=admission["requested_days"]))
+                parts.append(_ext("requestedDays", valueUnsignedInt=_whole_days(admission["requested_days"])))
             if admission.get("supported_days") is not None:
-                parts.append(_ext("supportedDays", valueUnsignedInt=admission["supported_days"]))
+                parts.append(_ext("supportedDays", valueUnsignedInt=_whole_days(admission["supported_days"])))
             supported = admission.get("supported_days")
             notes.add(f"Stage {stage['stage']} inpatient stay: "
                       f"{m.response['words'].get(admission['verdict'], admission['verdict'])} "
@@ -190,110 +207,106 @@ def _stage_extensions(m: FhirMap, decision: dict[str, Any], notes: _Notes) -> li
     return out
 
 
-# ---------------------------------------------------------------------------------- questionnaire
-def _schema_node(schema: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
-    """Resolve $ref and drop the null branch of an optional field."""
-    while True:
-        if "$ref" in node:
-            node = schema["$defs"][node["$ref"].rsplit("/", 1)[-1]]
-            continue
-        if "anyOf" in node:
-            branches = [b for b in node["anyOf"] if b.get("type") != "null"]
-            if len(branches) == 1:
-                node = branches[0]
-                continue
-            node = branches[0] if branches else {}
-            continue
-        return node
-
-
-def _field_schema(schema: dict[str, Any], path: str) -> dict[str, Any] | None:
-    node = schema
-    tokens = path.split(".")
-    t = 0
-    while t < len(tokens):
-        token = tokens[t]
-        name, _, rest = token.partition("[")
-        node = _schema_node(schema, node)
-        if node.get("type") == "object" and "patternProperties" in node and "properties" not in node:
-            node = next(iter(node["patternProperties"].values()))
-        elif name == "*" and node.get("properties"):  # any key (a side, a test): all alike
-            node = next(iter(node["properties"].values()))
-        elif name in (node.get("properties") or {}):
-            node = node["properties"][name]
-        else:
-            return None
-        if rest:
-            node = _schema_node(schema, node).get("items", {})
-        t += 1
-    return _schema_node(schema, node)
-
-
-def _answer_item(m: FhirMap, schema: dict[str, Any], node: dict[str, Any], link: str,
-                 text: str) -> dict[str, Any]:
-    item: dict[str, Any] = {"linkId": link, "text": text}
-    if node.get("type") == "array":
-        inner = _schema_node(schema, node.get("items", {}))
-        item.update(_answer_item(m, schema, inner, link, text))
-        item["repeats"] = True
-        return item
-    kind = node.get("type")
-    if kind == "object" or "properties" in node:
-        item["type"] = "group"
-        item["item"] = [_answer_item(m, schema, _schema_node(schema, sub), f"{link}.{key}",
-                                     sub.get("description") or key.replace("_", " "))
-                        for key, sub in node.get("properties", {}).items()]
-        return item
-    if "enum" in node:
-        item["type"] = "choice"
-        item["answerOption"] = [{"valueCoding": {"system": m.system("value"), "code": word,
-                                                 "display": word.replace("_", " ")}}
-                                for word in node["enum"]]
-        return item
-    item["type"] = {"boolean": "boolean", "integer": "integer", "number": "decimal"}.get(kind, "string")
-    return item
-
-
-def _questionnaire(m: FhirMap, decision: dict[str, Any], imported: Any, lines: list[Any],
-                   qid: str, created: str) -> dict[str, Any] | None:
-    requests = decision.get("documentation_requests") or []
-    if not requests:
-        return None
-    from engine.cases import case_json_schema
-
-    schema = case_json_schema()
+def _admission_items(m: FhirMap, decision: dict[str, Any], imported: Any, lines: list[Any], notes: _Notes,
+                     auth: str) -> list[dict[str, Any]]:
+    """One `addItem` per inpatient stay, adjudicated like a Claim item (a reviewAction with the
+    X12 306 code, the basis as reason code), pointing at the items of its stage."""
+    r = m.response
+    category_system, _, category_code = r["adjudication_category"].partition("#")
     seq_of_line = {ln.id: imported.items.get((ln.request, ln.procedure)) for ln in lines}
-    items = []
-    for entry in requests:
-        path = entry["field"]
-        seqs = sorted({seq_of_line[u] for u in entry.get("unblocks", []) if seq_of_line.get(u) is not None})
-        affects = f" (needed to decide Claim item{'s' if len(seqs) != 1 else ''} " \
-                  f"{', '.join(str(s) for s in seqs)})" if seqs else ""
-        node = _field_schema(schema, path)
-        item = _answer_item(m, schema, node or {"type": "string"}, path, f"{entry['item']}{affects}")
-        leaf = path.rsplit(".", 1)[-1].split("[", 1)[0]
-        code = None if path.startswith("requests[") else m.field_code(leaf)
-        if code:
-            item = {"linkId": item.pop("linkId"), "code": [{"system": code[0], "code": code[1]}], **item}
-        items.append(item)
-    base = m.response["base_url"]
-    case_id = decision.get("case_id", "")
-    return {
-        "resourceType": "Questionnaire",
-        "id": qid,
-        "url": f"{base}/Questionnaire/{qid}",
-        "name": "WarrantDocumentationRequest",
-        "title": f"Documentation needed to decide prior authorization {case_id}",
-        "status": "active",
-        "subjectType": ["Patient"],
-        "date": created,
-        "description": "Each item names one case field the determination could not be made "
-                       "without; its linkId is that field's path in warrant-case/1.",
-        "item": items,
-    }
+    out = []
+    for stage in decision["stages"]:
+        admission = stage.get("admission")
+        if not admission:
+            continue
+        seqs = sorted({seq_of_line.get(f"{stage['stage']}:{ln['code']}:{ln['level'] or ln['side'] or '-'}")
+                       for ln in stage["lines"]} - {None})
+        action = _action(m, [admission["verdict"]])
+        review = [_ext("number", valueString=f"{auth}-stay-{stage['stage']}"),
+                  _ext(r.get("review_action_code", "code"), valueCodeableConcept={"coding": [
+                      {"system": r["action_system"], "code": action["code"], "display": action["display"]}]}),
+                  _ext("reasonCode", valueCodeableConcept={
+                      "coding": [{"system": r["basis_system"], "code": admission["basis"]}],
+                      "text": admission["basis"].replace("_", " ")})]
+        days = admission.get("supported_days")
+        if days is None:
+            days = admission.get("requested_days")
+        stay = r.get("inpatient_stay", {})
+        item: dict[str, Any] = {
+            "itemSequence": seqs or [1],
+            "productOrService": {"coding": [{"system": stay.get("system", r["basis_system"]),
+                                             "code": stay.get("code", "inpatient-stay")}],
+                                 "text": stay.get("text", "inpatient stay")},
+            "noteNumber": [n for n in (notes.numbers.get(t) for t in notes.numbers
+                                       if t.startswith(f"Stage {stage['stage']} inpatient stay")) if n],
+            "adjudication": [{"extension": [_ext(r["review_action"], extension=review)],
+                              "category": {"coding": [{"system": category_system, "code": category_code}]}}],
+        }
+        if days is not None:
+            item["quantity"] = {"value": days, "unit": "d", "system": "http://unitsofmeasure.org", "code": "d"}
+        if not item["noteNumber"]:
+            del item["noteNumber"]
+        out.append(item)
+    return out
+
+
+def _include_referenced(response: dict[str, Any], imported: Any, base: str) -> list[dict[str, Any]]:
+    """Entries for the Patient, insurer and requester the ClaimResponse names, copied from the
+    request bundle under this answer's base, and those references rewritten to them, so that
+    every reference in the answer resolves inside it."""
+    by_ref: dict[str, dict[str, Any]] = {}
+    for entry in imported.bundle.get("entry") or []:
+        resource = entry.get("resource") if isinstance(entry, dict) else None
+        if isinstance(resource, dict) and resource.get("resourceType") and resource.get("id"):
+            by_ref[f"{resource['resourceType']}/{resource['id']}"] = resource
+            if entry.get("fullUrl"):
+                by_ref[str(entry["fullUrl"])] = resource
+    out, seen = [], set()
+    for key in ("patient", "insurer", "requestor"):
+        ref = str((response.get(key) or {}).get("reference", ""))
+        target = by_ref.get(ref) or by_ref.get("/".join(ref.rstrip("/").split("/")[-2:]))
+        if target is None:
+            continue
+        local = f"{target['resourceType']}/{target['id']}"
+        response[key] = {**response[key], "reference": local}
+        if local not in seen:
+            seen.add(local)
+            out.append({"fullUrl": f"{base}/{local}", "resource": target})
+    return out
 
 
 # ---------------------------------------------------------------------------------- the bundle
+def _communication_request(response: dict[str, Any], imported: Any, ask_id: str, qid: str,
+                           created: str) -> dict[str, Any]:
+    """The request for the missing documentation, about the Claim, carrying the Questionnaire;
+    from the insurer to the requester, with the references the ClaimResponse uses."""
+    ask: dict[str, Any] = {
+        "resourceType": "CommunicationRequest",
+        "id": ask_id,
+        "status": "active",
+        "subject": response["patient"],
+        "about": [{"reference": imported.claim_label}],
+        "authoredOn": created,
+        "payload": [{"contentReference": {"reference": f"Questionnaire/{qid}"}}],
+    }
+    if imported.claim.get("insurer"):
+        ask["requester"] = response["insurer"]
+    if response.get("requestor"):
+        ask["recipient"] = [response["requestor"]]
+    return ask
+
+
+def _check(bundle: dict[str, Any]) -> None:
+    from engine.fhir import require_models
+    from engine.fhir.models import validate_resource
+
+    require_models()
+    problems = validate_resource(bundle)
+    if problems:
+        raise ResponseInvalid("the FHIR response does not validate: " + "; ".join(problems[:5]))
+
+
+
 def respond(decision: dict[str, Any], imported: Any, lines: list[Any], *,
             fhir_map: FhirMap | None = None, kb_root: Any = None,
             validate: bool = True) -> dict[str, Any]:
@@ -347,27 +360,18 @@ def respond(decision: dict[str, Any], imported: Any, lines: list[Any], *,
     response["disposition"] = disposition
     response["preAuthRef"] = auth
     response["item"] = items
+    admissions = _admission_items(m, decision, imported, lines, notes, auth)
+    if admissions:
+        response["addItem"] = admissions
     if notes.notes:
         response["processNote"] = notes.notes
     entries = [{"fullUrl": f"{base}/ClaimResponse/{response['id']}", "resource": response}]
+    entries += _include_referenced(response, imported, base)
     if questionnaire:
-        ask_id = f"warrant-ask-{short}"
-        response["communicationRequest"] = [{"reference": f"CommunicationRequest/{ask_id}"}]
-        ask = {
-            "resourceType": "CommunicationRequest",
-            "id": ask_id,
-            "status": "active",
-            "subject": response["patient"],
-            "about": [{"reference": imported.claim_label}],
-            "authoredOn": created,
-            "payload": [{"contentReference": {"reference": f"Questionnaire/{qid}"}}],
-        }
-        if claim.get("insurer"):
-            ask["requester"] = claim["insurer"]
-        if claim.get("provider"):
-            ask["recipient"] = [claim["provider"]]
+        ask = _communication_request(response, imported, f"warrant-ask-{short}", qid, created)
+        response["communicationRequest"] = [{"reference": f"CommunicationRequest/{ask['id']}"}]
         entries.append({"fullUrl": f"{base}/Questionnaire/{qid}", "resource": questionnaire})
-        entries.append({"fullUrl": f"{base}/CommunicationRequest/{ask_id}", "resource": ask})
+        entries.append({"fullUrl": f"{base}/CommunicationRequest/{ask['id']}", "resource": ask})
     bundle = {
         "resourceType": "Bundle",
         "id": f"warrant-response-{short}",
@@ -378,11 +382,5 @@ def respond(decision: dict[str, Any], imported: Any, lines: list[Any], *,
         "entry": entries,
     }
     if validate:
-        from engine.fhir import require_models
-        from engine.fhir.models import validate_resource
-
-        require_models()
-        problems = validate_resource(bundle)
-        if problems:
-            raise ResponseInvalid("the FHIR response does not validate: " + "; ".join(problems[:5]))
+        _check(bundle)
     return bundle

@@ -3,8 +3,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from engine.guard.text import markdown as md
+from engine.guard.text import markdown_code as md_code
+from engine.guard.text import terminal as term
+
+
 def _where(line: dict[str, Any]) -> str:
-    return line.get("level") or line.get("side") or "-"
+    """Level or side of a line, escaped for a terminal (it may come from the case file)."""
+    return term(line.get("level") or line.get("side") or "-")
 
 
 def _table(headers: list[str], rows: list[list[str]]) -> list[str]:
@@ -36,11 +42,11 @@ def decision_text(decision: dict[str, Any], words=None, ids: bool = False) -> st
     documentation requests by what they are, the lines they would decide; `ids` adds identifiers."""
     verdict = words.verdict if words else str
     basis = words.basis if words else str
-    lines = [f"case {decision['case_id']}  (knowledge base {decision['knowledge_base']['version']})", ""]
+    lines = [f"case {term(decision['case_id'])}  (knowledge base {decision['knowledge_base']['version']})", ""]
     rows = []
     for stage in decision["stages"]:
         for line in stage["lines"]:
-            rows.append([str(stage["stage"]), line["code"], _where(line), verdict(line["verdict"]),
+            rows.append([str(stage["stage"]), term(line["code"]), _where(line), verdict(line["verdict"]),
                          basis(line["basis"]) + (f" [{line['basis']}]" if ids and words else "")])
         if "admission" in stage:
             adm = stage["admission"]
@@ -54,9 +60,9 @@ def decision_text(decision: dict[str, Any], words=None, ids: bool = False) -> st
         names = _phrases(decision, words)
         lines += ["", "documentation requested:"]
         for req in decision["documentation_requests"]:
-            unblocks = ", ".join(u if ids or not words else names.get(u, u) for u in req["unblocks"])
-            field = f"{req['field']}: " if ids or not words else ""
-            lines.append(f"  - {field}{req['item']}  (would help decide {unblocks})")
+            unblocks = ", ".join(term(u if ids or not words else names.get(u, u)) for u in req["unblocks"])
+            field = f"{term(req['field'])}: " if ids or not words else ""
+            lines.append(f"  - {field}{term(req['item'])}  (would help decide {unblocks})")
     return "\n".join(lines) + "\n"
 
 
@@ -65,7 +71,7 @@ def decision_markdown(decision: dict[str, Any], words=None, ids: bool = False) -
     verdict = words.verdict if words else str
     basis = words.basis if words else str
     names = _phrases(decision, words)
-    out = [f"# Determination for case `{decision['case_id']}`", "",
+    out = [f"# Determination for case {md_code(decision['case_id'])}", "",
            f"Knowledge base {decision['knowledge_base']['version']} (`{decision['knowledge_base']['digest']}`)", ""]
     for stage in decision["stages"]:
         out.append(f"## Stage {stage['stage']}: {verdict(stage['verdict'])}")
@@ -73,19 +79,20 @@ def decision_markdown(decision: dict[str, Any], words=None, ids: bool = False) -
         out.append("| code | level | verdict | basis | reasons |")
         out.append("|---|---|---|---|---|")
         for line in stage["lines"]:
-            why = "; ".join(r["text"] for r in line["reasons"][:3]).replace("|", "\\|")
-            out.append(f"| {line['code']} | {_where(line)} | {verdict(line['verdict'])} | {basis(line['basis'])} | {why} |")
+            why = md("; ".join(r["text"] for r in line["reasons"][:3]))
+            where = md(line.get("level") or line.get("side") or "-")
+            out.append(f"| {md(line['code'])} | {where} | {verdict(line['verdict'])} | {basis(line['basis'])} | {why} |")
         if "admission" in stage:
             adm = stage["admission"]
             out.append(f"| admission | {adm.get('requested_days') or '-'} d | {verdict(adm['verdict'])} | "
-                       f"{basis(adm['basis'])} | {'; '.join(r['text'] for r in adm['reasons'][:2])} |")
+                       f"{basis(adm['basis'])} | {md('; '.join(r['text'] for r in adm['reasons'][:2]))} |")
         out.append("")
     if decision["documentation_requests"]:
         out += ["## Documentation requested", ""]
         for req in decision["documentation_requests"]:
-            unblocks = ", ".join(u if ids or not words else names.get(u, u) for u in req["unblocks"])
-            field = f"`{req['field']}`: " if ids or not words else ""
-            out.append(f"- {field}{req['item']} (would help decide {unblocks})")
+            unblocks = md(", ".join(u if ids or not words else names.get(u, u) for u in req["unblocks"]))
+            field = f"{md_code(req['field'])}: " if ids or not words else ""
+            out.append(f"- {field}{md(req['item'])} (would help decide {unblocks})")
         out.append("")
     return "\n".join(out)
 
