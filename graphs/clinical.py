@@ -39,7 +39,7 @@ def clinical_graph(session, line, verdict: str | None = None, why_not: bool = Fa
         from engine.decide.whynot import standing
 
         current = {row[0]: row[1] for row in session.evaluate(["line_verdict"])["line_verdict"]}
-        answer = {"standing": standing(session, line, determine_line(session, line), kb.verdicts["positive"],
+        answer = {"standing": standing(session, line, determine_line(session, line, full=False), kb.verdicts["positive"],
                                        current, 0, counts=False)}
     graph = nx.DiGraph()
     phrase = voice.line(line.id)
@@ -82,7 +82,7 @@ def _criteria(session, graph: nx.DiGraph, root: str, line) -> None:
     from engine.knowledge.interface import CRITERION_MET, CRITERION_UNMET
 
     kb, words, explainer = session.kb, session.kb.words, session.explainer
-    found = determine_line(session, line)
+    found = determine_line(session, line, full=False)
     for order, state in enumerate(found.criteria):
         criterion = state["criterion"]
         kind = {"met": "conclusion", "unmet": "contradicted", "undocumented": "not_derived"}[state["state"]]

@@ -19,7 +19,8 @@ def test_paths_and_values():
     assert parse_value("{relief_percent: 80, image_guided: true}") == {"relief_percent": 80, "image_guided": True}
     assert parse_value("yes") == "yes"  # the case reader's core schema: text, not a boolean
     assert parse_value("") is None
-    for bad in ("a..b", "[0].x", ""):
+    assert parse_path("imaging[].segments.L4-5.x") == ("imaging", "[]", "segments", "L4-5", "x")
+    for bad in ("a..b", "[0].x", "", "si_joint.*.pain_below_l5"):
         with pytest.raises(UsageError):
             parse_path(bad)
     with pytest.raises(UsageError, match="tag"):
@@ -62,8 +63,34 @@ def test_text_names_old_new_and_the_rules(run_cli):
     assert result.exit_code == 0, result.output
     out = result.output
     assert "set imaging[0].segments.L2-3.central_stenosis = \"severe\"" in out
-    assert "1:22558:L2-3" in out and "not_medically_necessary (criterion_unmet) ->" in out
-    assert "no longer:" in out
+    assert "22558 at L2-3" in out and "not medically necessary (criterion not met) ->" in out
+    assert "no longer:" not in out and "1:22558:L2-3" not in out
+    with_ids = run_cli("what-if", str(REFERENCE), "--set", "imaging[0].segments.L2-3.neural_compression=true",
+                       "--set", "imaging[0].segments.L2-3.central_stenosis=severe", "--ids").output
+    assert "1:22558:L2-3" in with_ids and "not_medically_necessary (criterion_unmet) ->" in with_ids
+    assert "no longer:" in with_ids
+
+
+def test_new_entries_and_the_changed_case_written_out(run_cli, tmp_path):
+    from engine.cases import load_case
+
+    target = tmp_path / "changed.yaml"
+    result = run_cli("what-if", str(REFERENCE), "--set", "imaging[].segments.L4-5.central_stenosis=moderate",
+                     "--set", "imaging[].segments.L4-5.neural_compression=true", "-o", str(target))
+    assert result.exit_code == 0, result.output
+    case = load_case(target)
+    assert len(case.imaging) == 2  # both [] edits went into one new study
+    assert case.imaging[1].segments["L4-5"].central_stenosis == "moderate"
+    assert case.imaging[1].segments["L4-5"].neural_compression is True
+    assert target.read_text(encoding="utf-8").startswith("# changed with warrant what-if:\n")
+    again = run_cli("what-if", str(target), "--set", "patient.age=67")
+    assert again.exit_code == 0 and "no determination changed" in again.output
+    as_json = tmp_path / "changed.json"
+    assert run_cli("what-if", str(REFERENCE), "--set", "exam.correlates_with_imaging=true", "-o",
+                   str(as_json)).exit_code == 0
+    assert json.loads(as_json.read_text(encoding="utf-8"))["exam"] == {"correlates_with_imaging": True}
+    bad = run_cli("what-if", str(REFERENCE), "--set", "si_joint.*.pain_below_l5=true")
+    assert bad.exit_code == 2
 
 
 def test_nothing_changed(run_cli):

@@ -5,8 +5,11 @@ Fields are dotted case paths with list indices, as the case file spells them:
 `requests[1].procedures[1].levels`. Values are YAML scalars or flow collections (`8`, `true`,
 `[L4-5]`, `{relief_percent: 80, image_guided: true}`), read like case files are (no tags, no
 aliases). Setting a field inside a mapping that does not exist creates the mapping; an index
-one past the end of a list appends. The changed case is validated again, so a value the case
-format refuses is a case error naming the field.
+one past the end of a list appends. `[]` names a new entry of that list: every `[]` on the same
+list in one run is the same new entry (`imaging[].segments.L4-5.central_stenosis=moderate` and
+`imaging[].segments.L4-5.neural_compression=true` describe one new study), which is how the
+paths in `missing_documentation` apply. The changed case is validated again, so a value the case
+format refuses is a case error naming the field; `-o FILE` writes it.
 """
 from __future__ import annotations
 
@@ -20,8 +23,10 @@ from typing import Any, Sequence
 from engine.errors import CaseError, Finding, Location, UsageError
 from engine.decide.outcomes import brief, describe
 
-_STEP = re.compile(r"([^.\[\]]+)?((?:\[-?\d+\])*)")
-_INDEX = re.compile(r"\[(-?\d+)\]")
+_STEP = re.compile(r"([^.\[\]]+)?((?:\[-?\d*\])*)")
+_INDEX = re.compile(r"\[(-?\d*)\]")
+NEW = "[]"
+"""A path step that names a new entry of a list (see the module docstring)."""
 
 
 @dataclass(frozen=True)
@@ -55,8 +60,12 @@ def parse_path(text: str) -> tuple:
             raise UsageError(f"cannot read the field path {text!r} at {part!r}; write keys separated by dots "
                              "and list positions in brackets, e.g. imaging[0].segments.L4-5.translation_mm")
         if match.group(1):
-            out.append(match.group(1).strip())
-        out.extend(int(i) for i in _INDEX.findall(match.group(2)))
+            key = match.group(1).strip()
+            if key == "*":
+                raise UsageError(f"{text}: `*` stands for a key to choose (a segment, a side); write it, e.g. "
+                                 "si_joint.left.pain_below_l5")
+            out.append(key)
+        out.extend(int(i) if i not in ("", "-") else NEW for i in _INDEX.findall(match.group(2)))
     return tuple(out)
 
 
@@ -124,14 +133,25 @@ def _kind(value: Any) -> str:
     return f"the value {json.dumps(value)}"
 
 
-def apply_edit(data: dict, edit: Edit) -> None:
-    """Apply one edit to plain case data in place (UsageError when the path cannot be followed)."""
+def apply_edit(data: dict, edit: Edit, fresh: dict | None = None) -> None:
+    """Apply one edit to plain case data in place (UsageError when the path cannot be followed).
+    `fresh` remembers the entry each `[]` step appended, so the edits of one run share it."""
     node: Any = data
     path = edit.path
+    fresh = {} if fresh is None else fresh
     for i, step in enumerate(path):
         last = i == len(path) - 1
         here = _show(path[:i]) or "the case"
         nxt = None if last else path[i + 1]
+        if step == NEW:
+            if edit.op != "set":
+                raise UsageError(f"{edit.field}: [] names a new entry, which has nothing to unset")
+            if node is None or not isinstance(node, list):
+                raise UsageError(f"{edit.field}: {here} is {_kind(node)}, not a list, so [] does not apply")
+            if id(node) not in fresh:
+                node.append({} if not last else None)
+                fresh[id(node)] = len(node) - 1
+            step = fresh[id(node)]
         if isinstance(step, int):
             if not isinstance(node, list):
                 raise UsageError(f"{edit.field}: {here} is {_kind(node)}, not a list, so [{step}] does not apply")
@@ -180,6 +200,16 @@ def _show(path: Sequence) -> str:
 def changed_case(path: str | Path, edits: Sequence[Edit]):
     """The original case and the edited one, both validated (CaseError for the edited one names
     the field and says the problem comes from the changes)."""
+    original, _data, changed = _changed(path, edits)
+    return original, changed
+
+
+def changed_data(path: str | Path, edits: Sequence[Edit]) -> dict:
+    """The edited case as plain data, after it validated (what `what-if -o` writes)."""
+    return _changed(path, edits)[1]
+
+
+def _changed(path: str | Path, edits: Sequence[Edit]):
     from engine.cases import load_case
     from engine.cases.source import parse, read_text
     from engine.cases.loader import case_position
@@ -192,14 +222,15 @@ def changed_case(path: str | Path, edits: Sequence[Edit]):
     for step in at:
         data = data[step]
     data = copy.deepcopy(data)
+    fresh: dict = {}
     for edit in edits:
-        apply_edit(data, edit)
+        apply_edit(data, edit, fresh)
     label = f"{name} (after the what-if changes)"
     try:
-        changed = load_case(label, text=json.dumps(data, ensure_ascii=False))
+        changed = load_case(label, text=json.dumps(data, ensure_ascii=False, default=str))
     except CaseError as exc:
         raise _relabel(exc, label) from None
-    return original, changed
+    return original, data, changed
 
 
 def _relabel(exc: CaseError, label: str) -> CaseError:
@@ -239,15 +270,21 @@ def what_if(kb, path: str | Path, edits: Sequence[Edit]) -> dict[str, Any]:
             "edits": [e.to_dict() for e in edits], "compared": len(keys), "changed": changes}
 
 
-def _label(change: dict[str, Any]) -> str:
+def _label(change: dict[str, Any], words=None, ids: bool = False) -> str:
     if change["kind"] == "stage":
         return f"stage {change['stage']}"
     if change["kind"] == "admission":
         return f"admission {change['stage']}"
-    return change["key"]
+    if words is None or ids:
+        return change["key"]
+    where = change["key"].split(":")[-1]
+    side = where if where in ("left", "right") else None
+    level = None if side or where == "-" else where
+    return words.line(change["code"], level, side)
 
 
-def what_if_text(result: dict[str, Any], edits: Sequence[Edit]) -> str:
+def what_if_text(result: dict[str, Any], edits: Sequence[Edit], words=None, ids: bool = False) -> str:
+    """The changed determinations in words (`words`: the kb's); rule ids only with `ids`."""
     out = [f"what-if {result['case']} ({result['case_id']})"]
     out.extend(f"  {edit}" for edit in edits)
     changes = result["changed"]
@@ -255,12 +292,22 @@ def what_if_text(result: dict[str, Any], edits: Sequence[Edit]) -> str:
         out.append(f"no determination changed ({result['compared']} compared)")
         return "\n".join(out) + "\n"
     out.append(f"{len(changes)} of {result['compared']} determinations changed:")
-    width = max(len(_label(c)) for c in changes)
+    width = max(len(_label(c, words, ids)) for c in changes)
     for change in changes:
-        out.append(f"  {_label(change).ljust(width)}  {describe(change['old'])} -> {describe(change['new'])}")
+        out.append(f"  {_label(change, words, ids).ljust(width)}  {_brief(change['old'], words, ids)} -> "
+                   f"{_brief(change['new'], words, ids)}")
         pad = " " * (width + 4)
-        if change["rules_added"]:
+        if ids and change["rules_added"]:
             out.append(f"{pad}now because of: {', '.join(change['rules_added'])}")
-        if change["rules_removed"]:
+        if ids and change["rules_removed"]:
             out.append(f"{pad}no longer:      {', '.join(change['rules_removed'])}")
     return "\n".join(out) + "\n"
+
+
+def _brief(record: dict[str, Any] | None, words, ids: bool) -> str:
+    if words is None or ids or record is None:
+        return describe(record)
+    text = words.verdict(record["verdict"]) + (f" ({words.basis(record['basis'])})" if record.get("basis") else "")
+    if record.get("supported_days") is not None:
+        text += f", {record['supported_days']} days supported"
+    return text

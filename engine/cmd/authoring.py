@@ -86,27 +86,51 @@ Examples:
   warrant what-if case.yaml --set 'imaging[0].segments.L4-5.translation_mm=4'
   warrant what-if case.yaml --set 'requests[1].procedures[1].levels=[L4-5]' --format json
   warrant what-if case.yaml --unset exam.correlates_with_imaging
+  warrant what-if case.yaml --set 'imaging[].segments.L4-5.central_stenosis=moderate' \\
+                            --set 'imaging[].segments.L4-5.neural_compression=true' -o changed.yaml
 \b
 FIELD is a dotted case path with list positions in brackets; a mapping on the way that does
-not exist is created. VALUE is YAML: 8, true, moderate, [L4-5], {relief_percent: 80}.
-Sets apply in the order given, then unsets.""")
+not exist is created, [N] one past the end appends, and [] is a new entry (every [] on the
+same list in one run is the same new entry). VALUE is YAML: 8, true, moderate, [L4-5],
+{relief_percent: 80}. Sets apply in the order given, then unsets. -o writes the changed case
+(YAML, or JSON for a .json name), whole or not at all.""")
 @click.argument("case")
 @click.option("--set", "sets", multiple=True, metavar="FIELD=VALUE", help="Give FIELD this value (repeatable).")
 @click.option("--unset", "unsets", multiple=True, metavar="FIELD", help="Remove FIELD: not documented (repeatable).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write the changed case to this file (YAML; JSON for a .json name).")
+@click.option("--ids", is_flag=True, help="Text: show line ids and the rules that now apply or no longer do.")
 @format_option(FORMATS_DATA)
 @kb_option
 @handles_errors
-def what_if(case: str, sets: tuple[str, ...], unsets: tuple[str, ...], fmt: str, kb_dir: Path | None) -> None:
+def what_if(case: str, sets: tuple[str, ...], unsets: tuple[str, ...], output: Path | None, ids: bool, fmt: str,
+            kb_dir: Path | None) -> None:
     """Change case fields, decide again, and show only the determinations that changed."""
-    from engine.authoring.whatif import parse_edits, what_if_text
+    from engine.authoring.whatif import changed_data, parse_edits, what_if_text
     from engine.authoring.whatif import what_if as run_what_if
+    from engine.cmd.common import write_output
 
     edits = parse_edits(sets, unsets)
-    result = run_what_if(load_kb(kb_dir), case, edits)
+    kb = load_kb(kb_dir)
+    result = run_what_if(kb, case, edits)
+    if output is not None:
+        write_output(output, _case_text(changed_data(case, edits), edits, output))
     if fmt == "json":
         emit_json(result)
     else:
-        echo(what_if_text(result, edits), nl=False)
+        echo(what_if_text(result, edits, kb.words, ids), nl=False)
+
+
+def _case_text(data: dict, edits, output: Path) -> str:
+    """The changed case as a file: JSON for a .json name, else YAML with the edits as a header."""
+    import json
+
+    if output.suffix.lower() == ".json":
+        return json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n"
+    from engine.knowledge.yamlio import dump_yaml
+
+    header = "# changed with warrant what-if:\n" + "".join(f"#   {edit}\n" for edit in edits)
+    return dump_yaml(data, header)
 
 
 @click.command(epilog="""\b

@@ -99,9 +99,16 @@ def determine(session: "CaseSession", *, missing: bool = True,
     return out
 
 
-def determine_line(session: "CaseSession", line: Any) -> Determination:
-    """The determination of one requested line (the same walk as `determine`)."""
-    return _Walk(session, True, None).line(line)
+def determine_line(session: "CaseSession", line: Any, full: bool = True) -> Determination:
+    """The determination of one requested line (the same walk as `determine`); `full=False`
+    gives its verdict, proof and criteria only (no reasons, no missing documentation)."""
+    walk = _Walk(session, full, None)
+    if full:
+        return walk.line(line)
+    verdict, basis = walk.verdicts[line.id]
+    proof = walk.explainer.why(LINE_VERDICT, (line.id, verdict, basis))
+    return Determination(line.id, "line", line.stage, line.code, verdict, basis, proof=proof, line=line,
+                         criteria=walk.states(line.id))
 
 
 class _Walk:

@@ -67,12 +67,12 @@ def find_sets(session, line, verdict: str, max_size: int = DEFAULT_MAX_SIZE,
 
 
 def least_facts(session, goal: ast.Atom, cap: int) -> int | None:
-    """The size of the smallest documentation set (up to `cap` facts) that makes `goal` hold:
-    0 when it holds, None when none within `cap` does."""
-    outcome = searcher(session).find(goal, cap, first=True)
-    if outcome.holds:
-        return 0
-    return outcome.found[0].size if outcome.found else None
+    """How many facts at least it takes to make `goal` hold, as far as `cap`: the size of the
+    smallest candidate the abduction finds (0 when it holds; None when no candidate of at most
+    `cap` facts exists). Candidates are not checked here, so this is a lower bound: the figure
+    explanations give as "at least"."""
+    options = searcher(session).abducer(session.model, cap).prove(goal)
+    return min((len(o.conditions) for o in options), default=None)
 
 
 def set_entry(session, found) -> dict[str, Any]:
@@ -84,12 +84,14 @@ def fact_entry(session, cond: Condition) -> dict[str, Any]:
     voice, words = session.voice, session.kb.words
     steps, _value, _given = voice.concrete(cond.key, cond.row())
     field_words = words.field(steps)
-    if cond.position is None:
-        value_text = words.state("met")
+    if cond.position is None:  # the entry (or list) itself: an empty entry documents it
+        value = witness = {} if isinstance(steps[-1], int) else []
+        value_text = "recorded"
     else:
+        value, witness = typed(cond.value), typed(cond.witness())
         value_text = words.comparison(cond.op, words.value(field_words, cond.value), bool(cond.order))
-    return {"field": path_text(steps), "op": JSON_OPS.get(cond.op, cond.op), "value": typed(cond.value),
-            "witness": typed(cond.witness()), "text": voice.finish(f"{voice.phrase(steps)}: {value_text}")}
+    return {"field": path_text(steps), "op": JSON_OPS.get(cond.op, cond.op), "value": value,
+            "witness": witness, "text": voice.finish(f"{voice.phrase(steps)}: {value_text}")}
 
 
 def path_text(steps: tuple) -> str:

@@ -46,7 +46,7 @@ def explain_absence(session, line, verdict: str, actual: tuple[str, str],
         result["missing"] = _leaf_list(n for n in nodes if n.kind == "missing")
         result["contradicted"] = _leaf_list(n for n in nodes if n.kind == "contradicted" and n.field)
         result["blocking"] = _blocking(failures, session.explainer)
-    found = determine_line(session, line)
+    found = determine_line(session, line, full=False)
     current = {ln: v for ln, (v, _b) in _verdicts(session).items()}
     result["max_size"] = max_size
     result["standing"] = standing(session, line, found, verdict, current, max_size)

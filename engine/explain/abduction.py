@@ -22,7 +22,7 @@ the rules with witness values, keeps the minimal ones and ranks them.
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from engine.evaluate.provenance import compare, value_of
@@ -61,6 +61,7 @@ class _State:
     conds: frozenset = frozenset()
     cons: tuple = ()         # (Abstract, op, bound)
     subst: tuple = ()        # (Abstract, value, order)
+    guard: tuple = ()        # ground atoms this body needs false (its negations so far)
 
     def size(self) -> int:
         return len(self.facts) + len(self.conds)
@@ -140,11 +141,15 @@ class Abducer:
         if isinstance(literal, ast.Positive):
             self._positive(body, i, literal.atom, env, st, depth, out, aggregates)
         elif isinstance(literal, ast.Negation):
-            if _has_abstract(literal.atom, env) or not any(True for _ in self.model.match_atom(literal.atom, _concrete(env))):
+            if _has_abstract(literal.atom, env):
                 self._walk(body, i + 1, env, st, depth, out, aggregates)
                 return
-            for conds in self.refute(literal.atom, env, depth - 1):
-                self._walk(body, i + 1, env, _with(st, conds), depth, out, aggregates)
+            guarded = replace(st, guard=st.guard + (_ground_atom(literal.atom, env),))
+            if not any(True for _ in self.model.match_atom(literal.atom, _concrete(env))):
+                self._walk(body, i + 1, env, guarded, depth, out, aggregates)
+                return
+            for conds in self.refute(literal.atom, env, depth - 1, st.guard):
+                self._walk(body, i + 1, env, _with(guarded, conds), depth, out, aggregates)
         elif isinstance(literal, ast.Comparison):
             self._comparison(body, i, literal, env, st, depth, out, aggregates)
         else:
@@ -178,7 +183,7 @@ class Abducer:
         key = atom.key
         if key in self.static:
             for extended, subst in self._table(atom, env):
-                self._walk(body, i + 1, extended, _State(st.facts, st.conds, st.cons, st.subst + subst),
+                self._walk(body, i + 1, extended, replace(st, subst=st.subst + subst),
                            depth, out, aggregates)
             return
         if not _has_abstract(atom, env):
@@ -187,7 +192,7 @@ class Abducer:
         if key in self.base:
             if key not in self.fixed:
                 for extended, fact in self._abduce(atom, env):
-                    self._walk(body, i + 1, extended, _State(st.facts + (fact,), st.conds, st.cons, st.subst),
+                    self._walk(body, i + 1, extended, replace(st, facts=st.facts + (fact,)),
                                depth, out, aggregates)
             return
         if _has_abstract(atom, env):
@@ -223,7 +228,7 @@ class Abducer:
             if op == "\\=":
                 self._walk(body, i + 1, env, st, depth, out, aggregates)
                 return
-            self._walk(body, i + 1, env, _State(st.facts, st.conds, st.cons + ((abstract, op, bound),), st.subst),
+            self._walk(body, i + 1, env, replace(st, cons=st.cons + ((abstract, op, bound),)),
                        depth, out, aggregates)
             return
         if compare(literal.op, left, right):
@@ -350,23 +355,24 @@ class Abducer:
         return None
 
     # -- breaking what holds ---------------------------------------------------------------------
-    def refute(self, atom: ast.Atom, env: Mapping[str, Any], depth: int) -> list[frozenset]:
-        """Ways to make every derivation of `atom` (under env) fail by adding facts."""
+    def refute(self, atom: ast.Atom, env: Mapping[str, Any], depth: int, guard: tuple = ()) -> list[frozenset]:
+        """Ways to make every derivation of `atom` (under env) fail by adding facts, none of which
+        makes an atom of `guard` (what the caller needs false) true."""
         pattern = tuple(_ground(t, dict(env)) for t in atom.args)
-        memo = (atom.key, pattern)
+        memo = (atom.key, pattern, guard)
         if memo in self._refuted:
             return self._refuted[memo]
         if memo in self._active or depth <= 0 or atom.key in self.base or atom.key in self.static:
             return []
         self._active.add(memo)
         try:
-            acc = self._refute(atom, pattern, depth)
+            acc = self._refute(atom, pattern, depth, guard)
         finally:
             self._active.discard(memo)
         self._refuted[memo] = acc
         return acc
 
-    def _refute(self, atom: ast.Atom, pattern: tuple, depth: int) -> list[frozenset]:
+    def _refute(self, atom: ast.Atom, pattern: tuple, depth: int, guard: tuple) -> list[frozenset]:
         """Every derivation of every matching row must break (AND); each breaks in any of its
         ways (OR). When the derivations can share no fact, the sizes of their smallest ways add
         up, and a sum past the size settles it before any combination is built."""
@@ -378,7 +384,7 @@ class Abducer:
                 if head_env is None:
                     continue
                 for solution in list(self.model.solve(clause.body, head_env)):
-                    ways = self._break(clause, solution, depth)
+                    ways = self._break(clause, solution, depth, guard)
                     if not ways:
                         return []
                     instances.append(ways)
@@ -391,20 +397,47 @@ class Abducer:
                 return []
         return acc
 
-    def _break(self, clause: ast.Clause, env: dict, depth: int) -> list[frozenset]:
+    def _break(self, clause: ast.Clause, env: dict, depth: int, guard: tuple) -> list[frozenset]:
         ways: list[frozenset] = []
         aggregates: dict = {}
         for literal in clause.body:
             if isinstance(literal, ast.Negation):
+                made = _ground_atom(literal.atom, env)
+                if self._implies(made, guard):
+                    continue  # making it hold would make true what the caller needs false
                 ways += [o.conditions for o in self.prove(literal.atom, env, depth - 1) if o.conditions]
             elif isinstance(literal, ast.Positive) and literal.atom.key not in self.base \
                     and literal.atom.key not in self.static:
-                ways += self.refute(literal.atom, env, depth - 1)
+                ways += self.refute(literal.atom, env, depth - 1, guard)
             elif isinstance(literal, ast.Aggregate):
                 aggregates[_name(literal.result)] = (literal, env, self.model)
             elif isinstance(literal, ast.Comparison) and aggregates:
                 ways += self._raise(literal, env, aggregates, depth, want=False)
         return _prune_sets(ways)
+
+    def _implies(self, made: tuple, guard: tuple, steps: int = 3) -> bool:
+        """Whether a ground atom being true would (through rules that use it positively) make one
+        of the guarded atoms true: `criterion_unmet(L, C)` implies `blocked(L)`."""
+        if not guard:
+            return False
+        if any(_fits_atom(made, g) for g in guard):
+            return True
+        if steps <= 0:
+            return False
+        key, row = made
+        for head_key, clauses in self.clauses_by_head.items():
+            for clause in clauses:
+                for literal in clause.body:
+                    if not (isinstance(literal, ast.Positive) and literal.atom.key == key):
+                        continue
+                    env = _unify(literal.atom, ast.Atom(key[0], tuple(ast.Const(v) if v is not None else ast.Var("_")
+                                                                   for v in row)), {})
+                    if env is None:
+                        continue
+                    head = (head_key, tuple(_ground(t, env) for t in clause.head.args))
+                    if self._implies(head, guard, steps - 1):
+                        return True
+        return False
 
     def _raise(self, literal: ast.Comparison, env: dict, aggregates: dict, depth: int, want: bool) -> list[frozenset]:
         """Ways to make a comparison on an aggregate's result come out `want` by adding facts: a
@@ -545,6 +578,16 @@ def _prune_sets(sets: Iterable[frozenset]) -> list[frozenset]:
     return kept
 
 
+def _ground_atom(atom: ast.Atom, env: Mapping[str, Any]) -> tuple:
+    """(key, row) of an atom under env, None where an argument is open."""
+    return (atom.key, tuple(_ground(t, env) for t in atom.args))
+
+
+def _fits_atom(made: tuple, guarded: tuple) -> bool:
+    """Whether a (partly open) atom could be the guarded one: same predicate, no clashing value."""
+    return made[0] == guarded[0] and all(a is None or b is None or a == b for a, b in zip(made[1], guarded[1]))
+
+
 def _least(families: list[list[frozenset]]) -> int:
     """A lower bound of the size of a set that takes one way from every family: the sum of their
     smallest ways when no two families share a fact, else the largest smallest way."""
@@ -558,7 +601,7 @@ def _least(families: list[list[frozenset]]) -> int:
 
 
 def _with(st: _State, conds: frozenset) -> _State:
-    return _State(st.facts, st.conds | conds, st.cons, st.subst)
+    return replace(st, conds=st.conds | conds)
 
 
 def _ground(term: ast.Term, env: Mapping[str, Any]) -> Any:

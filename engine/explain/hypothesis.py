@@ -13,6 +13,11 @@ derivation), but:
 
 The kb is stratified and, when it has recursion, a recursive predicate downstream of the
 change is computed bottom-up over its component instead (see `_component`).
+
+Hypotheses of one case also share work: each answer a hypothesis derives remembers what it read
+(base rows and unaffected relations, as (predicate, pattern) pairs); an answer that read none of
+its own hypothesis's added facts is the case's answer, kept in a `Shared` cache, and any later
+hypothesis whose added facts it did not read reuses it as it is.
 """
 from __future__ import annotations
 
@@ -59,19 +64,55 @@ class Dependents:
         return found
 
 
+class Reads:
+    """What an answer was computed from: base rows by predicate and pattern, and derived
+    relations read as the case had them (by predicate)."""
+
+    __slots__ = ("rows", "derived")
+
+    def __init__(self) -> None:
+        self.rows: dict[Key, set[tuple]] = {}
+        self.derived: set[Key] = set()
+
+    def base(self, key: Key, pattern: tuple) -> None:
+        self.rows.setdefault(key, set()).add(pattern)
+
+    def derived_key(self, key: Key) -> None:
+        self.derived.add(key)
+
+    def merge(self, other: "Reads") -> None:
+        for key, patterns in other.rows.items():
+            mine = self.rows.get(key)
+            if mine is None:
+                self.rows[key] = set(patterns)
+            else:
+                mine |= patterns
+        self.derived |= other.derived
+
+
+class Shared:
+    """The case's own answers found while evaluating hypotheses, with what each read."""
+
+    def __init__(self) -> None:
+        self.answers: dict[tuple[Key, tuple], tuple[list[Row], Reads]] = {}
+
+
 class Hypothesis:
     """The base model plus `added` base facts; see the module docstring."""
 
     def __init__(self, base, clauses_by_head: Mapping[Key, Sequence[ast.Clause]],
                  added: Mapping[Key, Sequence[Row]], dependents: Dependents | None = None,
-                 recursive: set[Key] | frozenset = frozenset()) -> None:
+                 recursive: set[Key] | frozenset = frozenset(), shared: Shared | None = None) -> None:
         self.base_model = base
         self.clauses_by_head = clauses_by_head
         self.added = {key: [tuple(r) for r in rows] for key, rows in added.items() if rows}
         self.affected = (dependents or Dependents(clauses_by_head))(set(self.added))
         self.recursive = recursive
         self.base = base.base | set(self.added)
+        self.shared = shared
         self._answers: dict[tuple[Key, tuple], list[Row]] = {}
+        self._reads: dict[tuple[Key, tuple], Reads] = {}
+        self._frames: list[Reads] = []
         self._full: dict[Key, set[Row]] = {}
         self._active: set[tuple[Key, tuple]] = set()
 
@@ -90,10 +131,14 @@ class Hypothesis:
 
     def match_rows(self, atom: ast.Atom, env: Env) -> Iterator[tuple[Env, Row]]:
         if atom.key not in self.affected:
+            if self._frames:
+                if atom.key in self.clauses_by_head:
+                    self._frames[-1].derived_key(atom.key)
+                else:
+                    self._frames[-1].base(atom.key, _pattern(atom, env))
             yield from self.base_model.match_rows(atom, env)
             return
-        pattern = tuple(t.value if isinstance(t, ast.Const) else (env.get(t.name) if t.name != "_" else None)
-                        for t in atom.args)
+        pattern = _pattern(atom, env)
         for row in self._lookup(atom.key, pattern):
             out = env
             ok = True
@@ -186,15 +231,43 @@ class Hypothesis:
         memo = (key, pattern)
         found = self._answers.get(memo)
         if found is not None:
+            if self._frames:
+                self._frames[-1].merge(self._reads[memo])
             return found
         if key in self.base_model.base or key in self.added:
             probe = ast.Atom(key[0], tuple(ast.Var("_") if v is None else ast.Const(v) for v in pattern))
             rows = [row for _env, row in self.base_model.match_rows(probe, {})]
             rows += [r for r in self.added.get(key, ()) if _fits(r, pattern) and r not in rows]
+            reads = Reads()
+            reads.base(key, pattern)
         else:
-            rows = self._derive(key, pattern, memo)
+            known = self.shared.answers.get(memo) if self.shared is not None else None
+            if known is not None and not self._hit(known[1]):
+                rows, reads = known
+            else:
+                self._frames.append(Reads())
+                try:
+                    rows = self._derive(key, pattern, memo)
+                finally:
+                    reads = self._frames.pop()
+                if self.shared is not None and not self._hit(reads):
+                    self.shared.answers[memo] = (rows, reads)
         self._answers[memo] = rows
+        self._reads[memo] = reads
+        if self._frames:
+            self._frames[-1].merge(reads)
         return rows
+
+    def _hit(self, reads: "Reads") -> bool:
+        """Whether answers that read these could differ here: an added fact fits a pattern read
+        of its predicate, or a derived relation read as the case had it changes here."""
+        if reads.derived & self.affected:
+            return True
+        for key, rows in self.added.items():
+            patterns = reads.rows.get(key)
+            if patterns and any(_fits(row, pattern) for pattern in patterns for row in rows):
+                return True
+        return False
 
     def _derive(self, key: Key, pattern: tuple, memo) -> list[Row]:
         if memo in self._active:  # only a recursive predicate can ask for itself
@@ -226,6 +299,11 @@ class Hypothesis:
                             self._full[key].add(row)
                             changed = True
         return self._full[key]
+
+
+def _pattern(atom: ast.Atom, env: Env) -> tuple:
+    return tuple(t.value if isinstance(t, ast.Const) else (env.get(t.name) if t.name != "_" else None)
+                 for t in atom.args)
 
 
 def _fits(row: Row, pattern: tuple) -> bool:

@@ -17,12 +17,14 @@ from typing import Any, Callable, Mapping, Sequence
 from engine.explain.abduction import Abducer
 from engine.explain.layout import Layout
 from engine.explain.conditions import Condition, Slot
-from engine.explain.hypothesis import Dependents, Hypothesis
+from engine.explain.hypothesis import Dependents, Hypothesis, Shared
 from engine.language import ast
 from engine.language.fieldpath import Each, Key as PathKey, Keys
 
 Key = tuple[str, int]
-MAX_EXTENDED = 20
+MAX_EXTENDED = 5
+MAX_HYPOTHESES = 256
+"""Hypotheses kept per session (cleared when full)."""
 """Failed candidates abduced again when no candidate works (see `find`)."""
 MAX_CHECKS = 400
 """Candidate checks per goal: a guard against a kb whose repairs explode (reported, not hidden)."""
@@ -63,6 +65,7 @@ class MinimalSets:
         self.layout = Layout.of(fields)
         self.placer = placer or self.place
         self.dependents = dependents or Dependents(clauses_by_head)
+        self.shared = Shared()
 
     def abducer(self, model, max_size: int) -> Abducer:
         """An abducer over `model`; the one over the case's own model is kept per size, so that
@@ -134,12 +137,22 @@ class MinimalSets:
 
     # -- checking a candidate ----------------------------------------------------------------------
     def hypothesis(self, placed: Sequence[Condition]) -> Hypothesis:
+        """The case with these conditions' witness facts (and what they imply) added; one per set
+        of facts, kept for the session, so checking a set and asking what else it decides (and
+        the same set met again for another line) share their evaluations."""
+        cache = self.__dict__.setdefault("_hypotheses", {})
+        facts = frozenset((c.key, c.row()) for c in placed)
+        if facts in cache:
+            return cache[facts]
+        if len(cache) >= MAX_HYPOTHESES:
+            cache.clear()
         rows: dict[Key, list[tuple]] = {}
         for cond in placed:
             for key, row in [(cond.key, cond.row())] + self.implied(cond.key, cond.row()):
                 if row not in rows.setdefault(key, []):
                     rows[key].append(row)
-        return Hypothesis(self.model, self.clauses_by_head, rows, self.dependents, self.recursive)
+        cache[facts] = Hypothesis(self.model, self.clauses_by_head, rows, self.dependents, self.recursive, self.shared)
+        return cache[facts]
 
     def _holds(self, goal: ast.Atom, conds: frozenset, verdicts: dict, outcome: Outcome) -> bool:
         if conds not in verdicts:

@@ -40,15 +40,18 @@ class PlainVoice:
         return text
 
     def fill(self, template: str, values: Mapping[str, Any], places: Mapping[str, Where] | None = None,
-             unknown: str | None = None) -> str:
-        """Fill `{Var}` placeholders; unbound ones stay as written, or become `unknown` when given."""
+             unknown: Any = None) -> str:
+        """Fill `{Var}` placeholders; unbound ones stay as written, or become `unknown` when given
+        (a text, or a function of the placeholder's name)."""
         places = places or {}
 
         def one(match: re.Match) -> str:
             name = match.group(1)
             if name in values and values[name] is not None:
                 return self.term(values[name], places.get(name))
-            return match.group(0) if unknown is None else unknown
+            if unknown is None:
+                return match.group(0)
+            return unknown(name) if callable(unknown) else unknown
 
         return self.finish(PLACEHOLDER.sub(one, template))
 
@@ -57,7 +60,11 @@ class PlainVoice:
         template = getattr(decl, which) or (decl.missing if which == "unmet" else "")
         values = {p: a for p, a in zip(decl.params, args) if a is not None}
         places = {p: (decl.key, tuple(args), i) for i, p in enumerate(decl.params)}
-        return self.fill(template, values, places)
+        return self.fill(template, values, places, self.anything)
+
+    def anything(self, name: str) -> str:
+        """An argument left open in a sentence (`\\+ locus_missing(L, _)`): "any locus"."""
+        return "any " + re.sub(r"(?<!^)(?=[A-Z])", " ", name).lower()
 
     def rule(self, clause: ast.Clause, env: Mapping[str, Any], unknown: str | None = None) -> str:
         """A rule's `says` sentence under a binding of its variables."""

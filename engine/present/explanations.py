@@ -8,6 +8,8 @@ from __future__ import annotations
 import textwrap
 from typing import Any
 
+from engine.guard.text import terminal
+
 WIDTH = 100
 
 _MARKS = {
@@ -22,7 +24,7 @@ def tree_text(node: dict[str, Any], depth: int | None = None, ids: bool = False)
     `ids` each step also shows its term, rule id, sources and case field."""
     lines: list[str] = []
     _tree_lines(node, depth, "", lines, ids)
-    return "\n".join(lines) + "\n"
+    return "\n".join(terminal(line) for line in lines) + "\n"
 
 
 def _tree_lines(node: dict[str, Any], depth: int | None, prefix: str, out: list[str], ids: bool) -> None:
@@ -66,7 +68,8 @@ def why_not_text(result: dict[str, Any], depth: int | None = None, ids: bool = F
     actual = f"{words.get('actual', result['actual']['verdict'])} ({words.get('basis', result['actual']['basis'])})"
     target = words.get("verdict", result["verdict"])
     if result["holds"]:
-        return f"{line}{label}\nIt is {target} already ({words.get('basis', '')}); `warrant why` shows the proof.\n"
+        return (f"{terminal(line + label)}\nIt is {target} already ({words.get('basis', '')}); "
+                "`warrant why` shows the proof.\n")
     out = [f"{line}{label}", f"Verdict: {actual}; asked why it is not {target}.", ""]
     out += _standing_lines(result, ids)
     out += [""] + _sets_lines(result, ids)
@@ -74,7 +77,7 @@ def why_not_text(result: dict[str, Any], depth: int | None = None, ids: bool = F
         out += ["", "Every way to reach the verdict, and what fails in each:", tree_text(result["tree"], depth, ids).rstrip("\n")]
     elif not tree:
         out += ["", "(--tree shows every rule and failed condition; --ids shows the identifiers)"]
-    return "\n".join(out) + "\n"
+    return "\n".join(line if "\n" in line else terminal(line) for line in out) + "\n"
 
 
 def _standing_lines(result: dict[str, Any], ids: bool) -> list[str]:
@@ -125,7 +128,7 @@ def _sets_lines(result: dict[str, Any], ids: bool) -> list[str]:
         if others:
             phrases = result.get("words", {}).get("lines", {})
             named = ", ".join(u if ids else phrases.get(u, u) for u in others)
-            out.append(f"{pad}(it would also make {named} {target})")
+            out += _wrapped(f"(it would also make {named} {target})", pad)
     return out
 
 

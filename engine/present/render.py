@@ -60,9 +60,9 @@ def decision_text(decision: dict[str, Any], words=None, ids: bool = False) -> st
         names = _phrases(decision, words)
         lines += ["", "documentation requested:"]
         for req in decision["documentation_requests"]:
-            unblocks = ", ".join(u if ids or not words else names.get(u, u) for u in req["unblocks"])
-            field = f"{req['field']}: " if ids or not words else ""
-            lines.append(term(f"  - {field}{req['item']}  (would help decide {unblocks})"))
+            unblocks = ", ".join(term(u if ids or not words else names.get(u, u)) for u in req["unblocks"])
+            field = f"{term(req['field'])}: " if ids or not words else ""
+            lines.append(f"  - {field}{term(req['item'])}  (would help decide {unblocks})")
     return "\n".join(lines) + "\n"
 
 
@@ -80,7 +80,8 @@ def decision_markdown(decision: dict[str, Any], words=None, ids: bool = False) -
         out.append("|---|---|---|---|---|")
         for line in stage["lines"]:
             why = md("; ".join(r["text"] for r in line["reasons"][:3]))
-            out.append(f"| {md(line['code'])} | {md(line.get('level') or line.get('side') or '-')} | {verdict(line['verdict'])} | {basis(line['basis'])} | {why} |")
+            where = md(line.get("level") or line.get("side") or "-")
+            out.append(f"| {md(line['code'])} | {where} | {verdict(line['verdict'])} | {basis(line['basis'])} | {why} |")
         if "admission" in stage:
             adm = stage["admission"]
             out.append(f"| admission | {adm.get('requested_days') or '-'} d | {verdict(adm['verdict'])} | "
@@ -89,9 +90,9 @@ def decision_markdown(decision: dict[str, Any], words=None, ids: bool = False) -
     if decision["documentation_requests"]:
         out += ["## Documentation requested", ""]
         for req in decision["documentation_requests"]:
-            unblocks = ", ".join(u if ids or not words else names.get(u, u) for u in req["unblocks"])
+            unblocks = md(", ".join(u if ids or not words else names.get(u, u) for u in req["unblocks"]))
             field = f"{md_code(req['field'])}: " if ids or not words else ""
-            out.append(f"- {field}{md(req['item'])} (would help decide {md(unblocks)})")
+            out.append(f"- {field}{md(req['item'])} (would help decide {unblocks})")
         out.append("")
     return "\n".join(out)
 
