@@ -8,7 +8,10 @@ procedures, levels, sides, spans, named list entries) and the vocabulary's littl
 vocabulary. The vocabulary file documents the language.
 
 Generation is deterministic for a seed: one `random.Random(seed)` drives every choice, in file
-order, so `--count 10` gives the first ten cases of `--count 300`.
+order, so `--count 10` gives the first ten cases of `--count 300`. Case fields that a `%@ field`
+path reads and the vocabulary never sets are filled from their case-schema type by
+`casefill.Filler`, from a random stream of their own (so adding such a field leaves every other
+draw, and a vocabulary that sets every field, as it was).
 """
 from __future__ import annotations
 
@@ -18,6 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
+from engine.authoring.casefill import ordered
+from engine.cases.shape import shape_of
 from engine.errors import CaseError, Finding, Location, RuleError
 
 VOCABULARY_FORMAT = "warrant-generator/1"
@@ -69,8 +74,14 @@ class Generator:
         self.rng = random.Random(seed)
         self.code_units = kb.code_units
         self.code_labels = kb.code_labels
+        self.levels = kb.levels
         self._answers: dict[str, list[dict[str, Any]]] = {}
         self._check()
+        from engine.authoring.casefill import Filler, unset_paths
+
+        schema = kb.case_schema
+        self.filler = Filler(schema, unset_paths(schema, kb.fields, vocabulary), seed,
+                             vocabulary.get("unset_fields"))
 
     # -- vocabulary checks -------------------------------------------------------------------
     @classmethod
@@ -245,7 +256,7 @@ class Generator:
                 steps.extend([match.group(1), self._named_entry(data, match.group(1), match.group(2), ctx)])
             else:
                 steps.extend(parse_path(part))
-        apply_edit(data, Edit("set", path_text, tuple(steps), value))
+        apply_edit(data, Edit("set", path_text, tuple(steps), value), self.levels)
 
     def _named_entry(self, data: dict[str, Any], list_name: str, entry: str, ctx: _Context) -> int:
         key = (list_name, entry)
@@ -294,7 +305,7 @@ class Generator:
     def _spell(self, segment: str) -> str:
         spellings = self.vocab.get("level_spellings") or {"canonical": 1}
         style = self.rng.choices(list(spellings), weights=list(spellings.values()))[0]
-        upper, lower = _vertebrae_of(segment)
+        upper, lower = self.levels.ends(segment)
         if style == "long":
             return f"{upper}-{lower}"
         if style == "slash":
@@ -303,9 +314,9 @@ class Generator:
 
     def _levels(self, segments: list[str], unit: str | None) -> list[str]:
         if unit == "vertebra":
-            return [_vertebrae_of(s)[0] for s in segments]
+            return [self.levels.ends(s)[0] for s in segments]
         if len(segments) >= 2 and self.rng.random() < float(self.vocab.get("level_ranges", 0)):
-            return [f"{_vertebrae_of(segments[0])[0]}-{_vertebrae_of(segments[-1])[1]}"]
+            return [f"{self.levels.ends(segments[0])[0]}-{self.levels.ends(segments[-1])[1]}"]
         return [self._spell(s) for s in segments]
 
     def procedure(self, spec: dict[str, Any], ctx: _Context) -> dict[str, Any] | None:
@@ -338,10 +349,10 @@ class Generator:
                 proc["levels"] = self._levels(chosen, unit)
         if spec.get("side") == "sides" and ctx.sides:
             if unit != "side" or rng.random() >= missing:
-                proc["side"] = "bilateral" if len(ctx.sides) > 1 else ctx.sides[0]
+                proc["side"] = self._side_value(ctx.sides)
         span = self.value(spec["span"], ctx) if "span" in spec else None
         if span == "run" and ctx.run:
-            proc["span"] = [_vertebrae_of(ctx.run[0])[0], _vertebrae_of(ctx.run[-1])[1]]
+            proc["span"] = [self.levels.ends(ctx.run[0])[0], self.levels.ends(ctx.run[-1])[1]]
         elif isinstance(span, list):
             proc["span"] = [str(v) for v in span]
         for key, item in spec.items():
@@ -351,6 +362,16 @@ class Generator:
             if value is not _ABSENT:
                 proc[key] = value
         return proc
+
+    def _side_value(self, sides: list[str]) -> str:
+        """The side a procedure on `sides` names: the one side, or the value standing for them all."""
+        if len(sides) == 1:
+            return sides[0]
+        for value, covers in self.kb.case_schema.side_expansion.items():
+            if set(covers) == set(sides):
+                return value
+        raise _problem(self.source, f"{self.source.name}: no side value of the case schema covers "
+                                    f"{', '.join(sides)}")
 
     # -- cases -------------------------------------------------------------------------------
     def case(self, number: int) -> GeneratedCase:
@@ -397,14 +418,17 @@ class Generator:
         for i, request in enumerate(requests, start=1):
             request["stage"] = i
         data["requests"] = requests
-        data["summary"] = self.summary(scenario.get("name", "case"), requests)
+        summary_path = self.kb.case_schema.role("summary")
+        if summary_path and len(summary_path) == 1:
+            data[summary_path[0]] = self.summary(scenario.get("name", "case"), requests)
         for list_name, templates in (self.vocab.get("named_entries") or {}).items():
             if isinstance(data.get(list_name), list):  # named entries in the order the vocabulary lists them
                 order = {index: list(templates).index(entry) for (name, entry), index in ctx.named.items()
                          if name == list_name}
                 data[list_name] = [item for _, item in sorted(enumerate(data[list_name]),
                                                               key=lambda p: (order.get(p[0], len(order)), p[0]))]
-        data = _ordered(data)
+        states += self.filler.fill(data, ctx.run)
+        data = ordered(data, shape_of(self.kb.case_schema))
         return GeneratedCase(number, case_id, str(scenario.get("name", "")), states, data)
 
     def summary(self, scenario: str, requests: list[dict[str, Any]]) -> str:
@@ -430,7 +454,7 @@ class Generator:
             made.text = self.render(made)
             name = f"{made.case_id}.yaml"
             try:
-                CaseSession.from_case(self.kb, load_case(name, text=made.text), name)
+                CaseSession.from_case(self.kb, load_case(name, self.kb, text=made.text), name)
             except CaseError as exc:
                 raise RuleError([Finding("generator_vocabulary",
                                          f"{self.source.name} produced an invalid case {made.case_id} "
@@ -471,62 +495,6 @@ def _tidy(value: Any, step: Any = None) -> Any:
         digits = len(repr(float(step)).split(".")[1])
     value = round(float(value), max(digits, 1) if not float(value).is_integer() else 0)
     return int(value) if float(value).is_integer() else value
-
-
-def _vertebrae_of(segment: str) -> tuple[str, str]:
-    from engine.cases.levels import VERTEBRAE, parse_level
-
-    level = parse_level(segment)
-    return VERTEBRAE[level.first], VERTEBRAE[level.last]
-
-
-def _ordered(data: Any, model: str | None = None) -> Any:
-    """Keys in the order the case format lists them (unknown shapes keep their order)."""
-    try:
-        from engine.cases.shape import MODELS, ROOT
-    except ImportError:  # pragma: no cover - the shape table is generated with the schema
-        return data
-    return _order(data, model or ROOT, MODELS)
-
-
-def _order(data: Any, model: str | None, models: dict) -> Any:
-    if isinstance(data, list):
-        return [_order(item, model, models) for item in data]
-    if not isinstance(data, dict):
-        return data
-    fields = models.get(model) if model else None
-    if not fields:
-        return {k: _order(v, _inner_dict(model, models), models) for k, v in data.items()} if model else data
-    out = {}
-    known = {name: spec for name, spec, _required in fields}
-    for name in known:
-        if name in data:
-            out[name] = _order(data[name], _model_of(known[name]), models)
-    for name, value in data.items():
-        if name not in out:
-            out[name] = value
-    return out
-
-
-def _model_of(spec: Any) -> str | None:
-    """The model a field's type spec leads to (through opt, list and dict), if any."""
-    while isinstance(spec, tuple) and spec:
-        kind = spec[0]
-        if kind == "model":
-            return spec[1]
-        if kind == "opt" or kind == "list":
-            spec = spec[1]
-        elif kind == "dict":
-            return "dict:" + str(_model_of(spec[2]))
-        else:
-            return None
-    return None
-
-
-def _inner_dict(model: str | None, models: dict) -> str | None:
-    if model and model.startswith("dict:"):
-        return model[5:]
-    return None
 
 
 def write_cases(cases: Iterator[GeneratedCase], directory: Path) -> list[Path]:

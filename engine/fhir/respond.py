@@ -23,6 +23,9 @@ from typing import Any, Iterable
 
 from engine.errors import WarrantError
 from engine.fhir.mapping import FhirMap, load_map
+from engine.knowledge.caseschema import Type
+
+_TEXT = Type("text")  # a field the schema does not describe is answered as text
 
 
 class ResponseInvalid(WarrantError):
@@ -191,77 +194,53 @@ def _stage_extensions(m: FhirMap, decision: dict[str, Any], notes: _Notes) -> li
 
 
 # ---------------------------------------------------------------------------------- questionnaire
-def _schema_node(schema: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
-    """Resolve $ref and drop the null branch of an optional field."""
-    while True:
-        if "$ref" in node:
-            node = schema["$defs"][node["$ref"].rsplit("/", 1)[-1]]
-            continue
-        if "anyOf" in node:
-            branches = [b for b in node["anyOf"] if b.get("type") != "null"]
-            if len(branches) == 1:
-                node = branches[0]
-                continue
-            node = branches[0] if branches else {}
-            continue
-        return node
-
-
-def _field_schema(schema: dict[str, Any], path: str) -> dict[str, Any] | None:
-    node = schema
-    tokens = path.split(".")
-    t = 0
-    while t < len(tokens):
-        token = tokens[t]
+def _field_type(schema: Any, path: str) -> Any:
+    """The case-schema type a documentation request's field path names (None if it names none).
+    A `*` step or a level key stands for any key (a side, a segment): all alike."""
+    node = schema.root
+    for token in path.split("."):
         name, _, rest = token.partition("[")
-        node = _schema_node(schema, node)
-        if node.get("type") == "object" and "patternProperties" in node and "properties" not in node:
-            node = next(iter(node["patternProperties"].values()))
-        elif name == "*" and node.get("properties"):  # any key (a side, a test): all alike
-            node = next(iter(node["properties"].values()))
-        elif name in (node.get("properties") or {}):
-            node = node["properties"][name]
+        if node.kind == "map":
+            node = node.entries
+        elif name == "*" and node.kind == "object" and node.fields:
+            node = node.fields[0].type
+        elif node.kind == "object" and node.field(name) is not None:
+            node = node.field(name).type
         else:
             return None
         if rest:
-            node = _schema_node(schema, node).get("items", {})
-        t += 1
-    return _schema_node(schema, node)
+            if node.kind != "list":
+                return None
+            node = node.items
+    return node
 
 
-def _answer_item(m: FhirMap, schema: dict[str, Any], node: dict[str, Any], link: str,
-                 text: str) -> dict[str, Any]:
+def _answer_item(m: FhirMap, node: Any, link: str, text: str) -> dict[str, Any]:
     item: dict[str, Any] = {"linkId": link, "text": text}
-    if node.get("type") == "array":
-        inner = _schema_node(schema, node.get("items", {}))
-        item.update(_answer_item(m, schema, inner, link, text))
+    if node.kind == "list":
+        item.update(_answer_item(m, node.items, link, text))
         item["repeats"] = True
         return item
-    kind = node.get("type")
-    if kind == "object" or "properties" in node:
+    if node.kind == "object":
         item["type"] = "group"
-        item["item"] = [_answer_item(m, schema, _schema_node(schema, sub), f"{link}.{key}",
-                                     sub.get("description") or key.replace("_", " "))
-                        for key, sub in node.get("properties", {}).items()]
+        item["item"] = [_answer_item(m, sub.type, f"{link}.{sub.name}", sub.worded or sub.name.replace("_", " "))
+                        for sub in node.fields]
         return item
-    if "enum" in node:
+    if node.kind == "enum":
         item["type"] = "choice"
         item["answerOption"] = [{"valueCoding": {"system": m.system("value"), "code": word,
                                                  "display": word.replace("_", " ")}}
-                                for word in node["enum"]]
+                                for word in node.values]
         return item
-    item["type"] = {"boolean": "boolean", "integer": "integer", "number": "decimal"}.get(kind, "string")
+    item["type"] = {"flag": "boolean", "integer": "integer", "number": "decimal"}.get(node.kind, "string")
     return item
 
 
 def _questionnaire(m: FhirMap, decision: dict[str, Any], imported: Any, lines: list[Any],
-                   qid: str, created: str) -> dict[str, Any] | None:
+                   qid: str, created: str, schema: Any) -> dict[str, Any] | None:
     requests = decision.get("documentation_requests") or []
     if not requests:
         return None
-    from engine.cases import case_json_schema
-
-    schema = case_json_schema()
     seq_of_line = {ln.id: imported.items.get((ln.request, ln.procedure)) for ln in lines}
     items = []
     for entry in requests:
@@ -269,8 +248,8 @@ def _questionnaire(m: FhirMap, decision: dict[str, Any], imported: Any, lines: l
         seqs = sorted({seq_of_line[u] for u in entry.get("unblocks", []) if seq_of_line.get(u) is not None})
         affects = f" (needed to decide Claim item{'s' if len(seqs) != 1 else ''} " \
                   f"{', '.join(str(s) for s in seqs)})" if seqs else ""
-        node = _field_schema(schema, path)
-        item = _answer_item(m, schema, node or {"type": "string"}, path, f"{entry['item']}{affects}")
+        node = _field_type(schema, path) or _TEXT
+        item = _answer_item(m, node, path, f"{entry['item']}{affects}")
         leaf = path.rsplit(".", 1)[-1].split("[", 1)[0]
         code = None if path.startswith("requests[") else m.field_code(leaf)
         if code:
@@ -294,10 +273,11 @@ def _questionnaire(m: FhirMap, decision: dict[str, Any], imported: Any, lines: l
 
 
 # ---------------------------------------------------------------------------------- the bundle
-def respond(decision: dict[str, Any], imported: Any, lines: list[Any], *,
+def respond(decision: dict[str, Any], imported: Any, lines: list[Any], *, case_schema: Any,
             fhir_map: FhirMap | None = None, kb_root: Any = None,
             validate: bool = True) -> dict[str, Any]:
-    """The response Bundle (plain JSON data) for a decision on an imported bundle."""
+    """The response Bundle (plain JSON data) for a decision on an imported bundle; the
+    questionnaire of missing documentation follows the kb's `case_schema`."""
     m = fhir_map or load_map(kb_root)
     r = m.response
     claim = imported.claim
@@ -321,7 +301,7 @@ def respond(decision: dict[str, Any], imported: Any, lines: list[Any], *,
                             for code, n in counts.items()) or "no items"
     pended = r["actions"][r["pended_verdict"]]["code"] in actions
     qid = f"warrant-docs-{short}"
-    questionnaire = _questionnaire(m, decision, imported, lines, qid, created)
+    questionnaire = _questionnaire(m, decision, imported, lines, qid, created, case_schema)
     base = r["base_url"]
     response: dict[str, Any] = {
         "resourceType": "ClaimResponse",

@@ -21,7 +21,9 @@ _KB_SUFFIXES = {".dl", ".yaml", ".yml", ".json", ".md", ".j2"}
 _ENGINE_FILES = ("language/ast.py", "errors.py", "language/parser.py", "language/grammar.lark",
                  "compile/lower.py", "language/fieldpath.py", "evaluate/program.py", "knowledge/base.py",
                  "checks/__init__.py", "checks/safety.py", "checks/stratify.py",
-                 "checks/arity.py", "checks/definitions.py", "checks/annotations.py")
+                 "checks/arity.py", "checks/definitions.py", "checks/annotations.py",
+                 "knowledge/caseschema.py", "knowledge/schemafile.py", "knowledge/fieldcheck.py",
+                 "knowledge/levels.py")
 INTERFACE = ("kb_version", "code_unit", "code_label", "line_verdict", "stage_verdict", "admission_verdict",
              "admission_supported_days", "doc_request", "criterion_met")
 
@@ -75,6 +77,8 @@ class KnowledgeBase:
     meta: dict[str, Any]
     warnings: list[Finding] = field(default_factory=list)
     fields: dict[tuple[str, int], list] = field(default_factory=dict)
+    case_schema: Any = None
+    """The case format (kb/case-schema.yaml) as `engine.knowledge.caseschema.CaseSchema`."""
 
     @classmethod
     def load(cls, root: str | Path | None = None, *, use_cache: bool = True) -> "KnowledgeBase":
@@ -116,8 +120,17 @@ class KnowledgeBase:
         findings += parse_findings
         if findings:
             raise RuleError(findings)
-        program = Program(modules, citations=citations, strict=True, roots=INTERFACE,
-                          require_annotations=True)
+        case_schema = _read_case_schema(root)
+        from engine.knowledge.fieldcheck import check_case_fields
+
+        field_findings = check_case_fields(modules, case_schema)
+        try:
+            program = Program(modules, citations=citations, strict=True, roots=INTERFACE,
+                              require_annotations=True)
+        except RuleError as exc:
+            raise RuleError(_in_order(exc.findings + field_findings)) from None
+        if any(f.severity == "error" for f in field_findings):
+            raise RuleError(_in_order(program.findings + field_findings))
         from engine.language.fieldpath import parse_field
 
         fields = {key: [(decl, parse_field(text)) for text in decl.fields]
@@ -125,7 +138,7 @@ class KnowledgeBase:
         program.strata  # computed once, cached with the program
         return {"format": CACHE_FORMAT, "modules": program.modules, "findings": program.findings,
                 "core": program.core, "citations": citations, "meta": meta, "fields": fields,
-                "strata": program._strata, "recursive": program._recursive}
+                "strata": program._strata, "recursive": program._recursive, "case_schema": case_schema}
 
     @classmethod
     def _from_payload(cls, root: Path, digest: str, payload: dict[str, Any]) -> "KnowledgeBase":
@@ -134,11 +147,17 @@ class KnowledgeBase:
         program = Program(payload["modules"], findings=payload["findings"], core=payload["core"])
         program._recursive, program._strata = payload["recursive"], payload["strata"]
         warnings = [f for f in payload["findings"] if f.severity == "warning"]
-        return cls(root, digest, program, payload["citations"], payload["meta"], warnings, payload["fields"])
+        return cls(root, digest, program, payload["citations"], payload["meta"], warnings, payload["fields"],
+                   payload["case_schema"])
 
     @property
     def version(self) -> str:
         return str(self.meta.get("version", "0"))
+
+    @property
+    def levels(self) -> Any:
+        """The spinal level vocabulary of the case schema (`engine.knowledge.levels.Levels`)."""
+        return self.case_schema.levels
 
     @cached_property
     def code_units(self) -> dict[str, str]:
@@ -173,6 +192,23 @@ class KnowledgeBase:
     @cached_property
     def rules_by_id(self) -> dict[str, Any]:
         return {c.meta.id: c for c in self.program.clauses if c.meta}
+
+
+def _read_case_schema(root: Path) -> Any:
+    from engine.knowledge.caseschema import SCHEMA_FILE
+    from engine.knowledge.schemafile import read_case_schema
+
+    path = root / SCHEMA_FILE
+    display = (path.relative_to(root.parent) if root.parent != root else path).as_posix()
+    if not path.is_file():
+        raise RuleError([Finding("case_schema", f"the knowledge base has no {SCHEMA_FILE}: it declares "
+                                 "the fields a case file may hold (docs/kb-contract.md)", Location(display))])
+    return read_case_schema(path, display)
+
+
+def _in_order(findings: list[Finding]) -> list[Finding]:
+    return sorted(findings, key=lambda f: (f.location.file, f.location.line, f.location.column)
+                  if f.location else ("", 0, 0))
 
 
 def _trusted(path: Path) -> bool:
