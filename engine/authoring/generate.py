@@ -402,9 +402,10 @@ class Generator:
         requests = []
         for index, stage in enumerate(scenario.get("stages") or [], start=1):
             request: dict[str, Any] = {"stage": index}
-            setting = self.value(stage.get("setting", "outpatient"), ctx)
-            request["setting"] = setting
-            if setting == "inpatient" and "length_of_stay_days" in stage:
+            setting = self.value(stage.get("setting", self.vocab.get("default_setting")), ctx)
+            if setting is not None:
+                request["setting"] = setting
+            if setting == self.vocab.get("stay_setting") and "length_of_stay_days" in stage:
                 days = self.value(stage["length_of_stay_days"], ctx)
                 if days is not _ABSENT:
                     request["length_of_stay_days"] = days

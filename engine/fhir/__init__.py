@@ -2,7 +2,7 @@
 
 - `detect.sniff(path)`: read an input once and tell whether it is FHIR JSON (stdlib only).
 - `import_bundle.import_bundle(...)`: a Bundle (dict) → a case dict (the kb's case schema) plus
-  warnings; one module per kind of resource (claim, patient, imaging, observation, condition,
+  warnings; one module per kind of resource (claim, patient, studies, observation, condition,
   procedure) over a shared `reader.Reader`, the targets checked against the schema (`targets`).
 - `open_bundle(kb, fhir_input)`: import, validate through `load_case`, expand the lines; every
   error names the FHIR resource and element it came from.

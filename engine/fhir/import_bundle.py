@@ -9,7 +9,7 @@ bundle unusable raise one `CaseError` listing them all, each as
 
 Which code feeds which field, and what each resource means, is data (kb/fhir-map.yaml, read by
 `mapping.py` and checked against the kb's case schema by `targets.py`); the resource readers
-(claim, patient, imaging, observation, condition, procedure) know the shapes of the resources.
+(claim, patient, studies, observation, condition, procedure) know the shapes of the resources.
 docs/fhir.md documents the mapping as a table.
 """
 from __future__ import annotations
@@ -23,7 +23,7 @@ from engine.errors import CaseError, Finding, Location, RuleError
 from engine.fhir.claim import ClaimReader
 from engine.fhir.common import Origin, full_date
 from engine.fhir.condition import read_condition
-from engine.fhir.imaging import finish_studies, register_studies
+from engine.fhir.studies import finish_studies, register_studies
 from engine.fhir.mapping import FhirMap, load_map
 from engine.fhir.observation import read_observation
 from engine.fhir.patient import read_patient

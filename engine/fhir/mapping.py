@@ -93,7 +93,7 @@ class FhirMap:
     courses: list[dict[str, Any]] = field(default_factory=list)
     booleans: dict[str, dict[bool, Any]] = field(default_factory=dict)
     patient: dict[str, str] = field(default_factory=dict)
-    imaging: dict[str, str] = field(default_factory=dict)
+    studies: dict[str, str] = field(default_factory=dict)
     item_fields: dict[str, dict[str, Any]] = field(default_factory=dict)
     observation_rules: list[Rule] = field(default_factory=list)
     condition_rules: list[Rule] = field(default_factory=list)
@@ -126,8 +126,8 @@ class FhirMap:
 
     @property
     def study_list(self) -> str | None:
-        """The case list that holds one entry per imaging study (`imaging.list`)."""
-        return self.imaging.get("list")
+        """The case list that holds one entry per imaging study (`studies.list`)."""
+        return self.studies.get("list")
 
     def laterality_text(self) -> str:
         """The laterality codes the map reads, for messages: `7771000 left, 24028007 right, ...`."""
@@ -196,7 +196,7 @@ def _load(path_text: str, stamp: float) -> FhirMap:
     m.item_fields = {str(k): dict(v) for k, v in (m.claim.get("item_fields") or {}).items()}
     m.response = dict(raw.get("response") or {})
     m.patient = {str(k): str(v) for k, v in (raw.get("patient") or {}).items()}
-    m.imaging = {str(k): str(v) for k, v in (raw.get("imaging") or {}).items()}
+    m.studies = {str(k): str(v) for k, v in (raw.get("studies") or {}).items()}
     m.laterality = {m.code(k): str(v) for k, v in (raw.get("laterality") or {}).items()}
     _values(m, raw.get("values") or {})
     m.units = {str(kind): {str(u): float(f) for u, f in (table or {}).items()}

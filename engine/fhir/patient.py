@@ -1,4 +1,5 @@
-"""Patient: the case fields the map's `patient` section names for gender and age."""
+"""Patient: the case fields the map's `patient` section names for its gender and its birthDate
+(given as the age in whole years on the day of Claim.created)."""
 from __future__ import annotations
 
 from typing import Any
@@ -13,7 +14,7 @@ def read_patient(r: Reader, i: int, resource: dict[str, Any]) -> None:
     if "gender" in fields and gender in r.allowed(fields["gender"]):
         r.put(tuple(fields["gender"].split(".")), gender, r.origin(i, ("gender",)))
     birth = resource.get("birthDate")
-    if birth and "age" in fields:
+    if birth and "birthDate" in fields:
         born = full_date(birth)
         if born is None or r.created is None:
             r.warn(i, ("birthDate",), "a full birthDate and Claim.created are needed to give the age; "
@@ -21,4 +22,4 @@ def read_patient(r: Reader, i: int, resource: dict[str, Any]) -> None:
         else:
             now = r.created
             age = now.year - born.year - ((now.month, now.day) < (born.month, born.day))
-            r.put(tuple(fields["age"].split(".")), age, r.origin(i, ("birthDate",)))
+            r.put(tuple(fields["birthDate"].split(".")), age, r.origin(i, ("birthDate",)))

@@ -48,7 +48,7 @@ def _paths(r: Reader, rule: Rule, i: int, resource: dict[str, Any], study: str |
         if part.endswith("[]") and n < len(parts) - 1:  # the study the finding belongs to
             key = study or UNLINKED
             if key not in r.studies:
-                r.studies[key] = {r.m.imaging.get("id", "id"): key}
+                r.studies[key] = {r.m.studies.get("id", "id"): key}
             paths = [p + [part[:-2], key] for p in paths]
         elif part == "{segment}":
             segment = _segment(r, rule, i, resource)

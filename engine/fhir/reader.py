@@ -1,6 +1,6 @@
 """The state of one bundle import: references, case values with their origins, and messages.
 
-Each resource reader (claim, patient, imaging, observation, condition, procedure) works through
+Each resource reader (claim, patient, studies, observation, condition, procedure) works through
 a `Reader`: it resolves references, puts values at case paths (a second, different value for the
 same field is a contradiction), records where every value came from, and words errors and
 warnings as `ResourceType/id: element: message` at the element's position in the bundle file.

@@ -66,15 +66,15 @@ def _problems(m: FhirMap, schema: CaseSchema) -> Iterator[tuple[str, str]]:
     study = m.study_list
     for rule in m.observation_rules + m.condition_rules:
         yield from _rule(m, schema, rule.field, rule.value, study)
-    for key in ("gender", "age"):
-        if key in m.patient:
-            yield from _exists(schema, m.patient[key])
+    for field in m.patient.values():
+        yield from _exists(schema, field)
     if study:
         for key in ("id", "modality", "date"):
-            if key in m.imaging:
-                yield from _exists(schema, f"{study}[].{m.imaging[key]}")
-        words = words_of(target(schema, f"{study}[].{m.imaging.get('modality', '')}"))
-        yield from _words(m.values.get("modality", {}).values(), words, "values.modality", "modality")
+            if key in m.studies:
+                yield from _exists(schema, f"{study}[].{m.studies[key]}")
+        table = m.studies.get("modality_codes", "")
+        words = words_of(target(schema, f"{study}[].{m.studies.get('modality', '')}"))
+        yield from _words(m.values.get(table, {}).values(), words, f"values.{table}", table)
     for name, spec in m.item_fields.items():
         yield from _exists(schema, f"requests[].procedures[].{name}", anchor=name)
     for kind in m.procedure_kinds.values():

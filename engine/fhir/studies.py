@@ -2,7 +2,7 @@
 
 Studies are registered first (in entry order) so that Observations can name the study they come
 from (derivedFrom, or a report's result). Which case list holds the studies and which of its
-fields take a study's id, modality and date is the map's `imaging` section.
+fields take a study's id, modality and date is the map's `studies` section.
 """
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ def register_studies(r: Reader) -> None:
         if kind == "DiagnosticReport" and _report_of_one_study(r, i, resource):
             continue
         key = r.label(i)
-        fields = r.m.imaging
+        fields = r.m.studies
         study: dict[str, Any] = {fields.get("id", "id"): resource.get("id") or key}
         modality = _modality(r, resource)
         if modality and "modality" in fields:
@@ -67,7 +67,8 @@ def _modality(r: Reader, resource: dict[str, Any]) -> Any:
         found = list(resource.get("modality") or [])
         found += [s.get("modality") for s in resource.get("series") or [] if s.get("modality")]
         for coding in found:
-            modality = r.m.value_word("modality", coding.get("system"), coding.get("code"))
+            modality = r.m.value_word(r.m.studies.get("modality_codes", ""), coding.get("system"),
+                                      coding.get("code"))
             if modality:
                 break
     return modality
