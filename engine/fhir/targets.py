@@ -9,6 +9,7 @@ finding at the place in fhir-map.yaml that names the path (`warrant check` and t
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path, PurePosixPath
 from typing import Any, Iterator
 
 from engine.errors import Finding, Location
@@ -57,8 +58,10 @@ def check_map(m: FhirMap, schema: CaseSchema) -> list[Finding]:
     problems = list(_problems(m, schema))
     if not problems:
         return []
-    spots = _positions(m.path)
-    return [Finding("fhir_map", message, spots.get(anchor) or Location(m.path))
+    # shown like the other kb files: next to the schema's own display path (kb/fhir-map.yaml)
+    display = str(PurePosixPath(schema.source).with_name(Path(m.path).name)) if "/" in schema.source else m.path
+    spots = _positions(m.path, display)
+    return [Finding("fhir_map", message, spots.get(anchor) or Location(display))
             for anchor, message in problems]
 
 
@@ -135,7 +138,7 @@ def _words(found: Any, allowed: tuple[str, ...], where: str, anchor: str) -> Ite
             yield word, f"{where} holds {', '.join(allowed)}; {word!r} is not one of them"
 
 
-def _positions(path: str) -> dict[str, Location]:
+def _positions(path: str, display: str) -> dict[str, Location]:
     """Where each scalar of the map file first appears (only read when there is a problem)."""
     import yaml
 
@@ -149,7 +152,7 @@ def _positions(path: str) -> dict[str, Location]:
     while pending:
         node = pending.pop()
         if isinstance(node, yaml.ScalarNode):
-            spot = Location(path, node.start_mark.line + 1, node.start_mark.column + 1)
+            spot = Location(display, node.start_mark.line + 1, node.start_mark.column + 1)
             key = str(node.value)
             if key not in out or (spot.line, spot.column) < (out[key].line, out[key].column):
                 out[key] = spot
