@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from engine.cases.positions import format_path
 from engine.errors import CaseError, Finding, Location, RuleError

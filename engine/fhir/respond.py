@@ -280,13 +280,43 @@ def respond(decision: dict[str, Any], imported: Any, lines: list[Any], *, case_s
     questionnaire of missing documentation follows the kb's `case_schema`."""
     m = fhir_map or load_map(kb_root)
     r = m.response
-    claim = imported.claim
     created = imported.created or "1970-01-01"
     digest = hashlib.sha256(json.dumps({"claim": imported.claim_label, "created": created,
                                         "bundle": imported.bundle.get("id"), "decision": decision},
                                        sort_keys=True, ensure_ascii=False).encode()).hexdigest()
     short = digest[:16]
     auth = f"WRT-{digest[:12].upper()}"
+    response = _claim_response(m, decision, imported, lines, short, auth, created)
+    entries = [{"fullUrl": f"{r['base_url']}/ClaimResponse/{response['id']}", "resource": response}]
+    qid = f"warrant-docs-{short}"
+    questionnaire = _questionnaire(m, decision, imported, lines, qid, created, case_schema)
+    if questionnaire:
+        entries += _documentation_request(m, response, imported, questionnaire, short, created)
+    bundle = {
+        "resourceType": "Bundle",
+        "id": f"warrant-response-{short}",
+        "meta": {"profile": [r["profiles"]["bundle"]]},
+        "identifier": {"system": r["identifier_system"], "value": f"{auth}-bundle"},
+        "type": "collection",
+        "timestamp": _instant(created),
+        "entry": entries,
+    }
+    if validate:
+        from engine.fhir import require_models
+        from engine.fhir.models import validate_resource
+
+        require_models()
+        problems = validate_resource(bundle)
+        if problems:
+            raise ResponseInvalid("the FHIR response does not validate: " + "; ".join(problems[:5]))
+    return bundle
+
+
+def _claim_response(m: FhirMap, decision: dict[str, Any], imported: Any, lines: list[Any],
+                    short: str, auth: str, created: str) -> dict[str, Any]:
+    """The ClaimResponse: one item per Claim item, stage determinations, notes, disposition."""
+    r = m.response
+    claim = imported.claim
     notes = _Notes()
     items, actions = _items(m, decision, imported, lines, notes, auth)
     stages = _stage_extensions(m, decision, notes)
@@ -300,9 +330,6 @@ def respond(decision: dict[str, Any], imported: Any, lines: list[Any], *, case_s
     disposition = "; ".join(f"{n} item{'s' if n != 1 else ''} {words.get(code, code)}"
                             for code, n in counts.items()) or "no items"
     pended = r["actions"][r["pended_verdict"]]["code"] in actions
-    qid = f"warrant-docs-{short}"
-    questionnaire = _questionnaire(m, decision, imported, lines, qid, created, case_schema)
-    base = r["base_url"]
     response: dict[str, Any] = {
         "resourceType": "ClaimResponse",
         "id": f"warrant-{short}",
@@ -329,40 +356,28 @@ def respond(decision: dict[str, Any], imported: Any, lines: list[Any], *, case_s
     response["item"] = items
     if notes.notes:
         response["processNote"] = notes.notes
-    entries = [{"fullUrl": f"{base}/ClaimResponse/{response['id']}", "resource": response}]
-    if questionnaire:
-        ask_id = f"warrant-ask-{short}"
-        response["communicationRequest"] = [{"reference": f"CommunicationRequest/{ask_id}"}]
-        ask = {
-            "resourceType": "CommunicationRequest",
-            "id": ask_id,
-            "status": "active",
-            "subject": response["patient"],
-            "about": [{"reference": imported.claim_label}],
-            "authoredOn": created,
-            "payload": [{"contentReference": {"reference": f"Questionnaire/{qid}"}}],
-        }
-        if claim.get("insurer"):
-            ask["requester"] = claim["insurer"]
-        if claim.get("provider"):
-            ask["recipient"] = [claim["provider"]]
-        entries.append({"fullUrl": f"{base}/Questionnaire/{qid}", "resource": questionnaire})
-        entries.append({"fullUrl": f"{base}/CommunicationRequest/{ask_id}", "resource": ask})
-    bundle = {
-        "resourceType": "Bundle",
-        "id": f"warrant-response-{short}",
-        "meta": {"profile": [r["profiles"]["bundle"]]},
-        "identifier": {"system": r["identifier_system"], "value": f"{auth}-bundle"},
-        "type": "collection",
-        "timestamp": _instant(created),
-        "entry": entries,
-    }
-    if validate:
-        from engine.fhir import require_models
-        from engine.fhir.models import validate_resource
+    return response
 
-        require_models()
-        problems = validate_resource(bundle)
-        if problems:
-            raise ResponseInvalid("the FHIR response does not validate: " + "; ".join(problems[:5]))
-    return bundle
+
+def _documentation_request(m: FhirMap, response: dict[str, Any], imported: Any,
+                           questionnaire: dict[str, Any], short: str, created: str) -> list[dict[str, Any]]:
+    """The Questionnaire of missing documentation and the CommunicationRequest that asks for it."""
+    base = m.response["base_url"]
+    claim = imported.claim
+    ask_id = f"warrant-ask-{short}"
+    response["communicationRequest"] = [{"reference": f"CommunicationRequest/{ask_id}"}]
+    ask = {
+        "resourceType": "CommunicationRequest",
+        "id": ask_id,
+        "status": "active",
+        "subject": response["patient"],
+        "about": [{"reference": imported.claim_label}],
+        "authoredOn": created,
+        "payload": [{"contentReference": {"reference": f"Questionnaire/{questionnaire['id']}"}}],
+    }
+    if claim.get("insurer"):
+        ask["requester"] = claim["insurer"]
+    if claim.get("provider"):
+        ask["recipient"] = [claim["provider"]]
+    return [{"fullUrl": f"{base}/Questionnaire/{questionnaire['id']}", "resource": questionnaire},
+            {"fullUrl": f"{base}/CommunicationRequest/{ask_id}", "resource": ask}]

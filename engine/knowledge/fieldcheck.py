@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Iterable, Iterator, Sequence
 
-from engine.errors import Finding, Location
+from engine.errors import Finding
 from engine.knowledge.caseschema import PROCEDURE_PATH, CaseSchema, Type, path_text
 from engine.language import ast
 from engine.language.fieldpath import Each, FieldPath, FieldPathError, Key, Keys, parse_field
