@@ -37,6 +37,9 @@ CONTRACT: dict[tuple[str, ...], tuple[str, bool]] = {
     _PROCEDURE + ("span",): ("list", False),
 }
 PROCEDURE_PATH = _PROCEDURE
+# The keys of a line's entry in the case document (docs/kb-contract.md); procedure fields beyond
+# the contract ones join them.
+LINE_ENTRY_KEYS = ("stage", "request", "procedure", "code", "level", "side", "span_vertebrae")
 
 
 @dataclass(frozen=True, eq=False)

@@ -15,8 +15,6 @@ from engine.language import ast
 from engine.language.fieldpath import Each, FieldPath, FieldPathError, Key, Keys, parse_field
 
 LINES = "lines"
-# The line entry keys the application writes (docs/kb-contract.md); procedure extras join them.
-_LINE_ENTRY = ("stage", "request", "procedure", "code", "level", "side", "span_vertebrae")
 
 # Where a walk is: the type reached and the readable path that led there.
 _At = tuple[Type, str]
@@ -49,6 +47,7 @@ def check_case_fields(modules: Sequence[ast.Module], schema: CaseSchema) -> list
 class _Checker:
     def __init__(self, schema: CaseSchema) -> None:
         self.schema = schema
+        self._ends: dict[tuple, tuple[list[_At], str | None]] = {}
         procedure = schema.at(PROCEDURE_PATH)
         side = schema.at(PROCEDURE_PATH + ("side",))
         entry = [("stage", Type("integer")), ("request", Type("integer")),
@@ -79,6 +78,12 @@ class _Checker:
 
     def ends(self, path: FieldPath, constants: dict[str, ast.Value]) -> tuple[list[_At], str | None]:
         """The types a path reaches when the variables in `constants` are fixed, or why none."""
+        key = (path.text, tuple(sorted((k, repr(v)) for k, v in constants.items() if k in path.variables)))
+        if key not in self._ends:
+            self._ends[key] = self._walk_fixed(path, constants)
+        return self._ends[key]
+
+    def _walk_fixed(self, path: FieldPath, constants: dict[str, ast.Value]) -> tuple[list[_At], str | None]:
         nodes, first = self._start(path)
         for step in path.steps[first:]:
             var = step.var if isinstance(step, Keys) else None

@@ -9,12 +9,13 @@ reader knows, unique model names, at most one field per role, and the fixed cont
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 from typing import Any
 
 from engine.errors import Finding, Location, RuleError
-from engine.knowledge.caseschema import (CONTRACT, LEAF_KINDS, ROLES, SCHEMA_FORMAT, CaseSchema,
-                                         Field, Type, path_text)
+from engine.knowledge.caseschema import (CONTRACT, LEAF_KINDS, LINE_ENTRY_KEYS, PROCEDURE_PATH, ROLES,
+                                         SCHEMA_FORMAT, CaseSchema, Field, Type, path_text)
 from engine.knowledge.levels import KINDS, vertebra_name_problem
 
 _COMMON = {"type", "description"}
@@ -30,29 +31,76 @@ _TOP_KEYS = {"format", "case_format", "title", "description", "levels", "types",
 
 
 class _Node:
-    """A YAML node with its position: `.data` for scalars, `.items` for mappings and lists."""
+    """A YAML node with its position: `.scalar()` for scalars, `.pairs()` and `.sequence()` for
+    mappings and lists. Scalars are read by their resolved tag, without PyYAML's constructors."""
+
+    __slots__ = ("node", "file", "_pairs")
 
     def __init__(self, node: Any, file: str) -> None:
         self.node, self.file = node, file
-        self.loc = Location(file, node.start_mark.line + 1, node.start_mark.column + 1)
+        self._pairs: list[tuple[Any, "_Node", "_Node"]] | None = None
+
+    @property
+    def loc(self) -> Location:
+        mark = self.node.start_mark
+        return Location(self.file, mark.line + 1, mark.column + 1)
 
     @property
     def kind(self) -> str:
-        return type(self.node).__name__.replace("Node", "").lower()  # scalar, sequence, mapping
+        return type(self.node).__name__[:-4].lower()  # scalar, sequence, mapping
 
     def scalar(self) -> Any:
-        import yaml
-
         if self.kind != "scalar":
             return _Shape(self.kind)
-        return yaml.SafeLoader.construct_object(_LOADER, self.node)  # type: ignore[arg-type]
+        return _plain(self.node)
 
     def pairs(self) -> list[tuple[Any, "_Node", "_Node"]]:
-        return [(_Node(k, self.file).scalar(), _Node(k, self.file), _Node(v, self.file))
-                for k, v in self.node.value] if self.kind == "mapping" else []
+        if self._pairs is None:
+            self._pairs = []
+            if self.kind == "mapping":
+                for k, v in self.node.value:
+                    key = _Node(k, self.file)
+                    self._pairs.append((key.scalar(), key, _Node(v, self.file)))
+        return self._pairs
 
     def sequence(self) -> list["_Node"]:
         return [_Node(v, self.file) for v in self.node.value] if self.kind == "sequence" else []
+
+
+_BOOLS = {word: value for value, words in ((True, "yes Yes YES true True TRUE on On ON"),
+                                          (False, "no No NO false False FALSE off Off OFF"))
+          for word in words.split()}
+_NULLS = {"", "~", "null", "Null", "NULL"}
+_INT = re.compile(r"[-+]?(0|[1-9][0-9_]*|0x[0-9a-fA-F_]+|0b[01_]+|0[0-7_]+)")
+_FLOAT = re.compile(r"[-+]?([0-9][0-9_]*)?\.[0-9_]*([eE][-+][0-9]+)?")
+
+
+def _plain(node: Any) -> Any:
+    """A scalar's value: quoted text stays text; a plain scalar is read as YAML 1.1 reads it
+    (the file is composed without PyYAML's resolver, which is the slow part)."""
+    text = node.value
+    if node.style:  # quoted or block text
+        return text
+    if text in _NULLS:
+        return None
+    if text in _BOOLS:
+        return _BOOLS[text]
+    if _INT.fullmatch(text):
+        return _int(text.replace("_", ""))
+    if _FLOAT.fullmatch(text) and any(c.isdigit() for c in text):
+        return float(text.replace("_", ""))
+    return text
+
+
+def _int(text: str) -> int:
+    """A YAML 1.1 integer: decimal, 0x hex, 0b binary, or octal with a leading 0."""
+    sign = -1 if text.startswith("-") else 1
+    body = text.lstrip("+-")
+    if body[:2] in ("0x", "0b"):
+        return sign * int(body, 0)
+    if len(body) > 1 and body.startswith("0"):
+        return sign * int(body, 8)
+    return sign * int(body)
 
 
 class _Shape(str):
@@ -62,25 +110,13 @@ class _Shape(str):
         return super().__new__(cls, "a mapping" if kind == "mapping" else "a list")
 
 
-def _loader() -> Any:
-    import yaml
-
-    return yaml.SafeLoader("")
-
-
-_LOADER: Any = None
-
-
 def read_case_schema(path: Path, display: str) -> CaseSchema:
     """The schema in `path` (named `display` in messages), or RuleError with every problem."""
     import yaml
 
-    global _LOADER
-    if _LOADER is None:
-        _LOADER = _loader()
     raw = path.read_bytes()
     try:
-        loader_class = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        loader_class = getattr(yaml, "CBaseLoader", yaml.BaseLoader)
         root = yaml.compose(raw.decode("utf-8"), Loader=loader_class)
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         mark = getattr(exc, "problem_mark", None)
@@ -389,6 +425,11 @@ class _Reader:
             if path not in CONTRACT:
                 self.fail(node, f"{path_text(path)} is marked contract: true, but warrant-case/1 "
                                 "fixes only " + ", ".join(path_text(p) for p in CONTRACT))
+        procedure = _at(root, PROCEDURE_PATH)
+        for field in procedure.fields if procedure is not None else ():
+            if not field.contract and field.name in LINE_ENTRY_KEYS:
+                self.fail(node, f"requests[].procedures[].{field.name}: the procedure fields travel with "
+                                f"each line, whose entry already has a key {field.name}; choose another name")
 
     def _roles(self, root: Type, node: _Node) -> None:
         from engine.knowledge.caseschema import _walk
@@ -399,6 +440,13 @@ class _Reader:
                 self.fail(node, f"{path_text(path)} and {seen[field.role]} both claim role {field.role}")
             elif field.role:
                 seen[field.role] = path_text(path)
+
+
+def _at(root: Type, path: tuple[str, ...]) -> Type | None:
+    node: Type | None = root
+    for step in path:
+        node = node.child(step) if node is not None else None
+    return node
 
 
 def _description(spec: dict[str, tuple[_Node, _Node]]) -> str:
