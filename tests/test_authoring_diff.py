@@ -51,7 +51,7 @@ def test_git_revision_as_base(run_cli):
     assert result.output.startswith("# Knowledge base diff")
     assert "base: `git:HEAD`" in result.output
     bad = run_cli("diff", "--base", "git:no-such-revision-xyz", SAMPLE[0])
-    assert bad.exit_code == 2 and "git archive failed" in bad.stderr
+    assert bad.exit_code == 2 and "no commit" in bad.stderr
 
 
 def test_invalid_cases_are_listed_and_exit_3(run_cli, tmp_path):

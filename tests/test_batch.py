@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.batch import runner as batch
+from engine.batch.items import identity
+from engine.batch.resume import Done
 from engine.batch.runner import BatchOptions, decide_partition, iter_items, read_done, run_batch
 from engine.errors import RuleError, UsageError
 
@@ -130,8 +131,10 @@ def test_an_unexpected_failure_is_a_record_and_the_run_goes_on(jsonl, monkeypatc
 
 def test_resume_skips_what_is_written_and_drops_a_cut_line(jsonl, expected, tmp_path, run_cli):
     out = tmp_path / "results.jsonl"
+    assert run_cli("batch", str(jsonl), "-o", str(out), "--kb", KB, "-q").exit_code == 0
+    assert (tmp_path / "results.jsonl.progress").is_file()
     partial = "\n".join(expected[:5]) + "\n" + expected[5][: len(expected[5]) // 2]
-    out.write_text(partial, encoding="utf-8")
+    out.write_text(partial, encoding="utf-8")  # as a run killed while writing line 6 leaves it
     result = run_cli("batch", str(jsonl), "-o", str(out), "--resume", "--kb", KB, "--jobs", "2")
     assert result.exit_code == 0, result.output
     assert out.read_text(encoding="utf-8").splitlines() == expected
@@ -143,19 +146,29 @@ def test_resume_skips_what_is_written_and_drops_a_cut_line(jsonl, expected, tmp_
 
 def test_resume_refuses_another_kb_and_needs_an_output(jsonl, expected, tmp_path, run_cli):
     out = tmp_path / "other.jsonl"
-    out.write_text(expected[0].replace('"digest":"sha256:', '"digest":"sha256:00') + "\n", encoding="utf-8")
+    assert run_cli("batch", str(jsonl), "-o", str(out), "--kb", KB, "-q").exit_code == 0
+    other = out.read_text(encoding="utf-8").replace('"digest":"sha256:', '"digest":"sha256:00')
+    out.write_text(other, encoding="utf-8")
     result = run_cli("batch", str(jsonl), "-o", str(out), "--resume", "--kb", KB)
     assert result.exit_code == 2 and "another knowledge base" in result.stderr
+    orphan = tmp_path / "orphan.jsonl"  # an output without its progress journal
+    orphan.write_text(expected[0] + "\n", encoding="utf-8")
+    result = run_cli("batch", str(jsonl), "-o", str(orphan), "--resume", "--kb", KB)
+    assert result.exit_code == 2 and "orphan.jsonl.progress" in result.stderr
     assert run_cli("batch", str(jsonl), "--resume").exit_code == 2
     assert run_cli("batch", str(tmp_path / "missing.jsonl")).exit_code == 2
 
 
-def test_read_done_counts_ids_and_sources(tmp_path, expected):
+def test_read_done_keeps_only_inputs_whose_lines_are_whole(jsonl, tmp_path, run_cli):
     out = tmp_path / "r.jsonl"
-    out.write_text("\n".join(expected) + "\n", encoding="utf-8")
-    done, end = read_done(out)
-    assert end == out.stat().st_size and done.lines == len(expected)
-    assert "t-bad-key" in done.ids and len(done.sources) == 3 and len(done.digests) == 1
+    assert run_cli("batch", str(jsonl), "-o", str(out), "--kb", KB, "-q").exit_code == 0
+    done, end, _ = read_done(out)
+    assert end == out.stat().st_size and done.lines == 10 and len(done.digests) == 1
+    assert (f"{jsonl}:1", identity(next(iter_items([jsonl])))[1]) in done.inputs
+    lines = out.read_bytes().splitlines(keepends=True)
+    out.write_bytes(b"".join(lines[:3]) + lines[3][:10])
+    done, end, _ = read_done(out)
+    assert done.lines == 3 and end == len(b"".join(lines[:3]))
 
 
 class _Watched:
@@ -223,7 +236,9 @@ def test_items_are_read_lazily(tmp_path):
 def test_text_meter_shows_rate_and_eta():
     now = [0.0]
     stream = io.StringIO()
-    meter = batch._TextMeter(100, stream, clock=lambda: now[0])
+    from engine.cmd.progress import _TextMeter
+
+    meter = _TextMeter(100, stream, clock=lambda: now[0])
     now[0] = 2.0
     meter.update(50)
     meter.close()
@@ -239,8 +254,8 @@ def test_dask_local_cluster(jsonl, expected, tmp_path):
                                                      scheduler=cluster.scheduler_address))
         assert out.getvalue().decode().splitlines() == expected
         assert stats.decided == 7 and stats.errors == 3
-        # resume through the cluster: the ids to skip reach the workers once
-        done, _ = read_done_from(expected[:6], tmp_path)
+        # resume through the cluster: inputs already done are not sent
+        done = Done(inputs={identity(item) for item in list(iter_items([jsonl]))[:6]})
         out = io.BytesIO()
         stats = run_batch([jsonl], out, BatchOptions(kb_dir=KB, chunk_size=3, scheduler=cluster.scheduler_address),
                           done=done)
@@ -256,12 +271,6 @@ def test_dask_local_cluster(jsonl, expected, tmp_path):
         first, second = out.getvalue().decode().splitlines()
         assert json.loads(first) == json.loads(expected[0])
         assert "not UTF-8" in json.loads(second)["error"]["messages"][0]
-
-
-def read_done_from(lines: list[str], tmp_path: Path):
-    path = tmp_path / "done.jsonl"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return read_done(path)
 
 
 def test_dask_missing_is_a_usage_error(monkeypatch, jsonl):

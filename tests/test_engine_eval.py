@@ -49,24 +49,3 @@ def test_each_thread_has_its_own_facts():
     for t in threads:
         t.join()
     assert results == {"one": {("one",)}, "two": {("two",)}}
-
-
-def test_a_cache_file_others_could_write_is_never_unpickled(tmp_path, monkeypatch):
-    import pickle
-
-    from engine.knowledge.base import KnowledgeBase
-
-    monkeypatch.setenv("WARRANT_CACHE_DIR", str(tmp_path / "cache"))
-    KnowledgeBase.load(ROOT / "kb")
-    (cache_file,) = (tmp_path / "cache").glob("*.pickle")
-    marker = tmp_path / "pwned"
-
-    class Payload:
-        def __reduce__(self):
-            return (open, (str(marker), "w"))
-
-    cache_file.write_bytes(pickle.dumps(Payload()))
-    cache_file.chmod(0o666)  # writable by anyone: not trusted
-    kb = KnowledgeBase.load(ROOT / "kb")
-    assert not marker.exists()
-    assert kb.program.clauses  # rebuilt from the rule files instead

@@ -13,6 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # Lowest first. A module may import its own package and any package earlier in this list.
 LAYERS = [
     "engine.errors",
+    "engine.guard",
     "engine.language",
     "engine.checks",
     "engine.compile",

@@ -360,16 +360,15 @@ def _wrap(text: str, width: int) -> list[str]:
 
 
 def write_cases(cases: Iterator[GeneratedCase], directory: Path) -> list[Path]:
-    """Write each case as DIRECTORY/case-NNNN.yaml (all or nothing per file)."""
-    import os
+    """Write each case as DIRECTORY/case-NNNN.yaml (all or nothing per file, through the same
+    safe writer as every `-o`); OSError when the folder or a file cannot be written."""
+    from engine.guard.files import write_atomic
 
     directory.mkdir(parents=True, exist_ok=True)
     written = []
     for made in cases:
         path = directory / f"case-{made.number:04d}.yaml"
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(made.text, encoding="utf-8")
-        os.replace(tmp, path)
+        write_atomic(path, made.text)
         written.append(path)
     return written
 

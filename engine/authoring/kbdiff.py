@@ -57,9 +57,10 @@ def resolve_kb(spec: str | Path | None, *, default: Path | None = None) -> Side:
         raise UsageError(f"{text}: name a revision, e.g. git:HEAD or git:main~1")
     top = _git_toplevel()
     sub = sub or "kb"
+    commit = _verified_commit(top, text, rev)
     temp = Path(tempfile.mkdtemp(prefix="warrant-kb-"))
     try:
-        run = subprocess.run(["git", "-C", str(top), "archive", "--format=tar", rev, "--", sub],
+        run = subprocess.run(["git", "-C", str(top), "archive", "--format=tar", commit, "--", sub],
                              capture_output=True, check=False)
         if run.returncode != 0:
             raise UsageError(f"{text}: git archive failed: {run.stderr.decode(errors='replace').strip()}")
@@ -76,6 +77,19 @@ def resolve_kb(spec: str | Path | None, *, default: Path | None = None) -> Side:
         shutil.rmtree(temp, ignore_errors=True)
         raise UsageError(f"{text}: revision {rev} has no directory {sub}")
     return Side(text, root, temp=temp)
+
+
+def _verified_commit(top: Path, spec: str, rev: str) -> str:
+    """The commit id REV names, checked by `git rev-parse --verify --end-of-options`, so that a
+    revision can never be read as an option (`git:--output=FILE` must not write FILE)."""
+    if rev.startswith("-") or any(ch in rev for ch in "\0\n\r"):
+        raise UsageError(f"{spec}: {rev!r} is not a revision name")
+    run = subprocess.run(["git", "-C", str(top), "rev-parse", "--verify", "--quiet", "--end-of-options",
+                          f"{rev}^{{commit}}"], capture_output=True, text=True, check=False)
+    commit = run.stdout.strip()
+    if run.returncode != 0 or not commit or not all(c in "0123456789abcdef" for c in commit):
+        raise UsageError(f"{spec}: no commit {rev!r} in the repository at {top}")
+    return commit
 
 
 def _git_toplevel() -> Path:

@@ -3,23 +3,22 @@
     from engine.batch.runner import BatchOptions, run_batch
     stats = run_batch(["cases/", "more.jsonl"], out, BatchOptions(jobs=2))
 
-Inputs are case files, directories (walked in sorted name order, `*.yaml`, `*.yml`, `*.json`,
-`*.jsonl`, `*.ndjson`, hidden entries skipped) and JSON Lines streams (`*.jsonl`, `*.ndjson`, or
-`-` for standard input: one case object per line, blank lines ignored). Nothing is read ahead of
-need: the input is cut into chunks as it is consumed, and at most `in_flight` chunks are out at
-any time, so memory does not grow with the number of cases.
+Inputs (`items.py`) are read in this process as they are needed, and at most `in_flight`
+chunks are out at any time, so memory does not grow with the number of cases.
 
 Each chunk goes to `decide_partition`, the same evaluator whichever executor runs it: in this
-process (`jobs=1`), in a pool of worker processes (`jobs>1`), or on a dask.distributed cluster
-(`scheduler=`). A pyDatalog program cannot be pickled, so a chunk carries only the kb directory
-and the items; each worker process loads the knowledge base itself, once (see `_knowledge_base`),
-and checks that its digest is the one the run started with.
+process (`jobs=1`), in a pool of worker processes (`jobs>1`, each tied to this process's life
+by `lifeline.py`), or on a dask.distributed cluster (`scheduler=`). A pyDatalog program cannot
+be pickled, so a chunk carries only the kb directory and the case texts; each worker process
+loads the knowledge base itself, once (see `_knowledge_base`), and checks that its digest is
+the one the run started with.
 
-Output lines are the decisions of DESIGN.md §4 as compact JSON, in input order by default, so
+Output lines are the decisions of `warrant decide --format json` as compact JSON, in input order by default, so
 the same input gives the same bytes whatever the number of jobs. A case that cannot be decided
 becomes an error record `{"source", "case_id", "error": {"code", "messages"}}` (code
-`invalid_case` for a case that fails validation, `internal` for anything unexpected) and the run
-goes on. `resume=True` skips the cases an earlier, interrupted run already wrote.
+`invalid_case` for a case that fails validation or cannot be read, `internal` for anything
+unexpected) and the run goes on. With a progress journal (`resume.py`) a resumed run skips
+exactly the inputs an interrupted one finished.
 """
 from __future__ import annotations
 
@@ -27,100 +26,18 @@ import collections
 import gc
 import json
 import os
-import sys
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Callable, Iterable, Iterator, Sequence
 
-from engine.cases.paths import CASE_SUFFIXES, STREAM_SUFFIXES, walk
+from engine.batch.items import Item, chunks, count_items, identity, iter_items
+from engine.batch.resume import Done, Journal, read_done
 from engine.errors import CaseError, Finding, Location, RuleError, UsageError
 
-STDIN = "-"
-MAX_CASE_BYTES = 5 * 1024 * 1024  # as the case loader allows
-
-# One unit of work: (source, text, line, problem).
-#   source  the case file's path, or the stream's path ("<stdin>" for standard input)
-#   text    the case text of a stream line; None for a case file (the worker reads the file)
-#   line    1-based line number in the stream; 0 for a case file
-#   problem a message when the parent could not even read the line as text; else None
-Item = tuple[str, "str | None", int, "str | None"]
-
-
-# ---------------------------------------------------------------------------------- input
-def iter_items(paths: Sequence[str | os.PathLike[str]], *, stdin: IO[bytes] | None = None) -> Iterator[Item]:
-    """Every case of the inputs, in order, read lazily."""
-    for raw in paths:
-        path = os.fspath(raw)
-        if path == STDIN:
-            yield from _stream_items("<stdin>", stdin if stdin is not None else sys.stdin.buffer)
-        elif os.path.isdir(path):
-            yield from _dir_items(path)
-        elif path.lower().endswith(STREAM_SUFFIXES):
-            with open(path, "rb") as handle:
-                yield from _stream_items(path, handle)
-        else:
-            yield (path, None, 0, None)
-
-
-def _dir_items(root: str) -> Iterator[Item]:
-    for path in walk(root, CASE_SUFFIXES + STREAM_SUFFIXES):
-        if path.lower().endswith(STREAM_SUFFIXES):
-            with open(path, "rb") as handle:
-                yield from _stream_items(path, handle)
-        else:
-            yield (path, None, 0, None)
-
-
-def _stream_items(source: str, handle: IO[bytes]) -> Iterator[Item]:
-    for number, raw in enumerate(handle, 1):
-        if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
-            raw = raw[3:]
-        if not raw.strip():
-            continue
-        try:
-            yield (source, raw.decode("utf-8").rstrip("\r\n"), number, None)
-        except UnicodeDecodeError as exc:
-            yield (source, None, number, f"{source}:{number}:{exc.start + 1}: the line is not UTF-8 text "
-                                         f"(byte 0x{raw[exc.start]:02x} cannot be decoded)")
-
-
-def count_items(paths: Sequence[str | os.PathLike[str]]) -> int | None:
-    """How many items the inputs hold (for a progress bar's ETA); None when a stream is stdin."""
-    total = 0
-    for raw in paths:
-        path = os.fspath(raw)
-        if path == STDIN:
-            return None
-        if os.path.isdir(path):
-            for name in walk(path, CASE_SUFFIXES + STREAM_SUFFIXES):
-                total += _count_lines(name) if name.lower().endswith(STREAM_SUFFIXES) else 1
-        elif path.lower().endswith(STREAM_SUFFIXES):
-            total += _count_lines(path)
-        else:
-            total += 1
-    return total
-
-
-def _count_lines(path: str) -> int:
-    count = 0
-    with open(path, "rb") as handle:
-        for raw in handle:
-            if raw.strip():
-                count += 1
-    return count
-
-
-def chunks(items: Iterable[Item], size: int) -> Iterator[list[Item]]:
-    chunk: list[Item] = []
-    for item in items:
-        chunk.append(item)
-        if len(chunk) >= size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
+__all__ = ["BatchOptions", "BatchStats", "Done", "count_items", "decide_partition", "iter_items",
+           "read_done", "run_batch"]
 
 
 # ---------------------------------------------------------------------------------- worker
@@ -150,51 +67,45 @@ def _knowledge_base(kb_dir: str | None, digest: str | None):
 
 
 def decide_partition(kb_dir: str | None, items: Sequence[Item], *, explain: bool = False,
-                     digest: str | None = None, skip: Iterable[str] | None = None) -> list[str]:
+                     digest: str | None = None) -> list[str]:
     """Decide a chunk of cases: one JSON line per case (a decision or an error record), in the
-    order of `items`; cases whose id is in `skip` give no line.
+    order of `items`.
 
     The function takes only picklable arguments and loads the knowledge base itself, so it runs
     unchanged in this process, a worker process or a dask worker (`kb_dir` must name the same kb
     files there; None means the worker's bundled kb).
     """
     kb = _knowledge_base(kb_dir, digest)
-    skip_ids = skip if isinstance(skip, (set, frozenset)) else frozenset(skip or ())
-    out = []
-    for item in items:
-        line = decide_item(kb, item, explain=explain, skip=skip_ids)
-        if line is not None:
-            out.append(line)
-    return out
+    return [decide_item(kb, item, explain=explain) for item in items]
 
 
-def decide_item(kb, item: Item, *, explain: bool = False, skip: frozenset[str] | set[str] = frozenset()) -> str | None:
+def decide_item(kb, item: Item, *, explain: bool = False) -> str:
+    """One case's line: its decision, or an error record; never an exception."""
     from engine.decide.decision import decide
     from engine.inputs import open_session
 
     source, text, number, problem = item
-    if problem is not None:
-        return error_record(source, number, None, "invalid_case", [problem])
+    if problem is not None or text is None:
+        return error_record(source, number, None, "invalid_case", [problem or f"{source}: no text"])
     try:
-        session = open_session(kb, source, text=text)
-        case_id = session.case_id
-        if case_id in skip:
-            return None
-        return dumps(decide(session, explain=explain))
+        return dumps(decide(open_session(kb, source, text=text), explain=explain))
     except CaseError as exc:
-        case_id = _guess_case_id(source, text)
-        if case_id is not None and case_id in skip:
-            return None
-        return error_record(source, number, case_id, exc.code or "invalid_case", _case_messages(exc, source, text, number))
+        return error_record(source, number, _guess_case_id(source, text), exc.code or "invalid_case",
+                            _case_messages(exc, source, text, number))
     except Exception as exc:  # one case's unexpected failure never stops the run
+        from engine.guard.text import excerpt
+
         return error_record(source, number, _guess_case_id(source, text), "internal",
-                            [f"{type(exc).__name__}: {exc}"])
+                            [f"{type(exc).__name__}: {excerpt(exc, 200, quote=False)}"])
 
 
 def dumps(data: Any) -> str:
     """Compact, deterministic JSON (the key order is the decision's own); never NaN, which is not
-    JSON (a value that would need it makes the case an `internal` error record instead)."""
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    JSON (a value that would need it makes the case an `internal` error record instead). Lone
+    surrogates and terminal controls beyond C0 are escaped, so every line encodes as UTF-8."""
+    from engine.guard.text import json_text
+
+    return json_text(json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False))
 
 
 def error_record(source: str, number: int, case_id: str | None, code: str, messages: list[str]) -> str:
@@ -225,25 +136,14 @@ def _case_messages(exc: CaseError, source: str, text: str | None, number: int) -
 
 
 def _guess_case_id(source: str, text: str | None) -> str | None:
-    """The case id of a case that could not be loaded, when its text still shows one."""
+    """The case id of a case that could not be loaded, when its text still shows one (read by
+    the case reader: no aliases expanded, no tags, bounded nesting)."""
+    if text is None:
+        return None
     try:
-        if text is None:
-            with open(source, "rb") as handle:
-                raw = handle.read(MAX_CASE_BYTES + 1)
-            if len(raw) > MAX_CASE_BYTES:
-                return None
-            text = raw.decode("utf-8")
-        if text.lstrip().startswith("{"):
-            try:
-                data = json.loads(text)
-            except ValueError:
-                data = None
-        else:
-            data = None
-        if data is None:
-            from ruamel.yaml import YAML
+        from engine.cases.source import parse
 
-            data = YAML(typ="safe", pure=True).load(text)
+        data = parse(source, text).data
     except Exception:
         return None
     if isinstance(data, dict):
@@ -254,54 +154,6 @@ def _guess_case_id(source: str, text: str | None) -> str | None:
 
 
 # ---------------------------------------------------------------------------------- resume
-@dataclass
-class Done:
-    """What an earlier run already wrote: decided case ids, and error records' sources."""
-
-    ids: set[str] = field(default_factory=set)
-    sources: set[str] = field(default_factory=set)
-    digests: set[str] = field(default_factory=set)
-    lines: int = 0
-
-
-def read_done(path: Path) -> tuple[Done, int]:
-    """Scan an output file line by line; returns what it holds and the byte offset where its
-    last complete line ends (a line cut off by an interrupted run is dropped)."""
-    done = Done()
-    end = 0
-    with open(path, "rb") as handle:
-        offset = 0
-        for raw in handle:
-            offset += len(raw)
-            if not raw.endswith(b"\n"):
-                break
-            end = offset
-            try:
-                record = json.loads(raw)
-            except ValueError:
-                continue
-            if not isinstance(record, dict):
-                continue
-            done.lines += 1
-            case_id = record.get("case_id")
-            if isinstance(case_id, str):
-                done.ids.add(case_id)
-            kb = record.get("knowledge_base")
-            if isinstance(kb, dict) and isinstance(kb.get("digest"), str):
-                done.digests.add(kb["digest"])
-            if "error" in record and isinstance(record.get("source"), str):
-                done.sources.add(record["source"])
-    return done, end
-
-
-def _not_done(items: Iterable[Item], done: Done, stats: "BatchStats") -> Iterator[Item]:
-    for item in items:
-        source = f"{item[0]}:{item[2]}" if item[2] else item[0]
-        if source in done.sources:
-            stats.cases += 1
-            stats.skipped += 1
-            continue
-        yield item
 
 
 # ---------------------------------------------------------------------------------- running
@@ -314,8 +166,7 @@ class BatchOptions:
     chunk_size: int = 32
     in_flight: int | None = None       # chunks out at once (default 4 per job)
     scheduler: str | None = None       # dask.distributed scheduler address
-    progress: bool = False
-    total: int | None = None           # for the progress bar's ETA, when known
+    on_progress: Callable[[int], None] | None = None  # told how many cases each finished chunk held
 
 
 @dataclass
@@ -333,30 +184,51 @@ class BatchStats:
 
 
 class _Sink:
-    """Writes whole lines and flushes after every chunk, so an interrupted run leaves complete
-    lines (a resumed run drops a cut-off last line)."""
+    """Writes whole lines and flushes after every chunk, then records the chunk's inputs in the
+    progress journal (when there is one), so an interrupted run leaves complete lines and a
+    journal that names only inputs whose lines are in the output."""
 
-    def __init__(self, out: IO[bytes], stats: BatchStats) -> None:
+    def __init__(self, out: IO[bytes], stats: BatchStats, journal: Journal | None) -> None:
         self.out = out
         self.stats = stats
+        self.journal = journal
+        self.position = os.fstat(out.fileno()).st_size if journal is not None else 0
 
-    def write(self, lines: list[str]) -> None:
+    def write(self, chunk: list[Item], lines: list[str]) -> None:
         if not lines:
             return
+        ends = []
+        data = []
         for line in lines:
             if line.startswith('{"source":'):
                 self.stats.errors += 1
             else:
                 self.stats.decided += 1
-        self.out.write(("\n".join(lines) + "\n").encode("utf-8"))
+            encoded = line.encode("utf-8", "backslashreplace") + b"\n"
+            data.append(encoded)
+            self.position += len(encoded)
+            ends.append(self.position)
+        self.out.write(b"".join(data))
         self.out.flush()
+        if self.journal is not None:
+            self.journal.record([identity(item) for item in chunk], ends)
+
+
+def _not_done(items: Iterable[Item], done: Done, stats: BatchStats) -> Iterator[Item]:
+    for item in items:
+        if identity(item) in done.inputs:
+            stats.cases += 1
+            stats.skipped += 1
+            continue
+        yield item
 
 
 def run_batch(paths: Sequence[str | os.PathLike[str]], out: IO[bytes], options: BatchOptions, *,
               done: Done | None = None, items: Iterable[Item] | None = None,
-              stdin: IO[bytes] | None = None) -> BatchStats:
+              stdin: IO[bytes] | None = None, journal: Journal | None = None) -> BatchStats:
     """Decide every case of `paths` (or of `items`), writing JSON lines to the binary stream
     `out`. Raises `RuleError` when the kb cannot be loaded; a case's own failure is a record.
+    Inputs named in `done` are skipped; `journal` records each input once its line is written.
 
     With `jobs > 1` the workers are started fresh (forkserver or spawn) and import the main
     module again: a script calling this needs the usual `if __name__ == "__main__":` guard."""
@@ -373,28 +245,25 @@ def run_batch(paths: Sequence[str | os.PathLike[str]], out: IO[bytes], options: 
     source = items if items is not None else iter_items(paths, stdin=stdin)
     if done is not None:
         source = _not_done(source, done, stats)
-    skip = frozenset(done.ids) if done is not None else frozenset()
-    sink = _Sink(out, stats)
-    meter = _meter(options.progress, options.total)
+    sink = _Sink(out, stats, journal)
     try:
         if options.scheduler:
-            executor = _DaskExecutor(options.scheduler, kb_dir, digest, options.explain, skip)
+            executor = _DaskExecutor(options.scheduler, kb_dir, digest, options.explain)
         elif options.jobs > 1:
-            executor = _PoolExecutor(options.jobs, kb_dir, digest, options.explain, skip)
+            executor = _PoolExecutor(options.jobs, kb_dir, digest, options.explain)
         else:
-            executor = _LocalExecutor(kb_dir, digest, options.explain, skip)
+            executor = _LocalExecutor(kb_dir, digest, options.explain)
         with executor:
             limit = options.in_flight or max(2, 4 * executor.width)
             _drive(executor, chunks(source, max(1, options.chunk_size)), limit, options.order == "input",
-                   sink, stats, meter)
+                   sink, stats, options.on_progress)
     finally:
         stats.elapsed = time.perf_counter() - start
-        meter.close()
     return stats
 
 
 def _drive(executor, work: Iterator[list[Item]], limit: int, ordered: bool, sink: _Sink,
-           stats: BatchStats, meter) -> None:
+           stats: BatchStats, on_progress: Callable[[int], None] | None) -> None:
     """Keep at most `limit` chunks out; write results in input order (waiting on the oldest
     chunk) or as they complete."""
     pending: collections.deque = collections.deque()
@@ -406,21 +275,20 @@ def _drive(executor, work: Iterator[list[Item]], limit: int, ordered: bool, sink
                 exhausted = True
                 break
             stats.cases += len(chunk)
-            pending.append((executor.submit(chunk), len(chunk)))
+            pending.append((executor.submit(chunk), chunk))
             stats.max_in_flight = max(stats.max_in_flight, len(pending))
         if not pending:
             return
         if ordered:
-            future, size = pending.popleft()
+            future, chunk = pending.popleft()
         else:
             finished = executor.first_completed([f for f, _ in pending])
             index = next(i for i, (f, _) in enumerate(pending) if f is finished)
-            future, size = pending[index]
+            future, chunk = pending[index]
             del pending[index]
-        lines = executor.result(future)
-        stats.skipped += size - len(lines)
-        sink.write(lines)
-        meter.update(size)
+        sink.write(chunk, executor.result(future))
+        if on_progress is not None:
+            on_progress(len(chunk))
 
 
 class _LocalExecutor:
@@ -428,8 +296,8 @@ class _LocalExecutor:
 
     width = 1
 
-    def __init__(self, kb_dir: str | None, digest: str, explain: bool, skip: frozenset[str]) -> None:
-        self.args = (kb_dir, digest, explain, skip)
+    def __init__(self, kb_dir: str | None, digest: str, explain: bool) -> None:
+        self.args = (kb_dir, digest, explain)
 
     def __enter__(self):
         _settle(_knowledge_base(self.args[0], self.args[1]))
@@ -445,19 +313,22 @@ class _LocalExecutor:
         return futures[0]
 
     def result(self, chunk: list[Item]) -> list[str]:
-        kb_dir, digest, explain, skip = self.args
-        return decide_partition(kb_dir, chunk, explain=explain, digest=digest, skip=skip)
+        kb_dir, digest, explain = self.args
+        return decide_partition(kb_dir, chunk, explain=explain, digest=digest)
 
 
 _WORKER: dict[str, Any] = {}
 
 
-def _init_worker(kb_dir: str | None, digest: str, explain: bool, skip: frozenset[str]) -> None:
-    _WORKER.update(kb_dir=kb_dir, digest=digest, explain=explain, skip=skip)
+def _init_worker(kb_dir: str | None, digest: str, explain: bool, parent: int) -> None:
+    _WORKER.update(kb_dir=kb_dir, digest=digest, explain=explain)
     import signal
     import warnings
 
+    from engine.batch.lifeline import die_with
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    die_with(parent)
 
     warnings.simplefilter("ignore")  # a worker has no terminal; the parent reports what matters
     _settle(_knowledge_base(kb_dir, digest))
@@ -476,16 +347,16 @@ def _settle(kb) -> None:
 
 def _worker_chunk(chunk: list[Item]) -> list[str]:
     w = _WORKER
-    return decide_partition(w["kb_dir"], chunk, explain=w["explain"], digest=w["digest"], skip=w["skip"])
+    return decide_partition(w["kb_dir"], chunk, explain=w["explain"], digest=w["digest"])
 
 
 class _PoolExecutor:
     """Worker processes started fresh (forkserver, or spawn where there is none), each loading
     the kb once in its initializer; the parent only reads input and writes output."""
 
-    def __init__(self, jobs: int, kb_dir: str | None, digest: str, explain: bool, skip: frozenset[str]) -> None:
+    def __init__(self, jobs: int, kb_dir: str | None, digest: str, explain: bool) -> None:
         self.width = jobs
-        self.initargs = (kb_dir, digest, explain, skip)
+        self.initargs = (kb_dir, digest, explain, os.getpid())
 
     def __enter__(self):
         import multiprocessing
@@ -520,11 +391,11 @@ class _DaskExecutor:
     """Chunks as tasks on a dask.distributed cluster. Workers import `engine.batch.runner` and load the
     kb themselves from `kb_dir` (None: their own bundled kb), which must hold the same files
     there as here: the digest is checked. Cases travel with the tasks (case files are read
-    here), so only the kb has to be reachable from the workers."""
+    here, as for every executor), so only the kb has to be reachable from the workers."""
 
-    def __init__(self, address: str, kb_dir: str | None, digest: str, explain: bool, skip: frozenset[str]) -> None:
+    def __init__(self, address: str, kb_dir: str | None, digest: str, explain: bool) -> None:
         self.address = address
-        self.kb_dir, self.digest, self.explain, self.skip = kb_dir, digest, explain, skip
+        self.kb_dir, self.digest, self.explain = kb_dir, digest, explain
         self.width = 1
 
     def __enter__(self):
@@ -535,17 +406,14 @@ class _DaskExecutor:
         self.client = Client(self.address, set_as_default=False)
         self.width = max(1, sum(int(w.get("nthreads", 1)) for w in
                                 self.client.scheduler_info().get("workers", {}).values()))
-        # the ids to skip are sent to each worker once, not with every task
-        # (in a list: scatter would otherwise send a set's members one by one)
-        self.skip_ref = self.client.scatter([self.skip], broadcast=True, hash=False)[0] if self.skip else None
         return self
 
     def __exit__(self, *exc) -> None:
         self.client.close()
 
     def submit(self, chunk: list[Item]):
-        return self.client.submit(decide_partition, self.kb_dir, [_with_text(item) for item in chunk],
-                                  explain=self.explain, digest=self.digest, skip=self.skip_ref, pure=False)
+        return self.client.submit(decide_partition, self.kb_dir, chunk, explain=self.explain,
+                                  digest=self.digest, pure=False)
 
     def first_completed(self, futures: list) -> Any:
         from distributed import wait
@@ -556,83 +424,3 @@ class _DaskExecutor:
         lines = future.result()
         future.release()
         return lines
-
-
-def _with_text(item: Item) -> Item:
-    """A case file's item with its text, for a worker that may not see this machine's files
-    (the loader still checks the text: size, NUL bytes, format)."""
-    source, text, number, problem = item
-    if text is not None or problem is not None or number:
-        return item
-    try:
-        with open(source, "rb") as handle:
-            raw = handle.read(MAX_CASE_BYTES + 1)
-    except OSError as exc:
-        return (source, None, 0, f"{source}: cannot read the case file ({exc.strerror or exc})")
-    if len(raw) > MAX_CASE_BYTES:
-        return (source, None, 0, f"{source}: the file holds more than {MAX_CASE_BYTES} bytes; case files "
-                                  "may not exceed 5 MiB")
-    try:
-        return (source, raw.decode("utf-8"), 0, None)
-    except UnicodeDecodeError as exc:
-        return (source, None, 0, f"{source}: the file is not UTF-8 text (byte 0x{raw[exc.start]:02x} at "
-                                  f"offset {exc.start} cannot be decoded)")
-
-
-# ---------------------------------------------------------------------------------- progress
-def _meter(enabled: bool, total: int | None):
-    if not enabled:
-        return _NoMeter()
-    try:
-        from tqdm import tqdm
-    except ImportError:
-        return _TextMeter(total)
-    return tqdm(total=total, unit="case", file=sys.stderr, dynamic_ncols=True, smoothing=0.05, mininterval=0.25)
-
-
-class _NoMeter:
-    def update(self, n: int) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
-
-
-class _TextMeter:
-    """A one-line stderr meter: count, rate and ETA, redrawn at most four times a second."""
-
-    def __init__(self, total: int | None, stream: IO[str] | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
-        self.total, self.stream, self.clock = total, stream or sys.stderr, clock
-        self.start = self.last = clock()
-        self.done = 0
-
-    def update(self, n: int) -> None:
-        self.done += n
-        now = self.clock()
-        if now - self.last >= 0.25:
-            self.last = now
-            self._draw(now)
-
-    def _draw(self, now: float) -> None:
-        elapsed = max(now - self.start, 1e-9)
-        rate = self.done / elapsed
-        if self.total:
-            eta = (self.total - self.done) / rate if rate else 0.0
-            text = (f"{self.done}/{self.total} cases ({100 * self.done / self.total:.0f}%)  {rate:.0f} cases/s  "
-                    f"ETA {_clock(eta)}")
-        else:
-            text = f"{self.done} cases  {rate:.0f} cases/s  {_clock(elapsed)}"
-        self.stream.write("\r" + text + "\x1b[K")
-        self.stream.flush()
-
-    def close(self) -> None:
-        self._draw(self.clock())
-        self.stream.write("\n")
-        self.stream.flush()
-
-
-def _clock(seconds: float) -> str:
-    seconds = int(seconds)
-    hours, rest = divmod(seconds, 3600)
-    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60:02d}:{rest % 60:02d}"

@@ -5,6 +5,7 @@ from typing import Any, Mapping, Sequence
 
 from engine.language import ast
 from engine.language.fieldpath import FieldPath
+from engine.language.visit import order_key
 
 Key = tuple[str, int]
 
@@ -28,6 +29,5 @@ def extract_facts(fields: Mapping[Key, Sequence[tuple[ast.PredDecl, FieldPath]]]
             for binding in path.walk(document):
                 rows.add(tuple(to_atom_value(binding[p]) for p in decl.params))
         if rows:
-            out[key] = sorted(rows, key=lambda r: [(isinstance(v, str), str(v) if isinstance(v, str) else v)
-                                                   for v in r])
+            out[key] = sorted(rows, key=lambda r: [order_key(v) for v in r])
     return out

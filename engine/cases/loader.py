@@ -18,7 +18,7 @@ from engine.cases.positions import Path, Source, format_path
 from engine.cases.record import Record
 from engine.cases.shape import shape_of
 from engine.cases.source import parse, read_text
-from engine.errors import CaseError
+from engine.errors import CaseError, Finding, Location
 
 if TYPE_CHECKING:
     from engine.knowledge.caseschema import CaseSchema
@@ -43,18 +43,36 @@ def load_case(path: str | os.PathLike[str], kb: Any, *, text: str | None = None,
     without importing pydantic.
     """
     schema = schema_of(kb)
-    source = _read(path, text, at)
-    if not source.problems:
-        try:
-            case = fast.validate(source.data, schema)
-        except fast.Invalid:
-            pass
-        else:
-            if next(crosschecks.problems(source, shape_of(schema)), None) is None:
-                return _attach(case, source)
-    from engine.cases import invalid
+    try:
+        source = _read(path, text, at)
+        if not source.problems:
+            try:
+                case = fast.validate(source.data, schema)
+            except fast.Invalid:
+                pass
+            else:
+                if next(crosschecks.problems(source, shape_of(schema)), None) is None:
+                    return _attach(case, source)
+        from engine.cases import invalid
 
-    return _attach(invalid.validate(source, schema), source)
+        return _attach(invalid.validate(source, schema), source)
+    except CaseError as exc:
+        raise _short(exc) from None
+
+
+_MESSAGE_CHARS = 300
+
+
+def _short(exc: CaseError) -> CaseError:
+    """The same findings, each message escaped for a terminal and cut to a few hundred
+    characters: a message quotes at most a short excerpt of what the file holds."""
+    from engine.errors import Finding
+    from engine.guard.text import excerpt
+
+    findings = [Finding(f.code, excerpt(f.message, _MESSAGE_CHARS, quote=False), f.location, f.severity)
+                for f in exc.findings]
+    summary = excerpt(exc.args[0] if exc.args else "", _MESSAGE_CHARS, quote=False)
+    return CaseError(summary, location=exc.location, findings=findings, code=exc.code)
 
 
 def load_case_with_pydantic(path: str | os.PathLike[str], kb: Any, *, text: str | None = None,
@@ -67,11 +85,18 @@ def load_case_with_pydantic(path: str | os.PathLike[str], kb: Any, *, text: str 
     return _attach(invalid.validate(source, schema_of(kb)), source)
 
 
+_CASE_KEYS = ("format", "case_id", "requests")
+
+
 def _read(path: str | os.PathLike[str], text: str | None, at: Sequence[str | int]) -> Source:
     name = os.fspath(path)
     source = parse(name, read_text(name, text))
     if at:
         _descend(source, tuple(at))
+    if isinstance(source.data, dict) and not any(key in source.data for key in _CASE_KEYS):
+        raise CaseError(f"{name}: not a case file", findings=[Finding(
+            "invalid_case", "this is not a warrant-case/1 file: its top level has none of the keys "
+            "format, case_id and requests (its content is not quoted)", Location(name, 1, 1))])
     return source
 
 

@@ -17,16 +17,61 @@ CASE_SUFFIXES = (".yaml", ".yml", ".json")
 STREAM_SUFFIXES = (".jsonl", ".ndjson")
 
 
-def walk(root: str | os.PathLike[str], suffixes: tuple[str, ...]) -> Iterator[str]:
-    """The files under `root` whose names end with one of `suffixes` (case-insensitive)."""
-    with os.scandir(root) as entries:
-        names = sorted((e.name, e.is_dir()) for e in entries if not e.name.startswith("."))
+def walk(root: str | os.PathLike[str], suffixes: tuple[str, ...],
+         problems: list[tuple[str, str]] | None = None) -> Iterator[str]:
+    """The files under `root` whose names end with one of `suffixes` (case-insensitive).
+
+    A symbolic link that leads back into a folder being walked (a loop), a link that cannot be
+    resolved and a folder that cannot be read are skipped; each is appended to `problems` as
+    (path, message) when a list is given, else raised as a UsageError (exit 2)."""
+    try:
+        info = os.stat(root)
+    except OSError as exc:
+        _problem(problems, os.fspath(root), f"cannot read this folder ({exc.strerror or exc})")
+        return
+    yield from _walk(os.fspath(root), suffixes, problems, ((info.st_dev, info.st_ino),))
+
+
+def _problem(problems: list[tuple[str, str]] | None, path: str, message: str) -> None:
+    if problems is None:
+        raise UsageError(f"{path}: {message}")
+    problems.append((path, message))
+
+
+def _walk(root: str, suffixes: tuple[str, ...], problems: list[tuple[str, str]] | None,
+          ancestors: tuple[tuple[int, int], ...]) -> Iterator[str]:
+    try:
+        with os.scandir(root) as entries:
+            names = sorted((e.name, _is_dir(e)) for e in entries if not e.name.startswith("."))
+    except OSError as exc:
+        _problem(problems, root, f"cannot read this folder ({exc.strerror or exc})")
+        return
     for name, is_dir in names:
         path = os.path.join(root, name)
-        if is_dir:
-            yield from walk(path, suffixes)
+        if is_dir is None:
+            _problem(problems, path, "a symbolic link that leads nowhere or loops; skipped")
+        elif is_dir:
+            try:
+                info = os.stat(path)
+            except OSError as exc:
+                _problem(problems, path, f"cannot read this folder ({exc.strerror or exc})")
+                continue
+            key = (info.st_dev, info.st_ino)
+            if key in ancestors:
+                _problem(problems, path, "a symbolic link back into a folder being walked (a loop); skipped")
+                continue
+            yield from _walk(path, suffixes, problems, ancestors + (key,))
         elif name.lower().endswith(suffixes):
             yield path
+
+
+def _is_dir(entry: os.DirEntry) -> bool | None:
+    """Whether an entry is a folder (following links); None for a link that loops or dangles
+    while its name looks like an input."""
+    try:
+        return entry.is_dir()
+    except OSError:
+        return None
 
 
 def input_files(paths: Iterable[str | os.PathLike[str]], suffixes: tuple[str, ...] = CASE_SUFFIXES,

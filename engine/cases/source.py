@@ -6,14 +6,16 @@ valid); everything else, and any JSON the fast path cannot take, goes through th
 from __future__ import annotations
 
 import json
-import os
+import re
 from typing import Any
 
 from engine.cases.positions import Source, fail
 from engine.cases.yamltree import MAX_DEPTH, read_yaml
 from engine.errors import CaseError, Finding, Location
+from engine.guard.files import TooLarge, read_regular
+from engine.guard.limits import LIMITS
 
-MAX_BYTES = 5 * 1024 * 1024
+MAX_BYTES = LIMITS.case_bytes
 
 
 def _byte_spot(raw: bytes, index: int) -> tuple[int, int]:
@@ -23,12 +25,10 @@ def _byte_spot(raw: bytes, index: int) -> tuple[int, int]:
 def read_text(name: str, text: str | None) -> str:
     """The case text, refusing files that are unreadable, too big, binary or not UTF-8."""
     if text is None:
-        try:
-            size = os.path.getsize(name)
-            if size > MAX_BYTES:
-                raise fail(name, f"the file holds {size} bytes; case files may not exceed 5 MiB")
-            with open(name, "rb") as handle:
-                raw = handle.read(MAX_BYTES + 1)
+        try:  # a regular file only (a FIFO or device would block or never end), read once
+            raw = read_regular(name, MAX_BYTES, "case file")
+        except TooLarge as exc:
+            raise fail(name, f"the file holds {exc.size} bytes; case files may not exceed 5 MiB") from None
         except OSError as exc:
             message = f"cannot read the case file ({exc.strerror or exc})"
             raise CaseError(f"{name}: {message}",
@@ -82,8 +82,31 @@ def _shallow(data: Any) -> bool:
     return False
 
 
+_SURROGATE_ESCAPE = re.compile(r"(\\+)u([dD][89a-fA-F][0-9a-fA-F]{2})")
+_LOW_ESCAPE = re.compile(r"\\u[dD][c-fC-F][0-9a-fA-F]{2}")
+
+
+def _lone_surrogate(name: str, text: str) -> None:
+    """Refuse a `\\uD800`-style escape that does not pair into one character: it is not text,
+    and nothing downstream (JSON output, terminals, files) can carry it."""
+    paired = -1
+    for match in _SURROGATE_ESCAPE.finditer(text):
+        start = match.start(2) - 2
+        if len(match.group(1)) % 2 == 0 or start == paired:
+            continue  # an escaped backslash, or the low half of a pair already checked
+        high = match.group(2)[1].lower() in "89ab"
+        if high and _LOW_ESCAPE.match(text, start + 6):
+            paired = start + 6
+            continue
+        line = text.count("\n", 0, start) + 1
+        raise fail(name, f"the escape \\u{match.group(2)} is half of a surrogate pair, not a character; "
+                   "case files hold Unicode text", line, start - text.rfind("\n", 0, start))
+
+
 def parse(name: str, text: str) -> Source:
     """The data of a case text with its structural problems (positions found when needed)."""
+    if "\\u" in text:
+        _lone_surrogate(name, text)
     if text.lstrip().startswith("{"):
         try:
             data = json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_no_constant)

@@ -206,7 +206,7 @@ def _read_with_libyaml(name: str, text: str) -> Source | None:
                 documents += 1
     except CaseError:
         return None  # let the ruamel reader report it, in its words
-    except (yaml.YAMLError, RecursionError, ValueError, UnicodeError):
+    except Exception:  # anything libyaml refuses goes to the ruamel reader, which words it
         return None
     if documents != 1 or not builder.done:
         return None
@@ -253,6 +253,10 @@ def _read_with_ruamel(name: str, text: str) -> Source:
         raise fail(name, f"YAML error: {exc}".splitlines()[0], line, col) from None
     except RecursionError:
         raise fail(name, "the YAML is nested too deeply to read") from None
+    except Exception as exc:  # e.g. `%YAML 1.3`, which the reader asserts against
+        from engine.guard.text import excerpt
+
+        raise fail(name, f"YAML the reader cannot take: {excerpt(exc, 80, quote=False)}") from None
     if not builder.done:
         raise fail(name, "the case file holds no data (only comments or an empty document)")
     source.data, source.spots = builder.root, builder.spots

@@ -7,6 +7,7 @@ from typing import Sequence
 from engine.language import ast
 from engine.errors import Finding
 from engine.language.fieldpath import FieldPathError, parse_field
+from engine.language.visit import clause_variables
 
 PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
@@ -44,11 +45,17 @@ def check_annotations(modules: Sequence[ast.Module], *, citations: set[str] | No
             if require and not meta.says:
                 findings.append(Finding("missing_annotation", f"rule {meta.id} has no '%@ says' sentence",
                                         meta.loc, severity="warning"))
-            names = {v.name for v in _clause_vars(clause)}
+            names = {v.name for v in clause_variables(clause)}
+            bound = bound_variables(clause)
             for name in PLACEHOLDER.findall(meta.says):
                 if name not in names:
                     findings.append(Finding("unknown_placeholder", f"rule {meta.id} says {{{name}}}, but the "
                                             "rule has no such variable", meta.loc))
+                elif name not in bound:
+                    findings.append(Finding("unbound_placeholder", f"rule {meta.id} says {{{name}}}, but {name} "
+                                            "has no value when the rule holds (it appears only under a "
+                                            "negation or inside an aggregate), so the sentence would show it "
+                                            "unfilled", meta.loc))
         if require:
             for clause in module.clauses:
                 if clause.head.key not in declared and not clause.is_fact and clause.head.key not in seen_decls:
@@ -58,19 +65,20 @@ def check_annotations(modules: Sequence[ast.Module], *, citations: set[str] | No
     return findings
 
 
-def _clause_vars(clause: ast.Clause) -> list[ast.Var]:
-    out = list(clause.head.variables())
+def bound_variables(clause: ast.Clause) -> set[str]:
+    """The variables that have a value whenever the clause's body holds: those of positive
+    literals, `=` with one side known, and aggregate results (not negations or aggregate goals)."""
+    bound: set[str] = set()
     for literal in clause.body:
-        if isinstance(literal, (ast.Positive, ast.Negation)):
-            out += literal.atom.variables()
-        elif isinstance(literal, ast.Comparison):
-            out += [t for t in (literal.left, literal.right) if isinstance(t, ast.Var)]
-        else:
-            out += [t for g in literal.goal for t in
-                    (g.atom.variables() if isinstance(g, ast.Positive) else
-                     [x for x in (g.left, g.right) if isinstance(x, ast.Var)])]
-            out += [t for t in (literal.over, literal.result) if isinstance(t, ast.Var)]
-    return out
+        if isinstance(literal, ast.Positive):
+            bound |= {v.name for v in literal.atom.variables()}
+        elif isinstance(literal, ast.Comparison) and literal.op == "=":
+            sides = [literal.left, literal.right]
+            if any(isinstance(t, ast.Const) or t.name in bound for t in sides):
+                bound |= {t.name for t in sides if isinstance(t, ast.Var)}
+        elif isinstance(literal, ast.Aggregate) and isinstance(literal.result, ast.Var):
+            bound.add(literal.result.name)
+    return bound
 
 
 def _check_decl(decl: ast.PredDecl) -> list[Finding]:

@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from engine.cmd.common import (
+    echo,
     FORMATS_DATA,
     emit_json,
     emit_report,
@@ -58,21 +59,21 @@ def rule_tests(paths: tuple[str, ...], show_coverage: bool, threshold: float | N
             if threshold is not None:
                 data["coverage"]["threshold"] = threshold
         emit_json(data)
-        click.echo(closing, err=True)
+        echo(closing, err=True)
     else:
         for result in results:
             if not result.passed:
-                click.echo(failure_text(result))
+                echo(failure_text(result))
             elif verbose:
-                click.echo(f"ok   {result.path}: {result.name}")
+                echo(f"ok   {result.path}: {result.name}")
         if coverage is not None:
             if verbose or failed:
-                click.echo("")
-            click.echo(coverage.text())
+                echo("")
+            echo(coverage.text())
         if below:
-            click.echo(f"rule coverage {coverage.rule_percent:.1f}% is below the threshold {threshold:g}%; "
+            echo(f"rule coverage {coverage.rule_percent:.1f}% is below the threshold {threshold:g}%; "
                        "rules never fired: " + ", ".join(c.meta.id for c in coverage.unfired()))
-        click.echo(closing)
+        echo(closing)
     if failed or below:
         sys.exit(5)
 
@@ -103,7 +104,7 @@ def what_if(case: str, sets: tuple[str, ...], unsets: tuple[str, ...], fmt: str,
     if fmt == "json":
         emit_json(result)
     else:
-        click.echo(what_if_text(result, edits), nl=False)
+        echo(what_if_text(result, edits), nl=False)
 
 
 @click.command(epilog="""\b
@@ -137,12 +138,18 @@ def generate(count: int, seed: int, output: Path, prefix: str, vocabulary: Path 
             scenarios[made.scenario] += 1
             yield made
 
-    written = write_cases(counted(), output)
-    click.echo(f"wrote {len(written)} cases to {output} (seed {seed}): "
+    try:
+        written = write_cases(counted(), output)
+    except OSError as exc:
+        from engine.cmd.common import output_problem
+        from engine.errors import UsageError
+
+        raise UsageError(output_problem(exc.filename or output, exc)) from None
+    echo(f"wrote {len(written)} cases to {output} (seed {seed}): "
                + ", ".join(f"{n} {name}" for name, n in scenarios.most_common()), err=True)
     others = sorted(set(output.glob("case-*.yaml")) - set(written))
     if others:
-        click.echo(f"note: {output} also holds {len(others)} older case files ({others[0].name} ...) "
+        echo(f"note: {output} also holds {len(others)} older case files ({others[0].name} ...) "
                    "that this run did not write", err=True)
 
 

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import click
 
-from engine.cmd.common import handles_errors, kb_option
+from engine.cmd.common import echo, handles_errors, kb_option
+from engine.cmd.progress import progress_meter
 
 
 @click.command(epilog="""\b
@@ -31,7 +32,8 @@ there (without --kb, each worker's bundled kb; the digest is checked).""")
               help="Write the JSON lines to this file (default: stdout).")
 @click.option("-j", "--jobs", type=click.IntRange(min=0), default=1, show_default=True,
               help="Worker processes (0: one per CPU; 1: decide in this process).")
-@click.option("--resume", is_flag=True, help="Skip the cases already in --output and append the rest.")
+@click.option("--resume", is_flag=True,
+              help="Skip the inputs already in --output (by path or stream line and content) and append the rest.")
 @click.option("--explain", is_flag=True, help="Add each line's proof tree to its decision.")
 @click.option("--order", type=click.Choice(["input", "completion"]), default="input", show_default=True,
               help="input: lines in input order, the same bytes for any --jobs; completion: as decided.")
@@ -45,41 +47,68 @@ there (without --kb, each worker's bundled kb; the digest is checked).""")
 def batch(paths: tuple[str, ...], output: Path | None, jobs: int, resume: bool, explain: bool, order: str,
           chunk_size: int, scheduler: str | None, quiet: bool, kb_dir: Path | None) -> None:
     """Decide many cases, in parallel, one JSON line per case."""
-    from engine.batch.runner import BatchOptions, count_items, read_done, run_batch
+    from engine.batch.runner import BatchOptions, count_items, run_batch
     from engine.errors import UsageError
 
     for path in paths:
-        if path != "-" and not os.path.exists(path):
+        if path != "-" and not os.path.lexists(path):
             raise UsageError(f"no such file or directory: {path}")
     if list(paths).count("-") > 1:
         raise UsageError("standard input (-) can be read once")
     if resume and output is None:
         raise UsageError("--resume needs --output: the file whose cases to skip")
-    progress = not quiet and sys.stderr.isatty()
+    meter = progress_meter(count_items(paths)) if not quiet and sys.stderr.isatty() else None
     options = BatchOptions(kb_dir=str(kb_dir) if kb_dir else None, jobs=jobs or (os.cpu_count() or 1),
                            explain=explain, order=order, chunk_size=chunk_size, scheduler=scheduler,
-                           progress=progress, total=count_items(paths) if progress else None)
+                           on_progress=meter.update if meter is not None else None)
     done = None
     stdin = sys.stdin.buffer
     try:
         if output is None:
             stats = run_batch(paths, sys.stdout.buffer, options, stdin=stdin)
         else:
-            if resume and output.is_file():
-                done, end = read_done(output)
-                with output.open("r+b") as fh:
-                    fh.truncate(end)  # drop a line an interrupted run left half written
-            with output.open("ab" if resume else "wb") as out:
-                stats = run_batch(paths, out, options, done=done, stdin=stdin)
+            done, stats = _run_to_file(paths, output, options, resume, stdin)
     except KeyboardInterrupt:
+        if meter is not None:
+            meter.close()
         again = " with --resume" if output is not None else " with -o FILE --resume next time"
-        click.echo(f"\nbatch: interrupted; every line written is complete: run the same command{again} "
-                   "to go on", err=True)
+        echo(f"\nbatch: interrupted; every line written is complete: run the same command{again} "
+             "to go on", err=True)
         sys.exit(130)
+    if meter is not None:
+        meter.close()
     if not quiet:
         kept = f", {stats.skipped} already done" if done is not None else ""
-        click.echo(f"batch: {stats.cases} cases: {stats.decided} decided, {stats.errors} error records{kept} "
-                   f"in {stats.elapsed:.1f} s ({stats.rate:.0f} cases/s)", err=True)
+        echo(f"batch: {stats.cases} cases: {stats.decided} decided, {stats.errors} error records{kept} "
+             f"in {stats.elapsed:.1f} s ({stats.rate:.0f} cases/s)", err=True)
+
+
+def _run_to_file(paths, output: Path, options, resume: bool, stdin):
+    """Run into OUTPUT with its progress journal (OUTPUT.progress), resuming from them when
+    asked; an output that cannot be opened is a usage error (exit 2)."""
+    from engine.batch.resume import Journal, cut_back, progress_path, read_done
+    from engine.batch.runner import run_batch
+    from engine.cmd.common import output_problem
+    from engine.errors import UsageError
+    from engine.guard.files import open_append
+
+    done = None
+    journal_path = progress_path(output)
+    if resume and output.exists():
+        if not journal_path.exists() and output.stat().st_size:
+            raise UsageError(f"{output} has no {journal_path.name} beside it, so which inputs it holds is "
+                             "unknown; write to a new file instead of resuming")
+        done, keep_out, keep_progress = read_done(output)
+        cut_back(output, keep_out, keep_progress)  # drop lines written after the last recorded input
+    fresh = not resume
+    try:
+        out = open_append(output, truncate=fresh)
+        journal_handle = open_append(journal_path, truncate=fresh)
+    except OSError as exc:
+        raise UsageError(output_problem(exc.filename or output, exc)) from None
+    with out, journal_handle:
+        stats = run_batch(paths, out, options, done=done, stdin=stdin, journal=Journal(journal_handle, out))
+    return done, stats
 
 
 COMMANDS = [batch]

@@ -3,7 +3,6 @@ thing everywhere (--kb, --format, line selection), and how data reaches stdout o
 from __future__ import annotations
 
 import functools
-import json
 import os
 import sys
 from pathlib import Path
@@ -16,9 +15,19 @@ from engine.errors import WarrantError
 FORMATS_DATA = ["text", "json"]
 
 
+def echo(message: Any = "", **options: Any) -> None:
+    """`click.echo` for text Warrant laid out: newlines and tabs stay, any other control
+    character a value smuggled in is shown escaped (values are also escaped one by one)."""
+    from engine.guard.text import terminal_block
+
+    click.echo(terminal_block(str(message)), **options)
+
+
 def _fail(exc: WarrantError) -> None:
+    from engine.guard.text import terminal
+
     for message in exc.messages:
-        click.echo(message, err=True)
+        click.echo(terminal(message), err=True)
     sys.exit(exc.exit_code)
 
 
@@ -37,7 +46,9 @@ def handles_errors(func: Callable) -> Callable:
         except Exception as exc:  # an unexpected failure: one line, exit 1, traceback on request
             if os.environ.get("WARRANT_DEBUG"):
                 raise
-            click.echo(f"warrant: unexpected failure: {type(exc).__name__}: {exc} "
+            from engine.guard.text import excerpt
+
+            click.echo(f"warrant: unexpected failure: {type(exc).__name__}: {excerpt(exc, 200, quote=False)} "
                        "(set WARRANT_DEBUG=1 for the traceback)", err=True)
             sys.exit(1)
     return wrapper
@@ -63,13 +74,28 @@ def open_case(kb, case: str):
     """The session of a case argument: a file, a FHIR bundle, or `-` for standard input."""
     from engine.inputs import open_session
 
-    if case == "-":
-        return open_session(kb, "<stdin>", text=sys.stdin.read())
+    if case == "-":  # read at most one byte past the case size limit, so the loader refuses it
+        from engine.guard.limits import LIMITS
+
+        raw = click.get_binary_stream("stdin").read(LIMITS.case_bytes + 1)
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            from engine.cases.positions import fail
+
+            line = raw.count(b"\n", 0, exc.start) + 1
+            column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+            raise fail("<stdin>", f"the input is not UTF-8 text (byte 0x{raw[exc.start]:02x} cannot be "
+                       "decoded)", line, column) from None
+        return open_session(kb, "<stdin>", text=text)
     return open_session(kb, case)
 
 
-def emit_json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False))
+def emit_json(data: Any, indent: int | None = 2) -> None:
+    """JSON on stdout: C0 controls escaped by json, C1 and bidirectional controls by us."""
+    from engine.guard.text import dumps
+
+    click.echo(dumps(data, indent=indent, sort_keys=False))
 
 
 def emit_report(result: dict[str, Any], fmt: str, as_text: Callable, as_markdown: Callable) -> None:
@@ -77,7 +103,7 @@ def emit_report(result: dict[str, Any], fmt: str, as_text: Callable, as_markdown
     if fmt == "json":
         emit_json(result)
     else:
-        click.echo((as_markdown if fmt == "markdown" else as_text)(result), nl=False)
+        echo((as_markdown if fmt == "markdown" else as_text)(result), nl=False)
     if result["errors"]:
         sys.exit(3)
 
@@ -119,9 +145,12 @@ def trim_tree(tree: dict, depth: int | None) -> dict:
     return out
 
 def write_output(output: Path | None, data: str | bytes) -> None:
-    """Write to stdout, or all or nothing to a file (a temporary file renamed into place); an
-    output path that cannot be written is a usage error, and no temporary file is left."""
+    """Write to stdout, or all or nothing to a file (`engine.guard.files.write_atomic`: an
+    unpredictable temporary file beside it, renamed into place). An output path that cannot be
+    written (a missing or read-only folder, a device, a FIFO) is a usage error, exit 2, and no
+    temporary file is left."""
     from engine.errors import UsageError
+    from engine.guard.files import write_atomic
 
     if output is None:
         if isinstance(data, bytes):
@@ -129,15 +158,16 @@ def write_output(output: Path | None, data: str | bytes) -> None:
             stream.write(data)
             stream.flush()
         else:
-            click.echo(data, nl=False)
+            echo(data, nl=False)
         return
-    tmp = output.with_name(f".{output.name}.{os.getpid()}.tmp")
     try:
-        if isinstance(data, bytes):
-            tmp.write_bytes(data)
-        else:
-            tmp.write_text(data, encoding="utf-8")
-        os.replace(tmp, output)
+        write_atomic(output, data)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise UsageError(f"cannot write {output}: {exc.strerror or exc}") from None
+        raise UsageError(output_problem(output, exc)) from None
+
+
+def output_problem(output: Path | str, exc: OSError) -> str:
+    """The words for an output that cannot be written (the path escaped for the terminal)."""
+    from engine.guard.text import terminal
+
+    return f"cannot write {terminal(str(output))}: {exc.strerror or exc}"

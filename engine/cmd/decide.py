@@ -1,13 +1,14 @@
 """`warrant decide` and `warrant report`: determinations for people and for machines."""
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
 import click
 
 from engine.cmd.common import (
+    echo,
+    emit_json,
     any_denied,
     format_option,
     handles_errors,
@@ -43,14 +44,13 @@ def decide(cases: tuple[str, ...], fmt: str, fail_on_deny: bool, explain: bool, 
         decisions.append(decide_case(open_case(kb, case), explain=explain))
     for i, decision in enumerate(decisions):
         if fmt == "json":
-            text = json.dumps(decision, ensure_ascii=False, indent=None if len(decisions) > 1 else 2)
-            click.echo(text)
+            emit_json(decision, indent=None if len(decisions) > 1 else 2)
         elif fmt == "markdown":
             from engine.present.report import report_words
 
-            click.echo(("\n" if i else "") + decision_markdown(decision, report_words(kb).get("verdicts")), nl=False)
+            echo(("\n" if i else "") + decision_markdown(decision, report_words(kb).get("verdicts")), nl=False)
         else:
-            click.echo(("\n" if i else "") + decision_text(decision), nl=False)
+            echo(("\n" if i else "") + decision_text(decision), nl=False)
     if fail_on_deny and any_denied(kb, decisions):
         sys.exit(10)
 
@@ -91,7 +91,7 @@ def _decide_fhir(kb, cases: tuple[str, ...], fail_on_deny: bool) -> None:
         denied = denied or any_denied(kb, [decision])
         answers.append(respond(decision, session.imported, session.lines, case_schema=kb.case_schema, kb_root=kb.root))
     for answer in answers:
-        click.echo(json.dumps(answer, ensure_ascii=False, indent=None if len(answers) > 1 else 2))
+        emit_json(answer, indent=None if len(answers) > 1 else 2)
     if fail_on_deny and denied:
         sys.exit(10)
 

@@ -6,6 +6,7 @@ from pathlib import Path
 import click
 
 from engine.cmd.common import (
+    echo,
     FORMATS_DATA,
     emit_json,
     format_option,
@@ -60,7 +61,7 @@ def why(case: str, code: str | None, level: str | None, side: str | None, stage:
     if fmt == "json":
         emit_json(trim_tree(tree, depth))
     else:
-        click.echo(tree_text(tree, depth), nl=False)
+        echo(tree_text(tree, depth), nl=False)
 
 
 @click.command("why-not", epilog="""\b
@@ -96,7 +97,7 @@ def why_not(case: str, code: str, level: str | None, side: str | None, stage: in
             result["tree"] = trim_tree(result["tree"], depth)
         emit_json(result)
         return
-    click.echo(why_not_text(result, depth), nl=False)
+    echo(why_not_text(result, depth), nl=False)
 
 
 @click.command(epilog="""\b

@@ -1,13 +1,13 @@
 """`warrant import fhir`: FHIR prior-authorization bundles as case files."""
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
 import click
 
 from engine.cmd.common import (
+    echo,
     format_option,
     handles_errors,
     kb_option,
@@ -24,7 +24,7 @@ def _fhir_warnings_to_stderr() -> None:
 
     class Echo(logging.Handler):
         def emit(self, record: logging.LogRecord) -> None:
-            click.echo(self.format(record), err=True)
+            echo(self.format(record), err=True)
 
     log = logging.getLogger("warrant.fhir")
     if not any(getattr(h, "_warrant_echo", False) for h in log.handlers):
@@ -75,9 +75,11 @@ def import_fhir(bundle: str, output: Path | None, fmt: str, kb_dir: Path | None)
     imported = import_bundle(given.data or {}, given.name, given.text, kb=kb)
     validate_case(imported, kb)
     for warning in imported.warnings:
-        click.echo(str(warning), err=True)
+        echo(str(warning), err=True)
     if fmt == "json":
-        text = json.dumps(imported.case, indent=2, ensure_ascii=False) + "\n"
+        from engine.guard.text import dumps
+
+        text = dumps(imported.case, indent=2) + "\n"
     else:
         text = case_yaml(imported.case, source=given.name, case_format=kb.case_schema.case_format)
     write_output(output, text)

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from engine.cmd.common import (
+    echo,
     handles_errors,
     kb_option,
     line_options,
@@ -79,7 +80,7 @@ def graph(case: str, code: str | None, level: str | None, side: str | None, stag
             return graphs.line_proof_graph(session, line)
         drawn = graphs.why_not_graph(session, line, target_verdict(session.kb, verdict))
         if drawn.graph.get("holds"):
-            click.echo(f"{line.id} is {drawn.graph.get('verdict') or verdict} already; drawing its proof instead",
+            echo(f"{line.id} is {drawn.graph.get('verdict') or verdict} already; drawing its proof instead",
                        err=True)
         return drawn
 
@@ -94,12 +95,17 @@ def graph(case: str, code: str | None, level: str | None, side: str | None, stag
         target = output / graphs.line_file_name(line, fmt) if output is not None and output.is_dir() else output
         write_output(target, graphs.render(draw(line), fmt))
     else:
-        output.mkdir(parents=True, exist_ok=True)
+        try:
+            output.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            from engine.cmd.common import output_problem
+
+            raise UsageError(output_problem(output, exc)) from None
         for line in session.lines:
             target = output / graphs.line_file_name(line, fmt)
             write_output(target, graphs.render(draw(line), fmt))
-            click.echo(str(target))
-        click.echo(f"{len(session.lines)} graphs written to {output}", err=True)
+            echo(str(target))
+        echo(f"{len(session.lines)} graphs written to {output}", err=True)
 
 
 COMMANDS = [graph]

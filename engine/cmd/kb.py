@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from engine.cmd.common import (
+    echo,
     FORMATS_DATA,
     emit_json,
     format_option,
@@ -39,10 +40,10 @@ def check(kb_dir: Path | None) -> None:
         if problems:
             raise RuleError(problems)
     for warning in kb.warnings:
-        click.echo(str(warning), err=True)
+        echo(str(warning), err=True)
     rules = sum(1 for c in kb.program.clauses if not c.is_fact)
     facts = sum(1 for c in kb.program.clauses if c.is_fact)
-    click.echo(f"ok: {rules} rules, {facts} facts, {len(kb.program.decls)} declared predicates, "
+    echo(f"ok: {rules} rules, {facts} facts, {len(kb.program.decls)} declared predicates, "
                f"{len(kb.warnings)} warnings ({kb.digest})", err=True)
 
 
@@ -63,7 +64,7 @@ def rules(fmt: str, kb_dir: Path | None) -> None:
         return
     for item in items:
         cites = f"  [{', '.join(item['citations'])}]" if item["citations"] else ""
-        click.echo(f"{item['id']}{cites}\n    {item['head']}\n    {item['says']}")
+        echo(f"{item['id']}{cites}\n    {item['head']}\n    {item['says']}")
 
 
 @click.command(epilog="""\b
@@ -88,9 +89,9 @@ def query(case: str, goal: str, fmt: str, kb_dir: Path | None) -> None:
     if fmt == "json":
         emit_json(answers)
         return
-    click.echo(answers_text(answers), nl=False)
+    echo(answers_text(answers), nl=False)
     if answers and answers[0]:
-        click.echo(f"({len(answers)} answer{'s' if len(answers) != 1 else ''})", err=True)
+        echo(f"({len(answers)} answer{'s' if len(answers) != 1 else ''})", err=True)
 
 
 @click.command(epilog="""\b
@@ -109,7 +110,7 @@ def facts(case: str, fmt: str, kb_dir: Path | None) -> None:
     if fmt == "json":
         emit_json({f"{p}/{n}": [list(r) for r in rows] for (p, n), rows in sorted(session.facts.items())})
     else:
-        click.echo(export_facts(session.facts), nl=False)
+        echo(export_facts(session.facts), nl=False)
 
 
 @click.command(epilog="""\b

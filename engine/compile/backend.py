@@ -16,6 +16,7 @@ from pyDatalog.Aggregate import Max, Min, Sum
 from pyDatalog.Logic import Logic
 
 from engine.language import ast
+from engine.language.visit import order_key
 from engine.compile.lower import AUX, AggCall, AggDef, CoreClause, CoreProgram, is_aux
 
 PREFIX = "w_"
@@ -28,13 +29,6 @@ def mangle(pred: str) -> str:
     return PREFIX + pred
 
 
-def _order_key(value: Any) -> tuple:
-    """Standard order of terms: numbers before atoms, so mixed comparisons never raise."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return (1, str(value))
-    return (0, value)
-
-
 def _compare_primitive(literal, subgoal):
     """pyDatalog's comparison primitive, with standard term order for mixed types."""
     x, y = literal.terms
@@ -42,10 +36,10 @@ def _compare_primitive(literal, subgoal):
         raise pyEngine.util.DatalogError(f"unbound comparison {literal}", None, None)
     op, a, b = literal.pred.name, x.id, y.id
     if op == "!=":  # `=` stays pyDatalog's own primitive, which also binds
-        if not (a == b and _order_key(a)[0] == _order_key(b)[0]):
+        if not (a == b and order_key(a)[0] == order_key(b)[0]):
             subgoal.fact(True)
         return
-    ka, kb = _order_key(a), _order_key(b)
+    ka, kb = order_key(a), order_key(b)
     if (op == "<" and ka < kb) or (op == "<=" and ka <= kb) or (op == ">" and ka > kb) or (op == ">=" and ka >= kb):
         subgoal.fact(True)
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from typing import Sequence, Union
 
 from engine.language import ast
+from engine.language.visit import literal_variables, name_anonymous, unique
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,7 @@ def is_aux(name: str) -> bool:
     return AUX in name
 
 
-class _Names:
+class Names:
     def __init__(self, prefix: str = "") -> None:
         self.counter = itertools.count(1)
         self.prefix = prefix
@@ -76,7 +77,7 @@ class _Names:
 
 def lower_program(clauses: Sequence[ast.Clause], predicates: Sequence[tuple[str, int]],
                   prefix: str = "") -> CoreProgram:
-    names = _Names(prefix)
+    names = Names(prefix)
     out: list[CoreClause] = []
     aggs: list[AggDef] = []
     preds = set(predicates)
@@ -93,11 +94,11 @@ def lower_program(clauses: Sequence[ast.Clause], predicates: Sequence[tuple[str,
     return CoreProgram(tuple(out), tuple(aggs), tuple(sorted(preds)))
 
 
-def lower_clause(clause: ast.Clause, names: _Names, aggs: list[AggDef],
+def lower_clause(clause: ast.Clause, names: Names, aggs: list[AggDef],
                  aux: list[CoreClause]) -> list[CoreClause]:
     """The core clauses for one source clause (several when aggregates need an empty-set variant)."""
     anon = itertools.count(1)
-    clause = _name_anonymous(clause, anon)
+    clause = name_anonymous(clause, anon)
     variants: list[tuple[list[CoreLiteral], dict[str, ast.Const]]] = [([], {})]
     bound: set[str] = set()
     for literal in clause.body:
@@ -126,41 +127,20 @@ def _extend(variants, literal) -> None:
         body.append(literal)
 
 
-def _name_anonymous(clause: ast.Clause, anon) -> ast.Clause:
-    def term(t: ast.Term) -> ast.Term:
-        if isinstance(t, ast.Var) and t.name == "_":
-            return ast.Var(f"_Anon{next(anon)}")
-        return t
-
-    def atom(a: ast.Atom) -> ast.Atom:
-        return ast.Atom(a.pred, tuple(term(t) for t in a.args), a.loc)
-
-    def literal(lit):
-        if isinstance(lit, ast.Positive):
-            return ast.Positive(atom(lit.atom))
-        if isinstance(lit, ast.Negation):
-            return ast.Negation(atom(lit.atom), lit.loc)
-        if isinstance(lit, ast.Comparison):
-            return ast.Comparison(lit.op, term(lit.left), term(lit.right), lit.loc)
-        return ast.Aggregate(lit.kind, lit.over, tuple(literal(g) for g in lit.goal), term(lit.result), lit.loc)
-
-    return ast.Clause(atom(clause.head), tuple(literal(b) for b in clause.body), clause.meta, clause.loc)
-
-
-def _lower_negation(literal: ast.Negation, bound: set[str], names: _Names,
+def _lower_negation(literal: ast.Negation, bound: set[str], names: Names,
                     aux: list[CoreClause]) -> ast.Negation:
     local = [v for v in literal.atom.variables() if v.name not in bound]
     if not local:
         return literal
-    keep = _unique([v for v in literal.atom.variables() if v.name in bound])
+    keep = unique([v for v in literal.atom.variables() if v.name in bound])
     helper = ast.Atom(names.fresh("neg"), tuple(keep))
     aux.append(CoreClause(helper, (ast.Positive(literal.atom),)))
     return ast.Negation(helper, literal.loc)
 
 
-def _lower_aggregate(literal: ast.Aggregate, bound: set[str], names: _Names, aggs: list[AggDef],
+def _lower_aggregate(literal: ast.Aggregate, bound: set[str], names: Names, aggs: list[AggDef],
                      aux: list[CoreClause], variants):
-    goal_vars = _unique([v for g in literal.goal for v in _literal_vars(g)])
+    goal_vars = unique([v for g in literal.goal for v in literal_variables(g)])
     group = tuple(v for v in goal_vars if v.name in bound)
     local = tuple(v for v in goal_vars if v.name not in bound)
     body_atom = ast.Atom(names.fresh("aggbody"), group + local)
@@ -185,19 +165,6 @@ def _lower_aggregate(literal: ast.Aggregate, bound: set[str], names: _Names, agg
                 extra.append(ast.Comparison("=", result, zero))
             new_variants.append((body + extra, new_subst))
     return new_variants
-
-
-def _literal_vars(literal) -> list[ast.Var]:
-    if isinstance(literal, ast.Positive):
-        return literal.atom.variables()
-    return [t for t in (literal.left, literal.right) if isinstance(t, ast.Var)]
-
-
-def _unique(vars_: list[ast.Var]) -> list[ast.Var]:
-    seen: dict[str, ast.Var] = {}
-    for v in vars_:
-        seen.setdefault(v.name, v)
-    return list(seen.values())
 
 
 def _subst_term(t: ast.Term, subst: dict[str, ast.Const]) -> ast.Term:

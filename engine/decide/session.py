@@ -32,9 +32,11 @@ class CaseSession:
         """A session for an already validated case (`engine.inputs.open_session` opens files).
         `lines` are expanded from the case unless given (a FHIR import gives its own)."""
         from engine.cases import case_document, expand_lines
+        from engine.cases.bounds import check_bounds
 
         if lines is None:
             lines = expand_lines(case, kb.code_units)
+        check_bounds(case, lines)
         return cls(kb, case, source, lines, case_document(case, lines), imported)
 
     @property
@@ -56,8 +58,16 @@ class CaseSession:
         return {q: set(self.derived.get((q, arity.get(q, -1)), ())) for q in queries}
 
     def ask(self, goal: str) -> list[dict[str, Any]]:
-        """Answer an ad hoc goal over this case (parsed by Warrant, evaluated by pyDatalog)."""
+        """Answer an ad hoc goal over this case (parsed by Warrant, evaluated by pyDatalog).
+
+        The goal meets the kb's limits first (number length, sums over atoms): RuleError."""
+        from engine.errors import RuleError
+        from engine.knowledge.limits import check_goal
+
         program = self.kb.program
+        problems = check_goal(program, goal)
+        if problems:
+            raise RuleError(problems)
         program.clear_facts()
         try:
             for (pred, arity), rows in self.facts.items():

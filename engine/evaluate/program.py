@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
 from engine.language import ast
-from engine.compile.backend import Backend, _order_key
+from engine.compile.backend import Backend
 from engine.errors import Finding, Location, RuleError
-from engine.compile.lower import AUX, CoreProgram, _Names, lower_clause, lower_program
+from engine.compile.lower import AUX, CoreProgram, Names, lower_clause, lower_program
+from engine.language.visit import literal_variables, order_key
 
 Key = tuple[str, int]
 
@@ -192,7 +193,7 @@ class Program:
             self._install_goal(state, key, names, body)
         rows = state.query(key)
         answers = [dict(zip(names, row)) for row in rows]
-        return sorted(answers, key=lambda a: [_order_key(a[n]) for n in names])
+        return sorted(answers, key=lambda a: [order_key(a[n]) for n in names])
 
     def _compile_goal(self, goal: str) -> tuple[Key, list[str], tuple]:
         from engine.checks.safety import clause_safety
@@ -201,7 +202,7 @@ class Program:
         body = parse_goal(goal)
         names: list[str] = []
         for lit in body:
-            for v in _literal_vars(lit):
+            for v in literal_variables(lit, aggregate_goal=False):
                 if not v.anonymous and v.name not in names:
                     names.append(v.name)
         head = ast.Atom(f"query{AUX}{next(self._query_names)}", tuple(ast.Var(n) for n in names))
@@ -226,7 +227,7 @@ class Program:
         clause = ast.Clause(ast.Atom(key[0], tuple(ast.Var(n) for n in names)), body)
         aux: list = []
         aggs: list = []
-        cores = lower_clause(clause, _Names(prefix=f"{key[0]}{AUX}"), aggs, aux)
+        cores = lower_clause(clause, Names(prefix=f"{key[0]}{AUX}"), aggs, aux)
         state.add_query_clauses(aux + cores, aggs)
         state.installed.add(key)
 
@@ -246,15 +247,6 @@ class Program:
             if key in self.pending and key not in supplied:
                 raise RuleError([self.pending[key]])
             todo.extend(graph.get(key, ()))
-
-
-def _literal_vars(lit) -> list[ast.Var]:
-    """Variables a literal contributes to a query's answers (an aggregate: only its result)."""
-    if isinstance(lit, (ast.Positive, ast.Negation)):
-        return lit.atom.variables()
-    if isinstance(lit, ast.Comparison):
-        return [t for t in (lit.left, lit.right) if isinstance(t, ast.Var)]
-    return [lit.result] if isinstance(lit.result, ast.Var) else []
 
 
 def rule_files(paths: Iterable[str | Path]) -> list[Path]:

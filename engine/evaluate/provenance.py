@@ -11,16 +11,11 @@ from dataclasses import dataclass
 from typing import Any, Iterator, Mapping, Sequence
 
 from engine.language import ast
+from engine.language.visit import anonymous_renamer, map_terms, order_key, literal_variables
 
 Key = tuple[str, int]
 Row = tuple
 Env = dict[str, Any]
-
-
-def order_key(value: Any) -> tuple:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return (1, str(value))
-    return (0, value)
 
 
 def compare(op: str, a: Any, b: Any) -> bool:
@@ -220,7 +215,7 @@ class Model:
         literal = _named_anonymous(literal)  # each `_` is its own local variable: distinct bindings count
         local_names: list[str] = []
         for g in literal.goal:
-            for v in _vars(g):
+            for v in literal_variables(g):
                 if v.name not in bound and v.name not in local_names:
                     local_names.append(v.name)
         seen: set[tuple] = set()
@@ -279,26 +274,12 @@ _RENAMED: dict[int, tuple[ast.Aggregate, ast.Aggregate]] = {}
 
 
 def _named_anonymous(literal: ast.Aggregate) -> ast.Aggregate:
+    """The aggregate with each `_` of its goal renamed apart (memoised per literal object)."""
     known = _RENAMED.get(id(literal))
     if known is not None and known[0] is literal:
         return known[1]
-    counter = iter(range(1, 10_000))
-
-    def term(t):
-        return ast.Var(f"_Anon{next(counter)}") if isinstance(t, ast.Var) and t.name == "_" else t
-
-    goal = []
-    for g in literal.goal:
-        if isinstance(g, ast.Positive):
-            goal.append(ast.Positive(ast.Atom(g.atom.pred, tuple(term(t) for t in g.atom.args), g.atom.loc)))
-        else:
-            goal.append(ast.Comparison(g.op, term(g.left), term(g.right), g.loc))
-    renamed = ast.Aggregate(literal.kind, literal.over, tuple(goal), literal.result, literal.loc)
+    term = anonymous_renamer()
+    goal = tuple(map_terms(g, term) for g in literal.goal)
+    renamed = ast.Aggregate(literal.kind, literal.over, goal, literal.result, literal.loc)  # type: ignore[arg-type]
     _RENAMED[id(literal)] = (literal, renamed)
     return renamed
-
-
-def _vars(literal) -> list[ast.Var]:
-    if isinstance(literal, (ast.Positive, ast.Negation)):
-        return literal.atom.variables()
-    return [t for t in (literal.left, literal.right) if isinstance(t, ast.Var)]

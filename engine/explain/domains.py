@@ -11,12 +11,9 @@ from functools import cached_property
 from typing import Any, Sequence
 
 from engine.language import ast
+from engine.language.visit import order_key
 
 Key = tuple[str, int]
-
-
-def _sort_key(value: Any) -> tuple:
-    return (isinstance(value, str), str(value) if isinstance(value, str) else value)
 
 
 class Domains:
@@ -53,7 +50,7 @@ class Domains:
                             slot.add(term.value)
                         elif term.name != "_":
                             slot |= self._joined(clause, term.name, numbers)
-        return {k: sorted(v, key=_sort_key) for k, v in domains.items()}
+        return {k: sorted(v, key=order_key) for k, v in domains.items()}
 
     def values(self, key: Key, position: int) -> list[Any]:
         return self.table.get((key[0], key[1], position), [])

@@ -17,6 +17,7 @@ from typing import Any, Iterator, Mapping, Sequence
 from engine.language import ast
 from engine.language.fieldpath import FieldPath
 from engine.evaluate.provenance import Model, value_of
+from engine.language.visit import variable_names
 
 Key = tuple[str, int]
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -246,7 +247,7 @@ class Explainer:
             yield outcomes
             return
         literal = body[i]
-        if (lost and _literal_var_names(literal) & lost) or not _evaluable(literal, env):
+        if (lost and variable_names(literal) & lost) or not _evaluable(literal, env):
             blocked = self._blocked(literal, env)
             yield from self._attempt(body, i + 1, env, outcomes + [blocked], depth, stack, lost)
             return
@@ -317,7 +318,7 @@ class Explainer:
             text = f"{render_value(value_of(literal.left, env))} {literal.op} {render_value(value_of(literal.right, env))}"
             node = Node("contradicted", text, f"{literal} does not hold for the documented values",
                         id=node_id("cmpfail", text))
-            names = _literal_var_names(literal)
+            names = variable_names(literal)
             for earlier in before:
                 if isinstance(earlier, ast.Aggregate) and isinstance(earlier.result, ast.Var) \
                         and earlier.result.name in names:
@@ -386,18 +387,6 @@ def _distinct_branches(branches: list[list[Node]]) -> list[list[Node]]:
         if len(out) >= MAX_WAYS:
             break
     return out
-
-
-def _literal_var_names(literal) -> set[str]:
-    if isinstance(literal, (ast.Positive, ast.Negation)):
-        return {v.name for v in literal.atom.variables() if v.name != "_"}
-    if isinstance(literal, ast.Comparison):
-        return {t.name for t in (literal.left, literal.right) if isinstance(t, ast.Var)}
-    names = {v.name for g in literal.goal for v in (g.atom.variables() if isinstance(g, ast.Positive) else
-                                                    [t for t in (g.left, g.right) if isinstance(t, ast.Var)])}
-    if isinstance(literal.result, ast.Var):
-        names.add(literal.result.name)
-    return names
 
 
 def _evaluable(literal, env) -> bool:

@@ -42,8 +42,26 @@ def sniff(path: str | os.PathLike[str], text: str | None = None) -> FhirInput:
         except (ValueError, RecursionError):
             parsed = None  # not valid JSON: the case loader reports it with a position
         if isinstance(parsed, dict) and "resourceType" in parsed:
+            _check_nesting(name, parsed)
             data = parsed
     return FhirInput(name, body, data)
+
+
+def _check_nesting(name: str, data: Any) -> None:
+    """Refuse a bundle nested deeper than `LIMITS.bundle_nesting` (walked without recursion),
+    before any recursive reader sees it."""
+    from engine.errors import CaseError, Finding, Location
+    from engine.guard.limits import LIMITS
+
+    level = [data]
+    for _ in range(LIMITS.bundle_nesting):
+        level = [child for node in level for child in (node.values() if isinstance(node, dict) else node)
+                 if isinstance(child, (dict, list))]
+        if not level:
+            return
+    message = (f"the JSON is nested more than {LIMITS.bundle_nesting} levels deep (extensions inside "
+               "extensions, perhaps); no prior-authorization bundle needs that")
+    raise CaseError(f"{name}: {message}", findings=[Finding("invalid_case", message, Location(name))])
 
 
 def is_bundle_file(path: str | os.PathLike[str]) -> bool:

@@ -156,27 +156,31 @@ def _codes(m: FhirMap, items: Iterable[Any]) -> tuple[tuple[str, str], ...]:
 
 
 def _read(path: Path) -> Any:
-    """The map's data; a JSON copy in the kb cache (keyed by the file's hash) skips the YAML parse."""
+    """The map's data; a JSON copy in the kb cache (keyed by the file's hash) skips the YAML parse.
+
+    The copy is read only from the private cache store (a folder and file no other user can
+    have written) and must name the hash of the map it was made from."""
     import hashlib
     import json
-    import os
 
-    from engine.knowledge.base import cache_dir
+    from engine.guard.files import read_private, write_private
+    from engine.knowledge.base import cache_dir, read_kb_file
     from engine.knowledge.yamlio import read_yaml
 
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()[:32]
-    cached = cache_dir() / f"fhir-map-{digest}.json"
-    try:
-        return json.loads(cached.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        pass
+    digest = hashlib.sha256(read_kb_file(path)).hexdigest()
+    cached = cache_dir() / f"fhir-map-{digest[:32]}.json"
+    data = read_private(cached, 16 * 1024 * 1024)
+    if data is not None:
+        try:
+            document = json.loads(data)
+            if isinstance(document, dict) and document.get("source_sha256") == digest:
+                return document["map"]
+        except (ValueError, KeyError):
+            pass
     raw = read_yaml(path) or {}
     try:
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cached.with_name(f".{cached.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(raw), encoding="utf-8")
-        os.replace(tmp, cached)
-    except (OSError, TypeError, ValueError):
+        write_private(cached, json.dumps({"source_sha256": digest, "map": raw}).encode("utf-8"))
+    except (TypeError, ValueError):
         pass  # a cache that cannot be written only costs time
     return raw
 

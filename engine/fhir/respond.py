@@ -28,6 +28,22 @@ from engine.knowledge.caseschema import Type
 _TEXT = Type("text")  # a field the schema does not describe is answered as text
 
 
+_UNSIGNED_INT = 2_147_483_647
+
+
+def _whole_days(days: Any) -> int:
+    """A stay as FHIR unsignedInt; a stay the request states beyond it (1e300 days) is an
+    invalid request (exit 3), not a failure of the response."""
+    from engine.errors import CaseError
+
+    if isinstance(days, (int, float)) and not isinstance(days, bool) and days == days and 0 <= days <= _UNSIGNED_INT:
+        if float(days).is_integer():
+            return int(days)
+    shown = format(days, ".6g") if isinstance(days, (int, float)) else repr(days)[:40]
+    raise CaseError(f"the requested stay of {shown} days cannot be answered in FHIR: a stay is a whole "
+                    f"number of days from 0 to {_UNSIGNED_INT}")
+
+
 class ResponseInvalid(WarrantError):
     """The response Warrant built does not validate as FHIR R4 (a Warrant bug: exit 1)."""
 
@@ -178,9 +194,9 @@ def _stage_extensions(m: FhirMap, decision: dict[str, Any], notes: _Notes) -> li
             parts.append(_ext("admissionBasis", valueCoding={"system": r["basis_system"],
                                                                "code": admission["basis"]}))
             if admission.get("requested_days") is not None:
-                parts.append(_ext("requestedDays", valueUnsignedInt=admission["requested_days"]))
+                parts.append(_ext("requestedDays", valueUnsignedInt=_whole_days(admission["requested_days"])))
             if admission.get("supported_days") is not None:
-                parts.append(_ext("supportedDays", valueUnsignedInt=admission["supported_days"]))
+                parts.append(_ext("supportedDays", valueUnsignedInt=_whole_days(admission["supported_days"])))
             supported = admission.get("supported_days")
             notes.add(f"Stage {stage['stage']} inpatient stay: "
                       f"{m.response['words'].get(admission['verdict'], admission['verdict'])} "

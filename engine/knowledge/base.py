@@ -1,7 +1,10 @@
 """A knowledge base directory: rule files, citation registry, metadata, digest and on-disk cache.
 
 The parsed, checked and lowered program is cached by digest so that `warrant decide` never
-imports the parser: a cache hit costs one file read and one unpickle.
+imports the parser: a cache hit costs one checked file read and one allow-listed unpickle
+(`codec.py`: only the engine's own dataclasses can be built, so no cache file can run code),
+sealed with a per-user keyed digest and read only from a folder and file that no other user
+can have written (`engine.guard.files.read_private`).
 """
 from __future__ import annotations
 
@@ -14,18 +17,22 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import Finding, Location, RuleError
+from engine.guard.files import read_private, read_regular, write_private
+from engine.guard.limits import LIMITS
+from engine.knowledge.interface import APPLICATION_READS, CODE_LABEL, CODE_UNIT
 
-CACHE_FORMAT = "warrant-kb-cache/1"
+CACHE_FORMAT = "warrant-kb-cache/3"
+_CACHE_BYTES = 256 * 1024 * 1024
+_KEY_FILE = "cache.key"
 _SKIP_DIRS = {"tests", "corpus", "examples", "__pycache__"}
 _KB_SUFFIXES = {".dl", ".yaml", ".yml", ".json", ".md", ".j2"}
 _ENGINE_FILES = ("language/ast.py", "errors.py", "language/parser.py", "language/grammar.lark",
                  "compile/lower.py", "language/fieldpath.py", "evaluate/program.py", "knowledge/base.py",
                  "checks/__init__.py", "checks/safety.py", "checks/stratify.py",
                  "checks/arity.py", "checks/definitions.py", "checks/annotations.py",
+                 "knowledge/codec.py", "knowledge/limits.py",
                  "knowledge/caseschema.py", "knowledge/schemafile.py", "knowledge/fieldcheck.py",
                  "knowledge/levels.py")
-INTERFACE = ("kb_version", "code_unit", "code_label", "line_verdict", "stage_verdict", "admission_verdict",
-             "admission_supported_days", "doc_request", "criterion_met")
 
 
 def bundled_kb() -> Path:
@@ -35,19 +42,34 @@ def bundled_kb() -> Path:
 def kb_files(root: Path) -> list[Path]:
     """The files that make up the policy, in sorted path order (what the digest covers).
 
-    Rule tests, the corpus and examples are not policy: their folders are not even listed."""
+    Rule tests, the corpus and examples are not policy: their folders are not even listed.
+    Folders reached through symbolic links are not followed (a link loop cannot trap the walk),
+    and a directory holding more than `LIMITS.kb_files` such files is refused."""
     out = []
     for folder, dirs, files in os.walk(root):
         dirs[:] = [d for d in dirs if d not in _SKIP_DIRS]
         out += [Path(folder, name) for name in files if Path(name).suffix in _KB_SUFFIXES]
+        if len(out) > LIMITS.kb_files:
+            raise RuleError([Finding("kb_limit", f"the knowledge base holds more than {LIMITS.kb_files} "
+                                     "rule, data and template files", Location(str(root)))])
     return sorted(out, key=lambda p: p.relative_to(root).parts)
+
+
+def read_kb_file(path: Path) -> bytes:
+    """A kb file's bytes: a regular file (never a FIFO or a device) of at most
+    `LIMITS.kb_file_bytes`; anything else is a kb error (exit 4) naming the file."""
+    try:
+        return read_regular(path, LIMITS.kb_file_bytes, "kb file")
+    except OSError as exc:
+        raise RuleError([Finding("kb_file", f"cannot read this kb file: {exc.strerror or exc}",
+                                 Location(str(path)))]) from None
 
 
 def digest_files(root: Path, files: list[Path]) -> str:
     h = hashlib.sha256()
     for path in files:
         h.update(path.relative_to(root).as_posix().encode() + b"\0")
-        h.update(path.read_bytes())
+        h.update(read_kb_file(path))
         h.update(b"\0")
     return "sha256:" + h.hexdigest()
 
@@ -87,18 +109,15 @@ class KnowledgeBase:
             raise RuleError([Finding("kb_missing", f"knowledge base directory not found: {root}", Location(str(root)))])
         files = kb_files(root)
         digest = digest_files(root, files)
-        cache_file = cache_dir() / f"{digest[7:]}-{_engine_fingerprint()}.pickle"
-        if use_cache and _trusted(cache_file):
-            try:
-                with cache_file.open("rb") as fh:
-                    payload = pickle.load(fh)
-                if payload.get("format") == CACHE_FORMAT:
-                    return cls._from_payload(root, digest, payload)
-            except Exception:  # a corrupt or stale cache file is rebuilt
-                pass
+        fingerprint = _engine_fingerprint()
+        cache_file = cache_dir() / f"{digest[7:]}-{fingerprint}.kbcache"
+        if use_cache:
+            payload = _read_cache(cache_file, digest, fingerprint)
+            if payload is not None:
+                return cls._from_payload(root, digest, payload)
         payload = cls._build(root, files)
         if use_cache:
-            _write_atomic(cache_file, pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL))
+            _write_cache(cache_file, {**payload, "digest": digest, "engine": fingerprint})
         return cls._from_payload(root, digest, payload)
 
     @staticmethod
@@ -116,6 +135,14 @@ class KnowledgeBase:
         meta_file = root / "kb.yaml"
         meta = (read_yaml(meta_file) or {}) if meta_file.is_file() else {}
         rules = [f for f in files if f.suffix == ".dl"]
+        if not rules:
+            raise RuleError([Finding("kb_empty", "the knowledge base holds no rule files (*.dl); "
+                                     "there is no policy to check or apply", Location(str(root)))])
+        from engine.knowledge.limits import check_texts, check_program
+
+        findings += check_texts(rules, display_root=root.parent)
+        if findings:
+            raise RuleError(findings)
         modules, parse_findings = parse_paths(rules, display_root=root.parent)
         findings += parse_findings
         if findings:
@@ -125,12 +152,20 @@ class KnowledgeBase:
 
         field_findings = check_case_fields(modules, case_schema)
         try:
-            program = Program(modules, citations=citations, strict=True, roots=INTERFACE,
+            program = Program(modules, citations=citations, strict=True, roots=APPLICATION_READS,
                               require_annotations=True)
         except RuleError as exc:
-            raise RuleError(_in_order(exc.findings + field_findings)) from None
+            raise RuleError(sorted(exc.findings + field_findings, key=_order)) from None
         if any(f.severity == "error" for f in field_findings):
-            raise RuleError(_in_order(program.findings + field_findings))
+            raise RuleError(sorted(program.findings + field_findings, key=_order))
+        limit_findings = check_program(program)
+        if limit_findings:
+            raise RuleError(limit_findings)
+        from engine.knowledge.lint import contract_findings
+
+        contract = contract_findings(program.clauses, program.decls)
+        if any(f.severity == "error" for f in contract):
+            raise RuleError(sorted(program.findings + contract, key=_order))
         from engine.language.fieldpath import parse_field
 
         fields = {key: [(decl, parse_field(text)) for text in decl.fields]
@@ -162,7 +197,7 @@ class KnowledgeBase:
     @cached_property
     def code_units(self) -> dict[str, str]:
         """How each code splits into lines (`code_unit/2`); the case layer checks the units."""
-        return {str(code): str(unit) for code, unit in self.program.query("code_unit")}
+        return {str(code): str(unit) for code, unit in self.program.query(*CODE_UNIT)}
 
     @cached_property
     def verdicts(self) -> dict[str, str]:
@@ -177,7 +212,7 @@ class KnowledgeBase:
 
     @cached_property
     def code_labels(self) -> dict[str, str]:
-        return {str(code): str(label) for code, label in self.program.query("code_label")}
+        return {str(code): str(label) for code, label in self.program.query(*CODE_LABEL)}
 
     @cached_property
     def domains(self):
@@ -203,31 +238,46 @@ def _read_case_schema(root: Path) -> Any:
     if not path.is_file():
         raise RuleError([Finding("case_schema", f"the knowledge base has no {SCHEMA_FILE}: it declares "
                                  "the fields a case file may hold (docs/kb-contract.md)", Location(display))])
-    return read_case_schema(path, display)
+    return read_case_schema(path, display, read_kb_file(path))
 
 
-def _in_order(findings: list[Finding]) -> list[Finding]:
-    return sorted(findings, key=lambda f: (f.location.file, f.location.line, f.location.column)
-                  if f.location else ("", 0, 0))
+def _order(finding: Finding) -> tuple:
+    loc = finding.location
+    return (loc.file, loc.line, loc.column) if loc else ("", 0, 0)
 
 
-def _trusted(path: Path) -> bool:
-    """Unpickling runs code, so a cache file is read only when this user wrote it and nobody else
-    can have changed it (owned by us, in a directory owned by us, neither writable by others)."""
+def _read_cache(path: Path, digest: str, fingerprint: str) -> dict[str, Any] | None:
+    """The cached payload for this kb digest and engine, when a trusted, intact one exists."""
+    from engine.knowledge import codec
+
+    data = read_private(path, _CACHE_BYTES)
+    key = read_private(path.parent / _KEY_FILE, 1024) if data is not None else None
+    if data is None or not key:
+        return None
     try:
-        info, folder = path.stat(), path.parent.stat()
-    except OSError:
-        return False
-    uid = os.getuid() if hasattr(os, "getuid") else info.st_uid
-    return all(s.st_uid == uid and not (s.st_mode & 0o022) for s in (info, folder))
+        payload = codec.loads(data, key)
+    except Exception:  # a corrupt, stale or foreign cache file is rebuilt
+        return None
+    if (not isinstance(payload, dict) or payload.get("format") != CACHE_FORMAT
+            or payload.get("digest") != digest or payload.get("engine") != fingerprint):
+        return None
+    return payload
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
+def _write_cache(path: Path, payload: dict[str, Any]) -> None:
+    """Store the payload as plain data; a cache that cannot be written only costs speed."""
+    from engine.knowledge import codec
+
+    key = read_private(path.parent / _KEY_FILE, 1024)
+    if not key:
+        key = os.urandom(32)
+        if not write_private(path.parent / _KEY_FILE, key):
+            return
+        key = read_private(path.parent / _KEY_FILE, 1024)  # another process may have won the race
+        if not key:
+            return
     try:
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except OSError:
-        pass  # an unwritable cache only costs speed
+        data = codec.dumps(payload, key)
+    except (TypeError, ValueError, pickle.PicklingError, AttributeError):
+        return
+    write_private(path, data)

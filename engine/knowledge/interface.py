@@ -13,5 +13,20 @@ CRITERION_MET = ("criterion_met", 2)
 CRITERION_UNMET = ("criterion_unmet", 2)
 UNDOCUMENTED = ("undocumented", 2)
 
+KB_VERSION = ("kb_version", 1)
+CODE_UNIT = ("code_unit", 2)
+CODE_LABEL = ("code_label", 2)
+
+APPLICATION_READS = tuple(key[0] for key in (KB_VERSION, CODE_UNIT, CODE_LABEL, LINE_VERDICT, STAGE_VERDICT,
+                                             ADMISSION_VERDICT, ADMISSION_SUPPORTED_DAYS, DOC_REQUEST,
+                                             CRITERION_MET))
+"""Predicates the application reads, so `warrant check` does not call them unused."""
+
 INTERFACE_QUERIES = [key[0] for key in (LINE_VERDICT, STAGE_VERDICT, ADMISSION_VERDICT,
                                         ADMISSION_SUPPORTED_DAYS, DOC_REQUEST)]
+
+# Tables the authoring checks read (engine/knowledge/lint.py).
+CODE_FAMILY = ("code_family", 2)
+CRITERION_LISTS = {("family_criterion", 3), ("code_criterion", 3)}
+CODE_ARGUMENT = "Code"
+"""The argument name that marks a code column in a kb table's `%@ pred` declaration."""

@@ -110,11 +110,12 @@ class _Shape(str):
         return super().__new__(cls, "a mapping" if kind == "mapping" else "a list")
 
 
-def read_case_schema(path: Path, display: str) -> CaseSchema:
-    """The schema in `path` (named `display` in messages), or RuleError with every problem."""
+def read_case_schema(path: Path, display: str, raw: bytes | None = None) -> CaseSchema:
+    """The schema in `path` (named `display` in messages; `raw`, its bytes when already read),
+    or RuleError with every problem."""
     import yaml
 
-    raw = path.read_bytes()
+    raw = path.read_bytes() if raw is None else raw
     try:
         loader_class = getattr(yaml, "CBaseLoader", yaml.BaseLoader)
         root = yaml.compose(raw.decode("utf-8"), Loader=loader_class)

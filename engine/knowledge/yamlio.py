@@ -28,11 +28,18 @@ def read_yaml(path: Path) -> Any:
     from ruamel.yaml import YAML
     from ruamel.yaml.error import YAMLError
 
+    from engine.guard.files import read_regular
+    from engine.guard.limits import LIMITS
+
     yaml = YAML(typ="safe", pure=True)
     try:
-        return yaml.load(path.read_text(encoding="utf-8"))
-    except (YAMLError, OSError, UnicodeDecodeError) as exc:
+        return yaml.load(read_regular(path, LIMITS.kb_file_bytes, "kb file").decode("utf-8"))
+    except RecursionError:
+        raise RuleError([Finding("syntax", f"cannot read {path.name}: nested too deeply",
+                                 Location(str(path)))]) from None
+    except (YAMLError, OSError, UnicodeDecodeError, ValueError) as exc:
         mark = getattr(exc, "problem_mark", None)
         loc = Location(str(path), mark.line + 1, mark.column + 1) if mark else Location(str(path))
-        raise RuleError([Finding("syntax", f"cannot read {path.name}: {getattr(exc, 'problem', None) or exc}",
+        reason = getattr(exc, "problem", None) or getattr(exc, "strerror", None) or exc
+        raise RuleError([Finding("syntax", f"cannot read {path.name}: {reason}",
                                  loc)]) from None

@@ -3,8 +3,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from engine.guard.text import markdown as md
+from engine.guard.text import markdown_code as md_code
+from engine.guard.text import terminal as term
+
+
 def _where(line: dict[str, Any]) -> str:
-    return line.get("level") or line.get("side") or "-"
+    """Level or side of a line, escaped for a terminal (it may come from the case file)."""
+    return term(line.get("level") or line.get("side") or "-")
 
 
 def _table(headers: list[str], rows: list[list[str]]) -> list[str]:
@@ -16,11 +22,11 @@ def _table(headers: list[str], rows: list[list[str]]) -> list[str]:
 
 
 def decision_text(decision: dict[str, Any]) -> str:
-    lines = [f"case {decision['case_id']}  (knowledge base {decision['knowledge_base']['version']})", ""]
+    lines = [f"case {term(decision['case_id'])}  (knowledge base {decision['knowledge_base']['version']})", ""]
     rows = []
     for stage in decision["stages"]:
         for line in stage["lines"]:
-            rows.append([str(stage["stage"]), line["code"], _where(line), line["verdict"], line["basis"]])
+            rows.append([str(stage["stage"]), term(line["code"]), _where(line), line["verdict"], line["basis"]])
         if "admission" in stage:
             adm = stage["admission"]
             days = f"{adm['requested_days']} d requested" if adm.get("requested_days") is not None else ""
@@ -32,14 +38,14 @@ def decision_text(decision: dict[str, Any]) -> str:
     if decision["documentation_requests"]:
         lines += ["", "documentation requested:"]
         for req in decision["documentation_requests"]:
-            lines.append(f"  - {req['field']}: {req['item']}  (unblocks {', '.join(req['unblocks'])})")
+            lines.append(f"  - {term(req['field'])}: {term(req['item'])}  (unblocks {term(', '.join(req['unblocks']))})")
     return "\n".join(lines) + "\n"
 
 
 def decision_markdown(decision: dict[str, Any], verdict_words: dict[str, str] | None = None) -> str:
     """A compact Markdown table; `verdict_words` (from the kb's report.yaml) names the verdicts."""
     words = verdict_words or {}
-    out = [f"# Determination for case `{decision['case_id']}`", "",
+    out = [f"# Determination for case {md_code(decision['case_id'])}", "",
            f"Knowledge base {decision['knowledge_base']['version']} (`{decision['knowledge_base']['digest']}`)", ""]
     for stage in decision["stages"]:
         out.append(f"## Stage {stage['stage']}: {words.get(stage['verdict'], stage['verdict'])}")
@@ -47,17 +53,18 @@ def decision_markdown(decision: dict[str, Any], verdict_words: dict[str, str] | 
         out.append("| code | level | verdict | basis | reasons |")
         out.append("|---|---|---|---|---|")
         for line in stage["lines"]:
-            why = "; ".join(r["text"] for r in line["reasons"][:3]).replace("|", "\\|")
-            out.append(f"| {line['code']} | {_where(line)} | {line['verdict']} | {line['basis']} | {why} |")
+            why = md("; ".join(r["text"] for r in line["reasons"][:3]))
+            where = md(line.get("level") or line.get("side") or "-")
+            out.append(f"| {md(line['code'])} | {where} | {line['verdict']} | {line['basis']} | {why} |")
         if "admission" in stage:
             adm = stage["admission"]
             out.append(f"| admission | {adm.get('requested_days') or '-'} d | {adm['verdict']} | {adm['basis']} | "
-                       f"{'; '.join(r['text'] for r in adm['reasons'][:2])} |")
+                       f"{md('; '.join(r['text'] for r in adm['reasons'][:2]))} |")
         out.append("")
     if decision["documentation_requests"]:
         out += ["## Documentation requested", ""]
         for req in decision["documentation_requests"]:
-            out.append(f"- `{req['field']}`: {req['item']} (unblocks {', '.join(req['unblocks'])})")
+            out.append(f"- {md_code(req['field'])}: {md(req['item'])} (unblocks {md(', '.join(req['unblocks']))})")
         out.append("")
     return "\n".join(out)
 
@@ -78,7 +85,7 @@ def tree_text(node: dict[str, Any], depth: int | None = None, indent: str = "") 
 
 def _tree_lines(node: dict[str, Any], depth: int | None, prefix: str, out: list[str], root: bool) -> None:
     mark = _MARKS.get(node["kind"], node["kind"])
-    head = f"{mark} {node['label']}"
+    head = f"{mark} {term(node['label'])}"
     if node.get("rule") and node["kind"] in ("conclusion", "failed_rule") and node["rule"] != node["label"]:
         head += f"   [{node['rule']}]"
     elif node.get("rule") and node["kind"] == "failed_rule":
@@ -88,9 +95,9 @@ def _tree_lines(node: dict[str, Any], depth: int | None, prefix: str, out: list[
     out.append(prefix + head)
     detail_prefix = prefix + "    "
     if node.get("text"):
-        out.append(detail_prefix + node["text"])
+        out.append(detail_prefix + term(node["text"]))
     if node.get("field"):
-        out.append(detail_prefix + f"field: {node['field']}")
+        out.append(detail_prefix + f"field: {term(node['field'])}")
     if depth is not None and depth <= 0:
         if node.get("children"):
             out.append(detail_prefix + f"… {len(node['children'])} more step(s); raise --depth to see them")

@@ -8,17 +8,22 @@ kb (`report.yaml`, `templates/report.*.j2`), rendered with Jinja2 in a sandbox.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from engine.errors import Finding, Location, RuleError
 from engine.knowledge.base import KnowledgeBase
+from engine.knowledge.interface import CODE_FAMILY
 
 FORMATS = ("markdown", "html")
 
 
-def report_context(decision: dict[str, Any], kb: KnowledgeBase) -> dict[str, Any]:
-    """The decision regrouped for a written report: families per stage, numbered references."""
-    families = {str(code): str(family) for code, family in kb.program.query("code_family")}
+def report_context(decision: dict[str, Any], kb: KnowledgeBase, escape: Callable[[Any], str] = str,
+                   code_span: Callable[[Any], str] | None = None) -> dict[str, Any]:
+    """The decision regrouped for a written report: families per stage, numbered references.
+    Text a case file can supply goes through `escape`, the case id through `code_span` if given
+    (see `_escaped`)."""
+    decision = _escaped(decision, escape, code_span)
+    families = {str(code): str(family) for code, family in kb.program.query(*CODE_FAMILY)}
     numbers: dict[str, int] = {}
 
     def refs(citations: list[str]) -> list[int]:
@@ -72,6 +77,32 @@ def report_context(decision: dict[str, Any], kb: KnowledgeBase) -> dict[str, Any
             "documentation": decision["documentation_requests"], "actions": actions, "references": references}
 
 
+def _escaped(decision: dict[str, Any], escape: Callable[[Any], str],
+             code_span: Callable[[Any], str] | None) -> dict[str, Any]:
+    """A copy of the decision with the text a case file can supply escaped: the case id (as a
+    code span when `code_span` is given), codes, levels, sides and reasons that quote case
+    values. Markdown escaping for a Markdown report; for HTML, control characters only, as the
+    template escapes the rest."""
+    def line(item: dict[str, Any]) -> dict[str, Any]:
+        return {**item, "code": escape(item["code"]),
+                "level": escape(item["level"]) if item.get("level") else item.get("level"),
+                "side": escape(item["side"]) if item.get("side") else item.get("side"),
+                "reasons": reasons(item["reasons"])}
+
+    def reasons(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [{**r, "text": escape(r["text"])} for r in items]
+
+    stages = []
+    for stage in decision["stages"]:
+        entry = {**stage, "lines": [line(item) for item in stage["lines"]]}
+        if "admission" in stage:
+            entry["admission"] = {**stage["admission"], "reasons": reasons(stage["admission"]["reasons"])}
+        stages.append(entry)
+    requests = [{**r, "unblocks": [escape(u) for u in r["unblocks"]]} for r in decision["documentation_requests"]]
+    case_id = code_span(decision["case_id"]) if code_span else escape(decision["case_id"])
+    return {**decision, "case_id": case_id, "stages": stages, "documentation_requests": requests}
+
+
 def report_words(kb: KnowledgeBase) -> dict[str, Any]:
     from engine.knowledge.yamlio import read_yaml
 
@@ -85,18 +116,24 @@ def report_words(kb: KnowledgeBase) -> dict[str, Any]:
 def render_report(decision: dict[str, Any], kb: KnowledgeBase, fmt: str = "markdown") -> str:
     from jinja2 import FileSystemLoader, StrictUndefined
     from jinja2.exceptions import TemplateError
-    from jinja2.sandbox import SandboxedEnvironment
+
+    from engine.guard.text import markdown, markdown_code, terminal
+    from engine.present.sandbox import BoundedEnvironment
 
     name = {"markdown": "report.md.j2", "html": "report.html.j2"}[fmt]
     templates = Path(kb.root) / "templates"
-    env = SandboxedEnvironment(loader=FileSystemLoader(str(templates)), autoescape=(fmt == "html"),
-                               undefined=StrictUndefined, keep_trailing_newline=True,
-                               trim_blocks=False, lstrip_blocks=False)
-    env.filters["sentence"] = lambda text: text[:1].upper() + text[1:] if text else text
+    env = BoundedEnvironment(loader=FileSystemLoader(str(templates)), autoescape=(fmt == "html"),
+                             undefined=StrictUndefined, keep_trailing_newline=True,
+                             trim_blocks=False, lstrip_blocks=False)
+    env.add_filter("sentence", lambda text: text[:1].upper() + text[1:] if text else text)
+    if fmt == "markdown":
+        context = report_context(decision, kb, markdown, markdown_code)
+    else:
+        context = report_context(decision, kb, terminal)
     try:
         template = env.get_template(name)
-        text = template.render(report=report_context(decision, kb), words=report_words(kb))
-    except TemplateError as exc:
+        text = env.render(template, report=context, words=report_words(kb))
+    except (TemplateError, OSError, UnicodeDecodeError) as exc:
         line = getattr(exc, "lineno", None) or 0
         raise RuleError([Finding("template", f"report template error: {exc}", Location(str(templates / name), line))]) from None
     return text.rstrip("\n") + "\n"

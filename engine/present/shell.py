@@ -30,16 +30,24 @@ class WarrantShell(cmd.Cmd):
 
     # -- plumbing -------------------------------------------------------------------------
     def _say(self, text: str) -> None:
+        from engine.guard.text import terminal_block
+
+        text = terminal_block(text)
         self.stdout.write(text if text.endswith("\n") else text + "\n")
 
     def onecmd(self, line: str) -> bool:
+        from engine.guard.text import excerpt, terminal
+
         try:
             return super().onecmd(line)
         except WarrantError as exc:
             for message in exc.messages:
-                self._say(f"error: {message}")
+                self._say(f"error: {terminal(message)}")
         except ValueError as exc:  # unbalanced quotes, a stage that is not a number
-            self._say(f"error: {exc}")
+            self._say(f"error: {terminal(exc)}")
+        except (RecursionError, MemoryError, TypeError, ArithmeticError) as exc:  # the shell survives
+            self._say(f"error: this command could not be evaluated ({type(exc).__name__}: "
+                      f"{excerpt(exc, 120, quote=False)})")
         return False
 
     def emptyline(self) -> bool:

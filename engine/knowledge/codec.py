@@ -1,0 +1,78 @@
+"""The checked program in the kb cache: pickle bytes that can only ever build the engine's own
+immutable dataclasses and plain containers, sealed with a keyed digest.
+
+An ordinary unpickler runs whatever callable the bytes name. This one resolves names through a
+fixed allow-list (`ALLOWED`: the frozen dataclasses of the AST, the lowered program, field
+paths, findings and the case schema) and refuses every other name, so no byte sequence can reach `open`,
+`os.system` or any other callable: building these classes runs no code beyond setting their
+fields. The C unpickler keeps a cache hit as fast as it was (`benchmarks/bench_kb_cache.py`
+compares this with a plain JSON encoding of the same data).
+
+On top of that the bytes carry an HMAC-SHA256 under a per-user key kept in the cache folder, and
+both are read only through `engine.guard.files.read_private` (owner and mode checked on the
+open handles of the file and of every folder above it).
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import hmac
+import io
+import pickle
+from typing import Any
+
+from engine import errors
+from engine.compile import lower
+from engine.knowledge import caseschema
+from engine.language import ast, fieldpath
+
+_MODULES = (errors, ast, fieldpath, lower, caseschema)
+MAGIC = b"warrant-kb-cache/3\n"
+
+
+def _allowed() -> dict[str, type]:
+    out: dict[str, type] = {}
+    for module in _MODULES:
+        for value in vars(module).values():
+            if isinstance(value, type) and dataclasses.is_dataclass(value) and value.__module__ == module.__name__:
+                out[f"{module.__name__}.{value.__qualname__}"] = value
+    return out
+
+
+ALLOWED = _allowed()
+
+
+class _AllowListUnpickler(pickle.Unpickler):
+    def find_class(self, module: str, name: str) -> Any:
+        cls = ALLOWED.get(f"{module}.{name}")
+        if cls is None:
+            raise pickle.UnpicklingError(f"{module}.{name} is not allowed in the kb cache")
+        return cls
+
+    def persistent_load(self, pid: Any) -> Any:
+        raise pickle.UnpicklingError("persistent ids are not allowed in the kb cache")
+
+
+def dumps(payload: Any, key: bytes) -> bytes:
+    """The sealed cache bytes; ValueError when the payload holds anything the loader would
+    refuse (checked by loading it back)."""
+    body = pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
+    try:
+        _AllowListUnpickler(io.BytesIO(body)).load()
+    except pickle.UnpicklingError as exc:
+        raise ValueError(str(exc)) from None
+    return MAGIC + _seal(key, body) + b"\n" + body
+
+
+def loads(data: bytes, key: bytes) -> Any:
+    """The payload of `dumps` under the same key; ValueError (or UnpicklingError) otherwise."""
+    if not data.startswith(MAGIC):
+        raise ValueError("not a kb cache file of this version")
+    seal, _, body = data[len(MAGIC):].partition(b"\n")
+    if not hmac.compare_digest(seal, _seal(key, body)):
+        raise ValueError("the kb cache file's digest does not match its key")
+    return _AllowListUnpickler(io.BytesIO(body)).load()
+
+
+def _seal(key: bytes, body: bytes) -> bytes:
+    return hmac.new(key, body, hashlib.sha256).hexdigest().encode("ascii")

@@ -1,0 +1,253 @@
+"""Knowledge-base limits checked when a kb is loaded (and so by `warrant check`), each with its
+`file:line:col`: what the engine would accept but could not evaluate within bounds.
+
+- numbers longer than `LIMITS.number_digits` digits (rule text and query goals);
+- rule bodies longer than `LIMITS.body_literals` literals;
+- predicate chains deeper than `LIMITS.rule_chain` (rule-on-rule dependencies);
+- `aggregate_all(sum(X), ...)` where the kb's own facts or rules put an atom in X's column.
+
+These are kb-level checks on the parsed program; the evaluator itself is not changed.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+from engine.errors import Finding, Location
+from engine.guard.limits import LIMITS
+from engine.language import ast
+
+Key = tuple[str, int]
+ATOM, NUMBER, ANY = "atom", "number", "any"
+
+
+# ------------------------------------------------------------------------------ number length
+def long_numbers(text: str, source: str, *, limit: int | None = None) -> list[Finding]:
+    """Digit runs longer than the limit outside comments and quoted atoms (a number that long
+    cannot be converted, and no policy needs one)."""
+    limit = limit or LIMITS.number_digits
+    findings: list[Finding] = []
+    i, line, col, n = 0, 1, 1, len(text)
+    while i < n:
+        ch = text[i]
+        if ch == "%":
+            end = text.find("\n", i)
+            end = n if end < 0 else end
+            col += end - i
+            i = end
+            continue
+        if ch == "'":
+            j = i + 1
+            while j < n and text[j] != "'":
+                j += 2 if text[j] == "\\" else 1
+            chunk = text[i:j + 1]
+            newlines = chunk.count("\n")
+            line, col = (line + newlines, len(chunk) - chunk.rfind("\n")) if newlines else (line, col + len(chunk))
+            i = j + 1
+            continue
+        if ch.isdigit():
+            j = i
+            while j < n and text[j].isdigit():
+                j += 1
+            if j - i > limit:
+                findings.append(Finding("limit", f"a number of {j - i} digits; numbers may have at most "
+                                        f"{limit}", Location(source, line, col)))
+            col += j - i
+            i = j
+            continue
+        if ch == "\n":
+            line, col = line + 1, 1
+        else:
+            col += 1
+        i += 1
+    return findings
+
+
+def check_texts(paths: Sequence[Path], *, display_root: Path | None = None) -> list[Finding]:
+    """Limits visible in the rule text itself, before it is parsed."""
+    from engine.knowledge.base import read_kb_file
+
+    findings: list[Finding] = []
+    for path in paths:
+        raw = read_kb_file(path)
+        name = str(path.relative_to(display_root)) if display_root else str(path)
+        findings += long_numbers(raw.decode("utf-8", "replace"), name)
+    return findings
+
+
+# ------------------------------------------------------------------------------ program shape
+def check_program(program: Any) -> list[Finding]:
+    """Body length, chain depth and sums over atoms of a parsed and checked program."""
+    findings = [f for c in program.clauses for f in _body_length(c)]
+    findings += _chain_depth(program)
+    columns = column_kinds(program)
+    for clause in program.clauses:
+        findings += sums_over_atoms(clause.body, columns)
+    return findings
+
+
+def _literal_count(body: Iterable[ast.Literal]) -> int:
+    return sum(1 + (len(lit.goal) if isinstance(lit, ast.Aggregate) else 0) for lit in body)
+
+
+def _body_length(clause: ast.Clause) -> list[Finding]:
+    count = _literal_count(clause.body)
+    if count <= LIMITS.body_literals:
+        return []
+    return [Finding("limit", f"the rule for {clause.head.pred}/{len(clause.head.args)} has {count} body "
+                    f"literals; a rule may have at most {LIMITS.body_literals} (split it into named steps)",
+                    clause.loc or clause.head.loc)]
+
+
+def _chain_depth(program: Any) -> list[Finding]:
+    """The longest chain of predicates each defined by rules over the next, counting a group of
+    mutually recursive predicates once; computed without recursion."""
+    edges: dict[Key, set[Key]] = defaultdict(set)
+    where: dict[Key, Any] = {}
+    for clause in program.clauses:
+        where.setdefault(clause.head.key, clause.loc or clause.head.loc)
+        for lit in clause.body:
+            for atom, _ in ast.body_atoms(lit):
+                edges[clause.head.key].add(atom.key)
+    component = _components(edges)
+    members: dict[int, list[Key]] = defaultdict(list)
+    for key, comp in component.items():
+        members[comp].append(key)
+    down: dict[int, set[int]] = defaultdict(set)
+    for key, targets in edges.items():
+        for target in targets:
+            if component[target] != component[key]:
+                down[component[key]].add(component[target])
+    depth: dict[int, int] = {}
+    for comp in sorted(members):  # components come out of _components dependencies first
+        depth[comp] = 1 + max((depth[d] for d in down[comp]), default=0)
+    worst = max(depth, key=lambda c: depth[c], default=None)
+    if worst is None or depth[worst] <= LIMITS.rule_chain:
+        return []
+    top = min(members[worst])
+    return [Finding("limit", f"{top[0]}/{top[1]} sits on a chain of {depth[worst]} predicates, each "
+                    f"defined over the next; chains may be at most {LIMITS.rule_chain} deep",
+                    where.get(top))]
+
+
+def _components(edges: dict[Key, set[Key]]) -> dict[Key, int]:
+    """Strongly connected components (iterative Tarjan), numbered so that every component's
+    dependencies have smaller numbers."""
+    nodes = set(edges) | {t for ts in edges.values() for t in ts}
+    index: dict[Key, int] = {}
+    low: dict[Key, int] = {}
+    on_stack: set[Key] = set()
+    stack: list[Key] = []
+    out: dict[Key, int] = {}
+    counter = found = 0
+    for start in sorted(nodes):
+        if start in index:
+            continue
+        work = [(start, iter(sorted(edges.get(start, ()))))]
+        index[start] = low[start] = counter
+        counter += 1
+        stack.append(start)
+        on_stack.add(start)
+        while work:
+            node, children = work[-1]
+            advanced = False
+            for child in children:
+                if child not in index:
+                    index[child] = low[child] = counter
+                    counter += 1
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(sorted(edges.get(child, ())))))
+                    advanced = True
+                    break
+                if child in on_stack:
+                    low[node] = min(low[node], index[child])
+            if advanced:
+                continue
+            work.pop()
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[node])
+            if low[node] == index[node]:
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    out[member] = found
+                    if member == node:
+                        break
+                found += 1
+    return out
+
+
+# ------------------------------------------------------------------------------ sums over atoms
+def column_kinds(program: Any) -> dict[tuple[Key, int], set[str]]:
+    """What each predicate column can hold: atoms and numbers written in the kb's own facts and
+    rule heads, what body columns pass on, numbers from aggregates; `any` for what cases supply."""
+    defined = {c.head.key for c in program.clauses}
+    kinds: dict[tuple[Key, int], set[str]] = defaultdict(set)
+    for key in set(program.arity.items()) | set(program.decls):
+        if key not in defined:
+            for i in range(key[1]):
+                kinds[(key, i)].add(ANY)
+    changed = True
+    while changed:
+        changed = False
+        for clause in program.clauses:
+            bound = _variable_kinds(clause.body, kinds)
+            for i, arg in enumerate(clause.head.args):
+                new = _term_kinds(arg, bound)
+                slot = kinds[(clause.head.key, i)]
+                if not new <= slot:
+                    slot |= new
+                    changed = True
+    return kinds
+
+
+def _term_kinds(term: ast.Term, bound: dict[str, set[str]]) -> set[str]:
+    if isinstance(term, ast.Const):
+        return {ATOM if isinstance(term.value, str) else NUMBER}
+    return bound.get(term.name, {ANY})
+
+
+def _variable_kinds(body: Sequence[Any], kinds: dict[tuple[Key, int], set[str]]) -> dict[str, set[str]]:
+    bound: dict[str, set[str]] = defaultdict(set)
+    for lit in body:
+        if isinstance(lit, ast.Positive):
+            for i, arg in enumerate(lit.atom.args):
+                if isinstance(arg, ast.Var):
+                    bound[arg.name] |= kinds.get((lit.atom.key, i), set())
+        elif isinstance(lit, ast.Aggregate) and isinstance(lit.result, ast.Var):
+            bound[lit.result.name].add(NUMBER if lit.kind in ("count", "sum") else ANY)
+        elif isinstance(lit, ast.Comparison) and lit.op == "=":
+            for var, other in ((lit.left, lit.right), (lit.right, lit.left)):
+                if isinstance(var, ast.Var) and isinstance(other, ast.Const):
+                    bound[var.name] |= _term_kinds(other, {})
+    return bound
+
+
+def sums_over_atoms(body: Sequence[Any], kinds: dict[tuple[Key, int], set[str]]) -> list[Finding]:
+    """`aggregate_all(sum(X), Goal, S)` literals whose X the kb can bind to an atom."""
+    findings = []
+    for lit in body:
+        if not (isinstance(lit, ast.Aggregate) and lit.kind == "sum" and lit.over is not None):
+            continue
+        bound = _variable_kinds(lit.goal, kinds)
+        if ATOM in bound.get(lit.over.name, set()):
+            findings.append(Finding("limit", f"aggregate_all(sum({lit.over}), ...) adds up {lit.over}, which "
+                                    "this knowledge base can bind to an atom; sum adds numbers only", lit.loc))
+    return findings
+
+
+def check_goal(program: Any, goal: str, source: str = "<query>") -> list[Finding]:
+    """The same limits for an ad hoc query goal (number length, sums over atoms)."""
+    findings = long_numbers(goal, source)
+    if findings:
+        return findings
+    from engine.language.parser import parse_goal
+
+    try:
+        body = parse_goal(goal, source)
+    except Exception:  # the evaluator's own parse reports syntax errors in its words
+        return []
+    return sums_over_atoms(body, column_kinds(program))
