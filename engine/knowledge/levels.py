@@ -66,8 +66,10 @@ class Levels:
     def __init__(self, vertebrae: tuple[str, ...]) -> None:
         self.vertebrae = tuple(vertebrae)
         self._index = {name: i for i, name in enumerate(self.vertebrae)}
-        self._split = {name: _parts(name) for name in self.vertebrae}
-        regions = sorted({region for region, _ in self._split.values()}, key=lambda r: (-len(r), r))
+        split = {name: _parts(name) for name in self.vertebrae}
+        self._segments = tuple(_segment(self.vertebrae[i], self.vertebrae[i + 1], split)
+                               for i in range(len(self.vertebrae) - 1))
+        regions = sorted({region for region, _ in split.values()}, key=lambda r: (-len(r), r))
         alternatives = "|".join(re.escape(r) for r in regions) or "(?!)"
         # One vertebra, or two joined by '-', '/' or an en dash; the second may omit its region.
         self._pattern = re.compile(
@@ -100,11 +102,7 @@ class Levels:
 
     def segment_name(self, upper: int) -> str:
         """The segment below vertebra index `upper`: `L4-5`, or `T12-L1` across regions."""
-        top, bottom = self.vertebrae[upper], self.vertebrae[upper + 1]
-        (top_region, _), (bottom_region, bottom_number) = self._split[top], self._split[bottom]
-        if top_region == bottom_region:
-            return f"{top}-{bottom_number}"
-        return f"{top}-{bottom}"
+        return self._segments[upper]
 
     def example_segment(self) -> str:
         return self.segment_name(max(len(self.vertebrae) - 3, 0))
@@ -195,6 +193,12 @@ class Levels:
         """The upper and lower vertebra of a level (`L4-5` → `L4`, `L5`)."""
         level = self.parse(segment)
         return self.vertebrae[level.first], self.vertebrae[level.last]
+
+
+def _segment(top: str, bottom: str, split: dict[str, tuple[str, str]]) -> str:
+    """`L4-5` within a region, `T12-L1` across two."""
+    (top_region, _), (bottom_region, bottom_number) = split[top], split[bottom]
+    return f"{top}-{bottom_number}" if top_region == bottom_region else f"{top}-{bottom}"
 
 
 def _parts(name: str) -> tuple[str, str]:
