@@ -12,6 +12,7 @@ from tests.conftest import REFERENCE, ROOT  # noqa: E402
 FHIR = ROOT / "tests" / "fhir"
 BUNDLES = sorted(FHIR.glob("*.bundle.json"))
 REVIEW_ACTION = "http://hl7.org/fhir/us/davinci-pas/StructureDefinition/extension-reviewAction"
+REVIEW_ACTION_CODE = "http://hl7.org/fhir/us/davinci-pas/StructureDefinition/extension-reviewActionCode"
 X12_306 = "https://codesystem.x12.org/005010/306"
 LINE_EXT = "http://warrant.example/fhir/StructureDefinition/line-determination"
 ACTIONS = {"medically_necessary": "A1", "not_medically_necessary": "A3", "cannot_be_determined": "A4"}
@@ -46,7 +47,10 @@ def test_response_validates_and_answers_every_item(run_cli, kb, path):
     request = json.loads(path.read_text())
     claim = next(e["resource"] for e in request["entry"] if e["resource"]["resourceType"] == "Claim")
     assert response["request"]["reference"] == f"Claim/{claim['id']}"
-    assert response["patient"] == claim["patient"] and response["created"] == claim["created"]
+    # the Claim's patient is copied into the answer and the reference points at that entry
+    (patient,) = [e["resource"] for e in answer["entry"]
+                  if f"{e['resource']['resourceType']}/{e['resource'].get('id')}" == response["patient"]["reference"]]
+    assert patient["resourceType"] == "Patient" and response["created"] == claim["created"]
     assert [i["itemSequence"] for i in response["item"]] == [i["sequence"] for i in claim["item"]]
 
     session = open_session(kb, path)
@@ -57,7 +61,7 @@ def test_response_validates_and_answers_every_item(run_cli, kb, path):
     for item in response["item"]:
         (adjudication,) = item["adjudication"]
         (review,) = [e for e in adjudication["extension"] if e["url"] == REVIEW_ACTION]
-        (code,) = _sub(review, "code")
+        (code,) = _sub(review, REVIEW_ACTION_CODE)
         action = code["valueCodeableConcept"]["coding"][0]
         assert action["system"] == X12_306
         lines = [_sub(e, "line")[0]["valueString"] for e in item["extension"] if e["url"] == LINE_EXT]
@@ -121,7 +125,7 @@ def test_reference_review_actions(run_cli):
     actions = {}
     for item in response["item"]:
         review = next(e for e in item["adjudication"][0]["extension"] if e["url"] == REVIEW_ACTION)
-        actions[item["itemSequence"]] = _sub(review, "code")[0]["valueCodeableConcept"]["coding"][0]["code"]
+        actions[item["itemSequence"]] = _sub(review, REVIEW_ACTION_CODE)[0]["valueCodeableConcept"]["coding"][0]["code"]
         assert _sub(review, "number")[0]["valueString"].startswith(response["preAuthRef"])
     # CRITERIA.md §5: stage 1 denied; 63052/63053 pended for levels; 22633/22634 pended for documents
     assert actions == {1: "A3", 2: "A3", 3: "A3", 4: "A3", 5: "A4", 6: "A4", 7: "A3", 8: "A3",

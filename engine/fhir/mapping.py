@@ -98,6 +98,7 @@ class FhirMap:
     observation_rules: list[Rule] = field(default_factory=list)
     condition_rules: list[Rule] = field(default_factory=list)
     response: dict[str, Any] = field(default_factory=dict)
+    crd: dict[str, Any] = field(default_factory=dict)
 
     def system(self, short: str) -> str:
         return self.systems.get(short, short)
@@ -201,6 +202,7 @@ def _load(path_text: str, stamp: float) -> FhirMap:
     m.response = dict(raw.get("response") or {})
     m.patient = {str(k): str(v) for k, v in (raw.get("patient") or {}).items()}
     m.studies = {str(k): str(v) for k, v in (raw.get("studies") or {}).items()}
+    m.crd = dict(raw.get("crd") or {})
     m.laterality = {m.code(k): str(v) for k, v in (raw.get("laterality") or {}).items()}
     _values(m, raw.get("values") or {})
     m.units = {str(kind): {str(u): float(f) for u, f in (table or {}).items()}

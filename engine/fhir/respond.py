@@ -23,9 +23,7 @@ from typing import Any, Iterable
 
 from engine.errors import WarrantError
 from engine.fhir.mapping import FhirMap, load_map
-from engine.knowledge.caseschema import Type
-
-_TEXT = Type("text")  # a field the schema does not describe is answered as text
+from engine.fhir.questionnaire import _questionnaire
 
 
 _UNSIGNED_INT = 2_147_483_647
@@ -150,7 +148,7 @@ def _items(m: FhirMap, decision: dict[str, Any], imported: Any, lines: list[Any]
             if line["basis"] not in bases:
                 bases.append(line["basis"])
         review = [_ext("number", valueString=f"{auth}-{seq}"),
-                  _ext("code", valueCodeableConcept={"coding": [
+                  _ext(r.get("review_action_code", "code"), valueCodeableConcept={"coding": [
                       {"system": r["action_system"], "code": action["code"], "display": action["display"]}]})]
         for basis in bases:
             review.append(_ext("reasonCode", valueCodeableConcept={
@@ -209,130 +207,121 @@ def _stage_extensions(m: FhirMap, decision: dict[str, Any], notes: _Notes) -> li
     return out
 
 
-# ---------------------------------------------------------------------------------- questionnaire
-def _field_type(schema: Any, path: str) -> Any:
-    """The case-schema type a documentation request's field path names (None if it names none).
-    A `*` step or a level key stands for any key (a side, a segment): all alike."""
-    node = schema.root
-    for token in path.split("."):
-        name, _, rest = token.partition("[")
-        if node.kind == "map":
-            node = node.entries
-        elif name == "*" and node.kind == "object" and node.fields:
-            node = node.fields[0].type
-        elif node.kind == "object" and node.field(name) is not None:
-            node = node.field(name).type
-        else:
-            return None
-        if rest:
-            if node.kind != "list":
-                return None
-            node = node.items
-    return node
-
-
-def _answer_item(m: FhirMap, node: Any, link: str, text: str) -> dict[str, Any]:
-    item: dict[str, Any] = {"linkId": link, "text": text}
-    if node.kind == "list":
-        item.update(_answer_item(m, node.items, link, text))
-        item["repeats"] = True
-        return item
-    if node.kind == "object":
-        item["type"] = "group"
-        item["item"] = [_answer_item(m, sub.type, f"{link}.{sub.name}", sub.worded or sub.name.replace("_", " "))
-                        for sub in node.fields]
-        return item
-    if node.kind == "enum":
-        item["type"] = "choice"
-        item["answerOption"] = [{"valueCoding": {"system": m.system("value"), "code": word,
-                                                 "display": word.replace("_", " ")}}
-                                for word in node.values]
-        return item
-    item["type"] = {"flag": "boolean", "integer": "integer", "number": "decimal"}.get(node.kind, "string")
-    return item
-
-
-def _questionnaire(m: FhirMap, decision: dict[str, Any], imported: Any, lines: list[Any],
-                   qid: str, created: str, schema: Any) -> dict[str, Any] | None:
-    requests = decision.get("documentation_requests") or []
-    if not requests:
-        return None
+def _admission_items(m: FhirMap, decision: dict[str, Any], imported: Any, lines: list[Any], notes: _Notes,
+                     auth: str) -> list[dict[str, Any]]:
+    """One `addItem` per inpatient stay, adjudicated like a Claim item (a reviewAction with the
+    X12 306 code, the basis as reason code), pointing at the items of its stage."""
+    r = m.response
+    category_system, _, category_code = r["adjudication_category"].partition("#")
     seq_of_line = {ln.id: imported.items.get((ln.request, ln.procedure)) for ln in lines}
-    items = []
-    for entry in requests:
-        path = entry["field"]
-        seqs = sorted({seq_of_line[u] for u in entry.get("unblocks", []) if seq_of_line.get(u) is not None})
-        affects = f" (needed to decide Claim item{'s' if len(seqs) != 1 else ''} " \
-                  f"{', '.join(str(s) for s in seqs)})" if seqs else ""
-        node = _field_type(schema, path) or _TEXT
-        item = _answer_item(m, node, path, f"{entry['item']}{affects}")
-        leaf = path.rsplit(".", 1)[-1].split("[", 1)[0]
-        code = None if path.startswith("requests[") else m.field_code(leaf)
-        if code:
-            item = {"linkId": item.pop("linkId"), "code": [{"system": code[0], "code": code[1]}], **item}
-        items.append(item)
-    base = m.response["base_url"]
-    case_id = decision.get("case_id", "")
-    return {
-        "resourceType": "Questionnaire",
-        "id": qid,
-        "url": f"{base}/Questionnaire/{qid}",
-        "name": "WarrantDocumentationRequest",
-        "title": f"Documentation needed to decide prior authorization {case_id}",
-        "status": "active",
-        "subjectType": ["Patient"],
-        "date": created,
-        "description": "Each item names one case field the determination could not be made "
-                       "without; its linkId is that field's path in warrant-case/1.",
-        "item": items,
-    }
+    out = []
+    for stage in decision["stages"]:
+        admission = stage.get("admission")
+        if not admission:
+            continue
+        seqs = sorted({seq_of_line.get(f"{stage['stage']}:{ln['code']}:{ln['level'] or ln['side'] or '-'}")
+                       for ln in stage["lines"]} - {None})
+        action = _action(m, [admission["verdict"]])
+        review = [_ext("number", valueString=f"{auth}-stay-{stage['stage']}"),
+                  _ext(r.get("review_action_code", "code"), valueCodeableConcept={"coding": [
+                      {"system": r["action_system"], "code": action["code"], "display": action["display"]}]}),
+                  _ext("reasonCode", valueCodeableConcept={
+                      "coding": [{"system": r["basis_system"], "code": admission["basis"]}],
+                      "text": admission["basis"].replace("_", " ")})]
+        days = admission.get("supported_days")
+        if days is None:
+            days = admission.get("requested_days")
+        stay = r.get("inpatient_stay", {})
+        item: dict[str, Any] = {
+            "itemSequence": seqs or [1],
+            "productOrService": {"coding": [{"system": stay.get("system", r["basis_system"]),
+                                             "code": stay.get("code", "inpatient-stay")}],
+                                 "text": stay.get("text", "inpatient stay")},
+            "noteNumber": [n for n in (notes.numbers.get(t) for t in notes.numbers
+                                       if t.startswith(f"Stage {stage['stage']} inpatient stay")) if n],
+            "adjudication": [{"extension": [_ext(r["review_action"], extension=review)],
+                              "category": {"coding": [{"system": category_system, "code": category_code}]}}],
+        }
+        if days is not None:
+            item["quantity"] = {"value": days, "unit": "d", "system": "http://unitsofmeasure.org", "code": "d"}
+        if not item["noteNumber"]:
+            del item["noteNumber"]
+        out.append(item)
+    return out
+
+
+def _include_referenced(response: dict[str, Any], imported: Any, base: str) -> list[dict[str, Any]]:
+    """Entries for the Patient, insurer and requester the ClaimResponse names, copied from the
+    request bundle under this answer's base, and those references rewritten to them, so that
+    every reference in the answer resolves inside it."""
+    by_ref: dict[str, dict[str, Any]] = {}
+    for entry in imported.bundle.get("entry") or []:
+        resource = entry.get("resource") if isinstance(entry, dict) else None
+        if isinstance(resource, dict) and resource.get("resourceType") and resource.get("id"):
+            by_ref[f"{resource['resourceType']}/{resource['id']}"] = resource
+            if entry.get("fullUrl"):
+                by_ref[str(entry["fullUrl"])] = resource
+    out, seen = [], set()
+    for key in ("patient", "insurer", "requestor"):
+        ref = str((response.get(key) or {}).get("reference", ""))
+        target = by_ref.get(ref) or by_ref.get("/".join(ref.rstrip("/").split("/")[-2:]))
+        if target is None:
+            continue
+        local = f"{target['resourceType']}/{target['id']}"
+        response[key] = {**response[key], "reference": local}
+        if local not in seen:
+            seen.add(local)
+            out.append({"fullUrl": f"{base}/{local}", "resource": target})
+    return out
 
 
 # ---------------------------------------------------------------------------------- the bundle
-def respond(decision: dict[str, Any], imported: Any, lines: list[Any], *, case_schema: Any,
-            fhir_map: FhirMap | None = None, kb_root: Any = None,
+def _communication_request(response: dict[str, Any], imported: Any, ask_id: str, qid: str,
+                           created: str) -> dict[str, Any]:
+    """The request for the missing documentation, about the Claim, carrying the Questionnaire;
+    from the insurer to the requester, with the references the ClaimResponse uses."""
+    ask: dict[str, Any] = {
+        "resourceType": "CommunicationRequest",
+        "id": ask_id,
+        "status": "active",
+        "subject": response["patient"],
+        "about": [{"reference": imported.claim_label}],
+        "authoredOn": created,
+        "payload": [{"contentReference": {"reference": f"Questionnaire/{qid}"}}],
+    }
+    if imported.claim.get("insurer"):
+        ask["requester"] = response["insurer"]
+    if response.get("requestor"):
+        ask["recipient"] = [response["requestor"]]
+    return ask
+
+
+def _check(bundle: dict[str, Any]) -> None:
+    from engine.fhir import require_models
+    from engine.fhir.models import validate_resource
+
+    require_models()
+    problems = validate_resource(bundle)
+    if problems:
+        raise ResponseInvalid("the FHIR response does not validate: " + "; ".join(problems[:5]))
+
+
+
+def respond(decision: dict[str, Any], imported: Any, lines: list[Any], *,
+            fhir_map: FhirMap | None = None, kb_root: Any = None, case_schema: Any = None,
             validate: bool = True) -> dict[str, Any]:
     """The response Bundle (plain JSON data) for a decision on an imported bundle; the
-    questionnaire of missing documentation follows the kb's `case_schema`."""
+    questionnaire of missing documentation follows the kb's `case_schema` (by default, that of
+    the kb at `kb_root`)."""
     m = fhir_map or load_map(kb_root)
     r = m.response
+    claim = imported.claim
     created = imported.created or "1970-01-01"
     digest = hashlib.sha256(json.dumps({"claim": imported.claim_label, "created": created,
                                         "bundle": imported.bundle.get("id"), "decision": decision},
                                        sort_keys=True, ensure_ascii=False).encode()).hexdigest()
     short = digest[:16]
     auth = f"WRT-{digest[:12].upper()}"
-    response = _claim_response(m, decision, imported, lines, short, auth, created)
-    entries = [{"fullUrl": f"{r['base_url']}/ClaimResponse/{response['id']}", "resource": response}]
-    qid = f"warrant-docs-{short}"
-    questionnaire = _questionnaire(m, decision, imported, lines, qid, created, case_schema)
-    if questionnaire:
-        entries += _documentation_request(m, response, imported, questionnaire, short, created)
-    bundle = {
-        "resourceType": "Bundle",
-        "id": f"warrant-response-{short}",
-        "meta": {"profile": [r["profiles"]["bundle"]]},
-        "identifier": {"system": r["identifier_system"], "value": f"{auth}-bundle"},
-        "type": "collection",
-        "timestamp": _instant(created),
-        "entry": entries,
-    }
-    if validate:
-        from engine.fhir import require_models
-        from engine.fhir.models import validate_resource
-
-        require_models()
-        problems = validate_resource(bundle)
-        if problems:
-            raise ResponseInvalid("the FHIR response does not validate: " + "; ".join(problems[:5]))
-    return bundle
-
-
-def _claim_response(m: FhirMap, decision: dict[str, Any], imported: Any, lines: list[Any],
-                    short: str, auth: str, created: str) -> dict[str, Any]:
-    """The ClaimResponse: one item per Claim item, stage determinations, notes, disposition."""
-    r = m.response
-    claim = imported.claim
     notes = _Notes()
     items, actions = _items(m, decision, imported, lines, notes, auth)
     stages = _stage_extensions(m, decision, notes)
@@ -346,6 +335,10 @@ def _claim_response(m: FhirMap, decision: dict[str, Any], imported: Any, lines: 
     disposition = "; ".join(f"{n} item{'s' if n != 1 else ''} {words.get(code, code)}"
                             for code, n in counts.items()) or "no items"
     pended = r["actions"][r["pended_verdict"]]["code"] in actions
+    qid = f"warrant-docs-{short}"
+    questionnaire = _questionnaire(m, decision, imported, lines, qid, created, case_schema=case_schema,
+                                   kb_root=kb_root)
+    base = r["base_url"]
     response: dict[str, Any] = {
         "resourceType": "ClaimResponse",
         "id": f"warrant-{short}",
@@ -370,30 +363,27 @@ def _claim_response(m: FhirMap, decision: dict[str, Any], imported: Any, lines: 
     response["disposition"] = disposition
     response["preAuthRef"] = auth
     response["item"] = items
+    admissions = _admission_items(m, decision, imported, lines, notes, auth)
+    if admissions:
+        response["addItem"] = admissions
     if notes.notes:
         response["processNote"] = notes.notes
-    return response
-
-
-def _documentation_request(m: FhirMap, response: dict[str, Any], imported: Any,
-                           questionnaire: dict[str, Any], short: str, created: str) -> list[dict[str, Any]]:
-    """The Questionnaire of missing documentation and the CommunicationRequest that asks for it."""
-    base = m.response["base_url"]
-    claim = imported.claim
-    ask_id = f"warrant-ask-{short}"
-    response["communicationRequest"] = [{"reference": f"CommunicationRequest/{ask_id}"}]
-    ask = {
-        "resourceType": "CommunicationRequest",
-        "id": ask_id,
-        "status": "active",
-        "subject": response["patient"],
-        "about": [{"reference": imported.claim_label}],
-        "authoredOn": created,
-        "payload": [{"contentReference": {"reference": f"Questionnaire/{questionnaire['id']}"}}],
+    entries = [{"fullUrl": f"{base}/ClaimResponse/{response['id']}", "resource": response}]
+    entries += _include_referenced(response, imported, base)
+    if questionnaire:
+        ask = _communication_request(response, imported, f"warrant-ask-{short}", qid, created)
+        response["communicationRequest"] = [{"reference": f"CommunicationRequest/{ask['id']}"}]
+        entries.append({"fullUrl": f"{base}/Questionnaire/{qid}", "resource": questionnaire})
+        entries.append({"fullUrl": f"{base}/CommunicationRequest/{ask['id']}", "resource": ask})
+    bundle = {
+        "resourceType": "Bundle",
+        "id": f"warrant-response-{short}",
+        "meta": {"profile": [r["profiles"]["bundle"]]},
+        "identifier": {"system": r["identifier_system"], "value": f"{auth}-bundle"},
+        "type": "collection",
+        "timestamp": _instant(created),
+        "entry": entries,
     }
-    if claim.get("insurer"):
-        ask["requester"] = claim["insurer"]
-    if claim.get("provider"):
-        ask["recipient"] = [claim["provider"]]
-    return [{"fullUrl": f"{base}/Questionnaire/{questionnaire['id']}", "resource": questionnaire},
-            {"fullUrl": f"{base}/CommunicationRequest/{ask_id}", "resource": ask}]
+    if validate:
+        _check(bundle)
+    return bundle

@@ -1,0 +1,171 @@
+"""Rows in and out of the decision store: a decision becomes one `decisions` row plus one
+`decision_lines` row per line and admission; searches read them back a page at a time."""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import and_, exists, select
+
+from engine.service.store.tables import audit_events, decision_lines, decisions
+
+
+@dataclass
+class NewDecision:
+    """Everything the service knows about one decision when it stores it."""
+
+    id: str
+    channel: str
+    caller: str
+    content_type: str
+    request_body: bytes
+    case: dict[str, Any]
+    decision: dict[str, Any]
+    policy_id: str
+    outcome: str
+    received_at: dt.datetime
+    decided_at: dt.datetime
+    as_of: str | None = None
+    request_key: str | None = None
+    response: dict[str, Any] | None = None
+    response_id: str | None = None
+
+
+@dataclass
+class AuditEntry:
+    """One AuditEvent-shaped row: who did what to which record, and how it ended."""
+
+    subtype: str                 # create | read | search | operation name
+    action: str                  # C | R | E
+    agent: str
+    source: str
+    channel: str
+    http_status: int
+    entity: str | None = None
+    type: str = "rest"
+    recorded: dt.datetime = field(default_factory=lambda: utcnow())
+
+    @property
+    def outcome(self) -> str:
+        if self.http_status < 400:
+            return "0"
+        return "4" if self.http_status < 500 else "8"
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+def _json(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
+def decision_row(new: NewDecision) -> dict[str, Any]:
+    kb = new.decision.get("knowledge_base", {})
+    return {
+        "id": new.id, "channel": new.channel, "caller": new.caller,
+        "case_id": str(new.decision.get("case_id", ""))[:200], "request_key": new.request_key,
+        "content_type": new.content_type[:100], "request_body": new.request_body,
+        "request_sha256": hashlib.sha256(new.request_body).hexdigest(),
+        "case_json": _json(new.case), "decision_json": _json(new.decision),
+        "response_json": _json(new.response) if new.response is not None else None,
+        "response_id": new.response_id,
+        "policy_id": new.policy_id, "policy_version": str(kb.get("version", "")),
+        "policy_digest": str(kb.get("digest", "")), "as_of": new.as_of, "outcome": new.outcome,
+        "received_at": new.received_at, "decided_at": new.decided_at,
+        "received_month": new.received_at.strftime("%Y-%m"),
+        "duration_ms": (new.decided_at - new.received_at).total_seconds() * 1000.0,
+    }
+
+
+def line_rows(seq: int, decision: dict[str, Any]) -> list[dict[str, Any]]:
+    """One row per line and per admission, in decision order."""
+    rows = []
+    for stage in decision.get("stages", []):
+        for line in stage.get("lines", []):
+            where = line.get("level") or line.get("side") or "-"
+            rows.append({"kind": "line", "line_id": f"{stage['stage']}:{line['code']}:{where}",
+                         "stage": stage["stage"], "code": line["code"], "level": line.get("level"),
+                         "side": line.get("side"), "verdict": line["verdict"], "basis": line["basis"],
+                         "reasons": _json([r["rule"] for r in line.get("reasons", [])]),
+                         "proof": line.get("proof")})
+        admission = stage.get("admission")
+        if admission:
+            rows.append({"kind": "admission", "line_id": f"{stage['stage']}:admission:-",
+                         "stage": stage["stage"], "code": "admission", "level": None, "side": None,
+                         "verdict": admission["verdict"], "basis": admission["basis"],
+                         "reasons": _json([r["rule"] for r in admission.get("reasons", [])]),
+                         "proof": admission.get("proof")})
+    return [{"decision_seq": seq, "line_no": i, **row} for i, row in enumerate(rows)]
+
+
+def audit_row(entry: AuditEntry) -> dict[str, Any]:
+    return {"recorded": entry.recorded, "type": entry.type, "subtype": entry.subtype,
+            "action": entry.action, "outcome": entry.outcome, "agent": entry.agent[:64],
+            "source": entry.source[:64], "channel": entry.channel, "entity": (entry.entity or "")[:300] or None,
+            "http_status": entry.http_status}
+
+
+@dataclass
+class Search:
+    """Filters of `GET /api/v1/decisions`; every one optional."""
+
+    code: str | None = None
+    verdict: str | None = None
+    basis: str | None = None
+    policy: str | None = None
+    channel: str | None = None
+    since: dt.datetime | None = None
+    limit: int = 50
+    cursor: int | None = None    # the seq of the last row of the previous page
+
+
+def search_query(s: Search):
+    """Newest first; `cursor` continues after the previous page's last row."""
+    cols = [decisions.c.seq, decisions.c.id, decisions.c.case_id, decisions.c.channel,
+            decisions.c.caller, decisions.c.outcome, decisions.c.policy_id, decisions.c.policy_version,
+            decisions.c.received_at, decisions.c.decided_at]
+    conditions = []
+    line_conditions = [decision_lines.c.decision_seq == decisions.c.seq]
+    if s.code:
+        line_conditions.append(decision_lines.c.code == s.code)
+    if s.verdict:
+        line_conditions.append(decision_lines.c.verdict == s.verdict)
+    if s.basis:
+        line_conditions.append(decision_lines.c.basis == s.basis)
+    if len(line_conditions) > 1:
+        conditions.append(exists().where(and_(*line_conditions)))
+    if s.policy:
+        name, _, version = s.policy.partition("@")
+        conditions.append(decisions.c.policy_id == name)
+        if version:
+            conditions.append(decisions.c.policy_version == version)
+    if s.channel:
+        conditions.append(decisions.c.channel == s.channel)
+    if s.since is not None:
+        conditions.append(decisions.c.received_at >= s.since)
+    if s.cursor is not None:
+        conditions.append(decisions.c.seq < s.cursor)
+    return select(*cols).where(*conditions).order_by(decisions.c.seq.desc()).limit(s.limit + 1)
+
+
+def summary(row) -> dict[str, Any]:
+    return {"id": row.id, "case_id": row.case_id, "channel": row.channel, "caller": row.caller,
+            "outcome": row.outcome, "policy": {"id": row.policy_id, "version": row.policy_version},
+            "received": iso(row.received_at), "decided": iso(row.decided_at)}
+
+
+def iso(value: dt.datetime | None) -> str | None:
+    return None if value is None else value.replace(tzinfo=dt.timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def audit_query(since: dt.datetime | None, limit: int, cursor: int | None):
+    conditions = []
+    if since is not None:
+        conditions.append(audit_events.c.recorded >= since)
+    if cursor is not None:
+        conditions.append(audit_events.c.seq < cursor)
+    return select(audit_events).where(*conditions).order_by(audit_events.c.seq.desc()).limit(limit + 1)
