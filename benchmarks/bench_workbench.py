@@ -54,7 +54,7 @@ def fill_store(store, kb, decided, count: int) -> None:
                                   decided_at=when + dt.timedelta(milliseconds=40))
                 seq = conn.execute(decisions.insert(), decision_row(new)).inserted_primary_key[0]
                 conn.execute(decision_lines.insert(), line_rows(seq, decision))
-                rows = finding_rows(seq, decision)
+                rows = finding_rows(seq, decision, kb.levels)
                 if rows:
                     conn.execute(line_findings.insert(), rows)
 

@@ -27,15 +27,15 @@ def test_paths_and_values():
         parse_value("!!python/object/apply:os.system [ls]")
 
 
-def test_edits_create_mappings_and_match_level_spellings():
+def test_edits_create_mappings_and_match_level_spellings(kb):
     data = {"imaging": [{"segments": {"L4-L5": {"translation_mm": 1}}}]}
-    apply_edit(data, Edit("set", "f", parse_path("imaging[0].segments.L4-5.angulation_deg"), 12))
+    apply_edit(data, Edit("set", "f", parse_path("imaging[0].segments.L4-5.angulation_deg"), 12), kb.levels)
     assert data["imaging"][0]["segments"] == {"L4-L5": {"translation_mm": 1, "angulation_deg": 12}}
     apply_edit(data, Edit("set", "f", parse_path("conservative_care.duration_weeks"), 12))
     assert data["conservative_care"] == {"duration_weeks": 12}
     apply_edit(data, Edit("set", "f", parse_path("imaging[1].modality"), "ct"))
     assert data["imaging"][1] == {"modality": "ct"}
-    apply_edit(data, Edit("unset", "f", parse_path("imaging[0].segments.L4-5.translation_mm")))
+    apply_edit(data, Edit("unset", "f", parse_path("imaging[0].segments.L4-5.translation_mm")), kb.levels)
     assert data["imaging"][0]["segments"]["L4-L5"] == {"angulation_deg": 12}
     with pytest.raises(UsageError, match="no \\[5\\]"):
         apply_edit(data, Edit("set", "f", parse_path("imaging[5].modality"), "ct"))

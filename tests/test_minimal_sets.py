@@ -191,7 +191,7 @@ def _verdict_after(kb, data, edits, line_id) -> str:
     changed = copy.deepcopy(data)
     fresh: dict = {}
     for edit in edits:
-        apply_edit(changed, edit, fresh)
+        apply_edit(changed, edit, fresh=fresh)
     case = load_case("changed.json", text=json.dumps(changed, default=str))
     lines = expand_lines(case, kb.code_units)
     session = CaseSession(kb, case, "changed.json", lines, case_document(case, lines))

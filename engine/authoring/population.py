@@ -29,16 +29,17 @@ STATES = ("unmet", "undocumented")
 _INDEX = re.compile(r"\[\d+\]")
 
 
-def general_field(path: str) -> str:
-    """`requests[1].procedures[2].levels` → `requests[].procedures[].levels`; level keys → `*`."""
-    from engine.cases.levels import LevelError, parse_level
-
+def general_field(path: str, levels: Any = None) -> str:
+    """`requests[1].procedures[2].levels` → `requests[].procedures[].levels`; level keys (in the
+    vocabulary `levels`, the kb's) → `*`."""
     parts = []
     for part in _INDEX.sub("[]", path).split("."):
         try:
-            parse_level(part)
+            if levels is None:
+                raise ValueError(part)
+            levels.parse(part)
             parts.append("*")
-        except (LevelError, ValueError, TypeError):
+        except (ValueError, TypeError):
             parts.append(part)
     return ".".join(parts)
 
@@ -123,7 +124,7 @@ class Population:
         for criterion, state in sorted({(c["criterion"], c["state"]) for c in line.get("criteria", [])}):
             if state in self.criteria:
                 self.criteria[state].add(criterion, state, ref)
-        for field in sorted({general_field(m["field"]) for m in line.get("missing_documentation", [])
+        for field in sorted({general_field(m["field"], self.kb.levels) for m in line.get("missing_documentation", [])
                              if "via" not in m}):
             self.missing.add(field, "missing", ref)
 

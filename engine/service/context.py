@@ -115,7 +115,7 @@ async def store_decision(request: Request, decided, *, channel: str, body: bytes
                       content_type=content_type, request_body=body, case=decided.case,
                       decision=decided.decision, policy_id=ctx.policy["id"], outcome=decided.outcome,
                       received_at=received, decided_at=utcnow(), as_of=as_of, request_key=request_key,
-                      response=response, response_id=response_id)
+                      response=response, response_id=response_id, levels=ctx.kb.levels)
     entry = audit_entry(request, 201, f"Decision/{decision_id}")
     await run_in_threadpool(ctx.store.save, new, entry)
     request.state.audit = None

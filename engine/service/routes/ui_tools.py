@@ -90,7 +90,7 @@ async def save_what_if(request: Request, decision_id: str) -> Response:
         await audit(request, 422)
         return error_page(request, 422, "The change could not be decided.", exc.messages)
     begin(request, "create", "C", "ui")
-    body = json.dumps(changed_document(stored.case, edits), ensure_ascii=False).encode("utf-8")
+    body = json.dumps(changed_document(stored.case, edits, ctx.kb.levels), ensure_ascii=False).encode("utf-8")
     new_id = await store_decision(request, decided, channel="ui", body=body, content_type="application/json",
                                   received=received, as_of=stored.as_of)
     return RedirectResponse(f"/ui/decisions/{new_id}", status_code=303)

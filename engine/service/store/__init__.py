@@ -162,7 +162,7 @@ class Store:
             rows = line_rows(seq, new.decision)
             if rows:
                 conn.execute(decision_lines.insert(), rows)
-            findings = finding_rows(seq, new.decision)
+            findings = finding_rows(seq, new.decision, new.levels)
             if findings:
                 conn.execute(line_findings.insert(), findings)
             if audit is not None:

@@ -32,6 +32,7 @@ class NewDecision:
     request_key: str | None = None
     response: dict[str, Any] | None = None
     response_id: str | None = None
+    levels: Any = None           # the kb's level vocabulary: missing fields are kept in general form
 
 
 @dataclass
@@ -102,9 +103,9 @@ def line_rows(seq: int, decision: dict[str, Any]) -> list[dict[str, Any]]:
     return [{"decision_seq": seq, "line_no": i, **row} for i, row in enumerate(rows)]
 
 
-def finding_rows(seq: int, decision: dict[str, Any]) -> list[dict[str, Any]]:
+def finding_rows(seq: int, decision: dict[str, Any], levels: Any = None) -> list[dict[str, Any]]:
     """Each line's criteria (with their state) and its own missing documentation (in general
-    form, each field once), numbered as `line_rows` numbers the lines."""
+    form with the kb's `levels`, each field once), numbered as `line_rows` numbers the lines."""
     from engine.authoring.population import general_field
 
     rows, line_no = [], 0
@@ -118,7 +119,7 @@ def finding_rows(seq: int, decision: dict[str, Any]) -> list[dict[str, Any]]:
                     rows.append({"decision_seq": seq, "line_no": line_no, "kind": "criterion",
                                  "key": str(item["criterion"])[:200], "state": item["state"], **judged})
             for item in line.get("missing_documentation", []):
-                key = general_field(item["field"])[:200]
+                key = general_field(item["field"], levels)[:200]
                 if "via" not in item and ("missing", key) not in seen:
                     seen.add(("missing", key))
                     rows.append({"decision_seq": seq, "line_no": line_no, "kind": "missing", "key": key,

@@ -44,7 +44,7 @@ def impact_view(result: dict[str, Any], cases: int, capped: bool) -> dict[str, A
     flips = []
     for flip in result["flips"]:
         where = flip["key"].split(":")
-        name = base_kb.words.line(flip["code"], *_where(where, flip)) if flip["kind"] == "line" else \
+        name = base_kb.words.line(flip["code"], *_where(where, flip, base_kb.levels)) if flip["kind"] == "line" else \
             f"inpatient stay, stage {flip['stage']}"
         flips.append({"ref": flip["ref"], "case_id": flip["case_id"], "name": name,
                       "before": _words(base_kb, flip["base"]), "after": _words(head_kb, flip["head"]),
@@ -54,14 +54,12 @@ def impact_view(result: dict[str, Any], cases: int, capped: bool) -> dict[str, A
             "facts": result["kb_changes"]["facts"], "rules": result["kb_changes"]["rules"]}
 
 
-def _where(parts: list[str], flip: dict[str, Any]) -> tuple:
+def _where(parts: list[str], flip: dict[str, Any], levels) -> tuple:
     """(level, side, stage) of a line id's place: a level if it reads as one, else a side."""
-    from engine.cases.levels import LevelError, parse_level
-
     spot = parts[2] if len(parts) > 2 and parts[2] != "-" else None
     try:
-        is_level = spot is not None and bool(parse_level(spot))
-    except (LevelError, ValueError, TypeError):
+        is_level = spot is not None and bool(levels.parse(spot))
+    except (ValueError, TypeError):
         is_level = False
     return (spot if is_level else None, None if is_level else spot, flip["stage"])
 

@@ -19,10 +19,11 @@ def edits_from_form(fields: Sequence[str], values: Sequence[str], unset: Sequenc
     return parse_edits(sets, [u.strip() for u in unset if u.strip()])
 
 
-def changed_document(case: dict[str, Any], edits: Sequence[Edit]) -> dict[str, Any]:
+def changed_document(case: dict[str, Any], edits: Sequence[Edit], levels: Any = None) -> dict[str, Any]:
     data = copy.deepcopy(case)
+    fresh: dict = {}
     for edit in edits:
-        apply_edit(data, edit)
+        apply_edit(data, edit, levels, fresh)
     return data
 
 
@@ -30,7 +31,7 @@ def run_what_if(kb, stored, edits: Sequence[Edit]):
     """Decide the changed case (on the decision thread); the Decided and the line changes."""
     from engine.service.deciding import decide_text
 
-    data = changed_document(stored.case, edits)
+    data = changed_document(stored.case, edits, kb.levels)
     try:
         decided = decide_text(kb, json.dumps(data, ensure_ascii=False), "case (after the what-if changes)")
     except CaseError as exc:

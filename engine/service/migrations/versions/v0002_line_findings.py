@@ -48,10 +48,15 @@ def _backfill() -> None:
     bind = op.get_bind()
     table = sa.table("line_findings", *(sa.column(name) for name in ("decision_seq", "line_no", "kind", "key",
                                                                         "state", "verdict", "basis")))
-    rows = bind.execute(sa.text("SELECT seq, decision_json FROM decisions ORDER BY seq"))
+    rows = list(bind.execute(sa.text("SELECT seq FROM decisions ORDER BY seq LIMIT 1")))
+    if not rows:
+        return
+    from engine.knowledge.base import KnowledgeBase
+
+    levels = KnowledgeBase.load().levels   # the bundled kb's level names (for the general form)
     batch = []
-    for seq, text in rows:
-        batch += finding_rows(seq, json.loads(text))
+    for seq, text in bind.execute(sa.text("SELECT seq, decision_json FROM decisions ORDER BY seq")):
+        batch += finding_rows(seq, json.loads(text), levels)
         if len(batch) > 5000:
             bind.execute(table.insert(), batch)
             batch = []
