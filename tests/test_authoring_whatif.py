@@ -71,14 +71,14 @@ def test_text_names_old_new_and_the_rules(run_cli):
     assert "no longer:" in with_ids
 
 
-def test_new_entries_and_the_changed_case_written_out(run_cli, tmp_path):
+def test_new_entries_and_the_changed_case_written_out(run_cli, tmp_path, kb):
     from engine.cases import load_case
 
     target = tmp_path / "changed.yaml"
     result = run_cli("what-if", str(REFERENCE), "--set", "imaging[].segments.L4-5.central_stenosis=moderate",
                      "--set", "imaging[].segments.L4-5.neural_compression=true", "-o", str(target))
     assert result.exit_code == 0, result.output
-    case = load_case(target)
+    case = load_case(target, kb)
     assert len(case.imaging) == 2  # both [] edits went into one new study
     assert case.imaging[1].segments["L4-5"].central_stenosis == "moderate"
     assert case.imaging[1].segments["L4-5"].neural_compression is True

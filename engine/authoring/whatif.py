@@ -62,8 +62,8 @@ def parse_path(text: str) -> tuple:
         if match.group(1):
             key = match.group(1).strip()
             if key == "*":
-                raise UsageError(f"{text}: `*` stands for a key to choose (a segment, a side); write it, e.g. "
-                                 "si_joint.left.pain_below_l5")
+                raise UsageError(f"{text}: `*` stands for a key to choose (a segment, a side); write the key "
+                                 "it stands for")
             out.append(key)
         out.extend(int(i) if i not in ("", "-") else NEW for i in _INDEX.findall(match.group(2)))
     return tuple(out)

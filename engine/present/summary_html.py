@@ -44,6 +44,6 @@ class AnchorLinks:
 def summary_html(result: dict[str, Any], kb, title: str = "Summary of decisions") -> str:
     links = AnchorLinks(result, kb.words)
     drawn = sections(result, kb.words, links)
-    return environment().get_template("summary.html.j2").render(
+    return environment().get_template("population.html.j2").render(
         title=title, result=result, sections=drawn, headline=headline(result), targets=links.targets,
         kb={"name": kb.meta.get("name", ""), "version": kb.version, "digest": kb.digest})
