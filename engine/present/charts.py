@@ -81,7 +81,8 @@ def stacked(chart_id: str, title: str, rows: Sequence[dict[str, Any]], segments:
             name = f"{label}: {words}, {n} of {row['total']} {unit} ({_pct(n, row['total'])})"
             body.append(_bar(x, y, w, css, name, href(row["key"], key), f"{row['key']}|{key}"))
             x += w
-        body.append(f'<text x="{LABEL_W + BAR_W + 8}" y="{y + 13}" class="value">{row["total"]} {unit}</text>')
+        body.append(f'<text x="{LABEL_W + BAR_W + 8}" y="{y + 13}" class="value">{row["total"]} '
+                    f'{unit if row["total"] != 1 else unit.rstrip("s")}</text>')
     return _frame(chart_id, title, TOP + len(rows) * ROW_H + 6, body)
 
 

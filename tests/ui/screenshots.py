@@ -26,7 +26,7 @@ def main(out: Path) -> None:
                          ("dashboard", "/ui/dashboard"), ("compare", f"/ui/compare?decision={met}")]
                 for name, url in shots:
                     page.goto(server.url + url)
-                    page.screenshot(path=str(out / f"workbench-{name}.png"), full_page=name != "dashboard")
+                    page.screenshot(path=str(out / f"workbench-{name}.png"), full_page=name not in ("decision", "decisions"))
                 page.goto(server.url + f"/ui/decisions/{pending}/line?id=1:22633:L4-5")
                 page.get_by_role("button", name="Apply this set and decide again").first.click()
                 page.screenshot(path=str(out / "workbench-what-if.png"), full_page=True)
