@@ -70,7 +70,7 @@ class PlainVoice:
         """A rule's `says` sentence under a binding of its variables."""
         if not clause.meta or not clause.meta.says:
             return ""
-        return self.fill(clause.meta.says, env, places_of(clause, env), unknown)
+        return self.fill(clause.meta.says, env, _Places(clause, env), unknown)
 
     def base_fact(self, key: Key, row: Sequence[Any], state: str) -> str | None:
         """A case fact in words (`state`: holds, missing, unmet), or None for the decl's sentence."""
@@ -85,6 +85,47 @@ class PlainVoice:
 
     def aggregate(self, kind: str, value: Any) -> str:
         return f"{kind} = {render_value(value)}"
+
+
+class _Places:
+    """`places_of` for the placeholders a sentence actually uses, worked out on first use."""
+
+    __slots__ = ("clause", "env", "_found")
+
+    def __init__(self, clause: ast.Clause, env: Mapping[str, Any]) -> None:
+        self.clause, self.env, self._found = clause, env, None
+
+    def get(self, name: str, default: Any = None) -> Any:
+        spot = _first_uses(self.clause).get(name)
+        if spot is None:
+            return default
+        atom = spot
+        row = tuple(value_of(t, self.env) if not (isinstance(t, ast.Var) and t.name == "_") else None
+                    for t in atom.args)
+        position = next(i for i, t in enumerate(atom.args) if isinstance(t, ast.Var) and t.name == name)
+        return (atom.key, row, position)
+
+
+_FIRST_USES: dict[int, tuple[ast.Clause, dict[str, ast.Atom]]] = {}
+
+
+def _first_uses(clause: ast.Clause) -> dict[str, ast.Atom]:
+    """For each variable of a clause, the atom that gives it meaning: its first positive body
+    literal, else the head (memoised per clause)."""
+    known = _FIRST_USES.get(id(clause))
+    if known is not None and known[0] is clause:
+        return known[1]
+    out: dict[str, ast.Atom] = {}
+    for lit in clause.body:
+        if isinstance(lit, ast.Positive):
+            for term in lit.atom.args:
+                if isinstance(term, ast.Var) and term.name != "_":
+                    out.setdefault(term.name, lit.atom)
+    for term in clause.head.args:
+        if isinstance(term, ast.Var) and term.name != "_":
+            out.setdefault(term.name, clause.head)
+    _FIRST_USES[id(clause)] = (clause, out)
+    return out
 
 
 def places_of(clause: ast.Clause, env: Mapping[str, Any]) -> dict[str, Where]:

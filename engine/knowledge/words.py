@@ -144,6 +144,19 @@ class Words:
 
     def term(self, value: Any) -> str:
         """Any identifier a sentence may show: a verdict, criterion, family, term, or a number."""
+        memo = self.__dict__.setdefault("_terms", {})
+        try:
+            return memo[(type(value), value)]
+        except (KeyError, TypeError):
+            pass
+        text = self._term(value)
+        try:
+            memo[(type(value), value)] = text
+        except TypeError:
+            pass
+        return text
+
+    def _term(self, value: Any) -> str:
         if isinstance(value, bool):
             value = "true" if value else "false"
         if isinstance(value, (int, float)):
