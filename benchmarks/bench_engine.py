@@ -57,7 +57,7 @@ def main() -> None:
 
     cases = []
     for path, at in case_files():
-        case = load_case(path, at=at)
+        case = load_case(path, kb, at=at)
         lines = expand_lines(case, kb.code_units)
         cases.append((case, str(path), lines, case_document(case, lines)))
     derive_times, decide_times, fact_counts = [], [], []

@@ -26,5 +26,5 @@ def open_session(kb: "KnowledgeBase", path: str | os.PathLike[str], text: str | 
 
         case, lines, imported = open_bundle(kb, given)
         return CaseSession.from_case(kb, case, name, lines=lines, imported=imported)
-    case = load_case(name, text=given.text, at=case_position(given.text))
+    case = load_case(name, kb, text=given.text, at=case_position(given.text))
     return CaseSession.from_case(kb, case, name)

@@ -1,6 +1,7 @@
 """Shared fixtures: the bundled kb (loaded once), its reference case, and a CLI runner."""
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 
@@ -8,6 +9,15 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = ROOT / "kb" / "examples" / "reference-case.yaml"
+
+
+@functools.lru_cache(maxsize=1)
+def bundled_kb():
+    """The bundled kb, loaded once (case loading reads its case schema). Call it inside tests,
+    after the session fixture below has pointed the kb cache at a private folder."""
+    from engine.knowledge.base import KnowledgeBase
+
+    return KnowledgeBase.load(ROOT / "kb")
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -19,9 +29,7 @@ def _private_cache(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def kb(_private_cache):
-    from engine.knowledge.base import KnowledgeBase
-
-    return KnowledgeBase.load(ROOT / "kb")
+    return bundled_kb()
 
 
 @pytest.fixture(scope="session")

@@ -79,9 +79,9 @@ def test_summarize_formats(run_cli):
     assert "| 22633 |" in markdown.output
 
 
-def test_general_field():
+def test_general_field(kb):
     from engine.authoring.summary import general_field
 
-    assert general_field("imaging[].segments.L4-5.translation_mm") == "imaging[].segments.*.translation_mm"
-    assert general_field("requests[1].procedures[12].levels") == "requests[].procedures[].levels"
-    assert general_field("si_joint.right.pain_below_l5") == "si_joint.right.pain_below_l5"
+    assert general_field("imaging[].segments.L4-5.translation_mm", kb.levels) == "imaging[].segments.*.translation_mm"
+    assert general_field("requests[1].procedures[12].levels", kb.levels) == "requests[].procedures[].levels"
+    assert general_field("si_joint.right.pain_below_l5", kb.levels) == "si_joint.right.pain_below_l5"

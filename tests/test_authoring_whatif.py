@@ -27,15 +27,15 @@ def test_paths_and_values():
         parse_value("!!python/object/apply:os.system [ls]")
 
 
-def test_edits_create_mappings_and_match_level_spellings():
+def test_edits_create_mappings_and_match_level_spellings(kb):
     data = {"imaging": [{"segments": {"L4-L5": {"translation_mm": 1}}}]}
-    apply_edit(data, Edit("set", "f", parse_path("imaging[0].segments.L4-5.angulation_deg"), 12))
+    apply_edit(data, Edit("set", "f", parse_path("imaging[0].segments.L4-5.angulation_deg"), 12), kb.levels)
     assert data["imaging"][0]["segments"] == {"L4-L5": {"translation_mm": 1, "angulation_deg": 12}}
     apply_edit(data, Edit("set", "f", parse_path("conservative_care.duration_weeks"), 12))
     assert data["conservative_care"] == {"duration_weeks": 12}
     apply_edit(data, Edit("set", "f", parse_path("imaging[1].modality"), "ct"))
     assert data["imaging"][1] == {"modality": "ct"}
-    apply_edit(data, Edit("unset", "f", parse_path("imaging[0].segments.L4-5.translation_mm")))
+    apply_edit(data, Edit("unset", "f", parse_path("imaging[0].segments.L4-5.translation_mm")), kb.levels)
     assert data["imaging"][0]["segments"]["L4-L5"] == {"angulation_deg": 12}
     with pytest.raises(UsageError, match="no \\[5\\]"):
         apply_edit(data, Edit("set", "f", parse_path("imaging[5].modality"), "ct"))
@@ -71,14 +71,14 @@ def test_text_names_old_new_and_the_rules(run_cli):
     assert "no longer:" in with_ids
 
 
-def test_new_entries_and_the_changed_case_written_out(run_cli, tmp_path):
+def test_new_entries_and_the_changed_case_written_out(run_cli, tmp_path, kb):
     from engine.cases import load_case
 
     target = tmp_path / "changed.yaml"
     result = run_cli("what-if", str(REFERENCE), "--set", "imaging[].segments.L4-5.central_stenosis=moderate",
                      "--set", "imaging[].segments.L4-5.neural_compression=true", "-o", str(target))
     assert result.exit_code == 0, result.output
-    case = load_case(target)
+    case = load_case(target, kb)
     assert len(case.imaging) == 2  # both [] edits went into one new study
     assert case.imaging[1].segments["L4-5"].central_stenosis == "moderate"
     assert case.imaging[1].segments["L4-5"].neural_compression is True

@@ -1,8 +1,9 @@
 """The fast loader (no pydantic) against the pydantic path: same cases accepted, same results.
 
-Every case in the repository is loaded both ways and must give identical documents, lines and
-attribute values; randomly damaged variants must be accepted or refused by both alike; a valid
-case must not import pydantic at all, and an invalid one must be explained by it.
+Both are built at run time from the kb's case schema (kb/case-schema.yaml). Every case in the
+repository is loaded both ways and must give identical documents, lines and attribute values;
+randomly damaged variants must be accepted or refused by both alike; a valid case must not
+import pydantic at all, and an invalid one must be explained by it.
 """
 from __future__ import annotations
 
@@ -19,12 +20,28 @@ from typing import Any, Iterator
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from engine.cases import case_document, expand_lines, fast, load_case, shape, shapegen
-from engine.cases.loader import load_case_with_pydantic
+from engine.cases import case_document, expand_lines, fast
+from engine.cases import load_case as _load_case
+from engine.cases.loader import load_case_with_pydantic as _load_with_pydantic
+from engine.cases.models import case_model
 from engine.cases.record import FrozenDict, FrozenList, Record
-from engine.cases.schema import Case
+from engine.cases.shape import shape_of
 from engine.cases.source import read_yaml
 from engine.errors import CaseError
+from engine.knowledge.caseschema import CaseSchema, Field, Type
+from tests.conftest import bundled_kb
+
+
+def load_case(path: Any, **kwargs: Any) -> Any:
+    return _load_case(path, bundled_kb(), **kwargs)
+
+
+def load_case_with_pydantic(path: Any, **kwargs: Any) -> Any:
+    return _load_with_pydantic(path, bundled_kb(), **kwargs)
+
+
+def _schema_text() -> str:
+    return (Path(__file__).resolve().parents[1] / "kb" / "case-schema.yaml").read_text(encoding="utf-8")
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT / "kb" / "examples" / "reference-case.yaml"
@@ -120,7 +137,7 @@ def test_both_paths_agree(run: tuple[Path, tuple[str, ...], str]) -> None:
         return
     quick = load_case(name, text=text, at=at)
     assert isinstance(quick, Record), "a valid case must take the fast path"
-    assert type(full) is Case
+    assert type(full) is case_model(bundled_kb().case_schema)
     _same(quick, full)
     assert json.dumps(case_document(quick, [])) == json.dumps(case_document(full, []))
     assert quick.source_name == full.source_name == name
@@ -163,41 +180,33 @@ def test_the_fast_case_copies_and_pickles() -> None:
         assert case_document(twin, []) == case_document(case, [])
 
 
-def test_the_shape_table_is_up_to_date() -> None:
-    """shape.py is generated from the pydantic models; regenerate it after editing schema.py:
-    python -m engine.cases.shapegen"""
-    assert shape.__file__ == str(shapegen.TARGET)
-    assert shapegen.TARGET.read_text(encoding="utf-8") == shapegen.render()
-    assert shapegen.main(["--check"]) == 0
-
-
-def test_the_generator_refuses_what_the_table_cannot_express() -> None:
-    from pydantic import ConfigDict, Field, model_validator
-
-    config = ConfigDict(extra="forbid", strict=True)
-
-    class PlainInt(BaseModel):
-        model_config = config
-        x: int
-
-    class Checked(BaseModel):
-        model_config = config
-        x: Any = None
-
-        @model_validator(mode="after")
-        def _check(self) -> "Checked":
-            return self
-
-    class Aliased(BaseModel):
-        model_config = config
-        x: Any = Field(None, alias="y")
-
-    class Loose(BaseModel):
-        x: Any = None
-
-    for model in (PlainInt, Checked, Aliased, Loose):
-        with pytest.raises(shapegen.ShapeError):
-            shapegen._Walker().model(model)
+def test_the_shape_table_comes_from_the_kb_schema(kb) -> None:
+    """No case field is written in Python: the shape table is derived from case-schema.yaml, and
+    a field added there is read at once by both paths."""
+    shape = shape_of(kb.case_schema)
+    assert shape is shape_of(kb.case_schema)  # derived once
+    models = shape.models
+    assert list(models)[:3] == ["Case", "Patient", "Symptoms"]
+    objects = {t.name: t for t in kb.case_schema.objects()}
+    assert list(objects) == list(models)
+    for name, fields in models.items():
+        assert [f for f, _, _ in fields] == [f.name for f in objects[name].fields]
+    # a schema with one more field: both paths read it, without any Python change
+    root = kb.case_schema.root
+    extra = Field("labs", Type("object", name="Labs", fields=(
+        Field("hba1c_percent", Type("number", minimum=3, maximum=20, unit="percent")),)))
+    bigger = CaseSchema(kb.case_schema.case_format, "t", "", Type("object", name="Case",
+                        fields=root.fields + (extra,)), kb.case_schema.vertebrae,
+                        kb.case_schema.level_kinds, "t.yaml", "sha256:test-bigger")
+    text = REFERENCE.read_text(encoding="utf-8") + "labs:\n  hba1c_percent: 7.1\n"
+    quick = _load_case("c.yaml", bigger, text=text)
+    assert isinstance(quick, Record) and quick.labs.hba1c_percent == 7.1
+    assert _load_with_pydantic("c.yaml", bigger, text=text).labs.hba1c_percent == 7.1
+    with pytest.raises(CaseError) as info:
+        _load_case("c.yaml", bigger, text=text.replace("7.1", "31"))
+    assert [m.split(": ", 1)[1] for m in info.value.messages] == ["labs.hba1c_percent: must be at most 20, not 31"]
+    with pytest.raises(CaseError):
+        load_case("c.yaml", text=text)  # the bundled schema has no labs
 
 
 # Values that damaged cases get: right and wrong types, bounds, spellings, shapes.
@@ -212,19 +221,24 @@ POOL: list[Any] = [
     "warrant-case/2", "female", "none", "mild", "left", "bilateral", "inpatient", "mri",
     "failed", "positive", "rod_fracture", "cauda_equina", "MRI", "moderat",
 ]
-FIELD_NAMES = sorted({field for fields in shape.MODELS.values() for field, _, _ in fields})
+def _shape_models() -> dict[str, Any]:
+    from engine.knowledge.schemafile import read_case_schema
+
+    path = Path(__file__).resolve().parents[1] / "kb" / "case-schema.yaml"
+    return shape_of(read_case_schema(path, "kb/case-schema.yaml")).models
 
 
 def _words(spec: Any) -> Iterator[str]:
     """Every word a choice field of the table accepts."""
     if isinstance(spec, tuple):
         if spec and spec[0] == "choice":
-            yield from spec[1:]
+            yield from (w for w in spec[2:] if isinstance(w, str))
         for part in spec:
             yield from _words(part)
 
 
-WORDS = sorted(set(_words(tuple(shape.MODELS.values()))))
+FIELD_NAMES = sorted({field for fields in _shape_models().values() for field, _, _ in fields})
+WORDS = sorted(set(_words(tuple(_shape_models().values()))))
 
 
 def _nodes(data: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[tuple[Any, ...], Any]]:
@@ -287,12 +301,13 @@ def _damage(data: dict[str, Any], rng: random.Random, gentle: bool) -> None:
 
 
 def _judge(data: Any) -> tuple[Any, Any]:
+    schema = bundled_kb().case_schema
     try:
-        full: Any = Case.model_validate(data)
+        full: Any = case_model(schema).model_validate(data)
     except ValidationError:
         full = None
     try:
-        quick: Any = fast.validate(data)
+        quick: Any = fast.validate(data, schema)
     except fast.Invalid:
         quick = None
     return quick, full
@@ -350,8 +365,16 @@ _LIBYAML = _libyaml()  # a well-formed YAML file is then read by libyaml, withou
 
 PROBE = """
 import json, sys
-from engine.cases import case_document, expand_lines, load_case
+from engine.cases import case_document, expand_lines
+from engine.cases import load_case as read
 from engine.errors import CaseError
+from engine.knowledge.base import KnowledgeBase
+
+KB = KnowledgeBase.load("kb")  # from the kb cache the test warmed: no parser, no YAML reader
+
+
+def load_case(*args, **kwargs):
+    return read(args[0], KB, *args[1:], **kwargs)
 
 def loaded():
     return {"pydantic": any(m == "pydantic" or m.startswith(("pydantic.", "pydantic_core"))
@@ -361,7 +384,7 @@ def loaded():
 """
 
 
-def test_a_valid_case_never_imports_pydantic(tmp_path: Path) -> None:
+def test_a_valid_case_never_imports_pydantic(tmp_path: Path, kb) -> None:
     data = read_yaml(str(REFERENCE), REFERENCE.read_text(encoding="utf-8")).data
     as_json = tmp_path / "reference-case.json"
     as_json.write_text(json.dumps(data, indent=2), encoding="utf-8")
@@ -385,7 +408,7 @@ print(json.dumps(out))
     assert found["rule test"]["pydantic"] is False
 
 
-def test_an_invalid_case_is_explained_by_pydantic() -> None:
+def test_an_invalid_case_is_explained_by_pydantic(kb) -> None:
     text = REFERENCE.read_text(encoding="utf-8").replace("sex: female", "sex: f")
     found = _run(PROBE + f"""
 try:
@@ -402,7 +425,7 @@ def test_a_repeated_stage_is_caught_on_the_fast_path_too() -> None:
     """Cross-entry rules run on both paths: the fast one hands such a case to pydantic's."""
     text = REFERENCE.read_text(encoding="utf-8").replace("stage: 2", "stage: 1")
     data = read_yaml("c.yaml", text).data
-    assert isinstance(fast.validate(data), Record)  # each entry alone is fine
+    assert isinstance(fast.validate(data, bundled_kb().case_schema), Record)  # each entry alone is fine
     with pytest.raises(CaseError) as info:
         load_case("c.yaml", text=text)
     assert [m.split(": ", 1)[1] for m in info.value.messages] == [

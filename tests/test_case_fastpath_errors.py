@@ -12,6 +12,7 @@ from typing import Any, Callable
 
 import pytest
 
+from tests.conftest import bundled_kb
 from engine.cases import expand_lines, load_case
 from engine.errors import CaseError
 
@@ -119,7 +120,7 @@ def _edit(old: str, new: str) -> Callable[[str], str]:
 
 def _problems(name: str, text: str, at: tuple[str, ...] = ()) -> tuple[str, list[str]]:
     with pytest.raises(CaseError) as info:
-        load_case(name, text=text, at=at)
+        load_case(name, bundled_kb(), text=text, at=at)
     assert info.value.exit_code == 3 and info.value.code == "invalid_case"
     return info.value.args[0], info.value.messages
 
@@ -229,7 +230,7 @@ UNITS = {"22558": "segment", "22585": "segment", "22853": "segment", "22830": "s
      "billed per motion segment; write a segment such as L4-5"),
 ], ids=["duplicate_line", "vertebra_for_segment_code"])
 def test_line_errors(old: str, new: str, message: str) -> None:
-    case = load_case("c.yaml", text=_edit(old, new)(REFERENCE))
+    case = load_case("c.yaml", bundled_kb(), text=_edit(old, new)(REFERENCE))
     with pytest.raises(CaseError) as info:
         expand_lines(case, UNITS)
     assert info.value.args[0] == "c.yaml: the requested lines are not valid (1 problem)"

@@ -1,10 +1,33 @@
-"""Level spellings, normalisation and range expansion (engine.cases.levels)."""
+"""Level spellings, normalisation and range expansion over the kb's vertebrae
+(kb/case-schema.yaml `levels`, engine.knowledge.levels)."""
 from __future__ import annotations
 
 import pytest
 
-from engine.cases import levels
-from engine.cases.levels import LevelError, normalise_level, parse_level
+from engine.knowledge.levels import LevelError, Levels
+from tests.conftest import ROOT
+
+# The bundled kb's vocabulary (T1 to S1), read from its case schema file.
+VERTEBRAE = ("T1", "T2", "T3", "T4", "T5", "T6", "T7", "T8", "T9", "T10", "T11", "T12",
+             "L1", "L2", "L3", "L4", "L5", "S1")
+levels = Levels(VERTEBRAE)
+normalise_level = levels.normalise
+parse_level = levels.parse
+
+
+def test_the_bundled_vocabulary_is_the_schema_s(kb) -> None:
+    assert kb.levels == levels and kb.levels.vertebrae == VERTEBRAE
+    assert "vertebrae: [T1, T2," in (ROOT / "kb" / "case-schema.yaml").read_text()
+
+
+def test_another_vocabulary_reads_its_own_names() -> None:
+    cervical = Levels(("C2", "C3", "C4", "C5", "C6", "C7", "T1"))
+    assert cervical.normalise("c5/6") == "C5-6" and cervical.normalise("C7-T1") == "C7-T1"
+    assert cervical.parse("C3-C5").segments() == ["C3-4", "C4-5"]
+    with pytest.raises(LevelError, match="not a vertebra from C2 to T1"):
+        cervical.parse("C1")
+    with pytest.raises(LevelError, match="is not a spinal level"):
+        cervical.parse("L4-5")  # no L region in this vocabulary
 
 
 @pytest.mark.parametrize("text, expected", [

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import bundled_kb
 from engine.cases import Line, case_document, case_json_schema, expand_lines, load_case
 from engine.errors import CaseError
 
@@ -18,21 +19,21 @@ HEAD = "format: warrant-case/1\ncase_id: c1\nrequests:\n  - stage: 1\n    proced
 
 
 def lines_of(procedures: str, units: dict[str, str] = UNITS) -> list[Line]:
-    return expand_lines(load_case("c.yaml", text=HEAD + procedures), units)
+    return expand_lines(load_case("c.yaml", bundled_kb(), text=HEAD + procedures), units)
 
 
 def test_reference_lines() -> None:
-    lines = expand_lines(load_case(REFERENCE), UNITS)
+    lines = expand_lines(load_case(REFERENCE, bundled_kb()), UNITS)
     assert [line.id for line in lines] == [
         "1:22558:L2-3", "1:22585:L3-4", "1:22853:L2-3", "1:22853:L3-4",
         "2:22830:-", "2:63052:-", "2:63053:-", "2:22214:-", "2:22216:-",
         "2:22633:L4-5", "2:22634:L5-S1", "2:22843:-", "2:27280:-", "2:22848:-"]
-    assert lines[9] == Line("2:22633:L4-5", 2, 1, 5, "22633", "L4-5", None, None, None,
+    assert lines[9] == Line("2:22633:L4-5", 2, 1, 5, "22633", "L4-5", None, None, (),
                             "requests[1].procedures[5]")
 
 
 def test_reference_document() -> None:
-    case = load_case(REFERENCE)
+    case = load_case(REFERENCE, bundled_kb())
     document = case_document(case, expand_lines(case, UNITS))
     assert document["lines"]["2:22634:L5-S1"] == {
         "stage": 2, "request": 1, "procedure": 6, "code": "22634", "level": "L5-S1"}
@@ -44,7 +45,7 @@ def test_reference_document() -> None:
     assert document["requests"][1]["procedures"][0] == {"code": "22830"}
     assert "exam" not in document and "conservative_care" not in document
     text = json.dumps(document)
-    assert json.dumps(case_document(load_case(REFERENCE), expand_lines(case, UNITS))) == text
+    assert json.dumps(case_document(load_case(REFERENCE, bundled_kb()), expand_lines(case, UNITS))) == text
 
 
 def test_units_split_levels_and_sides() -> None:
@@ -62,8 +63,8 @@ def test_units_split_levels_and_sides() -> None:
         ("1:27280:left", None, "left"), ("1:27280:right", None, "right"),
         ("1:63047:L4-5", "L4-5", "left")]
     assert lines[6].span_vertebrae == 4
-    assert lines[9].facet_resection_percent == 60
-    assert case_document(load_case("c.yaml", text=HEAD + "      - {code: \"27280\", side: left}\n"),
+    assert lines[9].extra == (("facet_resection_percent", 60),)  # the schema's procedure fields
+    assert case_document(load_case("c.yaml", bundled_kb(), text=HEAD + "      - {code: \"27280\", side: left}\n"),
                          lines[7:8])["lines"] == {
         "1:27280:left": {"stage": 1, "request": 0, "procedure": 3, "code": "27280",
                          "side": "left"}}
@@ -105,21 +106,21 @@ def test_duplicate_lines_name_both_positions() -> None:
 def test_same_code_in_two_stages_is_two_lines() -> None:
     text = HEAD + ("      - {code: \"22633\", levels: [L4-5]}\n  - stage: 2\n    procedures:\n"
                    "      - {code: \"22633\", levels: [L4-5]}\n")
-    ids = [line.id for line in expand_lines(load_case("c.yaml", text=text), UNITS)]
+    ids = [line.id for line in expand_lines(load_case("c.yaml", bundled_kb(), text=text), UNITS)]
     assert ids == ["1:22633:L4-5", "2:22633:L4-5"]
 
 
 def test_json_case_errors_still_have_positions() -> None:
     data = {"format": "warrant-case/1", "case_id": "j",
             "requests": [{"stage": 1, "procedures": [{"code": "22633", "levels": ["L3"]}]}]}
-    case = load_case("c.json", text=json.dumps(data, indent=2))
+    case = load_case("c.json", bundled_kb(), text=json.dumps(data, indent=2))
     with pytest.raises(CaseError) as info:
         expand_lines(case, UNITS)
     assert info.value.messages[0].startswith("c.json:11:13: requests[0].procedures[0].levels[0]:")
 
 
 def test_json_schema() -> None:
-    schema = case_json_schema()
+    schema = case_json_schema(bundled_kb())
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
     assert schema["required"] == ["format", "case_id", "requests"]
     assert schema["additionalProperties"] is False
@@ -132,8 +133,8 @@ def test_json_schema() -> None:
 
 def test_json_schema_accepts_the_reference_case_and_refuses_typos() -> None:
     jsonschema = pytest.importorskip("jsonschema")
-    validator = jsonschema.Draft202012Validator(case_json_schema())
-    case = load_case(REFERENCE)
+    validator = jsonschema.Draft202012Validator(case_json_schema(bundled_kb()))
+    case = load_case(REFERENCE, bundled_kb())
     document = case_document(case, [])
     del document["lines"]
     assert list(validator.iter_errors(document)) == []

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import bundled_kb
 from engine.cases import case_document, load_case
 from engine.errors import CaseError
 
@@ -17,13 +18,13 @@ REQUESTS = "requests:\n  - stage: 1\n    procedures:\n      - {code: \"22633\", 
 
 def problems(text: str, name: str = "c.yaml", at: tuple[str, ...] = ()) -> list[str]:
     with pytest.raises(CaseError) as info:
-        load_case(name, text=text, at=at)
+        load_case(name, bundled_kb(), text=text, at=at)
     assert info.value.exit_code == 3 and info.value.code == "invalid_case"
     return info.value.messages
 
 
 def test_reference_case_loads() -> None:
-    case = load_case(REFERENCE)
+    case = load_case(REFERENCE, bundled_kb())
     assert case.case_id == "reference-two-stage-revision"
     assert [r.stage for r in case.requests] == [1, 2]
     assert case.history.prior_fusions[0].levels == ["L4-5", "L5-S1"]
@@ -126,10 +127,10 @@ def test_wrong_shapes() -> None:
 def test_codes_are_text_but_numbers_and_plus_signs_are_accepted() -> None:
     text = HEAD + ("requests:\n  - stage: 1\n    procedures:\n      - {code: 22633}\n"
                    "      - {code: \"+22853\"}\n      - {code: +22840}\n      - {code: 0275t}\n")
-    case = load_case("c.yaml", text=text)
+    case = load_case("c.yaml", bundled_kb(), text=text)
     assert [p.code for p in case.requests[0].procedures] == ["22633", "22853", "22840", "0275T"]
     leading_zero = HEAD + "requests:\n  - stage: 1\n    procedures:\n      - {code: 01234}\n"
-    assert load_case("c.yaml", text=leading_zero).requests[0].procedures[0].code == "01234"
+    assert load_case("c.yaml", bundled_kb(), text=leading_zero).requests[0].procedures[0].code == "01234"
     assert problems(leading_zero.replace("01234", "022633")) == [
         "c.yaml:6:16: requests[0].procedures[0].code: '022633' is not a CPT code; a code is five "
         "letters or digits such as \"22633\""]
@@ -146,7 +147,7 @@ def test_three_documentation_states_survive() -> None:
         "history: {hardware_failure: []}\n"
         "imaging:\n  - segments:\n      L4-5: {central_stenosis: none, translation_mm: 0}\n"
         "exam:\n")
-    document = case_document(load_case("c.yaml", text=text), [])
+    document = case_document(load_case("c.yaml", bundled_kb(), text=text), [])
     assert document["patient"] == {"red_flags": []}
     assert document["symptoms"] == {"radiculopathy": False, "neurogenic_claudication": True}
     assert document["conservative_care"] == {"physical_therapy_weeks": 0, "duration_weeks": 12.5}
@@ -164,7 +165,7 @@ def test_levels_are_normalised_in_every_field() -> None:
         "imaging:\n  - segments: {L4-L5: {}, t12/l1: {}}\n"
         "requests:\n  - stage: 1\n    procedures:\n"
         "      - {code: \"22214\", levels: [l2 - l4, L5/S1], span: [l3, L5]}\n")
-    document = case_document(load_case("c.yaml", text=text), [])
+    document = case_document(load_case("c.yaml", bundled_kb(), text=text), [])
     assert document["history"] == {
         "prior_fusions": [{"levels": ["L4-5", "L2-3", "L3-4"]}],
         "hardware_failure": [{"finding": "loosening", "level": "S1"}, {"level": "L5-S1"}]}
@@ -208,7 +209,7 @@ def test_numbers_and_booleans_are_strict() -> None:
 def test_json_cases_load_and_report_positions() -> None:
     data = {"format": "warrant-case/1", "case_id": 7,
             "requests": [{"stage": 1, "procedures": [{"code": 22633, "levels": ["L4-L5"]}]}]}
-    case = load_case("c.json", text=json.dumps(data))
+    case = load_case("c.json", bundled_kb(), text=json.dumps(data))
     assert case.case_id == "7" and case.requests[0].procedures[0].levels == ["L4-5"]
     text = json.dumps(data, indent=1).replace('"stage": 1', '"stage": "1"')
     assert problems(text, "c.json") == [
@@ -231,20 +232,20 @@ def test_embedded_case_reports_paths_of_the_outer_file() -> None:
         "mean 'female'?"]
     assert problems("name: x\n", "t.yaml", ("case",)) == [
         "t.yaml:1:1: case: must hold a case: a mapping with format, case_id and requests"]
-    case = load_case("t.yaml", text=text.replace("sex: f", "sex: female"), at=("case",))
+    case = load_case("t.yaml", bundled_kb(), text=text.replace("sex: f", "sex: female"), at=("case",))
     assert case.patient.sex == "female"
 
 
 def test_loader_error_carries_a_summary() -> None:
     with pytest.raises(CaseError) as info:
-        load_case("c.yaml", text="case_id: c1\n")
+        load_case("c.yaml", bundled_kb(), text="case_id: c1\n")
     assert info.value.args[0] == "c.yaml: invalid case file (2 problems)"
 
 
 def test_text_from_stdin() -> None:
     text = '{"format": "warrant-case/1", "case_id": "s", "requests": [{"stage": 1, ' \
         '"procedures": [{"code": "22633"}]}]}'
-    assert load_case("<stdin>", text=text).source_name == "<stdin>"
-    assert load_case("<stdin>", text=HEAD + REQUESTS).case_id == "c1"
+    assert load_case("<stdin>", bundled_kb(), text=text).source_name == "<stdin>"
+    assert load_case("<stdin>", bundled_kb(), text=HEAD + REQUESTS).case_id == "c1"
     assert problems(text.replace('"s"', "true"), "<stdin>") == [
         "<stdin>:1:41: case_id: must be text, not true"]

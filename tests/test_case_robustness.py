@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import bundled_kb
 from engine.cases import load_case
 from engine.cases.source import MAX_BYTES
 from engine.errors import CaseError
@@ -15,13 +16,13 @@ REQUESTS = "requests:\n  - stage: 1\n    procedures:\n      - {code: \"22633\"}\
 
 def problems_of_file(path: Path) -> list[str]:
     with pytest.raises(CaseError) as info:
-        load_case(path)
+        load_case(path, bundled_kb())
     return info.value.messages
 
 
 def problems(text: str, name: str = "c.yaml") -> list[str]:
     with pytest.raises(CaseError) as info:
-        load_case(name, text=text)
+        load_case(name, bundled_kb(), text=text)
     return info.value.messages
 
 

@@ -115,3 +115,12 @@ def test_unwritable_output_is_a_usage_error_without_leftovers(tmp_path):
 def test_why_not_verdict_must_be_a_kb_verdict():
     result = CliRunner().invoke(cli.main, ["why-not", str(REFERENCE), "22633", "--level", "L4-5", "--verdict", "maybe"])
     assert result.exit_code == 2 and "is not a verdict of this knowledge base" in result.stderr
+
+
+def test_case_fields_doc_is_generated_from_the_schema(run_cli):
+    """docs/case-fields.md is `warrant schema --format markdown`; regenerate it after editing
+    kb/case-schema.yaml: warrant schema --format markdown > docs/case-fields.md"""
+    result = run_cli("schema", "--format", "markdown")
+    assert result.exit_code == 0
+    assert (ROOT / "docs" / "case-fields.md").read_text(encoding="utf-8") == result.stdout
+    assert "| `imaging[].segments.*.translation_mm` | number | at least 0, mm |" in result.stdout

@@ -11,7 +11,7 @@ from engine.decide.decision import LINE_VERDICT, decide, find_line
 from engine.errors import UsageError
 from engine.decide.session import CaseSession
 from engine.inputs import open_session
-from tests.conftest import REFERENCE, ROOT
+from tests.conftest import REFERENCE, ROOT, bundled_kb
 
 
 @pytest.fixture(scope="module")
@@ -155,7 +155,7 @@ def _all_cases():
 def test_provenance_evaluator_agrees_with_pydatalog_on_every_bundled_case(kb):
     program = kb.program
     for path, at in _all_cases():
-        case = load_case(path, at=at)
+        case = load_case(path, bundled_kb(), at=at)
         lines = expand_lines(case, kb.code_units)
         session = CaseSession(kb, case, str(path), lines, case_document(case, lines))
         ours = program.model(session.facts)  # bottom-up in Python, no pyDatalog answers used

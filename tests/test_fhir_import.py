@@ -70,7 +70,7 @@ def test_import_maps_each_kind_of_resource(kb):
     from engine.fhir.import_bundle import import_bundle
 
     data = json.loads(_bundle("si-joint-bilateral-met").read_text())
-    case = import_bundle(data, "si.json", code_units=kb.code_units).case
+    case = import_bundle(data, "si.json", kb=kb).case
     left, right = case["si_joint"]["left"], case["si_joint"]["right"]
     assert left["diagnostic_injections"] == [{"image_guided": True, "relief_percent": 75}]
     # relief from pain scores before (10) and after (6, then 1) each injection
@@ -81,7 +81,7 @@ def test_import_maps_each_kind_of_resource(kb):
     assert case["requests"][1]["procedures"] == [{"code": "27279", "side": "left"}]  # subSite left
 
     data = json.loads(_bundle("fusion-met").read_text())
-    case = import_bundle(data, "fm.json", code_units=kb.code_units).case
+    case = import_bundle(data, "fm.json", kb=kb).case
     assert case["patient"] == {"sex": "male", "age": 58, "smoking": "never", "red_flags": []}
     assert case["symptoms"] == {"neurogenic_claudication": True, "radiculopathy": False}  # refuted → false
     assert case["conservative_care"]["physical_therapy_weeks"] == 6  # from performedPeriod
@@ -89,7 +89,7 @@ def test_import_maps_each_kind_of_resource(kb):
     assert case["history"] == {"prior_fusions": [], "hardware_failure": []}  # not-done, valueBoolean false
 
     data = json.loads(_bundle("fusion-deformity-osteotomy-met").read_text())
-    case = import_bundle(data, "d.json", code_units=kb.code_units).case
+    case = import_bundle(data, "d.json", kb=kb).case
     assert case["imaging"][1]["segments"]["L3-4"]["translation_mm"] == 1  # 0.1 cm
     assert [s["id"] for s in case["imaging"]] == ["mri-1", "flexext-1", "standing-1"]
 
@@ -257,7 +257,7 @@ def test_deep_copy_guard_import_does_not_change_its_input(kb):
 
     data = json.loads(_bundle("reference-case").read_text())
     before = copy.deepcopy(data)
-    import_bundle(data, "ref.json", code_units=kb.code_units)
+    import_bundle(data, "ref.json", kb=kb)
     assert data == before
 
 
@@ -313,7 +313,7 @@ def test_more_resource_shapes(kb):
     )
     bundle["entry"][0]["resource"]["item"][0]["extension"] = [
         {"url": "http://warrant.example/fhir/StructureDefinition/instrumented-span", "valueString": "L4-S1"}]
-    imported = import_bundle(bundle, "small.json", code_units=kb.code_units)
+    imported = import_bundle(bundle, "small.json", kb=kb)
     case = imported.case
     assert case["imaging"] == [{"id": "unlinked-findings", "segments": {"L5-S1": {"pseudarthrosis": True}}}]
     assert case["history"]["hardware_failure"] == [{"finding": "screw_fracture", "level": "S1"}]
@@ -328,7 +328,7 @@ def test_more_resource_shapes(kb):
     assert "ImagingStudy/empty-study: no Observation reports findings from this study" in warned
     assert "Observation/other-patient: subject: is about Patient/p2" in warned
     assert "Patient/p2: a second Patient" in warned
-    case_model, lines = validate_case(imported, kb.code_units)
+    case_model, lines = validate_case(imported, kb)
     assert [ln.id for ln in lines] == ["1:22633:L4-5"] and lines[0].span_vertebrae == 3
 
 
@@ -346,7 +346,7 @@ def test_stages_from_service_dates_and_the_stay(kb):
                                                  "code": "hospitalized"}]},
          "timingPeriod": {"start": start, "end": end}}
         for s, start, end in [(1, "2024-06-10", "2024-06-11"), (2, "2024-06-03", "2024-06-06")]]
-    imported = import_bundle(bundle, "staged.json", code_units=kb.code_units)
+    imported = import_bundle(bundle, "staged.json", kb=kb)
     requests = imported.case["requests"]
     assert [(r["stage"], r["procedures"][0]["code"], r["length_of_stay_days"]) for r in requests] == \
         [(1, "22633", 3), (2, "63047", 1)]  # the earlier date is stage 1
@@ -354,5 +354,5 @@ def test_stages_from_service_dates_and_the_stay(kb):
 
     del items[1]["servicedDate"]
     with pytest.raises(Exception) as caught:
-        import_bundle(bundle, "staged.json", code_units=kb.code_units)
+        import_bundle(bundle, "staged.json", kb=kb)
     assert "Claim/c1: item[1]: other items carry a servicedDate" in str(caught.value)

@@ -9,13 +9,13 @@ from ruamel.yaml import YAML
 from engine.cases import case_document, expand_lines, load_case
 from engine.decide.decision import decide
 from engine.decide.session import CaseSession
-from tests.conftest import ROOT
+from tests.conftest import ROOT, bundled_kb
 
 TESTS = sorted((ROOT / "kb" / "tests").glob("*.yaml"))
 
 
 def _decision(kb, path: Path) -> dict:
-    case = load_case(path, at=("case",))
+    case = load_case(path, bundled_kb(), at=("case",))
     lines = expand_lines(case, kb.code_units)
     return decide(CaseSession(kb, case, str(path), lines, case_document(case, lines)))
 

@@ -173,7 +173,7 @@ def every_case(tmp_path_factory, kb):
 
 
 def _session(kb, path, at):
-    case = load_case(path, at=at)
+    case = load_case(path, kb, at=at)
     lines = expand_lines(case, kb.code_units)
     return CaseSession(kb, case, str(path), lines, case_document(case, lines))
 
@@ -191,8 +191,8 @@ def _verdict_after(kb, data, edits, line_id) -> str:
     changed = copy.deepcopy(data)
     fresh: dict = {}
     for edit in edits:
-        apply_edit(changed, edit, fresh)
-    case = load_case("changed.json", text=json.dumps(changed, default=str))
+        apply_edit(changed, edit, kb.levels, fresh)
+    case = load_case("changed.json", kb, text=json.dumps(changed, default=str))
     lines = expand_lines(case, kb.code_units)
     session = CaseSession(kb, case, "changed.json", lines, case_document(case, lines))
     return {row[0]: row[1] for row in session.evaluate(["line_verdict"])["line_verdict"]}[line_id]

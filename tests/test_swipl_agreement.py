@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import bundled_kb
 from engine.cases import load_case
 from engine.knowledge.base import KnowledgeBase
 from engine.present.prolog import export_facts, export_program
@@ -50,7 +51,7 @@ def test_swipl_gives_the_same_answers_for_every_bundled_case(tmp_path):
     expected: dict[str, set[tuple]] = {}
     pairs = []
     for i, (name, path, at) in enumerate(bundled_cases()):
-        case = load_case(path, at=at)
+        case = load_case(path, bundled_kb(), at=at)
         from engine.cases import case_document, expand_lines
 
         lines = expand_lines(case, kb.code_units)

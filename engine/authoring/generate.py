@@ -8,31 +8,30 @@ procedures, levels, sides, spans, named list entries) and the vocabulary's littl
 vocabulary. The vocabulary file documents the language.
 
 Generation is deterministic for a seed: one `random.Random(seed)` drives every choice, in file
-order, so `--count 10` gives the first ten cases of `--count 300`.
+order, so `--count 10` gives the first ten cases of `--count 300`. Case fields that a `%@ field`
+path reads and the vocabulary never sets are filled from their case-schema type by
+`casefill.Filler`, from a random stream of their own (so adding such a field leaves every other
+draw, and a vocabulary that sets every field, as it was).
 """
 from __future__ import annotations
 
 import random
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
+from engine.authoring.casefill import ordered
+from engine.authoring.valuespec import ABSENT as _ABSENT
+from engine.authoring.valuespec import PLACEHOLDER as _PLACEHOLDER
+from engine.authoring.valuespec import Context as _Context
+from engine.authoring.valuespec import ValueSpecs
+from engine.authoring.valuespec import problem as _problem
+from engine.cases.shape import shape_of
 from engine.errors import CaseError, Finding, Location, RuleError
 
 VOCABULARY_FORMAT = "warrant-generator/1"
-_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_.]*)\}")
 _NAMED = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\[([A-Za-z_][A-Za-z0-9_-]*)\]$")
-_SPEC_KEYS = ("between", "one_of", "some_of", "kb", "date_between")
-_ABSENT = object()
-
-
-class _Unavailable(Exception):
-    """A placeholder without a value here (e.g. {above} for a run that starts at the top)."""
-
-
-def _problem(path: Path, message: str) -> RuleError:
-    return RuleError([Finding("generator_vocabulary", message, Location(str(path)))])
 
 
 @dataclass
@@ -45,18 +44,7 @@ class GeneratedCase:
     text: str = ""
 
 
-@dataclass
-class _Context:
-    """What placeholders and selectors can read while one case is built."""
-
-    run: list[str] = field(default_factory=list)
-    sides: list[str] = field(default_factory=list)
-    picks: dict[str, Any] = field(default_factory=dict)
-    local: dict[str, str] = field(default_factory=dict)
-    named: dict[tuple[str, str], int] = field(default_factory=dict)
-
-
-class Generator:
+class Generator(ValueSpecs):
     """Builds cases for one kb from its vocabulary file."""
 
     def __init__(self, kb, vocabulary: dict[str, Any], seed: int, *, source: Path | None = None,
@@ -69,8 +57,14 @@ class Generator:
         self.rng = random.Random(seed)
         self.code_units = kb.code_units
         self.code_labels = kb.code_labels
+        self.levels = kb.levels
         self._answers: dict[str, list[dict[str, Any]]] = {}
         self._check()
+        from engine.authoring.casefill import Filler, unset_paths
+
+        schema = kb.case_schema
+        self.filler = Filler(schema, unset_paths(schema, kb.fields, vocabulary), seed,
+                             vocabulary.get("unset_fields"))
 
     # -- vocabulary checks -------------------------------------------------------------------
     @classmethod
@@ -132,108 +126,6 @@ class Generator:
                         else:
                             yield str(choice)
 
-    # -- kb goals ----------------------------------------------------------------------------
-    def answers(self, goal: str) -> list[dict[str, Any]]:
-        if goal not in self._answers:
-            try:
-                found = self.kb.program.ask(goal)
-            except Exception as exc:  # a goal that does not parse or names nothing the kb has
-                raise _problem(self.source, f"{self.source.name}: cannot ask the kb {goal!r}: {exc}") from None
-            if not found:
-                raise _problem(self.source, f"{self.source.name}: the kb has no answer to {goal!r}")
-            self._answers[goal] = sorted(found, key=lambda a: [(str(type(v)), str(v)) for v in a.values()])
-        return self._answers[goal]
-
-    # -- values ------------------------------------------------------------------------------
-    def value(self, spec: Any, ctx: _Context) -> Any:
-        """The value of a specification, or _ABSENT when it chose to leave the field out."""
-        rng = self.rng
-        if isinstance(spec, str):
-            return self.fill(spec, ctx)
-        if isinstance(spec, list):
-            out = []
-            for item in spec:
-                value = self.value(item, ctx)
-                if value is not _ABSENT:
-                    out.append(value)
-            return out
-        if not isinstance(spec, dict):
-            return spec
-        if not any(k in spec for k in _SPEC_KEYS):
-            out_map = {}
-            for key, item in spec.items():
-                value = self.value(item, ctx)
-                if value is not _ABSENT:
-                    out_map[self.fill(str(key), ctx)] = value
-            return out_map
-        if spec.get("missing") and rng.random() < float(spec["missing"]):
-            return _ABSENT
-        if "between" in spec:
-            low, high = spec["between"]
-            return _number(rng, low, high, spec.get("step"))
-        if "one_of" in spec:
-            items = spec["one_of"]
-            weights = spec.get("weights")
-            return self.value(rng.choices(items, weights=weights)[0] if weights else rng.choice(items), ctx)
-        if "some_of" in spec:
-            items = list(spec["some_of"])
-            low, high = spec.get("size", [1, len(items)])
-            chosen = set(rng.sample(range(len(items)), rng.randint(int(low), int(min(high, len(items))))))
-            return [self.value(item, ctx) for i, item in enumerate(items) if i in chosen]
-        if "date_between" in spec:
-            first, last = spec["date_between"]
-            return f"{rng.randint(int(first), int(last)):04d}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
-        answers = self.answers(str(spec["kb"]))
-        answer = rng.choice(answers)
-        name = spec.get("pick") or next(iter(answer))
-        if name not in answer:
-            raise _problem(self.source, f"{self.source.name}: {spec['kb']!r} binds no variable {name}")
-        base = answer[name]
-        for sign, key in ((1, "plus"), (-1, "minus")):
-            if key in spec:
-                low, high = spec[key]
-                step = spec.get("step")
-                base = _tidy(base + sign * _number(rng, low, high, step), step)
-        return base
-
-    def fill(self, text: str, ctx: _Context) -> str:
-        def one(match: re.Match) -> str:
-            name = match.group(1)
-            value = self.lookup(name, ctx)
-            if value is None:
-                raise _Unavailable(name)
-            return str(value)
-
-        return _PLACEHOLDER.sub(one, text)
-
-    def lookup(self, name: str, ctx: _Context) -> Any:
-        if name in ctx.local:
-            return ctx.local[name]
-        run = ctx.run
-        segments = list(self.vocab["segments"])
-        if name in ("first", "last") and run:
-            return run[0] if name == "first" else run[-1]
-        if name in ("above", "below") and run:
-            index = segments.index(run[0] if name == "above" else run[-1]) + (-1 if name == "above" else 1)
-            return segments[index] if 0 <= index < len(segments) else None
-        head, _, member = name.partition(".")
-        if head in ctx.picks:
-            pick = ctx.picks[head]
-            if not member:
-                return pick
-            return ((self.vocab.get("code_sets") or {}).get(str(pick)) or {}).get(member)
-        return None
-
-    def available(self, spec: Any, ctx: _Context) -> bool:
-        """Whether every placeholder inside a specification has a value here."""
-        if isinstance(spec, str):
-            return all(self.lookup(m.group(1), ctx) is not None for m in _PLACEHOLDER.finditer(spec))
-        if isinstance(spec, list):
-            return all(self.available(item, ctx) for item in spec)
-        if isinstance(spec, dict):
-            return all(self.available(str(k), ctx) and self.available(v, ctx) for k, v in spec.items())
-        return True
-
     # -- writing into the case ---------------------------------------------------------------
     def put(self, data: dict[str, Any], path_text: str, value: Any, ctx: _Context) -> None:
         from engine.authoring.whatif import Edit, apply_edit, parse_path
@@ -245,7 +137,7 @@ class Generator:
                 steps.extend([match.group(1), self._named_entry(data, match.group(1), match.group(2), ctx)])
             else:
                 steps.extend(parse_path(part))
-        apply_edit(data, Edit("set", path_text, tuple(steps), value))
+        apply_edit(data, Edit("set", path_text, tuple(steps), value), self.levels)
 
     def _named_entry(self, data: dict[str, Any], list_name: str, entry: str, ctx: _Context) -> int:
         key = (list_name, entry)
@@ -294,7 +186,7 @@ class Generator:
     def _spell(self, segment: str) -> str:
         spellings = self.vocab.get("level_spellings") or {"canonical": 1}
         style = self.rng.choices(list(spellings), weights=list(spellings.values()))[0]
-        upper, lower = _vertebrae_of(segment)
+        upper, lower = self.levels.ends(segment)
         if style == "long":
             return f"{upper}-{lower}"
         if style == "slash":
@@ -303,9 +195,9 @@ class Generator:
 
     def _levels(self, segments: list[str], unit: str | None) -> list[str]:
         if unit == "vertebra":
-            return [_vertebrae_of(s)[0] for s in segments]
+            return [self.levels.ends(s)[0] for s in segments]
         if len(segments) >= 2 and self.rng.random() < float(self.vocab.get("level_ranges", 0)):
-            return [f"{_vertebrae_of(segments[0])[0]}-{_vertebrae_of(segments[-1])[1]}"]
+            return [f"{self.levels.ends(segments[0])[0]}-{self.levels.ends(segments[-1])[1]}"]
         return [self._spell(s) for s in segments]
 
     def procedure(self, spec: dict[str, Any], ctx: _Context) -> dict[str, Any] | None:
@@ -338,10 +230,10 @@ class Generator:
                 proc["levels"] = self._levels(chosen, unit)
         if spec.get("side") == "sides" and ctx.sides:
             if unit != "side" or rng.random() >= missing:
-                proc["side"] = "bilateral" if len(ctx.sides) > 1 else ctx.sides[0]
+                proc["side"] = self._side_value(ctx.sides)
         span = self.value(spec["span"], ctx) if "span" in spec else None
         if span == "run" and ctx.run:
-            proc["span"] = [_vertebrae_of(ctx.run[0])[0], _vertebrae_of(ctx.run[-1])[1]]
+            proc["span"] = [self.levels.ends(ctx.run[0])[0], self.levels.ends(ctx.run[-1])[1]]
         elif isinstance(span, list):
             proc["span"] = [str(v) for v in span]
         for key, item in spec.items():
@@ -351,6 +243,16 @@ class Generator:
             if value is not _ABSENT:
                 proc[key] = value
         return proc
+
+    def _side_value(self, sides: list[str]) -> str:
+        """The side a procedure on `sides` names: the one side, or the value standing for them all."""
+        if len(sides) == 1:
+            return sides[0]
+        for value, covers in self.kb.case_schema.side_expansion.items():
+            if set(covers) == set(sides):
+                return value
+        raise _problem(self.source, f"{self.source.name}: no side value of the case schema covers "
+                                    f"{', '.join(sides)}")
 
     # -- cases -------------------------------------------------------------------------------
     def case(self, number: int) -> GeneratedCase:
@@ -381,9 +283,10 @@ class Generator:
         requests = []
         for index, stage in enumerate(scenario.get("stages") or [], start=1):
             request: dict[str, Any] = {"stage": index}
-            setting = self.value(stage.get("setting", "outpatient"), ctx)
-            request["setting"] = setting
-            if setting == "inpatient" and "length_of_stay_days" in stage:
+            setting = self.value(stage.get("setting", self.vocab.get("default_setting")), ctx)
+            if setting is not None:
+                request["setting"] = setting
+            if setting == self.vocab.get("stay_setting") and "length_of_stay_days" in stage:
                 days = self.value(stage["length_of_stay_days"], ctx)
                 if days is not _ABSENT:
                     request["length_of_stay_days"] = days
@@ -397,14 +300,17 @@ class Generator:
         for i, request in enumerate(requests, start=1):
             request["stage"] = i
         data["requests"] = requests
-        data["summary"] = self.summary(scenario.get("name", "case"), requests)
+        summary_path = self.kb.case_schema.role("summary")
+        if summary_path and len(summary_path) == 1:
+            data[summary_path[0]] = self.summary(scenario.get("name", "case"), requests)
         for list_name, templates in (self.vocab.get("named_entries") or {}).items():
             if isinstance(data.get(list_name), list):  # named entries in the order the vocabulary lists them
                 order = {index: list(templates).index(entry) for (name, entry), index in ctx.named.items()
                          if name == list_name}
                 data[list_name] = [item for _, item in sorted(enumerate(data[list_name]),
                                                               key=lambda p: (order.get(p[0], len(order)), p[0]))]
-        data = _ordered(data)
+        states += self.filler.fill(data, ctx.run)
+        data = ordered(data, shape_of(self.kb.case_schema))
         return GeneratedCase(number, case_id, str(scenario.get("name", "")), states, data)
 
     def summary(self, scenario: str, requests: list[dict[str, Any]]) -> str:
@@ -430,7 +336,7 @@ class Generator:
             made.text = self.render(made)
             name = f"{made.case_id}.yaml"
             try:
-                CaseSession.from_case(self.kb, load_case(name, text=made.text), name)
+                CaseSession.from_case(self.kb, load_case(name, self.kb, text=made.text), name)
             except CaseError as exc:
                 raise RuleError([Finding("generator_vocabulary",
                                          f"{self.source.name} produced an invalid case {made.case_id} "
@@ -451,82 +357,6 @@ def _wrap(text: str, width: int) -> list[str]:
     import textwrap
 
     return textwrap.wrap(text, width, subsequent_indent="  ") or [text]
-
-
-def _number(rng: random.Random, low: Any, high: Any, step: Any = None) -> Any:
-    whole = all(isinstance(v, int) and not isinstance(v, bool) for v in (low, high)) and \
-        (step is None or float(step).is_integer())
-    if step is None:
-        step = 1 if whole else 0.1
-    count = int(round((float(high) - float(low)) / float(step)))
-    value = float(low) + rng.randint(0, max(count, 0)) * float(step)
-    return int(round(value)) if whole else _tidy(value, step)
-
-
-def _tidy(value: Any, step: Any = None) -> Any:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return value
-    digits = 0
-    if step is not None and not float(step).is_integer():
-        digits = len(repr(float(step)).split(".")[1])
-    value = round(float(value), max(digits, 1) if not float(value).is_integer() else 0)
-    return int(value) if float(value).is_integer() else value
-
-
-def _vertebrae_of(segment: str) -> tuple[str, str]:
-    from engine.cases.levels import VERTEBRAE, parse_level
-
-    level = parse_level(segment)
-    return VERTEBRAE[level.first], VERTEBRAE[level.last]
-
-
-def _ordered(data: Any, model: str | None = None) -> Any:
-    """Keys in the order the case format lists them (unknown shapes keep their order)."""
-    try:
-        from engine.cases.shape import MODELS, ROOT
-    except ImportError:  # pragma: no cover - the shape table is generated with the schema
-        return data
-    return _order(data, model or ROOT, MODELS)
-
-
-def _order(data: Any, model: str | None, models: dict) -> Any:
-    if isinstance(data, list):
-        return [_order(item, model, models) for item in data]
-    if not isinstance(data, dict):
-        return data
-    fields = models.get(model) if model else None
-    if not fields:
-        return {k: _order(v, _inner_dict(model, models), models) for k, v in data.items()} if model else data
-    out = {}
-    known = {name: spec for name, spec, _required in fields}
-    for name in known:
-        if name in data:
-            out[name] = _order(data[name], _model_of(known[name]), models)
-    for name, value in data.items():
-        if name not in out:
-            out[name] = value
-    return out
-
-
-def _model_of(spec: Any) -> str | None:
-    """The model a field's type spec leads to (through opt, list and dict), if any."""
-    while isinstance(spec, tuple) and spec:
-        kind = spec[0]
-        if kind == "model":
-            return spec[1]
-        if kind == "opt" or kind == "list":
-            spec = spec[1]
-        elif kind == "dict":
-            return "dict:" + str(_model_of(spec[2]))
-        else:
-            return None
-    return None
-
-
-def _inner_dict(model: str | None, models: dict) -> str | None:
-    if model and model.startswith("dict:"):
-        return model[5:]
-    return None
 
 
 def write_cases(cases: Iterator[GeneratedCase], directory: Path) -> list[Path]:

@@ -100,7 +100,7 @@ def run_rule_test(kb, path: str | Path, coverage=None) -> RuleTestResult:
     result.name = str(data.get("name") or result.name)
     problems = _check_shape(source, data)
     try:
-        case = load_case(name, text=text, at=("case",))
+        case = load_case(name, kb, text=text, at=("case",))
         session = CaseSession.from_case(kb, case, name)
         actual = determinations(session, missing=True)
     except WarrantError as exc:

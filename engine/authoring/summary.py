@@ -19,16 +19,15 @@ from engine.knowledge.interface import CRITERION_UNMET as UNMET
 _INDEX = re.compile(r"\[\d+\]")
 
 
-def general_field(path: str) -> str:
-    """`requests[1].procedures[2].levels` → `requests[].procedures[].levels`; level keys → `*`."""
-    from engine.cases.levels import LevelError, parse_level
-
+def general_field(path: str, levels: Any) -> str:
+    """`requests[1].procedures[2].levels` → `requests[].procedures[].levels`; level keys (in the
+    vocabulary `levels`, the kb's) → `*`."""
     parts = []
     for part in _INDEX.sub("[]", path).split("."):
         try:
-            parse_level(part)
+            levels.parse(part)
             parts.append("*")
-        except (LevelError, ValueError, TypeError):
+        except (ValueError, TypeError):
             parts.append(part)
     return ".".join(parts)
 
@@ -71,7 +70,7 @@ def summarize(kb, paths: Sequence[Path], top: int = 15) -> dict[str, Any]:
             own = [f for f in record.get("missing", []) if f not in record.get("inherited", [])]
             for item in set(own):
                 missing[item] += 1
-            for item in {general_field(f) for f in own}:
+            for item in {general_field(f, kb.levels) for f in own}:
                 missing_general[item] += 1
     labels = kb.code_labels
     order = [kb.verdicts[role] for role in ("positive", "negative", "undetermined")]

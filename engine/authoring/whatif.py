@@ -62,8 +62,8 @@ def parse_path(text: str) -> tuple:
         if match.group(1):
             key = match.group(1).strip()
             if key == "*":
-                raise UsageError(f"{text}: `*` stands for a key to choose (a segment, a side); write it, e.g. "
-                                 "si_joint.left.pain_below_l5")
+                raise UsageError(f"{text}: `*` stands for a key to choose; write the key itself (the segment, "
+                                 "such as L4-5, or the side)")
             out.append(key)
         out.extend(int(i) if i not in ("", "-") else NEW for i in _INDEX.findall(match.group(2)))
     return tuple(out)
@@ -106,21 +106,20 @@ def parse_edits(sets: Sequence[str], unsets: Sequence[str]) -> list[Edit]:
     return edits
 
 
-def _same_level(a: str, b: str) -> bool:
-    from engine.cases.levels import LevelError, normalise_level
-
+def _same_level(levels: Any, a: str, b: str) -> bool:
     try:
-        return normalise_level(a) == normalise_level(b)
-    except (LevelError, ValueError, TypeError):
+        return levels.normalise(a) == levels.normalise(b)
+    except (ValueError, TypeError):
         return False
 
 
-def _key(mapping: dict, key: str) -> str:
-    """The key of `mapping` that `key` names: itself, or a spelling of the same level (L4-L5)."""
-    if key in mapping:
+def _key(mapping: dict, key: str, levels: Any = None) -> str:
+    """The key of `mapping` that `key` names: itself, or a spelling of the same level (L4-L5)
+    in the vocabulary `levels` (the kb's `levels`), when given."""
+    if key in mapping or levels is None:
         return key
     for existing in mapping:
-        if isinstance(existing, str) and _same_level(existing, key):
+        if isinstance(existing, str) and _same_level(levels, existing, key):
             return existing
     return key
 
@@ -133,9 +132,10 @@ def _kind(value: Any) -> str:
     return f"the value {json.dumps(value)}"
 
 
-def apply_edit(data: dict, edit: Edit, fresh: dict | None = None) -> None:
-    """Apply one edit to plain case data in place (UsageError when the path cannot be followed).
-    `fresh` remembers the entry each `[]` step appended, so the edits of one run share it."""
+def apply_edit(data: dict, edit: Edit, levels: Any = None, fresh: dict | None = None) -> None:
+    """Apply one edit to plain case data in place (UsageError when the path cannot be followed);
+    with `levels`, a level key matches any spelling of the same level; `fresh` remembers the
+    entry each `[]` step appended, so the edits of one run share it."""
     node: Any = data
     path = edit.path
     fresh = {} if fresh is None else fresh
@@ -175,7 +175,7 @@ def apply_edit(data: dict, edit: Edit, fresh: dict | None = None) -> None:
             continue
         if not isinstance(node, dict):
             raise UsageError(f"{edit.field}: {here} is {_kind(node)}, so it has no key {step!r}")
-        key = _key(node, step)
+        key = _key(node, step, levels)
         if last:
             if edit.op == "set":
                 node[key] = edit.value
@@ -197,19 +197,19 @@ def _show(path: Sequence) -> str:
     return format_path(path)
 
 
-def changed_case(path: str | Path, edits: Sequence[Edit]):
+def changed_case(kb, path: str | Path, edits: Sequence[Edit]):
     """The original case and the edited one, both validated (CaseError for the edited one names
     the field and says the problem comes from the changes)."""
-    original, _data, changed = _changed(path, edits)
+    original, _data, changed = _changed(kb, path, edits)
     return original, changed
 
 
-def changed_data(path: str | Path, edits: Sequence[Edit]) -> dict:
+def changed_data(kb, path: str | Path, edits: Sequence[Edit]) -> dict:
     """The edited case as plain data, after it validated (what `what-if -o` writes)."""
-    return _changed(path, edits)[1]
+    return _changed(kb, path, edits)[1]
 
 
-def _changed(path: str | Path, edits: Sequence[Edit]):
+def _changed(kb, path: str | Path, edits: Sequence[Edit]):
     from engine.cases import load_case
     from engine.cases.source import parse, read_text
     from engine.cases.loader import case_position
@@ -217,17 +217,17 @@ def _changed(path: str | Path, edits: Sequence[Edit]):
     name = str(path)
     text = read_text(name, None)
     at = case_position(text)
-    original = load_case(name, text=text, at=at)
+    original = load_case(name, kb, text=text, at=at)
     data = parse(name, text).data
     for step in at:
         data = data[step]
     data = copy.deepcopy(data)
     fresh: dict = {}
     for edit in edits:
-        apply_edit(data, edit, fresh)
+        apply_edit(data, edit, kb.levels, fresh)
     label = f"{name} (after the what-if changes)"
     try:
-        changed = load_case(label, text=json.dumps(data, ensure_ascii=False, default=str))
+        changed = load_case(label, kb, text=json.dumps(data, ensure_ascii=False, default=str))
     except CaseError as exc:
         raise _relabel(exc, label) from None
     return original, data, changed
@@ -244,7 +244,7 @@ def what_if(kb, path: str | Path, edits: Sequence[Edit]) -> dict[str, Any]:
     from engine.decide.outcomes import determinations, same
     from engine.decide.session import CaseSession
 
-    original, changed = changed_case(path, edits)
+    original, changed = changed_case(kb, path, edits)
     before = determinations(CaseSession.from_case(kb, original, str(path)))
     try:
         after_session = CaseSession.from_case(kb, changed, f"{path} (after the what-if changes)")

@@ -1,5 +1,5 @@
 """Leaf value types of a case file for the pydantic models: a check from `values.py` plus the
-JSON Schema editors see.
+JSON Schema editors see. `leaf_type(spec)` gives the type of a shape-table leaf.
 
 pydantic checks structure (mappings, lists, required and unknown keys); the checks in
 `values.py` check the values themselves, so every message is worded for a clinician editing
@@ -13,12 +13,10 @@ from typing import Annotated, Any, Literal
 from pydantic import PlainValidator, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
-from engine.cases import values
 from engine.cases.values import Check, ValueProblem, closest, describe, make
 
-__all__ = ["Code", "Date", "Flag", "FormatTag", "LevelSpec", "Name", "SegmentName",
-           "SegmentOrVertebra", "SegmentRange", "Text", "VertebraName", "check_of", "choice",
-           "closest", "describe", "number", "reject"]
+__all__ = ["Code", "Date", "Flag", "Name", "Text", "check_of", "choice", "closest", "describe",
+           "leaf_type", "number", "reject"]
 
 
 def reject(message: str) -> PydanticCustomError:
@@ -59,13 +57,12 @@ def number(low: float | None = None, high: float | None = None, *, whole: bool =
     return _leaf(int if whole else float, make("number", low, high, whole), schema)
 
 
-def choice(*options: str) -> Any:
+def choice(absent: str | None, *options: str) -> Any:
     """One of a fixed set of words; a near miss gets a suggestion."""
-    return _leaf(Literal[options], make("choice", *options),  # type: ignore[valid-type]
+    return _leaf(Literal[options], make("choice", absent, *options),  # type: ignore[valid-type]
                  {"type": "string", "enum": list(options)})
 
 
-FormatTag = _leaf(str, make("format"), {"const": values.FORMAT})
 Text = _leaf(str, make("text"), {"type": "string"})
 Name = _leaf(str, make("name"), {"type": ["string", "integer"], "minLength": 1})
 Code = _leaf(str, make("code"), {
@@ -76,19 +73,30 @@ Code = _leaf(str, make("code"), {
 })
 Date = _leaf(str, make("date"), {"type": "string", "pattern": r"^\d{4}(-\d{2}(-\d{2})?)?$",
                                  "description": "YYYY-MM-DD, YYYY-MM or YYYY"})
-
-_LEVEL_PATTERN = r"^\s*[TtLlSs]\s*\d{1,2}(\s*[-/\u2013]\s*[TtLlSs]?\s*\d{1,2})?\s*$"
-
-
-def _level_type(reader: str, description: str) -> Any:
-    return _leaf(str, make("level", reader), {"type": "string", "pattern": _LEVEL_PATTERN,
-                                              "description": description})
+_FIXED = {"flag": Flag, "text": Text, "name": Name, "code": Code, "date": Date}
 
 
-SegmentName = _level_type("segment", "one motion segment, e.g. L4-5, L5-S1 or T12-L1")
-LevelSpec = _level_type("level", "a vertebra (L3), a motion segment (L4-5) or a range (L2-L4)")
-SegmentRange = _level_type(
-    "segment_range", "a motion segment (L4-5) or a range of segments (L2-L4 means L2-3 and L3-4)")
-VertebraName = _level_type("vertebra", "one vertebra, e.g. L3 or S1")
-SegmentOrVertebra = _level_type("segment_or_vertebra",
-                                "one motion segment (L5-S1) or one vertebra (S1)")
+def _level_pattern(levels: Any) -> str:
+    """A JSON Schema pattern for level spellings over the vocabulary's region letters."""
+    regions = sorted({name.rstrip("0123456789") for name in levels.vertebrae}, key=lambda r: (-len(r), r))
+    letters = "|".join("".join(f"[{c.upper()}{c.lower()}]" for c in region) for region in regions)
+    return (rf"^\s*({letters})\s*\d{{1,2}}(\s*[-/\u2013]\s*({letters})?\s*\d{{1,2}})?\s*$")
+
+
+def leaf_type(spec: tuple[Any, ...], description: str = "") -> Any:
+    """The pydantic type of a shape-table leaf spec (`("number", 0, 100, False)`, ...)."""
+    kind, *args = spec
+    if kind in _FIXED and not args:
+        return _FIXED[kind]
+    if kind == "number":
+        low, high, whole = args
+        return number(low, high, whole=whole)
+    if kind == "choice":
+        return choice(*args)
+    if kind == "format":
+        return _leaf(str, make("format", args[0]), {"const": args[0]})
+    if kind == "level":
+        level_kind, levels = args
+        return _leaf(str, make("level", level_kind, levels), {
+            "type": "string", "pattern": _level_pattern(levels), "description": description})
+    raise ValueError(f"no pydantic type for the value check {spec!r}")

@@ -5,28 +5,30 @@ pydantic is imported only for cases that have something to report.
 """
 from __future__ import annotations
 
-import typing
 from typing import Any, Iterator
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from engine.cases import crosschecks
 from engine.cases.crosschecks import Found, made
+from engine.cases.models import case_model
 from engine.cases.positions import Path, Source
-from engine.cases.schema import Case
+from engine.cases.shape import Shape, shape_of
 from engine.cases.values import closest, describe
 from engine.errors import CaseError
+from engine.knowledge.caseschema import CaseSchema
 
 
-def validate(source: Source) -> Case:
+def validate(source: Source, schema: CaseSchema) -> Any:
     """The case in `source.data`, or a `CaseError` listing every problem found in it."""
-    case: Case | None = None
+    case: Any = None
     found: list[Found] = []
+    shape = shape_of(schema)
     try:
-        case = Case.model_validate(source.data)
+        case = case_model(schema).model_validate(source.data)
     except ValidationError as exc:
-        found.extend(_translate(exc, source))
-    found.extend(crosschecks.problems(source))
+        found.extend(_translate(exc, source, shape))
+    found.extend(crosschecks.problems(source, shape))
     findings = [f for _, f in source.problems]
     findings += [f for path, f in found if not _suppressed(path, source)]
     if findings or case is None:
@@ -42,7 +44,7 @@ def _suppressed(path: Path, source: Source) -> bool:
     return any(path[:n] in source.suppressed for n in range(len(path) + 1))
 
 
-def _translate(exc: ValidationError, source: Source) -> Iterator[Found]:
+def _translate(exc: ValidationError, source: Source, shape: Shape) -> Iterator[Found]:
     for error in exc.errors(include_url=False):
         loc = tuple(error["loc"])
         kind = error["type"]
@@ -51,7 +53,7 @@ def _translate(exc: ValidationError, source: Source) -> Iterator[Found]:
         if loc and loc[-1] == "[key]":
             yield made(source, loc[:-1], error["msg"], key=True)
         elif kind == "extra_forbidden":
-            yield made(source, loc, _unknown_key(loc), key=True)
+            yield made(source, loc, _unknown_key(loc, shape), key=True)
         elif kind == "missing":
             yield made(source, loc, "is required but missing")
         elif value is None:
@@ -70,8 +72,8 @@ def _translate(exc: ValidationError, source: Source) -> Iterator[Found]:
             yield made(source, loc, error["msg"])
 
 
-def _unknown_key(loc: Path) -> str:
-    known = _known_keys(loc[:-1])
+def _unknown_key(loc: Path, shape: Shape) -> str:
+    known = _known_keys(loc[:-1], shape)
     key = str(loc[-1])
     close = closest(key, known)
     if close:
@@ -79,31 +81,27 @@ def _unknown_key(loc: Path) -> str:
     return f"unknown key; known keys here are {', '.join(known)}"
 
 
-def _known_keys(loc: Path) -> list[str]:
-    """The field names a model accepts at `loc`, found by walking the model annotations."""
-    node: Any = Case
+def _known_keys(loc: Path, shape: Shape) -> list[str]:
+    """The field names the mapping at `loc` accepts, found by walking the shape table."""
+    spec: Any = ("model", shape.root)
     for part in loc:
-        node = _unwrap(node)
-        if isinstance(part, str) and isinstance(node, type) and issubclass(node, BaseModel):
-            node = node.model_fields[part].annotation
-        elif typing.get_origin(node) is list:
-            node = typing.get_args(node)[0]
-        elif typing.get_origin(node) is dict:
-            node = typing.get_args(node)[1]
+        spec = _unwrap(spec)
+        if isinstance(part, str) and spec[0] == "model":
+            fields = {name: field for name, field, _ in shape.models[spec[1]]}
+            if part not in fields:
+                return []
+            spec = fields[part]
+        elif spec[0] == "list":
+            spec = spec[1]
+        elif spec[0] == "dict":
+            spec = spec[2]
         else:
             return []
-    node = _unwrap(node)
-    if isinstance(node, type) and issubclass(node, BaseModel):
-        return list(node.model_fields)
-    return []
+    spec = _unwrap(spec)
+    return [name for name, _, _ in shape.models[spec[1]]] if spec[0] == "model" else []
 
 
-def _unwrap(node: Any) -> Any:
-    while True:
-        origin = typing.get_origin(node)
-        if origin is typing.Annotated:
-            node = typing.get_args(node)[0]
-        elif origin is typing.Union:
-            node = next(a for a in typing.get_args(node) if a is not type(None))
-        else:
-            return node
+def _unwrap(spec: Any) -> Any:
+    while spec[0] == "opt":
+        spec = spec[1]
+    return spec

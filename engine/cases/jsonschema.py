@@ -1,9 +1,9 @@
-"""The JSON Schema of warrant-case/1, for editors and `warrant schema`."""
+"""The JSON Schema of a knowledge base's case format, for editors and `warrant schema`."""
 from __future__ import annotations
 
 from typing import Any
 
-SCHEMA_ID = "https://warrant.invalid/schema/warrant-case-1.json"
+SCHEMA_ID = "https://warrant.invalid/schema/{name}.json"
 
 
 def _close_maps(node: Any) -> None:
@@ -18,18 +18,20 @@ def _close_maps(node: Any) -> None:
             _close_maps(value)
 
 
-def case_json_schema() -> dict[str, Any]:
-    """A draft 2020-12 schema: unknown keys are refused, null means "not documented"."""
-    from engine.cases.schema import Case
+def case_json_schema(kb: Any) -> dict[str, Any]:
+    """A draft 2020-12 schema: unknown keys are refused, null means "not documented".
+    `kb` is a KnowledgeBase or its case schema."""
+    from engine.cases.loader import schema_of
+    from engine.cases.models import case_model
 
-    schema = Case.model_json_schema(mode="validation")
-    _close_maps(schema)
+    schema = schema_of(kb)
+    out = case_model(schema).model_json_schema(mode="validation")
+    _close_maps(out)
+    name = "".join(c if c.isalnum() else "-" for c in schema.case_format).strip("-") or "case"
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$id": SCHEMA_ID,
-        **schema,
-        "description": (
-            "A spine-surgery case for Warrant's medical-necessity review. A finding that is "
-            "missing or null is not documented; false, 0, none and [] record that it was looked "
-            "for and is absent."),
+        "$id": SCHEMA_ID.format(name=name),
+        **out,
+        "title": schema.title,
+        "description": schema.description,
     }

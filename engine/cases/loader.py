@@ -1,9 +1,11 @@
 """`load_case`: read, validate and report every problem of a case file in one go.
 
-A valid case takes the fast path (`fast.py`: the generated shape table and the shared value
-checks, no pydantic) and comes back as immutable records. Anything the fast path cannot accept
-(a structural problem found while reading, a value or shape it refuses, a repeated stage or
-segment) goes to the pydantic path (`report.py`), which reports every problem with its position.
+Cases are read with a knowledge base's case schema (kb/case-schema.yaml): pass the
+`KnowledgeBase` (or its `case_schema`). A valid case takes the fast path (`fast.py`: the shape
+table derived from the schema and the shared value checks, no pydantic) and comes back as
+immutable records. Anything the fast path cannot accept (a structural problem found while
+reading, a value or shape it refuses, a repeated stage or level key) goes to the pydantic path
+(`invalid.py`), which reports every problem with its position.
 """
 from __future__ import annotations
 
@@ -14,38 +16,46 @@ from typing import TYPE_CHECKING, Any, Sequence
 from engine.cases import crosschecks, fast
 from engine.cases.positions import Path, Source, format_path
 from engine.cases.record import Record
+from engine.cases.shape import shape_of
 from engine.cases.source import parse, read_text
 from engine.errors import CaseError, Finding, Location
 
 if TYPE_CHECKING:
-    from engine.cases.schema import Case
+    from engine.knowledge.caseschema import CaseSchema
 
 
-def load_case(path: str | os.PathLike[str], *, text: str | None = None,
+def schema_of(kb: Any) -> "CaseSchema":
+    """The case schema of a KnowledgeBase, or the schema itself."""
+    return getattr(kb, "case_schema", None) or kb
+
+
+def load_case(path: str | os.PathLike[str], kb: Any, *, text: str | None = None,
               at: Sequence[str | int] = ()) -> Any:
-    """Read a warrant-case/1 file (or `text`, named `path`) into a validated case.
+    """Read a case file (or `text`, named `path`) into a validated case, by the case schema of
+    `kb` (a KnowledgeBase or a CaseSchema).
 
     `at` names where the case sits inside a larger file (`("case",)` for a rule test), so
     messages and positions refer to that file. Raises `CaseError` listing every problem as
     `file:line:col: field.path: message`.
 
     The case reads like the pydantic `Case` (`case.requests[0].procedures[0].code`,
-    `source_name`, `locate`, `finding`); a valid case is a `fast` record, built without
-    importing pydantic.
+    `source_name`, `locate`, `finding`, `schema`); a valid case is a `fast` record, built
+    without importing pydantic.
     """
+    schema = schema_of(kb)
     try:
         source = _read(path, text, at)
         if not source.problems:
             try:
-                case = fast.validate(source.data)
+                case = fast.validate(source.data, schema)
             except fast.Invalid:
                 pass
             else:
-                if next(crosschecks.problems(source), None) is None:
+                if next(crosschecks.problems(source, shape_of(schema)), None) is None:
                     return _attach(case, source)
         from engine.cases import invalid
 
-        return _attach(invalid.validate(source), source)
+        return _attach(invalid.validate(source, schema), source)
     except CaseError as exc:
         raise _short(exc) from None
 
@@ -65,14 +75,14 @@ def _short(exc: CaseError) -> CaseError:
     return CaseError(summary, location=exc.location, findings=findings, code=exc.code)
 
 
-def load_case_with_pydantic(path: str | os.PathLike[str], *, text: str | None = None,
-                            at: Sequence[str | int] = ()) -> Case:
-    """`load_case` by the pydantic path alone, always giving a pydantic `Case` (for tests and
-    for checking the fast path)."""
+def load_case_with_pydantic(path: str | os.PathLike[str], kb: Any, *, text: str | None = None,
+                            at: Sequence[str | int] = ()) -> Any:
+    """`load_case` by the pydantic path alone, always giving a pydantic case model (for tests
+    and for checking the fast path)."""
     from engine.cases import invalid
 
     source = _read(path, text, at)
-    return _attach(invalid.validate(source), source)
+    return _attach(invalid.validate(source, schema_of(kb)), source)
 
 
 _CASE_KEYS = ("format", "case_id", "requests")
@@ -132,8 +142,8 @@ def case_position(text: str) -> tuple[str, ...]:
     return ()
 
 
-def load_case_or_embedded(path: str | os.PathLike[str], text: str | None = None) -> Any:
+def load_case_or_embedded(path: str | os.PathLike[str], kb: Any, text: str | None = None) -> Any:
     """The validated case of a case file or of a rule test file that embeds one under `case:`."""
     name = os.fspath(path)
     text = read_text(name, text)
-    return load_case(name, text=text, at=case_position(text))
+    return load_case(name, kb, text=text, at=case_position(text))

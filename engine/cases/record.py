@@ -1,26 +1,34 @@
 """Light, immutable case objects for the fast loader, read like the pydantic models.
 
-`record_classes(MODELS)` makes one class per model of the shape table, with a slot per field,
-so `case.requests[0].procedures[1].levels` reads the same whether the case came from the fast
-path or from pydantic. Lists and mappings inside are frozen as well. `CaseMethods` holds what a
-case adds to its fields (its source name, positions and findings); the pydantic `Case` uses
-the same mixin.
+`record_classes(shape)` makes one class per model of a schema's shape table, with a slot per
+field, so `case.requests[0].procedures[1].levels` reads the same whether the case came from the
+fast path or from pydantic. Lists and mappings inside are frozen as well. `CaseMethods` holds
+what a case adds to its fields (its source name, positions, findings and the case schema it was
+read with); the pydantic `Case` uses the same mixin.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Iterable, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from engine.cases.positions import format_path
 from engine.errors import Finding, Location
 
 if TYPE_CHECKING:
     from engine.cases.positions import Path
+    from engine.cases.shape import Shape
+    from engine.knowledge.caseschema import CaseSchema
 
 
 class CaseMethods:
     """Source name, positions and findings of a loaded case (`_source` is set by the loader)."""
 
     __slots__ = ()  # `_source` (the Source or None) is a slot or private attribute of the case
+    _schema: "CaseSchema"  # set on each generated class
+
+    @property
+    def schema(self) -> "CaseSchema":
+        """The case schema (kb/case-schema.yaml) this case was read with."""
+        return type(self)._schema
 
     @property
     def source_name(self) -> str:
@@ -74,7 +82,7 @@ class Record:
 
     __slots__ = ()
     _fields: tuple[str, ...] = ()
-    _home = ""  # the module whose CLASSES holds this class, so copies and pickles find it
+    _schema: Any = None  # the case schema whose shape made this class (copies and pickles use it)
 
     def __init__(self, values: dict[str, Any]) -> None:
         for name in self._fields:
@@ -96,7 +104,7 @@ class Record:
 
     def __reduce__(self) -> tuple[Any, ...]:
         values = {name: getattr(self, name) for name in self._fields}
-        return _restore, (self._home, type(self).__name__, values, getattr(self, "_source", None))
+        return _restore, (self._schema, type(self).__name__, values, getattr(self, "_source", None))
 
     def to_data(self) -> dict[str, Any]:
         """Plain data in field order, leaving out fields that are None (like pydantic's
@@ -119,10 +127,10 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _restore(home: str, name: str, values: dict[str, Any], source: Any) -> Record:
-    import importlib
+def _restore(schema: Any, name: str, values: dict[str, Any], source: Any) -> Record:
+    from engine.cases.fast import reader_for
 
-    record = importlib.import_module(home).CLASSES[name](values)
+    record = reader_for(schema).classes[name](values)
     if source is not None:
         object.__setattr__(record, "_source", source)
     return record
@@ -133,19 +141,18 @@ def _root_init(self: Record, values: dict[str, Any]) -> None:
     object.__setattr__(self, "_source", None)
 
 
-def record_classes(models: dict[str, Iterable[tuple[str, Any, bool]]], root: str,
-                   home: str) -> dict[str, type[Record]]:
-    """One Record class per model; the root one also carries `CaseMethods` and `_source`.
-    `home` is the module that keeps the result as `CLASSES`."""
+def record_classes(shape: "Shape") -> dict[str, type[Record]]:
+    """One Record class per model of the shape; the root one also carries `CaseMethods` and
+    `_source`. Every class remembers the schema, so copies and pickles find their class again."""
     classes: dict[str, type[Record]] = {}
-    for name, fields in models.items():
+    for name, fields in shape.models.items():
         names = tuple(field[0] for field in fields)
-        if name == root:
+        if name == shape.root:
             cls = type(name, (CaseMethods, Record), {"__slots__": names + ("_source",),
                                                      "_fields": names, "__init__": _root_init})
         else:
             cls = type(name, (Record,), {"__slots__": names, "_fields": names})
-        cls._home = home
+        cls._schema = shape.schema
         cls.__module__ = __name__
         cls.__doc__ = f"A validated {name} of a case file (fast loader)."
         classes[name] = cls

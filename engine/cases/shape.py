@@ -1,165 +1,123 @@
-"""The warrant-case/1 shape as data, for the fast loader. GENERATED from the pydantic models in
-schema.py by `python -m engine.cases.shapegen`; do not edit (tests/test_case_fastpath.py checks it
-is up to date). The type specs are described in shapegen.py.
+"""The case schema of a knowledge base as a shape table: what the fast loader walks and the
+pydantic models are built from.
+
+`shape_of(schema)` derives the table once per schema (at run time, from kb/case-schema.yaml):
+
+  ("leaf", SPEC)                       a value check, `values.make(*SPEC)`
+  ("opt", TYPE)                        null allowed (then the field is None)
+  ("model", NAME)                      a mapping with the fields of models[NAME]
+  ("list", TYPE, MIN, MAX, AFTER)      a list; length bounds or None; AFTER names functions
+                                       of `values.AFTER` applied to the checked list
+  ("dict", KEY, VALUE)                 a mapping with checked keys and values
+
+Each model is a tuple of (field, type, required) in field order; model names are the schema's
+object names (the root is `Case`).
 """
+from __future__ import annotations
 
-ROOT = 'Case'
+from dataclasses import dataclass
+from typing import Any
 
-MODELS = {
-    'Case': (
-        ('format', ('leaf', ('format',)), True),
-        ('case_id', ('leaf', ('name',)), True),
-        ('summary', ('opt', ('leaf', ('text',))), False),
-        ('patient', ('opt', ('model', 'Patient')), False),
-        ('symptoms', ('opt', ('model', 'Symptoms')), False),
-        ('exam', ('opt', ('model', 'Exam')), False),
-        ('conservative_care', ('opt', ('model', 'ConservativeCare')), False),
-        ('history', ('opt', ('model', 'History')), False),
-        ('imaging', ('opt', ('list', ('model', 'Imaging'), None, None, ())), False),
-        ('si_joint', ('opt', ('model', 'SiJoint')), False),
-        ('requests', ('list', ('model', 'Request'), 1, None, ()), True),
-    ),
-    'Patient': (
-        ('age', ('opt', ('leaf', ('number', 0, 130, True))), False),
-        ('sex', ('opt', ('leaf', ('choice', 'female', 'male', 'other', 'unknown'))), False),
-        ('smoking', ('opt', ('leaf', ('choice', 'never', 'former', 'current'))), False),
-        ('red_flags',
-         ('opt',
-          ('list',
-           ('leaf',
-            ('choice',
-             'cauda_equina',
-             'progressive_neurological_deficit',
-             'myelopathy',
-             'tumor',
-             'infection',
-             'fracture')),
-           None,
-           None,
-           ())),
-         False),
-        ('comorbidities', ('opt', ('list', ('leaf', ('text',)), None, None, ())), False),
-    ),
-    'Symptoms': (
-        ('neurogenic_claudication', ('opt', ('leaf', ('flag',))), False),
-        ('radiculopathy', ('opt', ('leaf', ('flag',))), False),
-        ('axial_back_pain', ('opt', ('leaf', ('flag',))), False),
-        ('duration_months', ('opt', ('leaf', ('number', 0, None, False))), False),
-        ('adl_limited', ('opt', ('leaf', ('flag',))), False),
-    ),
-    'Exam': (
-        ('correlates_with_imaging', ('opt', ('leaf', ('flag',))), False),
-        ('deformity_correlates_with_symptoms', ('opt', ('leaf', ('flag',))), False),
-        ('motor_deficit', ('opt', ('leaf', ('flag',))), False),
-    ),
-    'ConservativeCare': (
-        ('physical_therapy_weeks', ('opt', ('leaf', ('number', 0, None, False))), False),
-        ('duration_weeks', ('opt', ('leaf', ('number', 0, None, False))), False),
-        ('outcome', ('opt', ('leaf', ('choice', 'failed', 'improved', 'ongoing'))), False),
-        ('modalities', ('opt', ('list', ('leaf', ('text',)), None, None, ())), False),
-    ),
-    'History': (
-        ('prior_fusions', ('opt', ('list', ('model', 'PriorFusion'), None, None, ())), False),
-        ('hardware_failure', ('opt', ('list', ('model', 'HardwareFailure'), None, None, ())), False),
-    ),
-    'PriorFusion': (
-        ('levels',
-         ('opt', ('list', ('leaf', ('level', 'segment_range')), None, None, ('flatten',))),
-         False),
-        ('instrumented', ('opt', ('leaf', ('flag',))), False),
-        ('year', ('opt', ('leaf', ('number', 1900, 2100, True))), False),
-    ),
-    'HardwareFailure': (
-        ('finding',
-         ('opt',
-          ('leaf',
-           ('choice',
-            'rod_fracture',
-            'screw_fracture',
-            'loosening',
-            'pullout',
-            'cage_subsidence'))),
-         False),
-        ('level', ('opt', ('leaf', ('level', 'segment_or_vertebra'))), False),
-    ),
-    'Imaging': (
-        ('id', ('opt', ('leaf', ('text',))), False),
-        ('modality',
-         ('opt',
-          ('leaf',
-           ('choice',
-            'mri',
-            'ct',
-            'ct_myelogram',
-            'xray',
-            'flexion_extension_xray',
-            'standing_long_cassette'))),
-         False),
-        ('date', ('opt', ('leaf', ('date',))), False),
-        ('segments',
-         ('opt', ('dict', ('leaf', ('level', 'segment')), ('model', 'SegmentFindings'))),
-         False),
-        ('alignment', ('opt', ('model', 'Alignment')), False),
-    ),
-    'SegmentFindings': (
-        ('central_stenosis',
-         ('opt',
-          ('leaf',
-           ('choice', 'none', 'mild', 'mild_moderate', 'moderate', 'moderate_severe', 'severe'))),
-         False),
-        ('lateral_recess_stenosis',
-         ('opt',
-          ('leaf',
-           ('choice', 'none', 'mild', 'mild_moderate', 'moderate', 'moderate_severe', 'severe'))),
-         False),
-        ('foraminal_stenosis',
-         ('opt',
-          ('leaf',
-           ('choice', 'none', 'mild', 'mild_moderate', 'moderate', 'moderate_severe', 'severe'))),
-         False),
-        ('neural_compression', ('opt', ('leaf', ('flag',))), False),
-        ('spondylolisthesis_grade', ('opt', ('leaf', ('number', 0, 5, True))), False),
-        ('translation_mm', ('opt', ('leaf', ('number', 0, None, False))), False),
-        ('angulation_deg', ('opt', ('leaf', ('number', 0, None, False))), False),
-        ('pseudarthrosis', ('opt', ('leaf', ('flag',))), False),
-    ),
-    'Alignment': (
-        ('coronal_cobb_deg', ('opt', ('leaf', ('number', 0, None, False))), False),
-        ('sagittal_vertical_axis_cm', ('opt', ('leaf', ('number', None, None, False))), False),
-        ('pi_ll_mismatch_deg', ('opt', ('leaf', ('number', None, None, False))), False),
-    ),
-    'SiJoint': (
-        ('left', ('opt', ('model', 'SiSide')), False),
-        ('right', ('opt', ('model', 'SiSide')), False),
-    ),
-    'SiSide': (
-        ('pain_below_l5', ('opt', ('leaf', ('flag',))), False),
-        ('provocative_tests', ('opt', ('model', 'ProvocativeTests')), False),
-        ('diagnostic_injections', ('opt', ('list', ('model', 'Injection'), None, None, ())), False),
-        ('conservative_care_months', ('opt', ('leaf', ('number', 0, None, False))), False),
-    ),
-    'ProvocativeTests': (
-        ('distraction', ('opt', ('leaf', ('choice', 'positive', 'negative'))), False),
-        ('thigh_thrust', ('opt', ('leaf', ('choice', 'positive', 'negative'))), False),
-        ('compression', ('opt', ('leaf', ('choice', 'positive', 'negative'))), False),
-        ('faber', ('opt', ('leaf', ('choice', 'positive', 'negative'))), False),
-        ('gaenslen', ('opt', ('leaf', ('choice', 'positive', 'negative'))), False),
-    ),
-    'Injection': (
-        ('relief_percent', ('opt', ('leaf', ('number', 0, 100, False))), False),
-        ('image_guided', ('opt', ('leaf', ('flag',))), False),
-    ),
-    'Request': (
-        ('stage', ('leaf', ('number', 1, None, True)), True),
-        ('setting', ('opt', ('leaf', ('choice', 'inpatient', 'outpatient'))), False),
-        ('length_of_stay_days', ('opt', ('leaf', ('number', 0, None, True))), False),
-        ('procedures', ('list', ('model', 'Procedure'), 1, None, ()), True),
-    ),
-    'Procedure': (
-        ('code', ('leaf', ('code',)), True),
-        ('levels', ('opt', ('list', ('leaf', ('level', 'level')), None, None, ())), False),
-        ('side', ('opt', ('leaf', ('choice', 'left', 'right', 'bilateral'))), False),
-        ('span', ('opt', ('list', ('leaf', ('level', 'vertebra')), 2, 2, ())), False),
-        ('facet_resection_percent', ('opt', ('leaf', ('number', 0, 100, False))), False),
-    ),
-}
+from engine.cases import values
+from engine.knowledge.caseschema import EACH, CaseSchema, Type
+
+Spec = tuple[Any, ...]
+Models = dict[str, tuple[tuple[str, Spec, bool], ...]]
+ROOT = "Case"
+
+
+@dataclass(frozen=True, eq=False)
+class Shape:
+    """The shape table of one case schema, plus what the loaders need alongside it."""
+
+    schema: CaseSchema
+    models: Models
+    descriptions: dict[tuple[str, str], str]  # (model, field) -> description with its unit
+    docs: dict[str, str]  # model -> description
+    level_maps: tuple[tuple[tuple[Any, ...], str], ...]  # (path to a level-keyed map, level kind)
+
+    root = ROOT
+
+
+_SHAPES: dict[Any, Shape] = {}
+
+
+def shape_of(schema: CaseSchema) -> Shape:
+    """The shape table of `schema` (built on first use, then reused)."""
+    key = schema.digest or id(schema)
+    found = _SHAPES.get(key)
+    if found is None or found.schema is not schema and not schema.digest:
+        found = _SHAPES[key] = _derive(schema)
+    return found
+
+
+def _derive(schema: CaseSchema) -> Shape:
+    builder = _Builder(schema)
+    builder.model(schema.root)
+    for fields in builder.models.values():  # every check must build, or the table is useless
+        for _, spec, _ in fields:
+            _build_checks(spec)
+    level_maps = tuple((tuple(None if step == EACH else step for step in path), item.type.keys.level_kind)
+                       for path, item in schema.walk()
+                       if item.type.kind == "map" and item.type.keys is not None
+                       and item.type.keys.kind == "level")
+    return Shape(schema, builder.models, builder.descriptions, builder.docs, level_maps)
+
+
+class _Builder:
+    def __init__(self, schema: CaseSchema) -> None:
+        self.schema = schema
+        self.models: Models = {}
+        self.descriptions: dict[tuple[str, str], str] = {}
+        self.docs: dict[str, str] = {}
+
+    def model(self, node: Type) -> str:
+        name = ROOT if node is self.schema.root else str(node.name)
+        if name in self.models:
+            return name
+        self.models[name] = ()  # reserve the name (and its place) before nested models
+        self.docs[name] = node.description
+        fields = []
+        for item in node.fields:
+            spec = self.type(item.type)
+            if not item.required:
+                spec = ("opt", spec)
+            fields.append((item.name, spec, item.required))
+            self.descriptions[(name, item.name)] = item.worded
+        self.models[name] = tuple(fields)
+        return name
+
+    def type(self, node: Type) -> Spec:
+        kind = node.kind
+        if kind == "object":
+            return ("model", self.model(node))
+        if kind == "list":
+            item = self.type(node.items)
+            after = ("flatten",) if node.items.kind == "level" and node.items.level_kind == "segment_range" else ()
+            return ("list", item, node.min_items, node.max_items, after)
+        if kind == "map":
+            return ("dict", self.type(node.keys), self.type(node.entries))
+        return ("leaf", self.leaf(node))
+
+    def leaf(self, node: Type) -> Spec:
+        kind = node.kind
+        if kind in ("number", "integer"):
+            return ("number", node.minimum, node.maximum, kind == "integer")
+        if kind == "enum":
+            return ("choice", node.absent, *node.values)
+        if kind == "level":
+            return ("level", node.level_kind, self.schema.levels)
+        if kind == "format":
+            return ("format", self.schema.case_format)
+        return (kind,)
+
+
+def _build_checks(spec: Spec) -> None:
+    kind = spec[0]
+    if kind == "leaf":
+        values.make(*spec[1])
+    elif kind in ("opt", "list"):
+        _build_checks(spec[1])
+    elif kind == "dict":
+        _build_checks(spec[1])
+        _build_checks(spec[2])

@@ -4,8 +4,8 @@ Each check takes a value read from YAML or JSON and returns it normalised (`l4/5
 `+22853` → `22853`, `6.0` → `6` where a whole number is wanted) or raises `ValueProblem` with
 a message worded for a clinician editing YAML. `fields.py` wraps the same checks for the
 pydantic models; the fast loader (`fast.py`) calls them directly. A check is a `Check`, which
-carries the `spec` it was made from, so the generated shape table (`shape.py`) can name it as
-plain data and `make(*spec)` can build it again without pydantic.
+carries the `spec` it was made from: the shape table (`shape.py`, derived from the kb's case
+schema) names checks as plain data and `make(*spec)` builds each once.
 """
 from __future__ import annotations
 
@@ -13,9 +13,7 @@ import math
 import re
 from typing import Any, Callable, Iterable
 
-from engine.cases import levels as _levels
-
-FORMAT = "warrant-case/1"
+from engine.knowledge.levels import LevelError, Levels
 
 _BOOL_WORDS = {"yes", "no", "y", "n", "on", "off", "true", "false", "t", "f"}
 
@@ -62,11 +60,14 @@ def closest(value: str, options: Iterable[str]) -> list[str]:
     return close if len(close) == 1 else []
 
 
-def _format(value: Any) -> str:
-    if value == FORMAT:
-        return value
-    raise ValueProblem(f"must be {FORMAT!r}, the only case format this version reads "
-                       f"(got {value!r})")
+def _format(tag: str) -> Callable[[Any], str]:
+    def check(value: Any) -> str:
+        if value == tag:
+            return value
+        raise ValueProblem(f"must be {tag!r}, the only case format this version reads "
+                           f"(got {value!r})")
+
+    return check
 
 
 def _flag(value: Any) -> bool:
@@ -113,7 +114,8 @@ def _number(low: float | None = None, high: float | None = None,
     return check
 
 
-def _choice(*options: str) -> Callable[[Any], str]:
+def _choice(absent: str | None, *options: str) -> Callable[[Any], str]:
+    """One of `options`; `absent` is the option that records "looked for, not found", if any."""
     allowed = frozenset(options)
 
     def check(value: Any) -> str:
@@ -124,8 +126,8 @@ def _choice(*options: str) -> Callable[[Any], str]:
             close = closest(value, options)
             hint = f"; did you mean {close[0]!r}?" if close else ""
             raise ValueProblem(f"{value!r} is not one of {listed}{hint}")
-        if value is False and "none" in allowed:  # an absent finding is the word none here
-            raise ValueProblem(f"must be one of {listed}; write none to record that it is absent")
+        if value is False and absent is not None:  # an absent finding has its own word here
+            raise ValueProblem(f"must be one of {listed}; write {absent} to record that it is absent")
         raise ValueProblem(f"must be one of {listed}, not {describe(value)}")
 
     return check
@@ -185,36 +187,28 @@ def _date(value: Any) -> str:
     return value.strip()
 
 
-# How each level field reads its text (levels.py does the work).
-_LEVEL_READERS: dict[str, Callable[[Any], Any]] = {
-    "segment": _levels.segment,
-    "level": _levels.normalise_level,
-    "segment_range": lambda v: tuple(_levels.segments(v)),
-    "vertebra": _levels.vertebra,
-    "segment_or_vertebra": _levels.segment_or_vertebra,
-}
-
-
-def _level(reader: str) -> Callable[[Any], Any]:
-    convert = _LEVEL_READERS[reader]
+def _level(kind: str, levels: Levels) -> Callable[[Any], Any]:
+    convert = levels.reader(kind)
 
     def check(value: Any) -> Any:
         try:
             return convert(value)
-        except _levels.LevelError as exc:
+        except LevelError as exc:
             raise ValueProblem(str(exc)) from None
 
     return check
 
 
 _FIXED: dict[str, Callable[[Any], Any]] = {
-    "format": _format, "flag": _flag, "text": _text, "name": _name, "code": _code, "date": _date,
+    "flag": _flag, "text": _text, "name": _name, "code": _code, "date": _date,
 }
 _CACHE: dict[tuple[Any, ...], Check] = {}
 
 
 def make(kind: str, *args: Any) -> Check:
-    """The check a spec names: `make("number", 0, 100, False)`, `make("choice", "a", "b")`."""
+    """The check a spec names: `make("number", 0, 100, False)`,
+    `make("choice", None, "a", "b")` (the first argument names the option recording absence),
+    `make("level", "segment", levels)`, `make("format", "warrant-case/1")`."""
     spec = (kind, *args)
     check = _CACHE.get(spec)
     if check is None:
@@ -224,8 +218,10 @@ def make(kind: str, *args: Any) -> Check:
             func = _number(*args)
         elif kind == "choice":
             func = _choice(*args)
-        elif kind == "level" and len(args) == 1:
-            func = _level(args[0])
+        elif kind == "level" and len(args) == 2:
+            func = _level(*args)
+        elif kind == "format" and len(args) == 1:
+            func = _format(args[0])
         else:
             raise ValueError(f"no value check {spec!r}")
         check = _CACHE[spec] = Check(spec, func)

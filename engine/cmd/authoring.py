@@ -112,7 +112,7 @@ def what_if(case: str, sets: tuple[str, ...], unsets: tuple[str, ...], output: P
     kb = load_kb(kb_dir)
     result = run_what_if(kb, case, edits)
     if output is not None:
-        write_output(output, _case_text(changed_data(case, edits), edits, output))
+        write_output(output, _case_text(changed_data(kb, case, edits), edits, output))
     if fmt == "json":
         emit_json(result)
     else:

@@ -129,7 +129,8 @@ def target_verdict(kb, verdict: str | None) -> str:
 def line_options(func: Callable) -> Callable:
     for option in reversed([
         click.option("--level", default=None, help="Spinal level of the line (L4-5, L4-L5, L4/5...)."),
-        click.option("--side", type=click.Choice(["left", "right"]), default=None, help="Side of the line."),
+        click.option("--side", default=None, metavar="SIDE",
+                     help="Side of the line, as the case's lines name it (left, right)."),
         click.option("--stage", type=int, default=None, help="Stage of the line."),
     ]):
         func = option(func)

@@ -88,7 +88,7 @@ def _decide_fhir(kb, cases: tuple[str, ...], fail_on_deny: bool) -> None:
                              "file; use --format json")
         decision = decide_case(session)
         denied = denied or any_denied(kb, [decision])
-        answers.append(respond(decision, session.imported, session.lines, kb_root=kb.root))
+        answers.append(respond(decision, session.imported, session.lines, case_schema=kb.case_schema, kb_root=kb.root))
     for answer in answers:
         emit_json(answer, indent=None if len(answers) > 1 else 2)
     if fail_on_deny and denied:

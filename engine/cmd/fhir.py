@@ -72,9 +72,8 @@ def import_fhir(bundle: str, output: Path | None, fmt: str, kb_dir: Path | None)
         raise CaseError(f"{given.name}: {message}", findings=[Finding("invalid_bundle", message,
                                                                       Location(given.name))])
     kb = load_kb(kb_dir)
-    imported = import_bundle(given.data or {}, given.name, given.text, kb_root=kb.root,
-                             code_units=kb.code_units)
-    validate_case(imported, kb.code_units)
+    imported = import_bundle(given.data or {}, given.name, given.text, kb=kb)
+    validate_case(imported, kb)
     for warning in imported.warnings:
         echo(str(warning), err=True)
     if fmt == "json":
@@ -82,7 +81,7 @@ def import_fhir(bundle: str, output: Path | None, fmt: str, kb_dir: Path | None)
 
         text = dumps(imported.case, indent=2) + "\n"
     else:
-        text = case_yaml(imported.case, source=given.name)
+        text = case_yaml(imported.case, source=given.name, case_format=kb.case_schema.case_format)
     write_output(output, text)
 
 

@@ -26,10 +26,19 @@ Examples:
 @kb_option
 @handles_errors
 def check(kb_dir: Path | None) -> None:
-    """Lint the knowledge base: syntax, arity, definitions, safety, stratification, annotations."""
+    """Lint the knowledge base: syntax, arity, definitions, safety, stratification, annotations,
+    `%@ field` paths and constants against the case schema, and the FHIR map's targets."""
+    from engine.errors import RuleError
     from engine.knowledge.base import KnowledgeBase
 
     kb = KnowledgeBase.load(kb_dir, use_cache=False)
+    if (kb.root / "fhir-map.yaml").is_file():
+        from engine.fhir.mapping import load_map
+        from engine.fhir.targets import check_map
+
+        problems = check_map(load_map(kb.root), kb.case_schema)
+        if problems:
+            raise RuleError(problems)
     for warning in kb.warnings:
         echo(str(warning), err=True)
     rules = sum(1 for c in kb.program.clauses if not c.is_fact)
@@ -125,13 +134,23 @@ def export(as_prolog: bool, output: Path | None, kb_dir: Path | None) -> None:
 
 @click.command(epilog="""\b
 Examples:
-  warrant schema > warrant-case.schema.json""")
+  warrant schema > warrant-case.schema.json
+  warrant schema --format markdown > docs/case-fields.md""")
+@format_option(["json", "markdown"], default="json")
+@kb_option
 @handles_errors
-def schema() -> None:
-    """Print the JSON Schema of case files (warrant-case/1) for editors and validators."""
+def schema(fmt: str, kb_dir: Path | None) -> None:
+    """Print the case format of the knowledge base (kb/case-schema.yaml): a JSON Schema for
+    editors and validators, or a Markdown field reference."""
+    kb = load_kb(kb_dir)
+    if fmt == "markdown":
+        from engine.present.schemadoc import case_fields_markdown
+
+        click.echo(case_fields_markdown(kb.case_schema), nl=False)
+        return
     from engine.cases import case_json_schema
 
-    emit_json(case_json_schema())
+    emit_json(case_json_schema(kb))
 
 
 COMMANDS = [check, rules, query, facts, export, schema]

@@ -86,7 +86,7 @@ def find_line(session: CaseSession, code: str, level: str | None = None, side: s
     from engine.errors import UsageError
 
     code = code.lstrip("+")
-    wanted_level = _normal_level(level) if level else None
+    wanted_level = _normal_level(session.kb.levels, level) if level else None
     matches = [ln for ln in session.lines if ln.code == code
                and (stage is None or ln.stage == stage)
                and (wanted_level is None or ln.level == wanted_level)
@@ -107,11 +107,9 @@ def _describe(line) -> str:
     return f"stage {line.stage}" + (f" {where}" if where else " (no level)")
 
 
-def _normal_level(text: str) -> str:
-    from engine.cases import normalise_level
-
+def _normal_level(levels, text: str) -> str:
     try:
-        return normalise_level(text)
+        return levels.normalise(text)
     except Exception:
         return text
 

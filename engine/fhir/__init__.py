@@ -1,7 +1,9 @@
 """FHIR R4 support: Da Vinci PAS-style prior-authorization bundles in, ClaimResponse bundles out.
 
 - `detect.sniff(path)`: read an input once and tell whether it is FHIR JSON (stdlib only).
-- `import_bundle.import_bundle(...)`: a Bundle (dict) → a warrant-case/1 dict plus warnings.
+- `import_bundle.import_bundle(...)`: a Bundle (dict) → a case dict (the kb's case schema) plus
+  warnings; one module per kind of resource (claim, patient, studies, observation, condition,
+  procedure) over a shared `reader.Reader`, the targets checked against the schema (`targets`).
 - `open_bundle(kb, fhir_input)`: import, validate through `load_case`, expand the lines; every
   error names the FHIR resource and element it came from.
 - `respond.respond(decision, imported, lines)`: a decision → a response Bundle holding a
@@ -45,9 +47,8 @@ def open_bundle(kb: Any, source: "FhirInput") -> tuple[Any, list, "Imported"]:
     """
     from engine.fhir.import_bundle import import_bundle, validate_case
 
-    imported = import_bundle(source.data or {}, source.name, source.text, kb_root=kb.root,
-                             code_units=kb.code_units)
-    case, lines = validate_case(imported, kb.code_units)
+    imported = import_bundle(source.data or {}, source.name, source.text, kb=kb)
+    case, lines = validate_case(imported, kb)
     for warning in imported.warnings:
         log.warning("%s", warning)
     return case, lines, imported

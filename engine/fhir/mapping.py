@@ -57,6 +57,20 @@ class CodeTable:
         return None
 
 
+NOT_DOCUMENTED = object()  # a coded answer the map reads as "not documented" (a ~ in a table)
+
+
+@dataclass(frozen=True)
+class ProcedureKind:
+    """What one kind of Procedure means (fhir-map.yaml `procedures`)."""
+
+    name: str
+    entry: str | None = None  # the list field each completed Procedure adds an entry to
+    fields: tuple[tuple[str, Any], ...] = ()  # entry field -> what of the Procedure gives it
+    relief: str | None = None  # the entry field injection_observations fill
+    course: bool = False  # a course of care, counted by `courses`
+
+
 @dataclass
 class FhirMap:
     """The parsed map; see kb/fhir-map.yaml for the meaning of every part."""
@@ -75,8 +89,14 @@ class FhirMap:
     condition_categories: dict[tuple[str, str], Rule] = field(default_factory=dict)
     injection_observations: dict[tuple[str, str], str] = field(default_factory=dict)
     procedures: CodeTable = field(default_factory=CodeTable)
-    guided_injections: set[tuple[str, str]] = field(default_factory=set)
+    procedure_kinds: dict[str, ProcedureKind] = field(default_factory=dict)
+    courses: list[dict[str, Any]] = field(default_factory=list)
+    booleans: dict[str, dict[bool, Any]] = field(default_factory=dict)
+    patient: dict[str, str] = field(default_factory=dict)
+    studies: dict[str, str] = field(default_factory=dict)
+    item_fields: dict[str, dict[str, Any]] = field(default_factory=dict)
     observation_rules: list[Rule] = field(default_factory=list)
+    condition_rules: list[Rule] = field(default_factory=list)
     response: dict[str, Any] = field(default_factory=dict)
     crd: dict[str, Any] = field(default_factory=dict)
 
@@ -93,24 +113,38 @@ class FhirMap:
                    for p in self.ignored_extensions)
 
     def value_word(self, kind: str, system: str | None, code: str | None) -> Any:
-        """The case value a coded answer stands for, for one kind of value (None if unknown)."""
+        """The case value a coded answer stands for, for one kind of value (None if unknown,
+        NOT_DOCUMENTED when the map says the answer documents nothing)."""
         if system is None or code is None:
             return None
         table = self.values.get(kind, {})
         if (system, code) in table:
-            return table[(system, code)]
+            found = table[(system, code)]
+            return NOT_DOCUMENTED if found is None else found
         if system == self.system("value"):
             return code
         return None
+
+    @property
+    def study_list(self) -> str | None:
+        """The case list that holds one entry per imaging study (`studies.list`)."""
+        return self.studies.get("list")
+
+    def laterality_text(self) -> str:
+        """The laterality codes the map reads, for messages: `7771000 left, 24028007 right, ...`."""
+        coded = [f"{code} {word}" for (system, code), word in self.laterality.items()
+                 if system != self.system("value")]
+        return ", ".join(coded)
 
     def field_code(self, leaf: str) -> tuple[str, str] | None:
         """The code an Observation uses to answer a case field ending in `leaf` (for questionnaires)."""
         for rule in self.observation_rules:
             if rule.field.rstrip("[]").rsplit(".", 1)[-1] == leaf and rule.codes:
                 return rule.codes[0]
-        for key, role in self.injection_observations.items():
-            if role == leaf:
-                return key
+        if any(kind.relief == leaf for kind in self.procedure_kinds.values()):
+            for key, role in self.injection_observations.items():
+                if role == "relief":
+                    return key
         return None
 
 
@@ -164,11 +198,13 @@ def _load(path_text: str, stamp: float) -> FhirMap:
     m.ignored_extensions = [str(u) for u in raw.get("ignored_extensions") or []]
     m.administrative = {str(t) for t in raw.get("administrative") or []}
     m.claim = dict(raw.get("claim") or {})
+    m.item_fields = {str(k): dict(v) for k, v in (m.claim.get("item_fields") or {}).items()}
     m.response = dict(raw.get("response") or {})
+    m.patient = {str(k): str(v) for k, v in (raw.get("patient") or {}).items()}
+    m.studies = {str(k): str(v) for k, v in (raw.get("studies") or {}).items()}
     m.crd = dict(raw.get("crd") or {})
     m.laterality = {m.code(k): str(v) for k, v in (raw.get("laterality") or {}).items()}
-    m.values = {str(kind): {m.code(k): v for k, v in (table or {}).items()}
-                for kind, table in (raw.get("values") or {}).items()}
+    _values(m, raw.get("values") or {})
     m.units = {str(kind): {str(u): float(f) for u, f in (table or {}).items()}
                for kind, table in (raw.get("units") or {}).items()}
     for entry in raw.get("observations") or []:
@@ -182,18 +218,33 @@ def _load(path_text: str, stamp: float) -> FhirMap:
     for entry in raw.get("conditions") or []:
         rule = Rule(str(entry["field"]), entry["value"], _codes(m, entry.get("codes")),
                     category=m.code(entry["category"]) if entry.get("category") else None)
+        m.condition_rules.append(rule)
         for key in rule.codes:
             m.conditions.add(key, rule)
         if rule.category:
             m.condition_categories[rule.category] = rule
-    procedures = raw.get("procedures") or {}
-    for role, items in procedures.items():
-        if role == "si_injection_guided":
-            m.guided_injections.update(_codes(m, items))
-            continue
-        for key in _codes(m, items):
-            m.procedures.add(key, str(role))
+    for name, spec in (raw.get("procedures") or {}).items():
+        spec = spec or {}
+        m.procedure_kinds[str(name)] = ProcedureKind(
+            str(name), spec.get("entry"), tuple((str(k), v) for k, v in (spec.get("fields") or {}).items()),
+            spec.get("relief"), spec.get("course") is True)
+        for key in _codes(m, spec.get("codes")):
+            m.procedures.add(key, str(name))
+    m.courses = [dict(rule) for rule in raw.get("courses") or []]
     return m
+
+
+def _values(m: FhirMap, tables: dict[str, Any]) -> None:
+    """Coded answer tables; `true`/`false` keys (valueBoolean) go to `booleans` (a JSON copy of
+    the map spells them as text)."""
+    for kind, table in tables.items():
+        coded: dict[tuple[str, str], Any] = {}
+        for key, value in (table or {}).items():
+            if isinstance(key, bool) or key in ("true", "false"):
+                m.booleans.setdefault(str(kind), {})[key in (True, "true")] = value
+            else:
+                coded[m.code(key)] = value
+        m.values[str(kind)] = coded
 
 
 def load_map(kb_root: str | Path | None = None) -> FhirMap:

@@ -105,25 +105,38 @@ def question_text(schema: dict[str, Any], path: str, fallback: str) -> str:
 
 def documentation_questionnaire(decision: dict[str, Any], qid: str, created: str, *,
                                 seq_of_line: dict[str, Any] | None = None, fhir_map: FhirMap | None = None,
-                                kb_root: Any = None, fields: list[str] | None = None) -> dict[str, Any] | None:
+                                kb_root: Any = None, fields: list[str] | None = None,
+                                case_schema: Any = None) -> dict[str, Any] | None:
     """A Questionnaire asking for a decision's missing documentation (or only `fields`),
-    one item per case field; `seq_of_line` names the Claim items each answer would unblock."""
+    one item per case field; `seq_of_line` names the Claim items each answer would unblock.
+    Questions follow `case_schema` (by default, the case schema of the kb at `kb_root`)."""
     m = fhir_map or load_map(kb_root)
-    return _questionnaire(m, decision, None, [], qid, created, seq_of_line=seq_of_line or {}, fields=fields)
+    return _questionnaire(m, decision, None, [], qid, created, seq_of_line=seq_of_line or {}, fields=fields,
+                          case_schema=case_schema, kb_root=kb_root)
+
+
+def case_json_schema_of(case_schema: Any = None, kb_root: Any = None) -> dict[str, Any]:
+    """The JSON Schema of a case schema, or of the case schema of the kb at `kb_root`."""
+    from engine.cases import case_json_schema
+
+    if case_schema is None:
+        from engine.knowledge.base import KnowledgeBase
+
+        case_schema = KnowledgeBase.load(kb_root).case_schema
+    return case_json_schema(case_schema)
 
 
 def _questionnaire(m: FhirMap, decision: dict[str, Any], imported: Any, lines: list[Any],
                    qid: str, created: str, *, seq_of_line: dict[str, Any] | None = None,
-                   fields: list[str] | None = None) -> dict[str, Any] | None:
+                   fields: list[str] | None = None, case_schema: Any = None,
+                   kb_root: Any = None) -> dict[str, Any] | None:
     requests = decision.get("documentation_requests") or []
     if fields is not None:
         by_field = {e["field"]: e for e in requests}
         requests = [by_field.get(f, {"field": f, "item": f, "unblocks": []}) for f in fields]
     if not requests:
         return None
-    from engine.cases import case_json_schema
-
-    schema = case_json_schema()
+    schema = case_json_schema_of(case_schema, kb_root)
     if seq_of_line is None:
         seq_of_line = {ln.id: imported.items.get((ln.request, ln.procedure)) for ln in lines}
     items = []

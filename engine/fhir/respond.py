@@ -308,9 +308,11 @@ def _check(bundle: dict[str, Any]) -> None:
 
 
 def respond(decision: dict[str, Any], imported: Any, lines: list[Any], *,
-            fhir_map: FhirMap | None = None, kb_root: Any = None,
+            fhir_map: FhirMap | None = None, kb_root: Any = None, case_schema: Any = None,
             validate: bool = True) -> dict[str, Any]:
-    """The response Bundle (plain JSON data) for a decision on an imported bundle."""
+    """The response Bundle (plain JSON data) for a decision on an imported bundle; the
+    questionnaire of missing documentation follows the kb's `case_schema` (by default, that of
+    the kb at `kb_root`)."""
     m = fhir_map or load_map(kb_root)
     r = m.response
     claim = imported.claim
@@ -334,7 +336,8 @@ def respond(decision: dict[str, Any], imported: Any, lines: list[Any], *,
                             for code, n in counts.items()) or "no items"
     pended = r["actions"][r["pended_verdict"]]["code"] in actions
     qid = f"warrant-docs-{short}"
-    questionnaire = _questionnaire(m, decision, imported, lines, qid, created)
+    questionnaire = _questionnaire(m, decision, imported, lines, qid, created, case_schema=case_schema,
+                                   kb_root=kb_root)
     base = r["base_url"]
     response: dict[str, Any] = {
         "resourceType": "ClaimResponse",

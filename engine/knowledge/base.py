@@ -30,7 +30,9 @@ _ENGINE_FILES = ("language/ast.py", "errors.py", "language/parser.py", "language
                  "compile/lower.py", "language/fieldpath.py", "evaluate/program.py", "knowledge/base.py",
                  "checks/__init__.py", "checks/safety.py", "checks/stratify.py",
                  "checks/arity.py", "checks/definitions.py", "checks/annotations.py",
-                 "knowledge/codec.py", "knowledge/limits.py", "knowledge/words.py", "knowledge/wordcheck.py")
+                 "knowledge/codec.py", "knowledge/limits.py",
+                 "knowledge/caseschema.py", "knowledge/schemafile.py", "knowledge/fieldcheck.py",
+                 "knowledge/levels.py", "knowledge/words.py", "knowledge/wordcheck.py")
 
 
 def bundled_kb() -> Path:
@@ -97,6 +99,8 @@ class KnowledgeBase:
     meta: dict[str, Any]
     warnings: list[Finding] = field(default_factory=list)
     fields: dict[tuple[str, int], list] = field(default_factory=dict)
+    case_schema: Any = None
+    """The case format (kb/case-schema.yaml) as `engine.knowledge.caseschema.CaseSchema`."""
     word_data: dict[str, Any] | None = None   # words.yaml as read when the cache was built
 
     @classmethod
@@ -144,8 +148,17 @@ class KnowledgeBase:
         findings += parse_findings
         if findings:
             raise RuleError(findings)
-        program = Program(modules, citations=citations, strict=True, roots=APPLICATION_READS,
-                          require_annotations=True)
+        case_schema = _read_case_schema(root)
+        from engine.knowledge.fieldcheck import check_case_fields
+
+        field_findings = check_case_fields(modules, case_schema)
+        try:
+            program = Program(modules, citations=citations, strict=True, roots=APPLICATION_READS,
+                              require_annotations=True)
+        except RuleError as exc:
+            raise RuleError(sorted(exc.findings + field_findings, key=_order)) from None
+        if any(f.severity == "error" for f in field_findings):
+            raise RuleError(sorted(program.findings + field_findings, key=_order))
         limit_findings = check_program(program)
         if limit_findings:
             raise RuleError(limit_findings)
@@ -162,7 +175,7 @@ class KnowledgeBase:
         program.strata  # computed once, cached with the program
         return {"format": CACHE_FORMAT, "modules": program.modules, "findings": program.findings,
                 "core": program.core, "citations": citations, "meta": meta, "fields": fields, "words": words,
-                "strata": program._strata, "recursive": program._recursive}
+                "strata": program._strata, "recursive": program._recursive, "case_schema": case_schema}
 
     @classmethod
     def _from_payload(cls, root: Path, digest: str, payload: dict[str, Any]) -> "KnowledgeBase":
@@ -172,11 +185,16 @@ class KnowledgeBase:
         program._recursive, program._strata = payload["recursive"], payload["strata"]
         warnings = [f for f in payload["findings"] if f.severity == "warning"]
         return cls(root, digest, program, payload["citations"], payload["meta"], warnings, payload["fields"],
-                   payload.get("words"))
+                   payload["case_schema"], payload.get("words"))
 
     @property
     def version(self) -> str:
         return str(self.meta.get("version", "0"))
+
+    @property
+    def levels(self) -> Any:
+        """The spinal level vocabulary of the case schema (`engine.knowledge.levels.Levels`)."""
+        return self.case_schema.levels
 
     @cached_property
     def code_units(self) -> dict[str, str]:
@@ -246,6 +264,18 @@ def _wording(root: Path, program: Any) -> tuple[dict[str, Any] | None, list[Find
     except RuleError as exc:
         return None, list(exc.findings)
     return words.data, word_findings(words, program.clauses, program.decls)
+
+
+def _read_case_schema(root: Path) -> Any:
+    from engine.knowledge.caseschema import SCHEMA_FILE
+    from engine.knowledge.schemafile import read_case_schema
+
+    path = root / SCHEMA_FILE
+    display = (path.relative_to(root.parent) if root.parent != root else path).as_posix()
+    if not path.is_file():
+        raise RuleError([Finding("case_schema", f"the knowledge base has no {SCHEMA_FILE}: it declares "
+                                 "the fields a case file may hold (docs/kb-contract.md)", Location(display))])
+    return read_case_schema(path, display, read_kb_file(path))
 
 
 def _order(finding: Finding) -> tuple:

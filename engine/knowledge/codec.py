@@ -3,7 +3,7 @@ immutable dataclasses and plain containers, sealed with a keyed digest.
 
 An ordinary unpickler runs whatever callable the bytes name. This one resolves names through a
 fixed allow-list (`ALLOWED`: the frozen dataclasses of the AST, the lowered program, field
-paths and findings) and refuses every other name, so no byte sequence can reach `open`,
+paths, findings and the case schema) and refuses every other name, so no byte sequence can reach `open`,
 `os.system` or any other callable: building these classes runs no code beyond setting their
 fields. The C unpickler keeps a cache hit as fast as it was (`benchmarks/bench_kb_cache.py`
 compares this with a plain JSON encoding of the same data).
@@ -23,9 +23,10 @@ from typing import Any
 
 from engine import errors
 from engine.compile import lower
+from engine.knowledge import caseschema
 from engine.language import ast, fieldpath
 
-_MODULES = (errors, ast, fieldpath, lower)
+_MODULES = (errors, ast, fieldpath, lower, caseschema)
 MAGIC = b"warrant-kb-cache/3\n"
 
 

@@ -167,6 +167,8 @@ class PredDecl:
     norequest: bool = False
     """Missing facts of this predicate are never requested as documentation (e.g. an alternative
     route such as a red flag, or a planning parameter of the request itself)."""
+    field_locs: tuple[Location, ...] = field(default=(), compare=False)
+    """Where each `%@ field` path starts (line and column of its text), for the schema check."""
 
     @property
     def key(self) -> tuple[str, int]:

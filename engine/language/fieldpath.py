@@ -103,7 +103,9 @@ def _parser():
     return Lark(_GRAMMAR, parser="lalr", transformer=transformer)
 
 
+@lru_cache(maxsize=1024)
 def parse_field(text: str) -> FieldPath:
+    """The path a `%@ field` text spells (parsed once per text: the checks and the kb share it)."""
     from lark.exceptions import UnexpectedInput
 
     try:

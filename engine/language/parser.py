@@ -141,7 +141,9 @@ class _ToAst(Transformer):
 
     def annotation(self, meta, children):
         token: Token = children[0]
-        return ("annotation", str(token)[2:].strip(), Location(self.source, token.line, token.column))
+        body = str(token)[2:]
+        start = token.column + 2 + len(body) - len(body.lstrip())  # where the annotation text begins
+        return (start, body.strip(), Location(self.source, token.line, token.column))
 
     def fact(self, meta, children):
         return ast.Clause(children[0], (), None, self._loc(meta))
@@ -263,14 +265,17 @@ def _pred_block(block, findings: list[Finding]) -> ast.PredDecl | None:
             return None
     texts: dict[str, list[str]] = {}
     fields: list[str] = []
+    field_locs: list[Location] = []
     reason = norequest = False
-    for _, line, line_loc in block[1:]:
+    for start, line, line_loc in block[1:]:
         key, value = _split(line)
         if key not in _PRED_KEYS or key == "pred":
             findings.append(Finding("syntax", f"unknown key {key!r} in a '%@ pred' block; expected one of "
                                     f"{', '.join(sorted(_PRED_KEYS - {'pred'}))}", line_loc))
         elif key == "field":
             fields.append(value)
+            column = start + line.index(value) if value else start
+            field_locs.append(Location(line_loc.file, line_loc.line, column))
         elif key == "reason":
             reason = True
         elif key == "norequest":
@@ -279,7 +284,8 @@ def _pred_block(block, findings: list[Finding]) -> ast.PredDecl | None:
             texts.setdefault(key, []).append(value)
     text = {k: " ".join(v) for k, v in texts.items()}
     return ast.PredDecl(match.group(1), params, text.get("holds", ""), text.get("missing", ""),
-                        text.get("unmet", ""), tuple(fields), reason, text.get("doc", ""), loc, norequest)
+                        text.get("unmet", ""), tuple(fields), reason, text.get("doc", ""), loc, norequest,
+                        tuple(field_locs))
 
 
 def _rule_block(block, findings: list[Finding]) -> ast.RuleMeta | None:

@@ -67,6 +67,13 @@ class WarrantShell(cmd.Cmd):
         self._say(answers_text(self.session.ask(goal)))
         return False
 
+    def _sides(self) -> set[str]:
+        """The sides a line can carry: the lines' own, else the single sides of the case schema."""
+        sides = {ln.side for ln in self.session.lines if ln.side}
+        schema = self.session.kb.case_schema
+        expansions = schema.side_expansion
+        return sides | {s for covers in expansions.values() for s in covers}
+
     def _line(self, args: list[str]):
         from engine.decide.decision import find_line
 
@@ -78,7 +85,7 @@ class WarrantShell(cmd.Cmd):
             word = rest.pop(0)
             if word == "stage" and rest:
                 stage = int(rest.pop(0))
-            elif word in ("left", "right"):
+            elif word in self._sides():
                 side = word
             elif not word.startswith("--"):
                 level = word

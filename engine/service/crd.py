@@ -32,7 +32,7 @@ PREFETCH = {
     "conditions": "Condition?patient={{context.patientId}}",
     "observations": "Observation?patient={{context.patientId}}",
     "procedures": "Procedure?patient={{context.patientId}}",
-    "imaging": "ImagingStudy?patient={{context.patientId}}",
+    "imagingStudies": "ImagingStudy?patient={{context.patientId}}",
     "reports": "DiagnosticReport?patient={{context.patientId}}",
 }
 
@@ -147,13 +147,16 @@ def answer(kb, decided: Decided, session, orders: list[dict[str, Any]], decision
     from engine.fhir.mapping import load_map
     from engine.fhir.models import validate_resource
 
+    from engine.cases import case_json_schema
+
     crd = load_map(kb.root).crd
+    schema = case_json_schema(kb)
     grouped = order_lines(decided, session)
     cards, actions = [], []
     for seq, order in enumerate(orders, 1):
         lines = grouped.get(seq, [])
         state = _state(kb, lines) if lines else "pended"
-        cards.append(_card(crd, order, lines, state, decision_id, base))
+        cards.append(_card(crd, order, lines, state, decision_id, base, schema))
         updated = {**order, "extension": [e for e in order.get("extension") or []
                                           if e.get("url") != crd["coverage_information"]]
                    + [_coverage_information(crd, lines, state, decision_id, base)]}
@@ -177,11 +180,10 @@ def _code(order: dict[str, Any], lines: list[dict[str, Any]]) -> str:
 
 
 def _card(crd: dict[str, Any], order: dict[str, Any], lines: list[dict[str, Any]], state: str,
-          decision_id: str, base: str) -> dict[str, Any]:
-    from engine.cases import case_json_schema
+          decision_id: str, base: str, schema: dict[str, Any]) -> dict[str, Any]:
+    """One card; `schema` is the JSON Schema of the kb's case format (for the questions' words)."""
     from engine.fhir.questionnaire import question_text
 
-    schema = case_json_schema()
     missing = []
     for line in lines:
         for item in line["missing_documentation"]:

@@ -257,7 +257,7 @@ def next_question(kb, qr: dict[str, Any], stored_case: dict[str, Any], decision_
         out["status"] = "completed"
     else:
         item = documentation_questionnaire(decided.decision, "next", created, kb_root=kb.root,
-                                           fields=[field])["item"][0]
+                                           fields=[field], case_schema=kb.case_schema)["item"][0]
         questionnaire.setdefault("item", []).append(item)
         out["status"] = "in-progress"
     out["contained"] = [questionnaire if r is contained_questionnaire(qr) else r for r in qr.get("contained") or []]

@@ -30,7 +30,8 @@ def submit(kb, text: str) -> tuple[Decided, dict[str, Any], str]:
         raise UsageError("Claim/$submit takes a FHIR Bundle holding a Claim with use = preauthorization; "
                          "send a warrant-case file to /api/v1/decisions instead")
     decided = decide_session(session)
-    answer = respond(decided.decision, session.imported, session.lines, kb_root=kb.root)
+    answer = respond(decided.decision, session.imported, session.lines, kb_root=kb.root,
+                     case_schema=kb.case_schema)
     return decided, answer, claim_key(session.imported.claim)
 
 
