@@ -88,12 +88,13 @@ class PlainVoice:
 
 
 class _Places:
-    """`places_of` for the placeholders a sentence actually uses, worked out on first use."""
+    """Where each placeholder of a rule's sentence stands — the predicate, row and position of the
+    variable's first use — worked out only for the placeholders the sentence uses."""
 
-    __slots__ = ("clause", "env", "_found")
+    __slots__ = ("clause", "env")
 
     def __init__(self, clause: ast.Clause, env: Mapping[str, Any]) -> None:
-        self.clause, self.env, self._found = clause, env, None
+        self.clause, self.env = clause, env
 
     def get(self, name: str, default: Any = None) -> Any:
         spot = _first_uses(self.clause).get(name)
@@ -125,28 +126,4 @@ def _first_uses(clause: ast.Clause) -> dict[str, ast.Atom]:
         if isinstance(term, ast.Var) and term.name != "_":
             out.setdefault(term.name, clause.head)
     _FIRST_USES[id(clause)] = (clause, out)
-    return out
-
-
-def places_of(clause: ast.Clause, env: Mapping[str, Any]) -> dict[str, Where]:
-    """Where each variable of a clause is first used: the head, else its first positive literal."""
-    out: dict[str, Where] = {}
-    atoms = [clause.head] + [lit.atom for lit in clause.body if isinstance(lit, ast.Positive)]
-    for atom in atoms:
-        row = None
-        for i, term in enumerate(atom.args):
-            if isinstance(term, ast.Var) and term.name != "_" and term.name not in out:
-                if row is None:
-                    row = tuple(value_of(t, env) if not (isinstance(t, ast.Var) and t.name == "_") else None
-                                for t in atom.args)
-                out[term.name] = (atom.key, row, i)
-    # a variable first seen in the head is better placed where the body gives it meaning
-    for lit in clause.body:
-        if not isinstance(lit, ast.Positive):
-            continue
-        for i, term in enumerate(lit.atom.args):
-            if isinstance(term, ast.Var) and term.name in out and out[term.name][0] == clause.head.key:
-                row = tuple(value_of(t, env) if not (isinstance(t, ast.Var) and t.name == "_") else None
-                            for t in lit.atom.args)
-                out[term.name] = (lit.atom.key, row, i)
     return out
