@@ -81,7 +81,7 @@ def _criteria(session, graph: nx.DiGraph, root: str, line) -> None:
     from engine.decide.determination import determine_line
     from engine.knowledge.interface import CRITERION_MET, CRITERION_UNMET
 
-    kb, words, explainer = session.kb, session.kb.words, session.explainer
+    words, explainer = session.kb.words, session.explainer
     found = determine_line(session, line, full=False)
     for order, state in enumerate(found.criteria):
         criterion = state["criterion"]

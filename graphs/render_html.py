@@ -308,18 +308,9 @@ def _toggle_svg(node: str, lay: Layout, direction: str) -> str:
             f'<text x="{cx:.1f}" y="{cy + 4:.1f}" text-anchor="middle">\u2212</text></g>')
 
 
-def to_html(graph: nx.DiGraph) -> str:
-    lay = layout(graph)
+def _payload(graph: nx.DiGraph, lay: Layout) -> str:
+    """The graph as the page's script reads it (JSON, safe inside a <script> element)."""
     meta = graph.graph
-    title = meta.get("title", "proof graph")
-    edges_svg = []
-    for source, target, kind, path in lay.edges:
-        colour = edge_colour(graph, target, kind)
-        cls = "edge fail" if kind in FAILING_EDGES else "edge"
-        edges_svg.append(f'<path class="{cls}" data-s="{_e(source)}" data-t="{_e(target)}" d="{path}" '
-                         f'stroke="{colour}" marker-end="url(#arrow-{colour[1:]})"/>')
-    nodes_svg = [_node_svg(node, data, lay) for node, data in graph.nodes(data=True)]
-    toggles = [_toggle_svg(node, lay, lay.direction) for node in graph.nodes if graph.out_degree(node)]
     payload = {
         "root": meta.get("root"), "width": lay.width, "height": lay.height,
         "citations": meta.get("citations", {}),
@@ -334,7 +325,11 @@ def to_html(graph: nx.DiGraph) -> str:
                   for node, d in graph.nodes(data=True)},
     }
     blob = json.dumps(payload, sort_keys=True, ensure_ascii=True, separators=(",", ":"))
-    blob = blob.replace("</", "<\\/").replace("<!--", "<\\!--")
+    return blob.replace("</", "<\\/").replace("<!--", "<\\!--")
+
+
+def _info(graph: nx.DiGraph) -> str:
+    meta = graph.graph
     info = []
     if meta.get("case_id"):
         info.append(f"case {meta['case_id']}")
@@ -343,6 +338,21 @@ def to_html(graph: nx.DiGraph) -> str:
     info.append(f"{graph.number_of_nodes()} nodes, {graph.number_of_edges()} edges")
     if meta.get("truncated"):
         info.append("truncated: too large to draw whole")
+    return " · ".join(info)
+
+
+def to_html(graph: nx.DiGraph) -> str:
+    lay = layout(graph)
+    title = graph.graph.get("title", "proof graph")
+    edges_svg = []
+    for source, target, kind, path in lay.edges:
+        colour = edge_colour(graph, target, kind)
+        cls = "edge fail" if kind in FAILING_EDGES else "edge"
+        edges_svg.append(f'<path class="{cls}" data-s="{_e(source)}" data-t="{_e(target)}" d="{path}" '
+                         f'stroke="{colour}" marker-end="url(#arrow-{colour[1:]})"/>')
+    nodes_svg = [_node_svg(node, data, lay) for node, data in graph.nodes(data=True)]
+    toggles = [_toggle_svg(node, lay, lay.direction) for node in graph.nodes if graph.out_degree(node)]
+    blob, info = _payload(graph, lay), _info(graph)
     legend = "".join(_swatch(k, legend_text(graph, k)) for k in legend_keys(graph))
     return f"""<!DOCTYPE html>
 <html lang="en">
@@ -355,7 +365,7 @@ def to_html(graph: nx.DiGraph) -> str:
 <body>
 <header>
 <h1>{_e(title)}</h1>
-<div class="meta">{_e(" · ".join(info))}</div>
+<div class="meta">{_e(info)}</div>
 <div class="bar"><div class="legend">{legend}</div>
 <span><button id="fit" type="button" title="fit to window (0)">fit</button> <button id="zin" type="button" title="zoom in (+)">+</button> <button id="zout" type="button" title="zoom out (-)">&minus;</button> <button id="root" type="button">conclusion</button> <button id="collapse" type="button" title="fold every branch under the conclusion">fold all</button> <button id="expand" type="button" title="unfold everything">unfold all</button></span>
 <span><input id="search" type="search" placeholder="search the graph" aria-label="search the graph"><span id="hits"></span></span></div>

@@ -2,7 +2,7 @@
 
 A copy of the bundled kb gets `labs.hba1c_percent` (a number from 3 to 20, in percent) in its
 case schema, a base predicate reading it (`%@ field`), a fusion criterion met below 8.0 and unmet
-at or above, a FHIR mapping (LOINC 4548-4) and two rule tests. Without any Python edit, every
+at or above, their words (kb/words.yaml), a FHIR mapping (LOINC 4548-4) and two rule tests. Without any Python edit, every
 command then works with the field: check, decide, why, why-not, test (with coverage), generate
 (which fills the field), schema (JSON and Markdown) and import fhir.
 """
@@ -49,13 +49,13 @@ criterion_met(L, glycemic_control) :- criterion(L, glycemic_control, _), lab_res
 criterion_unmet(L, glycemic_control) :- criterion(L, glycemic_control, _), lab_result(hba1c_percent, V), threshold(hba1c_percent, M), V >= M.
 """
 
-WORDS = {  # the new criterion and field in clinical words (kb/words.yaml), as for any identifier
+FHIR_ROW = ('  - {field: "labs.hba1c_percent", codes: [loinc#4548-4], value: percent}\n')
+
+WORDS = {  # kb/words.yaml: how the new criterion and field read (its threshold read from the kb)
     "criteria:\n": "criteria:\n  glycemic_control:\n    name: glycaemic control\n"
-                    "    requirement: an HbA1c below {threshold(hba1c_percent)} percent\n",
+                    "    requirement: an HbA1c below {threshold(hba1c_percent)}%\n",
     "fields:\n": "fields:\n  labs.hba1c_percent: {noun: HbA1c, unit: percent}\n",
 }
-
-FHIR_ROW = ('  - {field: "labs.hba1c_percent", codes: [loinc#4548-4], value: percent}\n')
 
 CASE = (ROOT / "tests" / "fhir" / "fusion-met.yaml").read_text(encoding="utf-8")
 
@@ -81,9 +81,9 @@ def labs_kb(tmp_path_factory) -> Path:
     with (kb / "facts.dl").open("a", encoding="utf-8") as handle:
         handle.write(FACTS)
     words = (kb / "words.yaml").read_text(encoding="utf-8")
-    for anchor, added in WORDS.items():
-        assert anchor in words
-        words = words.replace(anchor, added, 1)
+    for section, addition in WORDS.items():
+        assert f"\n{section}" in words
+        words = words.replace(f"\n{section}", "\n" + addition, 1)
     (kb / "words.yaml").write_text(words, encoding="utf-8")
     with (kb / "families" / "fusion.dl").open("a", encoding="utf-8") as handle:
         handle.write(RULES)
@@ -126,8 +126,8 @@ def test_decide_reads_the_field_in_all_three_states(run_cli, labs_kb, tmp_path):
     assert (unmet["verdict"], unmet["basis"]) == ("not_medically_necessary", "criterion_unmet")
     missing = _line(run_cli, labs_kb, _write(tmp_path, None))
     assert (missing["verdict"], missing["basis"]) == ("cannot_be_determined", "documentation_missing")
-    assert {"item": "HbA1c", "field": "labs.hba1c_percent",
-            "criterion": "glycemic_control"} in missing["missing_documentation"]
+    assert {"item": "HbA1c", "field": "labs.hba1c_percent", "criterion": "glycemic_control"} \
+        in missing["missing_documentation"]
     # the bundled kb, which has no such field, refuses it as an unknown key (exit 3)
     result = run_cli("decide", str(_write(tmp_path, 7.1)))
     assert result.exit_code == 3 and "labs: unknown key" in result.stderr
@@ -139,11 +139,12 @@ def test_why_and_why_not_explain_the_criterion(run_cli, labs_kb, tmp_path):
     assert "rule glycemic.uncontrolled" in why.stdout
     assert "HbA1c is 8.5%, at or above the 8% threshold" in why.stdout
     assert "field: labs.hba1c_percent" in why.stdout
-    why_not = run_cli("why-not", str(_write(tmp_path, None)), "22633", "--level", "L4-5", "--kb", str(labs_kb),
-                      "--ids")
+    why_not = run_cli("why-not", str(_write(tmp_path, None)), "22633", "--level", "L4-5", "--kb", str(labs_kb))
     assert why_not.exit_code == 0, why_not.output
-    assert "glycaemic control  [glycemic_control] — not documented" in why_not.stdout
-    assert "not documented: HbA1c (labs.hba1c_percent)" in why_not.stdout
+    assert "• glycaemic control — not documented" in why_not.stdout
+    assert "the policy asks for: an HbA1c below 8%" in why_not.stdout   # the threshold read from the kb
+    assert "not documented: HbA1c" in why_not.stdout
+    assert "  - HbA1c: less than 8%" in why_not.stdout                   # the smallest documentation
 
 
 def test_rule_tests_and_coverage_run_on_the_new_criterion(run_cli, labs_kb):

@@ -191,7 +191,7 @@ def _verdict_after(kb, data, edits, line_id) -> str:
     changed = copy.deepcopy(data)
     fresh: dict = {}
     for edit in edits:
-        apply_edit(changed, edit, fresh=fresh)
+        apply_edit(changed, edit, kb.levels, fresh)
     case = load_case("changed.json", kb, text=json.dumps(changed, default=str))
     lines = expand_lines(case, kb.code_units)
     session = CaseSession(kb, case, "changed.json", lines, case_document(case, lines))
@@ -254,3 +254,27 @@ def test_every_undetermined_line_requests_what_would_decide_it(kb, every_case):
                 line_id = f"{stage['stage']}:{line['code']}:{line['level'] or line['side'] or '-'}"
                 assert fields, (path.name, line_id)
                 assert line_id in requested, (path.name, line_id)
+
+
+def test_a_hypothesis_agrees_with_a_full_evaluation(kb):
+    """Facts added to a case's model give, predicate by predicate, what evaluating the whole
+    program again gives; answers shared between hypotheses stay right for the next one."""
+    from engine.explain.hypothesis import Dependents, Hypothesis, Shared
+
+    program = kb.program
+    dependents = Dependents(program.clauses_by_head)
+    for path in sorted((ROOT / "kb" / "tests").glob("*.yaml"))[::3]:
+        session = _session(kb, path, ("case",))
+        shared = Shared()  # one per case, as each search keeps one
+        for added in ({("seg_finding", 4): [(9, line.level, "translation_mm", 5)] for line in session.lines[:1]
+                       if line.level},
+                      {("care", 2): [("physical_therapy_weeks", 8)], ("exam_finding", 2): [("correlates_with_imaging", "true")]},
+                      {("alignment", 3): [(7, "coronal_cobb_deg", 40)]}):
+            facts = {k: list(v) for k, v in session.facts.items()}
+            for key, rows in added.items():
+                facts.setdefault(key, []).extend(rows)
+            full = program.model(facts)
+            hypothesis = Hypothesis(session.model, program.clauses_by_head, added, dependents, program.recursive,
+                                    shared)
+            for key in program.clauses_by_head:
+                assert set(hypothesis.rows(key)) == set(full.rows(key)), (path.name, key, added)

@@ -62,8 +62,8 @@ def parse_path(text: str) -> tuple:
         if match.group(1):
             key = match.group(1).strip()
             if key == "*":
-                raise UsageError(f"{text}: `*` stands for a key to choose (a segment, a side); write the key "
-                                 "it stands for")
+                raise UsageError(f"{text}: `*` stands for a key to choose; write the key itself (the segment, "
+                                 "such as L4-5, or the side)")
             out.append(key)
         out.extend(int(i) if i not in ("", "-") else NEW for i in _INDEX.findall(match.group(2)))
     return tuple(out)
@@ -134,7 +134,7 @@ def _kind(value: Any) -> str:
 
 def apply_edit(data: dict, edit: Edit, levels: Any = None, fresh: dict | None = None) -> None:
     """Apply one edit to plain case data in place (UsageError when the path cannot be followed);
-    with `levels`, a level key matches any spelling of the same level. `fresh` remembers the
+    with `levels`, a level key matches any spelling of the same level; `fresh` remembers the
     entry each `[]` step appended, so the edits of one run share it."""
     node: Any = data
     path = edit.path

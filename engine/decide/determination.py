@@ -163,9 +163,9 @@ class _Walk:
         for row in by_rank(self.unmet.get(line.id, ())):
             _extend(found, self.reasons(self.explainer.why(CRITERION_UNMET, row)))
         for row in by_rank(self.undocumented.get(line.id, ())):
-            _extend(found, self.reasons(self.explainer.why(UNDOCUMENTED, row), top_only=True, any_rule=True))
+            _extend(found, self.reasons(self.explainer.top(UNDOCUMENTED, row), top_only=True, any_rule=True))
         for row in by_rank(self.met.get(line.id, ())):
-            _extend(found, self.reasons(self.explainer.why(CRITERION_MET, row), top_only=True))
+            _extend(found, self.reasons(self.explainer.top(CRITERION_MET, row), top_only=True))
         return self._traced(Determination(line.id, "line", line.stage, line.code, verdict, basis, found,
                                           self.missing_for(line.id, proof), proof, line,
                                           criteria=self.states(line.id)), line.id)

@@ -13,7 +13,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 from engine.explain.voice import PlainVoice, Where
 from engine.knowledge.words import Words
-from engine.language.fieldpath import Each, FieldPath, Key, Keys
+from engine.language.fieldpath import FieldPath, Key, Keys
 
 DERIVED = "lines"
 """The document map the application derives from the requests; its fields are renamed to

@@ -46,7 +46,7 @@ class Node:
 
     kind: str
     label: str
-    text: str = ""
+    said: Any = ""   # the sentence, or a function that writes it when it is first read
     rule: str | None = None
     citations: tuple[str, ...] = ()
     field: str | None = None
@@ -54,6 +54,13 @@ class Node:
     args: tuple = ()
     children: list["Node"] = dc_field(default_factory=list)
     id: str = ""
+
+    @property
+    def text(self) -> str:
+        """The node's sentence (written on first use: most proof steps are never shown)."""
+        if callable(self.said):
+            self.said = self.said()
+        return self.said
 
     def to_dict(self, depth: int | None = None) -> dict[str, Any]:
         out: dict[str, Any] = {"id": self.id, "kind": self.kind, "label": self.label}
@@ -116,28 +123,49 @@ class Explainer:
         binding = {p: a for p, a in zip(decl.params, args) if a is not None}
         return self.rename_field(path.render(binding))
 
+    def _says(self, clause: ast.Clause, env: Mapping[str, Any], key: Key, row: tuple):
+        """The sentence of a rule instance, to be written when first read."""
+        if clause.meta and clause.meta.says:
+            return lambda: self.voice.rule(clause, env)
+        return lambda: self._decl_sentence(key, row, "holds")
+
     # -- why -------------------------------------------------------------------------------------
+    def top(self, key: Key, row: tuple) -> Node:
+        """The conclusion a proof starts with — its rule, sentence and citations — without the
+        proof below it (what a list of reasons needs)."""
+        known = self._proofs.get((key, row))
+        if known is not None:
+            return known
+        derivation = self.model.derivation(key, row) if key not in self.model.base else None
+        if derivation is None:
+            return self.why(key, row)
+        clause, env = derivation.clause, derivation.bindings
+        meta = clause.meta
+        atom_text = f"{key[0]}({', '.join(ast.format_value(v) for v in row)})" if row else key[0]
+        rule_id = meta.id if meta else f"{key[0]}/{key[1]}"
+        return Node("conclusion", atom_text, self._says(clause, env, key, row), rule=rule_id,
+                    citations=meta.cites if meta else (), predicate=key[0], args=row, id=node_id(rule_id, atom_text))
+
     def why(self, key: Key, row: tuple) -> Node:
         memo = self._proofs.get((key, row))
         if memo is not None:
             return memo
         atom_text = f"{key[0]}({', '.join(ast.format_value(v) for v in row)})" if row else key[0]
         if key in self.model.base:
-            node = Node("fact", atom_text, self._decl_sentence(key, row, "holds"), field=self.field_for(key, row),
+            node = Node("fact", atom_text, lambda: self._decl_sentence(key, row, "holds"), field=self.field_for(key, row),
                         predicate=key[0], args=row, id=node_id("fact", atom_text))
             self._proofs[(key, row)] = node
             return node
         derivation = self.model.derivation(key, row)
         if derivation is None:
-            node = Node("fact", atom_text, self._decl_sentence(key, row, "holds"), predicate=key[0], args=row,
+            node = Node("fact", atom_text, lambda: self._decl_sentence(key, row, "holds"), predicate=key[0], args=row,
                         id=node_id("fact", atom_text))
             self._proofs[(key, row)] = node
             return node
         clause, env = derivation.clause, derivation.bindings
         meta = clause.meta
         rule_id = meta.id if meta else f"{key[0]}/{key[1]}"
-        node = Node("conclusion", atom_text, self.voice.rule(clause, env) if meta and meta.says else
-                    self._decl_sentence(key, row, "holds"), rule=rule_id,
+        node = Node("conclusion", atom_text, self._says(clause, env, key, row), rule=rule_id,
                     citations=meta.cites if meta else (), predicate=key[0], args=row,
                     id=node_id(rule_id, atom_text))
         self._proofs[(key, row)] = node
@@ -156,7 +184,8 @@ class Explainer:
         if isinstance(literal, ast.Negation):
             text = ground_text(literal.atom, env)
             args = tuple(value_of(t, env) for t in literal.atom.args)
-            return Node("negation", f"\\+ {text}", self._decl_sentence(literal.atom.key, args, "missing"),
+            key = literal.atom.key
+            return Node("negation", f"\\+ {text}", lambda: self._decl_sentence(key, args, "missing"),
                         predicate=literal.atom.pred, args=args, id=node_id("not", text))
         if isinstance(literal, ast.Comparison):
             text = f"{render_value(value_of(literal.left, env))} {literal.op} {render_value(value_of(literal.right, env))}"

@@ -70,7 +70,7 @@ class PlainVoice:
         """A rule's `says` sentence under a binding of its variables."""
         if not clause.meta or not clause.meta.says:
             return ""
-        return self.fill(clause.meta.says, env, places_of(clause, env), unknown)
+        return self.fill(clause.meta.says, env, _Places(clause, env), unknown)
 
     def base_fact(self, key: Key, row: Sequence[Any], state: str) -> str | None:
         """A case fact in words (`state`: holds, missing, unmet), or None for the decl's sentence."""
@@ -87,25 +87,43 @@ class PlainVoice:
         return f"{kind} = {render_value(value)}"
 
 
-def places_of(clause: ast.Clause, env: Mapping[str, Any]) -> dict[str, Where]:
-    """Where each variable of a clause is first used: the head, else its first positive literal."""
-    out: dict[str, Where] = {}
-    atoms = [clause.head] + [lit.atom for lit in clause.body if isinstance(lit, ast.Positive)]
-    for atom in atoms:
-        row = None
-        for i, term in enumerate(atom.args):
-            if isinstance(term, ast.Var) and term.name != "_" and term.name not in out:
-                if row is None:
-                    row = tuple(value_of(t, env) if not (isinstance(t, ast.Var) and t.name == "_") else None
-                                for t in atom.args)
-                out[term.name] = (atom.key, row, i)
-    # a variable first seen in the head is better placed where the body gives it meaning
+class _Places:
+    """Where each placeholder of a rule's sentence stands — the predicate, row and position of the
+    variable's first use — worked out only for the placeholders the sentence uses."""
+
+    __slots__ = ("clause", "env")
+
+    def __init__(self, clause: ast.Clause, env: Mapping[str, Any]) -> None:
+        self.clause, self.env = clause, env
+
+    def get(self, name: str, default: Any = None) -> Any:
+        spot = _first_uses(self.clause).get(name)
+        if spot is None:
+            return default
+        atom = spot
+        row = tuple(value_of(t, self.env) if not (isinstance(t, ast.Var) and t.name == "_") else None
+                    for t in atom.args)
+        position = next(i for i, t in enumerate(atom.args) if isinstance(t, ast.Var) and t.name == name)
+        return (atom.key, row, position)
+
+
+_FIRST_USES: dict[int, tuple[ast.Clause, dict[str, ast.Atom]]] = {}
+
+
+def _first_uses(clause: ast.Clause) -> dict[str, ast.Atom]:
+    """For each variable of a clause, the atom that gives it meaning: its first positive body
+    literal, else the head (memoised per clause)."""
+    known = _FIRST_USES.get(id(clause))
+    if known is not None and known[0] is clause:
+        return known[1]
+    out: dict[str, ast.Atom] = {}
     for lit in clause.body:
-        if not isinstance(lit, ast.Positive):
-            continue
-        for i, term in enumerate(lit.atom.args):
-            if isinstance(term, ast.Var) and term.name in out and out[term.name][0] == clause.head.key:
-                row = tuple(value_of(t, env) if not (isinstance(t, ast.Var) and t.name == "_") else None
-                            for t in lit.atom.args)
-                out[term.name] = (lit.atom.key, row, i)
+        if isinstance(lit, ast.Positive):
+            for term in lit.atom.args:
+                if isinstance(term, ast.Var) and term.name != "_":
+                    out.setdefault(term.name, lit.atom)
+    for term in clause.head.args:
+        if isinstance(term, ast.Var) and term.name != "_":
+            out.setdefault(term.name, clause.head)
+    _FIRST_USES[id(clause)] = (clause, out)
     return out

@@ -30,9 +30,9 @@ _ENGINE_FILES = ("language/ast.py", "errors.py", "language/parser.py", "language
                  "compile/lower.py", "language/fieldpath.py", "evaluate/program.py", "knowledge/base.py",
                  "checks/__init__.py", "checks/safety.py", "checks/stratify.py",
                  "checks/arity.py", "checks/definitions.py", "checks/annotations.py",
-                 "knowledge/codec.py", "knowledge/limits.py", "knowledge/words.py", "knowledge/wordcheck.py",
+                 "knowledge/codec.py", "knowledge/limits.py",
                  "knowledge/caseschema.py", "knowledge/schemafile.py", "knowledge/fieldcheck.py",
-                 "knowledge/levels.py")
+                 "knowledge/levels.py", "knowledge/words.py", "knowledge/wordcheck.py")
 
 
 def bundled_kb() -> Path:
@@ -99,9 +99,9 @@ class KnowledgeBase:
     meta: dict[str, Any]
     warnings: list[Finding] = field(default_factory=list)
     fields: dict[tuple[str, int], list] = field(default_factory=dict)
-    word_data: dict[str, Any] | None = None   # words.yaml as read when the cache was built
     case_schema: Any = None
     """The case format (kb/case-schema.yaml) as `engine.knowledge.caseschema.CaseSchema`."""
+    word_data: dict[str, Any] | None = None   # words.yaml as read when the cache was built
 
     @classmethod
     def load(cls, root: str | Path | None = None, *, use_cache: bool = True) -> "KnowledgeBase":
@@ -185,7 +185,7 @@ class KnowledgeBase:
         program._recursive, program._strata = payload["recursive"], payload["strata"]
         warnings = [f for f in payload["findings"] if f.severity == "warning"]
         return cls(root, digest, program, payload["citations"], payload["meta"], warnings, payload["fields"],
-                   payload.get("words"), payload["case_schema"])
+                   payload["case_schema"], payload.get("words"))
 
     @property
     def version(self) -> str:

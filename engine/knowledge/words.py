@@ -144,6 +144,19 @@ class Words:
 
     def term(self, value: Any) -> str:
         """Any identifier a sentence may show: a verdict, criterion, family, term, or a number."""
+        memo = self.__dict__.setdefault("_terms", {})
+        try:
+            return memo[(type(value), value)]
+        except (KeyError, TypeError):
+            pass
+        text = self._term(value)
+        try:
+            memo[(type(value), value)] = text
+        except TypeError:
+            pass
+        return text
+
+    def _term(self, value: Any) -> str:
         if isinstance(value, bool):
             value = "true" if value else "false"
         if isinstance(value, (int, float)):
@@ -287,18 +300,18 @@ class Words:
     # -- lines ------------------------------------------------------------------------------------
     def line(self, code: str, level: str | None = None, side: str | None = None, stage: Any = None,
              with_stage: bool = False) -> str:
+        """How a requested line reads: words.yaml `lines` templates with {code}, {where} (its level,
+        or its side in words) and, for the stage form, {line} and {stage}."""
         lines = self.data["lines"]
-        if level:
-            text = str(lines.get("level") or "{code} at {level}")
-        elif side:
-            text = str(lines.get("side") or "{code} on the {side} side")
-        else:
-            text = str(lines.get("none") or "{code}")
-        text = text.replace("{code}", str(code)).replace("{level}", str(level or "")).replace(
-            "{side}", self.term(side) if side else "")
+        where = level or (self.term(side) if side else "")
+        kind = "level" if level else "side" if side else "none"
+        template = lines.get(kind)
+        text = str(template) if template else " ".join(x for x in (str(code), where) if x)
+        text = text.replace("{code}", str(code)).replace("{where}", where)
         if with_stage:
-            text = str(lines.get("stage") or "{line} in stage {stage}").replace("{line}", text).replace(
-                "{stage}", str(stage))
+            template = lines.get("stage")
+            text = str(template).replace("{line}", text).replace("{stage}", str(stage)) if template \
+                else f"{text} ({stage})"
         return text
 
     # -- articles --------------------------------------------------------------------------------
