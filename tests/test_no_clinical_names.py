@@ -78,9 +78,7 @@ def _hits(path: Path) -> list[str]:
             text = (_string_value(token.string) or "").strip()
             if text and not re.search(r"\s", text):
                 steps = [s for s in _PATH_SPLIT.split(text) if s]
-                # `{level}` alone is a placeholder of the kb's word templates (kb/words.yaml), not a path
-                placeholder = len(steps) == 1 and text == "{" + steps[0] + "}"
-                path_like = not placeholder and (len(steps) > 1 or any(c in text for c in ".[{"))
+                path_like = len(steps) > 1 or any(c in text for c in ".[{")
                 for step in steps:
                     if step in CLINICAL and (path_like or step not in AMBIGUOUS):
                         found.append(f"{where}: {token.string} names the case field {step}")
