@@ -25,7 +25,7 @@ from engine.service.deciding import Decided, decide_session, reopen
 
 ADAPTIVE = "http://hl7.org/fhir/uv/sdc/StructureDefinition/sdc-questionnaire-questionnaireAdaptive"
 DECISION_SYSTEM = "/identifier/decision"
-LINES_SEARCHED = 3  # undetermined lines whose minimal documentation sets are searched per question
+LINES_SEARCHED = 20  # open lines whose minimal documentation sets are searched per question (closest first)
 VALUE_KEYS = ("valueBoolean", "valueDecimal", "valueInteger", "valueString", "valueDate", "valueCoding")
 
 
@@ -216,17 +216,19 @@ def next_field(session, decided: Decided, skip: set[str]) -> str | None:
     """The question that can still change a verdict, or None."""
     from engine.decide.decision import line_verdict
     from engine.decide.whynot import explain_absence
+    from engine.knowledge.interface import DOC_REQUEST
 
     kb = session.kb
     case = decided.case
-    undetermined = kb.verdicts["undetermined"]
-    open_lines = [ln for ln in session.lines if line_verdict(session, ln)[0] == undetermined]
+    # the lines documentation can still change are those the kb requests documentation for
+    requesting = {row[0] for row in session.derived.get(DOC_REQUEST, ())}
+    open_lines = [ln for ln in session.lines if ln.id in requesting]
     missing = {f"{s['stage']}:{ln['code']}:{ln['level'] or ln['side'] or '-'}": len(ln["missing_documentation"])
                for s in decided.decision["stages"] for ln in s["lines"]}
     scores: dict[str, tuple[int, int]] = {}
     # the why-not search is the costly part: only for the lines closest to being decided
     for line in sorted(open_lines, key=lambda ln: (missing.get(ln.id, 0), ln.id))[:LINES_SEARCHED]:
-        result = explain_absence(session, line, kb.verdicts["positive"], line_verdict(session, line))
+        result = explain_absence(session, line, kb.verdicts["positive"], line_verdict(session, line), tree=False)
         for size, fields in minimal_fields(result):
             for field in fields:
                 best, count = scores.get(field, (size, 0))
