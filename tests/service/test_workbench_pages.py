@@ -141,11 +141,11 @@ def test_with_tokens_the_browser_signs_in_with_a_cookie(tmp_path):
         assert client.get("/ui/dashboard").status_code == 200
 
 
-def test_migration_0002_fills_in_the_findings_of_decisions_stored_before_it(tmp_path):
+def test_migrations_fill_in_the_findings_and_facts_of_decisions_stored_before_them(tmp_path):
     from alembic import command
     from sqlalchemy import create_engine, func, select
 
-    from engine.service.store import Store
+    from engine.service.store import Search, Store
     from engine.service.store.migrate import alembic_config
     from engine.service.store.records import NewDecision, decision_row, finding_rows, line_rows, utcnow
     from engine.service.store.tables import decision_lines, decisions, line_findings
@@ -166,3 +166,7 @@ def test_migration_0002_fills_in_the_findings_of_decisions_stored_before_it(tmp_
     with store.engine.connect() as conn:
         filled = conn.execute(select(func.count()).select_from(line_findings)).scalar_one()
     assert filled == len(finding_rows(seq, decision)) > 0
+    # 0003: the narrow row searches read
+    assert [d["id"] for d in store.search(Search(outcome="pended", case_id=decision["case_id"]))["items"]] == ["a" * 32]
+    assert store.count(Search(outcome="approved")) == 0
+    assert store.counts()["decision_facts"] == 1
