@@ -136,7 +136,7 @@ class Population:
         codes = rate_rows(self.by["code"], lambda c: "" if c == "admission" else labels.get(c, unknown),
                           order=lambda c: (c == "admission", c))
         families = rate_rows(self.by["family"], lambda f: words.family(f) if f else unknown)
-        policies = rate_rows(self.by["policy"], lambda p: p)
+        policies = rate_rows(self.by["policy"], lambda p: p.replace("@", " ", 1))   # as the pages name it
         time = [{"key": k, "label": k, "counts": {o: self.by["time"].counts[k].get(o, 0) for o in OUTCOMES},
                  "total": sum(self.by["time"].counts[k].values()),
                  "refs": {o: self.by["time"].refs.get((k, o), []) for o in OUTCOMES}}

@@ -72,6 +72,24 @@ def test_a_criterion_filter_lists_exactly_the_decisions_the_bar_counts(client):
     assert "instability at the level" in page.text
 
 
+def test_the_list_says_what_each_decision_asked_for_in_words(client):
+    from engine.service.ui.views import families
+
+    kb = client.app.state.warrant.kb
+    page = client.get("/ui/decisions?case=reference")
+    row = re.search(r'<tr><td class="nowrap"><a href="/ui/decisions/[0-9a-f]{32}">reference[^<]*</a></td>(.*?)</tr>',
+                    page.text, re.S).group(1)
+    decision = client.app.state.warrant.store.get(client.ids["reference-case.yaml"]).decision
+    from collections import Counter
+
+    family_of = families(kb)
+    per_family = Counter(family_of[ln["code"]] for s in decision["stages"] for ln in s["lines"])
+    family, lines = per_family.most_common(1)[0]
+    assert lines > 1
+    assert f"{kb.words.family(family)} ({lines})" in row
+    assert "22633" not in row
+
+
 def test_the_decision_page_holds_the_verdicts_and_reasons_in_words(client):
     decision_id = client.ids["reference-case.yaml"]
     page = client.get(f"/ui/decisions/{decision_id}")

@@ -64,8 +64,12 @@ async def decisions(request: Request) -> Response:
         return error_page(request, 422, exc.message)
     page = await run_in_threadpool(ctx.store.search, search)
     total = await run_in_threadpool(ctx.store.count, search)
+    codes = await run_in_threadpool(ctx.store.line_codes, [item["id"] for item in page["items"]])
+    family_of = views.families(ctx.kb)
+    asked = {i: views.procedures(c, ctx.kb, family_of) for i, c in codes.items()}
     await audit(request)
     return render(request, "decisions.html.j2", page="decisions", filters=filters, items=page["items"], total=total,
+                  asked=asked,
                   next_query=filters.query(cursor=page["next_cursor"]) if page["next_cursor"] else None,
                   choices=choices(ctx.kb), page_size=PAGE, uploaded=request.query_params.get("uploaded"))
 

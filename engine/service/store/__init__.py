@@ -223,6 +223,25 @@ class Store:
         with self._guard(), self.engine.connect() as conn:
             return [dict(r._mapping) for r in conn.execute(query)]
 
+    def line_codes(self, decision_ids: list[str]) -> dict[str, list[str]]:
+        """Each decision's line codes in decision order (admissions left out), for a page of
+        the list: one query over the page's decisions."""
+        from sqlalchemy import select
+
+        from engine.service.store.tables import decision_lines, decisions
+
+        if not decision_ids:
+            return {}
+        query = (select(decisions.c.id, decision_lines.c.code)
+                 .join(decision_lines, decision_lines.c.decision_seq == decisions.c.seq)
+                 .where(decisions.c.id.in_(decision_ids), decision_lines.c.kind == "line")
+                 .order_by(decision_lines.c.decision_seq, decision_lines.c.line_no))
+        out: dict[str, list[str]] = {i: [] for i in decision_ids}
+        with self._guard(), self.engine.connect() as conn:
+            for decision_id, code in conn.execute(query):
+                out[decision_id].append(code)
+        return out
+
     def seqs(self, after: int = 0, batch: int = 500) -> Iterator[int]:
         """Every decision's seq in storing order (for `warrant replay --all`)."""
         from sqlalchemy import select
