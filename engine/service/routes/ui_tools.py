@@ -122,7 +122,7 @@ async def dashboard(request: Request) -> Response:
     await audit(request)
     return render(request, "dashboard.html.j2", page="dashboard", filters=filters, result=result,
                   headline=headline(result), sections=sections(result, ctx.kb.words, ListLinks(filters, result)),
-                  choices=choices(ctx.kb))
+                  choices=choices(ctx.kb, await run_in_threadpool(ctx.store.policies)))
 
 
 @router.get("/compare")

@@ -223,6 +223,17 @@ class Store:
         with self._guard(), self.engine.connect() as conn:
             return [dict(r._mapping) for r in conn.execute(query)]
 
+    def policies(self) -> list[str]:
+        """`id@version` of every policy a stored decision was made under (for the filter menus)."""
+        from sqlalchemy import select
+
+        from engine.service.store.tables import decision_facts
+
+        facts = decision_facts.c
+        query = select(facts.policy_id, facts.policy_version).distinct().order_by(facts.policy_id, facts.policy_version)
+        with self._guard(), self.engine.connect() as conn:
+            return [f"{p}@{v}".rstrip("@") for p, v in conn.execute(query)]
+
     def line_codes(self, decision_ids: list[str]) -> dict[str, list[str]]:
         """Each decision's line codes in decision order (admissions left out), for a page of
         the list: one query over the page's decisions."""

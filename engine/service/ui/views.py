@@ -35,7 +35,7 @@ def families(kb) -> dict[str, str]:
 
 def procedures(codes: list[str], kb, family_of: dict[str, str]) -> str:
     """What a decision asked for, in words for the list: its families of procedures in the
-    order of its lines, with how many lines where more than one ("lumbar fusion (2), ...");
+    order of its lines, with how many lines where more than one ("<family> (2), <family>");
     `family_of` is `families(kb)`, read once for a page."""
     counts: dict[str, int] = {}
     for code in codes:
