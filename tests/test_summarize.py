@@ -121,3 +121,15 @@ def test_stacked_bars_write_each_wide_part_s_share_on_it_and_name_it_in_full():
     assert 'aria-label="a label of sixty-odd characters that the old charts cut at 44: third, 1 of 20 lines (5%)"' in svg
     assert "<title>a label of sixty-odd characters that the old charts cut at 44</title>" \
            "a label of sixty-odd characters that the old charts cut at 44</text>" in svg   # written in full
+
+
+def test_the_html_report_says_whether_a_bar_s_case_list_is_whole(kb, decisions):
+    from engine.authoring.population import population
+    from engine.present.summary_html import summary_html
+
+    whole = summary_html(population(kb, decisions, keep=50), kb)
+    cut = summary_html(population(kb, decisions, keep=2), kb)
+    counts = [(int(a), int(b)) for a, b in re.findall(r"<p>(\d+) lines in (\d+) cases:</p>", whole)]
+    assert counts and all(cases < lines for lines, cases in counts)    # several lines of one case
+    assert "the first" not in whole
+    assert re.search(r"<p>\d+ lines; the first 2 cases:</p>", cut)

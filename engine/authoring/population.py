@@ -154,6 +154,7 @@ class Population:
                          "refs": self.missing.refs.get((f, "missing"), [])}
                         for f, n in _top(self.missing, "missing", top)],
             "kb_digests": dict(self.kb_versions), "errors": self.errors,
+            "keep": self.keep,      # the most cases a bar's `refs` list (more may lie behind it)
         }
 
     def _criteria(self, state: str, top: int) -> list[dict[str, Any]]:
