@@ -4,8 +4,9 @@ the same run.
 
     python benchmarks/bench_workbench.py [--count 10000] [--repeat 15] [--against /work/main]
 
-With `--against DIR` (another checkout, e.g. main) the page figures of that code are measured
-first, in a subprocess on its own store filled the same way, and printed beside this tree's.
+Each checkout's pages are served by a subprocess of its own code over its own store, filled the
+same way; with `--against DIR` (another checkout, e.g. main) the two are timed in turns, a few
+requests each, so that both see the same load on a shared machine, and printed side by side.
 
 The 300 corpus cases are decided once and stored `--count` times in all (new ids, case ids and
 receipt times spread over twelve months) straight through the store's own row functions, in
@@ -95,12 +96,8 @@ DASHBOARD_FILTERS = (("one code", "code=22633"), ("one family", "family=fusion")
                      ("one policy", "policy={policy}"), ("one month", "since=2026-03-01&until=2026-03-31"))
 
 
-def measure_pages(args, kb, decided, folder: Path) -> list[dict]:
-    """Each page's server times: [{name, url, target, times}] (and the store's size, printed)."""
-    from fastapi.testclient import TestClient
-
-    from engine.service.app import create_app
-    from engine.service.config import ServiceConfig
+def prepare_pages(args, kb, decided, folder: Path) -> tuple[str, list[tuple[str, str, str]]]:
+    """Fill a store; its URL and the pages to time: [(name, path, target)]."""
     from engine.service.store import Search, Store
 
     url = f"sqlite:///{folder / 'bench.db'}"
@@ -108,11 +105,10 @@ def measure_pages(args, kb, decided, folder: Path) -> list[dict]:
     t0 = time.perf_counter()
     fill_store(store, kb, decided, args.count)
     counts = store.counts()
-    print(f"stored {counts['decisions']} decisions ({counts['decision_lines']} lines, "
+    print(f"{ROOT}: stored {counts['decisions']} decisions ({counts['decision_lines']} lines, "
           f"{counts['line_findings']} line findings) in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
     newest = store.search(Search(limit=1))["items"][0]["id"]
-    reference = next(i["id"] for i in store.search(Search(case_id="reference", limit=1))["items"]) \
-        if store.count(Search(case_id="reference")) else newest
+    reference = next(i["id"] for i in store.search(Search(case_id="reference", limit=1))["items"])
     store.close()
     pages = [("reference: GET /healthz", "/healthz", ""),
              ("reference: GET /api/v1/metrics (counts over all decisions)", "/api/v1/metrics", ""),
@@ -125,15 +121,77 @@ def measure_pages(args, kb, decided, folder: Path) -> list[dict]:
     policy = str(kb.meta.get("name"))
     pages += [(f"/ui/dashboard, {name}", "/ui/dashboard?" + query.format(policy=policy), "< 1 s")
               for name, query in DASHBOARD_FILTERS]
-    out = []
-    with TestClient(create_app(ServiceConfig(db_url=url))) as client:
-        for name, path, target in pages:
-            out.append({"name": name, "url": path, "target": target, "times": timed(client, path, args.repeat)})
-        if reference != newest:
-            path = f"/ui/decisions/{reference}/line?id=2:22633:L4-5"
-            out.append({"name": "/ui/decisions/{id}/line (why, why not, sets, graph)", "url": path, "target": "",
-                        "times": timed(client, path, max(3, args.repeat // 3))})
-    return out
+    pages.append(("/ui/decisions/{id}/line (why, why not, sets, graph)",
+                  f"/ui/decisions/{reference}/line?id=2:22633:L4-5", ""))
+    return url, pages
+
+
+def serve_pages(args, kb, decided) -> None:
+    """Worker mode: fill a store, print the pages' names, then time the page each stdin line
+    names ("INDEX REPEAT") and answer with the times as JSON, until stdin ends."""
+    from fastapi.testclient import TestClient
+
+    from engine.service.app import create_app
+    from engine.service.config import ServiceConfig
+
+    with tempfile.TemporaryDirectory(prefix="warrant-bench-") as folder:
+        url, pages = prepare_pages(args, kb, decided, Path(folder))
+        with TestClient(create_app(ServiceConfig(db_url=url))) as client:
+            print(json.dumps([[name, target] for name, _path, target in pages]), flush=True)
+            for line in sys.stdin:
+                index, repeat = (int(x) for x in line.split())
+                print(json.dumps(timed(client, pages[index][1], repeat)), flush=True)
+
+
+class Worker:
+    """A `serve_pages` subprocess running one checkout's code."""
+
+    def __init__(self, root: Path, count: int) -> None:
+        import subprocess
+
+        self.root = root
+        self.process = subprocess.Popen(
+            [sys.executable, str(Path(__file__).resolve()), "--root", str(root), "--serve-pages",
+             "--count", str(count)], cwd=root, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+
+    def pages(self) -> list[list[str]]:
+        return json.loads(self._line())
+
+    def time(self, index: int, repeat: int) -> list[float]:
+        self.process.stdin.write(f"{index} {repeat}\n")
+        self.process.stdin.flush()
+        return json.loads(self._line())
+
+    def _line(self) -> str:
+        line = self.process.stdout.readline()
+        if not line:
+            raise SystemExit(f"the benchmark worker for {self.root} stopped (its error is above)")
+        return line
+
+    def close(self) -> None:
+        self.process.stdin.close()
+        self.process.wait()
+
+
+def measure_pages(args) -> tuple[list[dict], list[dict] | None]:
+    """Each page's times with this tree's code and, with `--against`, that checkout's, measured
+    in turns (a few requests to one, then as many to the other, three times) so that both see
+    the same machine load."""
+    workers = [Worker(ROOT, args.count)] + ([Worker(Path(args.against).resolve(), args.count)] if args.against else [])
+    names = [w.pages() for w in workers][0]
+    results: list[list[dict]] = [[] for _ in workers]
+    for index, (name, target) in enumerate(names):
+        slow = name.startswith("/ui/decisions/{id}/line")
+        rounds, each = (1, max(3, args.repeat // 3)) if slow else (3, max(1, args.repeat // 3))
+        times: list[list[float]] = [[] for _ in workers]
+        for _ in range(rounds):
+            for n, worker in enumerate(workers):
+                times[n] += worker.time(index, each)
+        for n in range(len(workers)):
+            results[n].append({"name": name, "target": target, "times": times[n]})
+    for worker in workers:
+        worker.close()
+    return results[0], (results[1] if args.against else None)
 
 
 def _figure(times: list[float] | None) -> str:
@@ -158,16 +216,6 @@ def show_pages(ours: list[dict], theirs: list[dict] | None, against: str | None)
             ratio = f"{statistics.median(before) / mine:6.1f}x" if before else "      "
             row += f" {_figure(before)}  {ratio}"
         print(row + f"   {page['target']}")
-
-
-def measure_other(args) -> list[dict]:
-    """The same pages measured with another checkout's code, in a subprocess."""
-    import subprocess
-
-    command = [sys.executable, str(Path(__file__).resolve()), "--root", args.against, "--pages-json",
-               "--count", str(args.count), "--repeat", str(args.repeat)]
-    done = subprocess.run(command, capture_output=True, text=True, check=True, cwd=args.against)
-    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def bench_summarize(args, kb, decided, folder: Path) -> None:
@@ -201,22 +249,20 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--against", help="another checkout (e.g. /work/main) whose page times to print beside")
     parser.add_argument("--root", help=argparse.SUPPRESS)
-    parser.add_argument("--pages-json", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--serve-pages", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     from engine.knowledge.base import KnowledgeBase
 
     kb = KnowledgeBase.load()
     t0 = time.perf_counter()
     decided = decide_corpus(kb)
-    if not args.pages_json:
-        print(f"decided the {len(decided)} corpus cases in {time.perf_counter() - t0:.1f} s")
-    theirs = measure_other(args) if args.against else None
+    if args.serve_pages:
+        serve_pages(args, kb, decided)
+        return
+    print(f"decided the {len(decided)} corpus cases in {time.perf_counter() - t0:.1f} s")
+    ours, theirs = measure_pages(args)
+    show_pages(ours, theirs, args.against)
     with tempfile.TemporaryDirectory(prefix="warrant-bench-") as folder:
-        ours = measure_pages(args, kb, decided, Path(folder))
-        if args.pages_json:
-            print(json.dumps(ours))
-            return
-        show_pages(ours, theirs, args.against)
         bench_summarize(args, kb, decided, Path(folder))
 
 

@@ -100,6 +100,16 @@ def test_the_filter_menus_offer_the_stored_policies_and_the_codes_with_their_lab
     assert '<option value="other@9" selected>other@9</option>' in unknown and "No stored decision matches" in unknown
 
 
+def test_a_stage_without_an_inpatient_stay_gets_its_page(client):
+    import yaml
+
+    outpatient = next(p for p in sorted((ROOT / "kb" / "corpus").glob("*.yaml"))
+                      if all(r.get("setting") == "outpatient" for r in yaml.safe_load(p.read_text())["requests"]))
+    answer = client.post("/api/v1/decisions", content=outpatient.read_bytes(), headers={"Content-Type": "application/yaml"})
+    page = client.get(f"/ui/decisions/{answer.json()['id']}")
+    assert page.status_code == 200 and "Stage 1" in page.text and "Inpatient stay" not in page.text
+
+
 def test_the_decision_page_holds_the_verdicts_and_reasons_in_words(client):
     decision_id = client.ids["reference-case.yaml"]
     page = client.get(f"/ui/decisions/{decision_id}")

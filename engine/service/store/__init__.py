@@ -243,14 +243,15 @@ class Store:
 
         if not decision_ids:
             return {}
-        query = (select(decisions.c.id, decision_lines.c.code)
-                 .join(decision_lines, decision_lines.c.decision_seq == decisions.c.seq)
-                 .where(decisions.c.id.in_(decision_ids), decision_lines.c.kind == "line")
-                 .order_by(decision_lines.c.decision_seq, decision_lines.c.line_no))
         out: dict[str, list[str]] = {i: [] for i in decision_ids}
         with self._guard(), self.engine.connect() as conn:
-            for decision_id, code in conn.execute(query):
-                out[decision_id].append(code)
+            # the seqs first, from the index on id: a join let the planner read whole decisions
+            ids = dict(conn.execute(select(decisions.c.seq, decisions.c.id).where(decisions.c.id.in_(decision_ids))).all())
+            query = (select(decision_lines.c.decision_seq, decision_lines.c.code)
+                     .where(decision_lines.c.decision_seq.in_(list(ids)), decision_lines.c.kind == "line")
+                     .order_by(decision_lines.c.decision_seq, decision_lines.c.line_no))
+            for seq, code in conn.execute(query):
+                out[ids[seq]].append(code)
         return out
 
     def seqs(self, after: int = 0, batch: int = 500) -> Iterator[int]:

@@ -60,7 +60,7 @@ def decision_view(stored, kb) -> dict[str, Any]:
                                                str(kb.meta.get("unknown_code_label", "")), "lines": []})
             group["lines"].append(_line(stage["stage"], line, names, words, roles))
         entry = {"stage": stage["stage"], "verdict": words.verdict(stage["verdict"]),
-                 "role": roles.get(stage["verdict"], "mixed"), "groups": list(groups.values())}
+                 "role": roles.get(stage["verdict"], "mixed"), "groups": list(groups.values()), "admission": None}
         if stage.get("admission"):
             adm = stage["admission"]
             entry["admission"] = {"verdict": words.verdict(adm["verdict"]), "role": roles.get(adm["verdict"]),
