@@ -138,6 +138,10 @@ def test_the_line_page_explains_why_not_with_minimal_sets(client, tmp_path):
                                           "conservative_care.physical_therapy_weeks"], "value": ['"failed"', "12", "6"]})
     row = re.search(r'<tr class="changed" data-line="1:22633:L4-5">.*?</tr>', changed.text, re.S)
     assert row and "medically necessary" in row.group(0)
+    kb = client.app.state.warrant.kb
+    field = kb.words.field("conservative_care.duration_weeks")
+    assert f"<strong>{kb.words.value(field, 12)}</strong>" in changed.text    # the change in words, with its unit
+    assert field.unit and f"<strong>12 " in changed.text
 
 
 def test_bad_input_gets_a_page_not_a_traceback(client):
