@@ -17,6 +17,7 @@ from engine.cmd.common import (
     handles_errors,
     kb_option,
     load_kb,
+    policy_options,
     write_output,
 )
 
@@ -101,18 +102,21 @@ same list in one run is the same new entry). VALUE is YAML: 8, true, moderate, [
               help="Also write the changed case to this file (YAML; JSON for a .json name).")
 @click.option("--ids", is_flag=True, help="Text: show line ids and the rules that now apply or no longer do.")
 @format_option(FORMATS_DATA)
+@policy_options
 @kb_option
 @handles_errors
 def what_if(case: str, sets: tuple[str, ...], unsets: tuple[str, ...], output: Path | None, ids: bool, fmt: str,
-            kb_dir: Path | None) -> None:
+            policy: str | None, as_of: str | None, kb_dir: Path | None) -> None:
     """Change case fields, decide again, and show only the determinations that changed."""
     from engine.authoring.whatif import changed_data, parse_edits, what_if_text
     from engine.authoring.whatif import what_if as run_what_if
     from engine.cmd.common import write_output
 
     edits = parse_edits(sets, unsets)
+    from engine.decide.policy import parse_as_of
+
     kb = load_kb(kb_dir)
-    result = run_what_if(kb, case, edits)
+    result = run_what_if(kb, case, edits, policy, parse_as_of(as_of))
     if output is not None:
         write_output(output, _case_text(changed_data(kb, case, edits), edits, output))
     if fmt == "json":
