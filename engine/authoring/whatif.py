@@ -235,14 +235,9 @@ def _changed(kb, path: str | Path, edits: Sequence[Edit]):
 
 def _outcomes(session) -> dict[str, Any]:
     """Every determination of the session, each stage's from the policy version that decides it."""
-    from engine.decide.outcomes import determinations
+    from engine.decide.outcomes import policy_determinations
 
-    if not session.parts:
-        return determinations(session)
-    out: dict[str, Any] = {}
-    for stage, choice in session.policies.items():
-        out.update({k: v for k, v in determinations(session.parts[choice.key]).items() if v["stage"] == stage})
-    return out
+    return policy_determinations(session)
 
 
 def _relabel(exc: CaseError, label: str) -> CaseError:

@@ -41,7 +41,7 @@ Examples:
 def rule_tests(paths: tuple[str, ...], show_coverage: bool, threshold: float | None, verbose: bool, fmt: str,
                kb_dir: Path | None) -> None:
     """Run rule tests (default: the tests/ folder of the knowledge base); exit 5 on any failure."""
-    from engine.authoring.coverage import Coverage
+    from engine.authoring.coverage import Coverages
     from engine.authoring.ruletest import failure_text, rule_test_files, run_rule_tests
     from engine.errors import UsageError
 
@@ -49,11 +49,12 @@ def rule_tests(paths: tuple[str, ...], show_coverage: bool, threshold: float | N
     files = rule_test_files(paths or [kb.root / "tests"])
     if not files:
         raise UsageError(f"no rule tests (*.yaml) in {', '.join(paths) or str(kb.root / 'tests')}")
-    coverage = Coverage.for_program(kb.program) if show_coverage or threshold is not None else None
-    results = run_rule_tests(kb, files, coverage)
+    coverages = Coverages() if show_coverage or threshold is not None else None
+    results = run_rule_tests(kb, files, coverages)
     passed = sum(1 for r in results if r.passed)
     failed = len(results) - passed
-    closing = f"{passed} passed, {failed} failed"
+    closing = f"{passed} passed, {failed} failed" + _per_policy(results)
+    coverage = _default_coverage(kb, coverages)
     below = coverage is not None and threshold is not None and coverage.rule_percent < threshold
     if fmt == "json":
         data: dict[str, Any] = {"tests": [r.to_dict() for r in results], "passed": passed, "failed": failed}
@@ -61,6 +62,7 @@ def rule_tests(paths: tuple[str, ...], show_coverage: bool, threshold: float | N
             data["coverage"] = coverage.to_dict()
             if threshold is not None:
                 data["coverage"]["threshold"] = threshold
+            data["coverage_by_policy"] = {key: c.to_dict() for key, c in sorted(coverages.by_policy.items())}
         emit_json(data)
         echo(closing, err=True)
     else:
@@ -72,13 +74,43 @@ def rule_tests(paths: tuple[str, ...], show_coverage: bool, threshold: float | N
         if coverage is not None:
             if verbose or failed:
                 echo("")
-            echo(coverage.text())
+            for key, each in sorted(coverages.by_policy.items()):
+                if len(coverages.by_policy) > 1:
+                    echo(f"policy {key}: {each.tests} tests")
+                echo(each.text())
         if below:
             echo(f"rule coverage {coverage.rule_percent:.1f}% is below the threshold {threshold:g}%; "
                        "rules never fired: " + ", ".join(c.meta.id for c in coverage.unfired()))
         echo(closing)
     if failed or below:
         sys.exit(5)
+
+
+def _per_policy(results) -> str:
+    """` (reference@1.0: 70 passed, strict@1.0: 20 passed, 1 failed)` when tests ran under several."""
+    tally: dict[str, list[int]] = {}
+    for result in results:
+        counts = tally.setdefault(result.policy or "-", [0, 0])
+        counts[0 if result.passed else 1] += 1
+    if len(tally) < 2:
+        return ""
+    parts = [f"{key}: {p} passed" + (f", {f} failed" if f else "") for key, (p, f) in sorted(tally.items())]
+    return f" ({'; '.join(parts)})"
+
+
+def _default_coverage(kb, coverages):
+    """The coverage of the default policy as of today (what --threshold and the `coverage` JSON
+    key read), or the only one there is."""
+    import datetime as dt
+
+    if coverages is None or not coverages.by_policy:
+        return None
+    table = kb.policy_table
+    try:
+        key = table.choose(table.default, dt.date.today()).key
+    except Exception:
+        key = ""
+    return coverages.by_policy.get(key) or next(iter(sorted(coverages.by_policy.items())))[1]
 
 
 @click.command("what-if", epilog="""\b
