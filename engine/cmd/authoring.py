@@ -89,8 +89,8 @@ def rule_tests(paths: tuple[str, ...], show_coverage: bool, threshold: float | N
 def _per_policy(results) -> str:
     """` (reference@1.0: 70 passed, strict@1.0: 20 passed, 1 failed)` when tests ran under several."""
     tally: dict[str, list[int]] = {}
-    for result in results:
-        counts = tally.setdefault(result.policy or "-", [0, 0])
+    for result in (r for r in results if r.policy):
+        counts = tally.setdefault(result.policy, [0, 0])
         counts[0 if result.passed else 1] += 1
     if len(tally) < 2:
         return ""
