@@ -293,3 +293,37 @@ def summarize(cases: tuple[str, ...], top: int, keep: int, output: Path | None, 
 
 
 COMMANDS = [rule_tests, what_if, generate, kb_diff, summarize]
+
+
+@click.command("compare", epilog="""\b
+Examples:
+  warrant compare case.yaml --policy reference --policy strict
+  warrant compare case.yaml --policy reference@1.0 --policy reference@1.1 --format markdown
+\b
+Decides the case under each policy and shows every line whose verdict differs: the criteria
+whose state differs, what each policy asks for them, and the constants and rules behind them.""")
+@click.argument("case")
+@click.option("--policy", "policies", multiple=True, required=True, metavar="ID[@VERSION]",
+              help="A policy to decide under (give two or more).")
+@click.option("--as-of", "as_of", default=None, metavar="DATE", help="Choose versions as of this day.")
+@format_option(["text", "json", "markdown"])
+@kb_option
+@handles_errors
+def compare(case: str, policies: tuple[str, ...], as_of: str | None, fmt: str, kb_dir: Path | None) -> None:
+    """Decide one case under several policies and show where and why the verdicts differ."""
+    from engine.authoring.compare import compare as run_compare
+    from engine.authoring.compare import compare_text
+    from engine.decide.policy import parse_as_of
+    from engine.errors import UsageError
+
+    if len(policies) < 2:
+        raise UsageError("compare needs two or more --policy options")
+    kb = load_kb(kb_dir)
+    result = run_compare(kb, case, list(policies), parse_as_of(as_of))
+    if fmt == "json":
+        emit_json(result)
+    else:
+        echo(compare_text(result, kb.words, markdown=fmt == "markdown"), nl=False)
+
+
+COMMANDS.append(compare)
