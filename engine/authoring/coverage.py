@@ -239,9 +239,17 @@ class Coverage:
     program: Any = None
 
     @classmethod
-    def for_program(cls, program) -> "Coverage":
+    def for_program(cls, program, changes: Sequence[Any] = ()) -> "Coverage":
+        """Tallies over the program's rules; with a policy overlay's `changes`, over the rules and
+        criteria the overlay adds or replaces only (what that policy's own tests are for)."""
         rules = rule_clauses(program)
-        coverage = cls(rules, possible_criteria(program), program=program)
+        criteria = possible_criteria(program)
+        if changes:
+            ids = {c.meta.id for c in changes if c.meta and not c.clause.is_fact}
+            rules = [c for c in rules if c.meta.id in ids]
+            named = {str(a.value) for c in changes for a in c.clause.head.args if isinstance(a, ast.Const)}
+            criteria = {k: v for k, v in criteria.items() if str(k) in named}
+        coverage = cls(rules, criteria, program=program)
         for clause in rules:
             coverage.fired.setdefault(clause.meta.id, 0)
         for criterion in coverage.criteria:
@@ -338,5 +346,5 @@ class Coverages:
         for key in keys:
             part = session.parts.get(key, session) if session.parts else session
             if key not in self.by_policy:
-                self.by_policy[key] = Coverage.for_program(part.kb.program)
+                self.by_policy[key] = Coverage.for_program(part.kb.program, part.kb.changes)
             self.by_policy[key].add(part)

@@ -53,7 +53,8 @@ def rule_tests(paths: tuple[str, ...], show_coverage: bool, threshold: float | N
     results = run_rule_tests(kb, files, coverages)
     passed = sum(1 for r in results if r.passed)
     failed = len(results) - passed
-    closing = f"{passed} passed, {failed} failed" + _per_policy(results)
+    closing = f"{passed} passed, {failed} failed"
+    by_policy = _per_policy(results)
     coverage = _default_coverage(kb, coverages)
     below = coverage is not None and threshold is not None and coverage.rule_percent < threshold
     if fmt == "json":
@@ -64,6 +65,8 @@ def rule_tests(paths: tuple[str, ...], show_coverage: bool, threshold: float | N
                 data["coverage"]["threshold"] = threshold
             data["coverage_by_policy"] = {key: c.to_dict() for key, c in sorted(coverages.by_policy.items())}
         emit_json(data)
+        if by_policy:
+            echo(by_policy, err=True)
         echo(closing, err=True)
     else:
         for result in results:
@@ -81,13 +84,15 @@ def rule_tests(paths: tuple[str, ...], show_coverage: bool, threshold: float | N
         if below:
             echo(f"rule coverage {coverage.rule_percent:.1f}% is below the threshold {threshold:g}%; "
                        "rules never fired: " + ", ".join(c.meta.id for c in coverage.unfired()))
+        if by_policy:
+            echo(by_policy)
         echo(closing)
     if failed or below:
         sys.exit(5)
 
 
 def _per_policy(results) -> str:
-    """` (reference@1.0: 70 passed, strict@1.0: 20 passed, 1 failed)` when tests ran under several."""
+    """`by policy: reference@1.0: 70 passed; strict@1.0: 20 passed, 1 failed` when tests ran under several."""
     tally: dict[str, list[int]] = {}
     for result in (r for r in results if r.policy):
         counts = tally.setdefault(result.policy, [0, 0])
@@ -95,7 +100,7 @@ def _per_policy(results) -> str:
     if len(tally) < 2:
         return ""
     parts = [f"{key}: {p} passed" + (f", {f} failed" if f else "") for key, (p, f) in sorted(tally.items())]
-    return f" ({'; '.join(parts)})"
+    return f"by policy: {'; '.join(parts)}"
 
 
 def _default_coverage(kb, coverages):
