@@ -92,9 +92,10 @@ def test_the_list_says_what_each_decision_asked_for_in_words(client):
 
 def test_the_filter_menus_offer_the_stored_policies_and_the_codes_with_their_labels(client):
     kb = client.app.state.warrant.kb
-    policy = f"{kb.meta['name']}@{kb.version}"
+    stored = client.app.state.warrant.store.get(client.ids["reference-case.yaml"]).policy
+    policy = f"{stored['id']}@{stored['version']}"
     page = client.get("/ui/decisions", params={"policy": policy, "code": "22633"}).text
-    assert f'<option value="{policy}" selected>{kb.meta["name"]} {kb.version}</option>' in page
+    assert f'<option value="{policy}" selected>{stored["id"]} {stored["version"]}</option>' in page
     assert f'<option value="22633" selected>22633 {kb.code_labels["22633"]}</option>' in page
     unknown = client.get("/ui/decisions", params={"policy": "other@9"}).text   # kept, though nothing has it
     assert '<option value="other@9" selected>other@9</option>' in unknown and "No stored decision matches" in unknown
