@@ -213,7 +213,7 @@ class _Builder:
                 continue
             groups = [self.group(g, docs) for g in self.groups if g.stage == d.stage]
             entry = {"stage": d.stage, "verdict": d.verdict, "verdict_words": self.words.verdict(d.verdict),
-                     "summary": self.say.get("stage_summary", d.verdict), "groups": groups}
+                     "summary": self.say.get("stage_summary", d.verdict), "groups": groups, "admission": None}
             if d.stage in admissions:
                 entry["admission"] = self.admission(admissions[d.stage])
             out.append(entry)
@@ -232,7 +232,9 @@ class _Builder:
     def group(self, group: Group, docs: Documentation) -> dict[str, Any]:
         self.docs = docs
         bullets = self.bullets(group)
-        return {"title": self.title(group), "short": self.title(group, short=True), "verdict": group.verdict,
+        shared = any(m.code == o.code for g in self.groups if g is not group and g.stage == group.stage
+                     for o in g.members for m in group.members)
+        return {"title": self.title(group), "short": self.title(group, short=not shared), "verdict": group.verdict,
                 "verdict_words": self.words.verdict(group.verdict), "family": group.family,
                 "action": self.say.get("actions", group.verdict), "bullets": bullets,
                 "codes": [m.code for m in group.members], "keys": [m.key for m in group.members],
@@ -244,9 +246,13 @@ class _Builder:
         for m in group.heads:
             if m.basis not in bases:
                 bases.append(m.basis)
+        stated: set[Any] = set()
         for basis in bases:
             members = [m for m in group.heads if m.basis == basis]
-            out += self._by_basis(group, basis, members)
+            for bullet in self._by_basis(group, basis, members):
+                if bullet["criterion"] is None or bullet["criterion"] not in stated:
+                    out.append({**bullet, "basis": basis})
+                    stated.add(bullet["criterion"])
         for _family, members in group.addons:
             parents: list[Member] = []
             for m in members:
@@ -294,8 +300,8 @@ class _Builder:
         if basis == "criteria_met":
             names = []
             for m in members:
-                names += [words.criterion(c["criterion"]) for c in self.by_key[m.key].criteria
-                          if words.criterion(c["criterion"]) not in names]
+                names += [say.topic(c["criterion"]) for c in self.by_key[m.key].criteria
+                          if say.topic(c["criterion"]) not in names]
             return [self._bullet(say.fill("bullets", "met", criteria=say.join(names)), [])]
         return [self._bullet(say.fill("bullets", "no_policy", lines=say.lines(members)), [])]
 
@@ -481,6 +487,8 @@ class _Builder:
                 if verdict == self.kb.verdicts["negative"]:
                     out.append(say.fill("approach", verdict, action=group["action"], title=title, short=short,
                                         reasons=self.deny_reasons(group)))
+                elif all(self.by_key[k].basis == "no_policy" for k in group["keys"]):
+                    out.append(say.fill("approach", "no_policy", short=short, title=title))
                 elif verdict == self.kb.verdicts["undetermined"]:
                     count = "one" if len(group["items"]) == 1 else "many"
                     items = say.fill("approach_items", count, numbers=say.join(str(n) for n in group["items"])) \
@@ -502,7 +510,7 @@ class _Builder:
         out = []
         for basis in bases:
             table = say.text.get("approach_reasons") or {}
-            decisive = [b for b in group["bullets"] if b["criterion"]]
+            decisive = [b for b in group["bullets"] if b["criterion"] and b.get("basis") == basis]
             if basis in table and decisive:
                 first = decisive[0]
                 same = [b for b in decisive if b["levels"] == first["levels"] and b["criterion"] != first["criterion"]
