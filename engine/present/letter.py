@@ -33,6 +33,9 @@ class LetterOptions:
     reviewer: str | None = None
     received: str | None = None
     decided: str | None = None
+    policy: tuple[str, str] | None = None
+    """(id, version) of the policy that decided, when the caller knows it (a stored decision);
+    else the knowledge base's name and version."""
 
 
 class Refs:
@@ -188,7 +191,7 @@ class _Builder:
         return {"case_id": self.session.case_id, "requests": requests,
                 "received": received or say.get("header", "not_stated"),
                 "decided": options.decided or say.get("header", "not_stated"), "decided_on": options.decided,
-                "policy": policy_text(self.session, say),
+                "policy": policy_text(self.session, say, options.policy),
                 "reviewer": options.reviewer, "unsigned": say.get("header", "unsigned")}
 
     def summary(self, stages: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -539,12 +542,13 @@ class _Builder:
                 "citations": [{"number": r["number"], "id": r["id"]} for r in refs.references()]}
 
 
-def policy_text(session, say: Phrases) -> str:
-    """The policy that decided the case. The one place to read a decision's policy id and
-    version: today the knowledge base's name and version (kb.yaml); a policy registry's id and
-    version would be read here."""
+def policy_text(session, say: Phrases, given: tuple[str, str] | None = None) -> str:
+    """The policy that decided the case: the one place that reads a decision's policy id and
+    version. A stored decision gives them (`given`); otherwise the knowledge base's name and
+    version (kb.yaml). When decisions carry a policy id and version per stage, read them here."""
     kb = session.kb
-    return say.fill("header", "policy_value", name=kb.meta.get("name", ""), version=kb.version)
+    name, version = given or (kb.meta.get("name", ""), kb.version)
+    return say.fill("header", "policy_value", name=name, version=version)
 
 
 def loci_of(kb) -> list[str]:
