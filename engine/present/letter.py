@@ -216,7 +216,7 @@ class _Builder:
                 continue
             groups = [self.group(g, docs) for g in self.groups if g.stage == d.stage]
             entry = {"stage": d.stage, "verdict": d.verdict, "verdict_words": self.words.verdict(d.verdict),
-                     "summary": self.say.get("stage_summary", d.verdict), "groups": groups, "admission": None}
+                     "groups": groups, "admission": None}
             if d.stage in admissions:
                 entry["admission"] = self.admission(admissions[d.stage])
             out.append(entry)
@@ -263,7 +263,7 @@ class _Builder:
                 if p is not None and all(p.key != q.key for q in parents):
                     parents.append(p)
             if parents:
-                out.append(self._bullet(self.say.fill("bullets", "follows", lines=self.say.lines(members),
+                out.append(self._bullet(self.say.fill("bullets", "follows", _number(members), lines=self.say.lines(members),
                                                       parent=self.say.lines(parents)), []))
         return _capped(out, self.say)
 
@@ -363,7 +363,7 @@ class _Builder:
             return []
         names = [self.say.topic(c) + self.say.at(self.levels_needing(ms, c)) if self.levels_needing(ms, c)
                  else self.words.criterion(c) for c, ms in rest]
-        numbers = [str(n) for c, _ms in rest for n in self.docs.numbers_of(c)]
+        numbers = [str(n) for n in sorted(n for c, _ms in rest for n in self.docs.numbers_of(c))]
         count = "one" if len(numbers) == 1 else "many"
         items = self.say.fill("approach_items", count, numbers=self.say.join(numbers)) if numbers else ""
         return [self._bullet(self.say.fill("bullets", "also_missing", criteria=self.say.join(names), items=items),
@@ -376,7 +376,7 @@ class _Builder:
             parent = self.parents.get(m.key)
             if parent is not None and parent.verdict != self.kb.verdicts["positive"]:
                 following.setdefault(parent.key, (parent, []))[1].append(m)
-        return [self._bullet(self.say.fill("bullets", "parent_open", lines=self.say.lines(ms),
+        return [self._bullet(self.say.fill("bullets", "parent_open", _number(ms), lines=self.say.lines(ms),
                                            parent=self.say.lines([parent]), verdict=self.words.verdict(parent.verdict)), [])
                 for parent, ms in following.values()]
 
@@ -423,14 +423,17 @@ class _Builder:
         return [k for k in self.loci() if any(k in requested.get(m.key, ()) for m in members)]
 
     def criterion_cites(self, criterion: str) -> list[str]:
-        """The citations of the rules that decide a criterion (met or unmet)."""
-        out: list[str] = []
+        """The source the kb cites most often for the rules that decide a criterion (met or
+        unmet); ties go to the first cited."""
+        counts: dict[str, int] = {}
         for clause in self.kb.program.clauses:
             head = clause.head
             if clause.meta and head.key in (CRITERION_MET, CRITERION_UNMET) and \
                     getattr(head.args[1], "value", None) == criterion:
-                out += [c for c in clause.meta.cites if c not in out]
-        return out[:1]
+                for cite in clause.meta.cites:
+                    counts[cite] = counts.get(cite, 0) + 1
+        ranked = sorted(counts, key=lambda c: -counts[c])   # stable: first cited wins a tie
+        return ranked[:1]
 
     def _bullet(self, text: str, cites: list[str], criterion: str | None = None,
                 levels: list[str] | None = None) -> dict[str, Any]:
@@ -575,6 +578,11 @@ def _parents(rows: list[tuple], by_key: dict[str, Determination], order: dict[st
                 (order.get(current.verdict, -1), -keys.index(current.key)):
             out[child] = Member(p.key, p.code, p.line.level, p.line.side, p.verdict, p.basis, "")
     return out
+
+
+def _number(members: list[Any]) -> str:
+    """`one` or `many`: the form of a report.yaml text whose verb agrees with its subject."""
+    return "one" if len(members) == 1 else "many"
 
 
 def _levels(members: Iterable[Member]) -> list[str]:

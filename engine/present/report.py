@@ -65,9 +65,11 @@ def render_context(kb: KnowledgeBase, context: dict[str, Any], fmt: str, print_o
     env.add_filter("sentence", lambda text: text[:1].upper() + text[1:] if text else text)
     if fmt == "markdown":
         env.add_filter("code", markdown_code)
+        env.add_filter("nobreak", lambda text: text)
         letter = _escaped(context, markdown)
     else:
         env.add_filter("code", terminal)
+        env.add_filter("nobreak", _nobreak(kb))
         letter = _escaped(context, terminal)
     try:
         template = env.get_template(name)
@@ -89,6 +91,23 @@ def _escaped(value: Any, escape: Callable[[Any], str], key: str = "") -> Any:
     if isinstance(value, str):
         return escape(value)
     return value
+
+
+def _nobreak(kb: KnowledgeBase) -> Callable[[Any], Any]:
+    """An HTML filter that keeps each spinal level of the kb's vocabulary on one line (a level
+    such as L2-3 must not wrap at its hyphen), the rest escaped as usual."""
+    import re
+
+    from markupsafe import Markup, escape
+
+    levels = kb.levels
+    names = sorted({levels.segment_name(i) for i in range(len(levels.vertebrae) - 1)}, key=len, reverse=True)
+    pattern = re.compile(r"(?<![\w-])(" + "|".join(re.escape(n) for n in names) + r")(?![\w-])") if names else None
+
+    def keep(text: Any) -> Any:
+        safe = str(escape(text))
+        return Markup(pattern.sub(r'<span class="nw">\1</span>', safe) if pattern else safe)
+    return keep
 
 
 def body_of(text: str) -> str:
