@@ -85,7 +85,7 @@ def procedure_groups(kb, lines: Sequence[dict[str, Any]], parents: Iterable[Sequ
     members = {ln["key"]: Member(ln["key"], ln["code"], ln.get("level"), ln.get("side"), ln["verdict"],
                                  ln.get("basis"), families.get(str(ln["code"]), NO_POLICY)) for ln in lines}
     stage_of = {ln["key"]: ln["stage"] for ln in lines}
-    parent_of = _best_parents(members, parents, rank)
+    parent_of = best_parents(members, parents, rank)
     groups: list[Group] = []
     placed: dict[str, Group] = {}
     later: list[Member] = []
@@ -115,10 +115,11 @@ def _join(groups: list[Group], stage: Any, member: Member) -> Group:
     return group
 
 
-def _best_parents(members: dict[str, Member], parents: Iterable[Sequence[Any]],
-                  rank: dict[str, int]) -> dict[str, str | None]:
-    """Each line's best-decided parent line (the one a dependent line follows)."""
-    best: dict[str, str | None] = {}
+def best_parents(members: dict[str, Member], parents: Iterable[Sequence[Any]],
+                 rank: dict[str, int]) -> dict[str, str]:
+    """Each line's best-decided parent line (the one a dependent line follows; a tie goes to
+    the first requested)."""
+    best: dict[str, str] = {}
     order = list(members)
     for row in sorted(parents, key=lambda r: [str(v) for v in r]):
         child, parent = str(row[0]), str(row[2])

@@ -46,7 +46,7 @@ class Documentation:
 
 def documentation(session, say, lines: list[Determination], groups: list[Group]) -> Documentation:
     """The items and their sections (see the module docstring)."""
-    from engine.present.letter import loci_of, sentence
+    from engine.present.letter_words import loci_of, sentence
 
     kb = session.kb
     loci = loci_of(kb)
@@ -136,7 +136,7 @@ def _item_text(session, say, item: Item, members: dict[str, Member], loci: list[
         name = say.fill("documentation_locus", name=words.criterion(item.criterion),
                         lines=say.lines(members[k] for k in item.lines))
         return name
-    from engine.present.letter import levels_needing
+    from engine.present.letter_words import levels_needing
 
     levels = levels_needing([members[k] for k in item.lines], item.criterion, by_key)
     name = say.topic(item.criterion) if levels else words.criterion(item.criterion)
