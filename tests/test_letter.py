@@ -168,3 +168,21 @@ def test_html_letter_has_a_print_stylesheet(run_cli):
     assert html.startswith("<!DOCTYPE html>") and "@media print" in html and "@page" in html
     assert "http://" not in html and "https://" not in html and "<script" not in html
     assert 'class="audit"' in html.split("<!-- audit -->")[1]
+
+
+def test_groups_inferred_from_a_stored_decision_match_the_kb(kb, corpus):
+    """The workbench groups a stored decision without `parent_line/3`; it must group as the kb does."""
+    from engine.decide.determination import determine
+    from engine.inputs import open_session
+    from engine.present.groups import parent_rows, procedure_groups
+
+    def shape(groups):
+        return [(g.stage, g.family, g.verdict, [m.key for m in g.heads],
+                 [(f, [m.key for m in ms]) for f, ms in g.addons]) for g in groups]
+
+    for path in corpus:
+        session = open_session(kb, path)
+        lines = [{"key": d.key, "stage": d.stage, "code": d.code, "level": d.line.level, "side": d.line.side,
+                  "verdict": d.verdict, "basis": d.basis} for d in determine(session, missing=False) if d.kind == "line"]
+        assert shape(procedure_groups(kb, lines, None)) == shape(procedure_groups(kb, lines, parent_rows(session))), \
+            path.name

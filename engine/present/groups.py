@@ -8,7 +8,12 @@ one paragraph per line. The grouping is read from the kb, never from code lists:
 - every other line joins the group of its family and verdict in the same stage, in request order;
 - an add-on whose verdict differs from its parent's group, or that has no parent line, stands
   in a group of its own family.
-The letter and the workbench's decision page both group through `procedure_groups`.
+The letter and the workbench's decision page both group through `procedure_groups`. The page
+reads a stored decision, which does not record which line an add-on follows; without
+`parent_line/3` rows, an add-on follows the best-decided line in its stage, at its own level
+(any level for an add-on decided per stage), of a family the kb's `parent_line/3` rules name: a
+family constant in their bodies, or the family of the codes a code table in their bodies lists.
+An add-on that must name its level (`unit_locus/2`) and does not follows nothing.
 """
 from __future__ import annotations
 
@@ -16,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
 from engine.knowledge.interface import CODE_FAMILY, CRITERION_LISTS, PARENT_LINE
+from engine.language import ast
 
 NO_POLICY = "no_policy"
 """The family name of a code the kb has no policy for (words.yaml `families.no_policy`)."""
@@ -76,15 +82,18 @@ def verdict_order(kb) -> dict[str, int]:
     return {roles["negative"]: 0, roles["undetermined"]: 1, roles["positive"]: 2}
 
 
-def procedure_groups(kb, lines: Sequence[dict[str, Any]], parents: Iterable[Sequence[Any]]) -> list[Group]:
+def procedure_groups(kb, lines: Sequence[dict[str, Any]], parents: Iterable[Sequence[Any]] | None) -> list[Group]:
     """The groups of the lines of one case (dicts with key, stage, code, level, side, verdict,
-    basis), in stage and request order; `parents` are `parent_line/3` rows."""
+    basis), in stage and request order; `parents` are `parent_line/3` rows (None: inferred, see
+    the module docstring)."""
     families = code_families(kb)
     addons = addon_families(kb)
     rank = verdict_order(kb)
     members = {ln["key"]: Member(ln["key"], ln["code"], ln.get("level"), ln.get("side"), ln["verdict"],
                                  ln.get("basis"), families.get(str(ln["code"]), NO_POLICY)) for ln in lines}
     stage_of = {ln["key"]: ln["stage"] for ln in lines}
+    if parents is None:
+        parents = _inferred_parents(kb, members, stage_of, addons)
     parent_of = best_parents(members, parents, rank)
     groups: list[Group] = []
     placed: dict[str, Group] = {}
@@ -130,6 +139,45 @@ def best_parents(members: dict[str, Member], parents: Iterable[Sequence[Any]],
                 (rank.get(members[current].verdict, -1), -order.index(current)):
             best[child] = parent
     return best
+
+
+def parent_families(kb) -> set[str]:
+    """The families a parent line may have, as the kb's `parent_line/3` rules name them (see the
+    module docstring)."""
+    families = code_families(kb)
+    names = set(families.values())
+    tables: dict[str, set[str]] = {}
+    for clause in kb.program.clauses:
+        if clause.is_fact and len(clause.head.args) == 1:
+            tables.setdefault(clause.head.pred, set()).add(str(getattr(clause.head.args[0], "value", "")))
+    out: set[str] = set()
+    for clause in kb.program.clauses:
+        if clause.is_fact or clause.head.key != PARENT_LINE:
+            continue
+        for literal in clause.body:
+            if not isinstance(literal, ast.Positive):
+                continue
+            atom = literal.atom
+            out |= {str(a.value) for a in atom.args if hasattr(a, "value") and str(a.value) in names}
+            if len(atom.args) == 1 and atom.pred in tables:
+                out |= {families[c] for c in tables[atom.pred] if c in families}
+    return out
+
+
+def _inferred_parents(kb, members: dict[str, Member], stage_of: dict[str, Any], addons: set[str]) -> list[tuple]:
+    """`parent_line/3`-shaped rows for add-on lines, from the stage, the level and the families
+    a parent may have."""
+    allowed = parent_families(kb)
+    placed = {str(c.head.args[0].value) for c in kb.program.clauses if c.is_fact and c.head.key == ("unit_locus", 2)}
+    rows = []
+    for key, m in members.items():
+        if m.family not in addons or (kb.code_units.get(m.code) in placed and not (m.level or m.side)):
+            continue   # not an add-on, or one that must name its place and does not: no parent found
+        for other in members.values():
+            if other.family in allowed and stage_of[other.key] == stage_of[key] \
+                    and (m.level is None or other.level == m.level):
+                rows.append((key, "", other.key))
+    return rows
 
 
 def parent_rows(session) -> list[tuple]:

@@ -20,7 +20,7 @@ from engine.decide.determination import Determination, criterion_order, determin
 from engine.present.groups import Group, Member, best_parents, parent_rows, procedure_groups, verdict_order
 from engine.present.letter_bullets import Bullets
 from engine.present.letter_docs import Documentation, documentation
-from engine.present.letter_words import Phrases, Refs, loci_of, sentence, unique
+from engine.present.letter_words import Phrases, Refs, group_title, loci_of, report_phrases, sentence, unique
 
 __all__ = ["LetterOptions", "Phrases", "Refs", "letter_context", "loci_of", "policy_text", "sentence"]
 
@@ -40,11 +40,9 @@ class LetterOptions:
 
 def letter_context(session, options: LetterOptions | None = None) -> dict[str, Any]:
     """The letter as plain data (see the module docstring); deterministic for the same case."""
-    from engine.present.report import report_words
-
     options = options or LetterOptions()
     kb = session.kb
-    say = Phrases(kb, report_words(kb))
+    say = report_phrases(kb)
     found = determine(session)
     lines = [d for d in found if d.kind == "line"]
     groups = procedure_groups(kb, [_line_dict(d) for d in lines], parent_rows(session))
@@ -129,14 +127,7 @@ class _Builder(Bullets):
         return out
 
     def title(self, group: Group, short: bool = False) -> str:
-        """`Lumbar fusion (22633 at L4-5 and 22634 at L5-S1) with instrumentation (22843)`; the
-        short form names the codes without their levels."""
-        say = self.say
-        name = say.codes if short else say.lines
-        title = say.fill("group_title", family=sentence(say.family(group.family)), codes=name(group.heads))
-        for family, members in group.addons:
-            title = say.fill("group_addon", title=title, family=say.family(family), codes=name(members))
-        return title
+        return group_title(self.say, group, short)
 
     def group(self, group: Group, docs: Documentation) -> dict[str, Any]:
         self.docs = docs

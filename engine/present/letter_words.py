@@ -179,3 +179,24 @@ def unique(items: Iterable[str]) -> list[str]:
             out.append(item)
     return out
 
+
+
+def group_title(say: Phrases, group: Any, short: bool = False) -> str:
+    """`Lumbar fusion (22633 at L4-5 and 22634 at L5-S1) with instrumentation (22843)`; the
+    short form names the codes without their levels."""
+    name = say.codes if short else say.lines
+    title = say.fill("group_title", family=sentence(say.family(group.family)), codes=name(group.heads))
+    for family, members in group.addons:
+        title = say.fill("group_addon", title=title, family=say.family(family), codes=name(members))
+    return title
+
+
+def report_phrases(kb) -> Phrases:
+    """The kb's report wording, read once per loaded kb."""
+    found = kb.__dict__.get("_report_phrases")
+    if found is None:
+        from engine.present.report import report_words
+
+        found = Phrases(kb, report_words(kb))
+        kb.__dict__["_report_phrases"] = found
+    return found

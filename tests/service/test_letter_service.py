@@ -60,3 +60,12 @@ def test_pdf_without_a_renderer_is_501_with_the_install_hint(client, monkeypatch
     assert answer.status_code == 501
     assert answer.json()["error"]["code"] == "renderer_missing" and "warrant[pdf]" in answer.json()["error"]["message"]
     assert client.get(where + "/report", params={"format": "doc"}).status_code == 422
+
+
+def test_the_workbench_groups_procedures_as_the_letter_does(client):
+    where = yaml_post(client, REFERENCE).headers["location"]
+    page = client.get("/ui/decisions/" + where.rsplit("/", 1)[1])
+    assert page.status_code == 200
+    assert "<h4>Lumbar fusion (22633 at L4-5 and 22634 at L5-S1) with instrumentation (22843)</h4>" in page.text
+    assert "<h4>Lumbar fusion (22558 at L2-3 and 22585 at L3-4) with interbody device (22853 at L2-3 and L3-4)</h4>" \
+        in page.text
