@@ -186,3 +186,24 @@ def test_groups_inferred_from_a_stored_decision_match_the_kb(kb, corpus):
                   "verdict": d.verdict, "basis": d.basis} for d in determine(session, missing=False) if d.kind == "line"]
         assert shape(procedure_groups(kb, lines, None)) == shape(procedure_groups(kb, lines, parent_rows(session))), \
             path.name
+
+
+def test_the_header_names_the_policy_of_each_stage_when_the_decision_records_one(kb):
+    """Sessions whose stages are decided by chosen policy versions name each version; others
+    name the knowledge base."""
+    from types import SimpleNamespace
+
+    from engine.present.letter import policy_text
+    from engine.present.letter_words import report_phrases
+
+    say = report_phrases(kb)
+    plain = SimpleNamespace(kb=kb, document={"requests": [{"stage": 1}]})
+    assert policy_text(plain, say) == f"{kb.meta['name']}, version {kb.version}"
+    versions = {1: {"id": "payer-a", "version": "2"}, 2: {"id": "payer-a", "version": "3"}}
+    staged = SimpleNamespace(kb=kb, document={"requests": [{"stage": 1}, {"stage": 2}]},
+                             policy_record=versions.get)
+    assert policy_text(staged, say) == "payer-a, version 2 (stage 1) and payer-a, version 3 (stage 2)"
+    same = SimpleNamespace(kb=kb, document={"requests": [{"stage": 1}, {"stage": 2}]},
+                           policy_record=lambda stage: {"id": "payer-a", "version": "2"})
+    assert policy_text(same, say) == "payer-a, version 2"
+    assert policy_text(plain, say, ("stored", "7")) == "stored, version 7"

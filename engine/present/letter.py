@@ -247,12 +247,32 @@ class _Builder(Bullets):
 
 def policy_text(session, say: Phrases, given: tuple[str, str] | None = None) -> str:
     """The policy that decided the case: the one place that reads a decision's policy id and
-    version. A stored decision gives them (`given`); otherwise the knowledge base's name and
-    version (kb.yaml). When decisions carry a policy id and version per stage, read them here."""
+    version. A stored decision gives them (`given`); a session whose stages were decided by
+    policy versions (`policy_record(stage)`, when policies are chosen per stage) names each; else
+    the knowledge base's name and version (kb.yaml)."""
     kb = session.kb
+    if given is None:
+        per_stage = _stage_policies(session)
+        if len(per_stage) == 1:
+            given = next(iter(per_stage))
+        elif per_stage:
+            return say.join(say.fill("header", "policy_stages", policy=say.fill("header", "policy_value", name=n, version=v),
+                                     stages=say.join(str(st) for st in stages)) for (n, v), stages in per_stage.items())
     name, version = given or (kb.meta.get("name", ""), kb.version)
     return say.fill("header", "policy_value", name=name, version=version)
 
+
+def _stage_policies(session) -> dict[tuple[str, str], list[Any]]:
+    """(id, version) -> stages, for sessions that record a policy per stage; else empty."""
+    record_of = getattr(session, "policy_record", None)
+    out: dict[tuple[str, str], list[Any]] = {}
+    if not callable(record_of):
+        return out
+    for request in session.document.get("requests", []):
+        record = record_of(request.get("stage"))
+        if isinstance(record, dict) and record.get("id"):
+            out.setdefault((str(record["id"]), str(record.get("version", ""))), []).append(request.get("stage"))
+    return out
 
 
 def _parents(rows: list[tuple], by_key: dict[str, Determination], order: dict[str, int]) -> dict[str, Member]:
