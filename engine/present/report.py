@@ -7,6 +7,7 @@ sandbox. Markdown and HTML are rendered here; PDF is the HTML printed by a rende
 """
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any, Callable
 
@@ -22,7 +23,14 @@ AUDIT_MARK = "<!-- audit -->"
 
 def report_words(kb: KnowledgeBase) -> dict[str, Any]:
     """report.yaml (titles, headings, bullets, rationale) with the names of verdicts, bases
-    and families from words.yaml, so both speak with one voice."""
+    and families from words.yaml, so both speak with one voice (read once per loaded kb)."""
+    found = kb.__dict__.get("_report_words")
+    if found is None:
+        found = kb.__dict__["_report_words"] = _read_report_words(kb)
+    return found
+
+
+def _read_report_words(kb: KnowledgeBase) -> dict[str, Any]:
     from engine.knowledge.yamlio import read_yaml
 
     path = kb.root / "report.yaml"
@@ -45,35 +53,48 @@ def render_report(session, fmt: str = "markdown", options: Any = None) -> str | 
     if fmt == "pdf":
         from engine.present.pdf import html_to_pdf
 
-        html = render_context(session.kb, context, "html", print_only=True)
+        html = render_context(session.kb, context, "html")
         return html_to_pdf(html, context["header"]["decided_on"])
     return render_context(session.kb, context, fmt)
 
 
-def render_context(kb: KnowledgeBase, context: dict[str, Any], fmt: str, print_only: bool = False) -> str:
+_ENVIRONMENTS = threading.local()
+"""Each thread's sandboxes, by kb root, digest and format: a template is compiled once."""
+
+
+def _environment(kb: KnowledgeBase, fmt: str) -> Any:
     from jinja2 import FileSystemLoader, StrictUndefined
+
+    from engine.guard.text import markdown_code, terminal
+    from engine.present.sandbox import BoundedEnvironment
+
+    cache = _ENVIRONMENTS.__dict__.setdefault("envs", {})
+    key = (str(kb.root), kb.digest, fmt)
+    env = cache.get(key)
+    if env is None:
+        templates = Path(kb.root) / "templates"
+        env = BoundedEnvironment(loader=FileSystemLoader(str(templates)), autoescape=(fmt == "html"),
+                                 undefined=StrictUndefined, keep_trailing_newline=True,
+                                 trim_blocks=False, lstrip_blocks=False)
+        env.add_filter("sentence", lambda text: text[:1].upper() + text[1:] if text else text)
+        env.add_filter("code", markdown_code if fmt == "markdown" else terminal)
+        env.add_filter("nobreak", (lambda text: text) if fmt == "markdown" else _nobreak(kb))
+        cache[key] = env
+    return env
+
+
+def render_context(kb: KnowledgeBase, context: dict[str, Any], fmt: str) -> str:
     from jinja2.exceptions import TemplateError
 
-    from engine.guard.text import markdown, markdown_code, terminal
-    from engine.present.sandbox import BoundedEnvironment
+    from engine.guard.text import markdown, terminal
 
     name = TEMPLATES[fmt]
     templates = Path(kb.root) / "templates"
-    env = BoundedEnvironment(loader=FileSystemLoader(str(templates)), autoescape=(fmt == "html"),
-                             undefined=StrictUndefined, keep_trailing_newline=True,
-                             trim_blocks=False, lstrip_blocks=False)
-    env.add_filter("sentence", lambda text: text[:1].upper() + text[1:] if text else text)
-    if fmt == "markdown":
-        env.add_filter("code", markdown_code)
-        env.add_filter("nobreak", lambda text: text)
-        letter = _escaped(context, markdown)
-    else:
-        env.add_filter("code", terminal)
-        env.add_filter("nobreak", _nobreak(kb))
-        letter = _escaped(context, terminal)
+    letter = _escaped(context, markdown if fmt == "markdown" else terminal)
     try:
+        env = _environment(kb, fmt)
         template = env.get_template(name)
-        text = env.render(template, letter=letter, words=_escaped(report_words(kb), terminal), print_only=print_only)
+        text = env.render(template, letter=letter, words=_escaped(report_words(kb), terminal))
     except (TemplateError, OSError, UnicodeDecodeError) as exc:
         line = getattr(exc, "lineno", None) or 0
         raise RuleError([Finding("template", f"report template error: {exc}",
