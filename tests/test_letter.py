@@ -207,3 +207,28 @@ def test_the_header_names_the_policy_of_each_stage_when_the_decision_records_one
                            policy_record=lambda stage: {"id": "payer-a", "version": "2"})
     assert policy_text(same, say) == "payer-a, version 2"
     assert policy_text(plain, say, ("stored", "7")) == "stored, version 7"
+
+
+def test_rationale_cites_only_registered_sources(kb):
+    from engine.present.report import report_words
+
+    rationale = report_words(kb)["rationale"]
+    for family, entry in rationale.items():
+        for item in [*(entry.get("evidence") or []), *([entry["pitfall"]] if entry.get("pitfall") else [])]:
+            assert item["cite"] and all(c in kb.citations for c in item["cite"]), (family, item["cite"])
+
+
+def test_the_letter_is_in_our_own_words():
+    """No nine-word run of the reference assessment in the letter's wording (checked when
+    WARRANT_REFERENCE_ASSESSMENT names the file; the assessment is not part of this repository)."""
+    given = os.environ.get("WARRANT_REFERENCE_ASSESSMENT")
+    if not given or not Path(given).is_file():
+        pytest.skip("set WARRANT_REFERENCE_ASSESSMENT to the reference assessment to check")
+
+    def runs(text: str) -> set[tuple[str, ...]]:
+        tokens = re.findall(r"[a-z0-9%]+", text.lower())
+        return {tuple(tokens[i:i + 9]) for i in range(len(tokens) - 8)}
+
+    reference = runs(Path(given).read_text(encoding="utf-8"))
+    for path in [ROOT / "kb" / "report.yaml", ROOT / "kb" / "words.yaml", SNAPSHOT]:
+        assert not runs(path.read_text(encoding="utf-8")) & reference, path.name
