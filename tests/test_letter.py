@@ -19,7 +19,8 @@ import pytest
 from tests.conftest import REFERENCE, ROOT
 
 SNAPSHOT = ROOT / "tests" / "snapshots" / "reference-letter.md"
-LETTER_ARGS = ["--received", "2026-11-20", "--decided", "2026-12-02", "--reviewer", "Dr A. Example"]
+LETTER_ARGS = ["--received", "2026-11-20", "--decided", "2026-12-02", "--as-of", "2026-12-02",
+               "--reviewer", "Dr A. Example"]
 
 REFERENCE_WORDS = 958
 """Words of ../shared/reference/reference-assessment.txt counted by `words()` below (`wc -w`
@@ -45,20 +46,22 @@ def _body(text: str) -> str:
 
 
 def _letter(kb, path):
-    """(letter context, markdown text, line determinations) of one case."""
-    from engine.decide.determination import determine
+    """(letter context, markdown text, line determinations) of one case (each stage's from the
+    policy version deciding it)."""
     from engine.inputs import open_session
     from engine.present.letter import letter_context
+    from engine.present.letter_parts import determinations
     from engine.present.report import render_context
 
     session = open_session(kb, path)
     context = letter_context(session)
-    return context, render_context(kb, context, "markdown"), [d for d in determine(session) if d.kind == "line"]
+    return (context, render_context(session.kb, context, "markdown"),
+            [d for d in determinations(session) if d.kind == "line"])
 
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory):
-    """The reference case, every rule test case and 40 generated cases."""
+    """The reference case, every rule test case (the policies' included) and 40 generated cases."""
     from click.testing import CliRunner
 
     import cli
@@ -66,7 +69,7 @@ def corpus(tmp_path_factory):
     out = tmp_path_factory.mktemp("generated")
     result = CliRunner().invoke(cli.main, ["generate", "--count", "40", "--seed", "12", "-o", str(out)])
     assert result.exit_code == 0, result.output
-    return [REFERENCE, *sorted((ROOT / "kb" / "tests").glob("*.yaml")), *sorted(out.glob("*.yaml"))]
+    return [REFERENCE, *sorted((ROOT / "kb" / "tests").rglob("*.yaml")), *sorted(out.glob("*.yaml"))]
 
 
 def test_reference_letter_snapshot(run_cli, monkeypatch):

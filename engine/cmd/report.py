@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from engine.cmd.common import format_option, handles_errors, kb_option, load_kb, open_case, write_output
+from engine.cmd.common import format_option, handles_errors, kb_option, load_kb, open_case, policy_options, write_output
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -28,9 +28,9 @@ def _date(ctx: click.Context, param: click.Parameter, value: str | None) -> str 
 
 
 def decided_default() -> str | None:
-    """The decision date when `--decided` is not given: SOURCE_DATE_EPOCH (the reproducible-builds
-    convention) if set, else none (the letter says "not stated"). Never the clock: the same case
-    must give the same bytes."""
+    """The decision date when neither `--decided` nor `--as-of` is given: SOURCE_DATE_EPOCH (the
+    reproducible-builds convention) if set, else none (the letter says "not stated"). Never the
+    clock: the same case must give the same bytes."""
     import datetime as dt
 
     epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
@@ -51,14 +51,16 @@ Examples:
               help="Write to this file instead of stdout (written whole or not at all); required for pdf.")
 @click.option("--reviewer", default=None, help="The physician reviewer's name (else a line is left for a signature).")
 @click.option("--received", default=None, callback=_date, metavar="YYYY-MM-DD",
-              help="Date the request was received (a FHIR bundle's Claim.created by default).")
+              help="Date the request was received (default: the case's received date, or a FHIR "
+                   "bundle's Claim.created).")
 @click.option("--decided", default=None, callback=_date, metavar="YYYY-MM-DD",
-              help="Date of the decision (default: SOURCE_DATE_EPOCH if set, else not stated); "
-                   "also the PDF's creation date.")
+              help="Date of the decision (default: --as-of, else SOURCE_DATE_EPOCH if set, else not "
+                   "stated); also the PDF's creation date.")
+@policy_options
 @kb_option
 @handles_errors
 def report(case: str, fmt: str, output: Path | None, reviewer: str | None, received: str | None,
-           decided: str | None, kb_dir: Path | None) -> None:
+           decided: str | None, policy: str | None, as_of: str | None, kb_dir: Path | None) -> None:
     """Write the determination letter: verdicts per procedure group, reasons with citations,
     rationale, documentation required, recommended approach, appeal rights, audit trail."""
     from engine.errors import UsageError
@@ -72,8 +74,8 @@ def report(case: str, fmt: str, output: Path | None, reviewer: str | None, recei
 
         find_renderer()  # exit 6 before any work when no renderer is installed
     kb = load_kb(kb_dir)
-    options = LetterOptions(reviewer=reviewer, received=received, decided=decided or decided_default())
-    write_output(output, render_report(open_case(kb, case), fmt, options))
+    options = LetterOptions(reviewer=reviewer, received=received, decided=decided or as_of or decided_default())
+    write_output(output, render_report(open_case(kb, case, policy, as_of), fmt, options))
 
 
 COMMANDS = [report]

@@ -16,10 +16,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from engine.decide.determination import Determination, criterion_order, determine
-from engine.present.groups import Group, Member, best_parents, parent_rows, procedure_groups, verdict_order
+from engine.decide.determination import Determination, criterion_order
+from engine.knowledge.interface import PARENT_LINE
+from engine.present.groups import Group, Member, best_parents, procedure_groups, verdict_order
 from engine.present.letter_bullets import Bullets
 from engine.present.letter_docs import Documentation, documentation
+from engine.present.letter_parts import determinations, rows
 from engine.present.letter_words import Phrases, Refs, group_title, loci_of, report_phrases, sentence, unique
 
 __all__ = ["LetterOptions", "Phrases", "Refs", "letter_context", "loci_of", "policy_text", "sentence"]
@@ -43,9 +45,9 @@ def letter_context(session, options: LetterOptions | None = None) -> dict[str, A
     options = options or LetterOptions()
     kb = session.kb
     say = report_phrases(kb)
-    found = determine(session)
+    found = determinations(session)
     lines = [d for d in found if d.kind == "line"]
-    groups = procedure_groups(kb, [_line_dict(d) for d in lines], parent_rows(session))
+    groups = procedure_groups(kb, [_line_dict(d) for d in lines], rows(session, PARENT_LINE))
     refs = Refs(kb)
     build = _Builder(session, say, refs, {d.key: d for d in lines}, groups)
     docs = documentation(session, say, lines, groups)
@@ -83,15 +85,15 @@ class _Builder(Bullets):
         self.groups = groups
         self.rank = criterion_order(self.kb)
         self.order = verdict_order(self.kb)
-        self.parents = _parents(parent_rows(session), by_key, self.order)
+        self.parents = _parents(rows(session, PARENT_LINE), by_key, self.order)
 
     # -- header and summary ------------------------------------------------------------------
     def header(self, options: LetterOptions) -> dict[str, Any]:
         say = self.say
         imported = self.session.imported
         requests = [str(imported.claim_label)] if imported is not None and getattr(imported, "claim_label", "") else []
-        received = options.received or (str(imported.created)[:10] if imported is not None and
-                                         getattr(imported, "created", "") else None)
+        received = options.received or _case_received(self.session) or \
+            (str(imported.created)[:10] if imported is not None and getattr(imported, "created", "") else None)
         return {"case_id": self.session.case_id, "requests": requests,
                 "received": received or say.get("header", "not_stated"),
                 "decided": options.decided or say.get("header", "not_stated"), "decided_on": options.decided,
@@ -239,7 +241,12 @@ class _Builder(Bullets):
                 fields.setdefault(item["field"], [])
                 if d.key not in fields[item["field"]]:
                     fields[item["field"]].append(d.key)
+        record_of = getattr(self.session, "policy_record", None)
+        policies = [{"stage": d.stage, **{k: str(v) for k, v in (record_of(d.stage) or {}).items()
+                                          if k in ("id", "version", "digest")}}
+                    for d in found if d.kind == "stage" and callable(record_of) and record_of(d.stage)]
         return {"kb": {"name": self.kb.meta.get("name", ""), "version": self.kb.version, "digest": self.kb.digest},
+                "policies": policies,
                 "rows": rows, "fields": [{"field": f, "lines": v} for f, v in sorted(fields.items())],
                 "citations": [{"number": r["number"], "id": r["id"]} for r in refs.references()]}
 
@@ -260,6 +267,15 @@ def policy_text(session, say: Phrases, given: tuple[str, str] | None = None) -> 
                                      stages=say.join(str(st) for st in stages)) for (n, v), stages in per_stage.items())
     name, version = given or (kb.meta.get("name", ""), kb.version)
     return say.fill("header", "policy_value", name=name, version=version)
+
+
+def _case_received(session) -> str | None:
+    """The day the case says it was received: the case field the kb's policy table names for
+    it (kb/policies.yaml `selection.case_date`), when there is one."""
+    table = getattr(session.kb, "policy_table", None)
+    name = getattr(table, "case_date_field", None)
+    value = session.document.get(name) if name else None
+    return str(value)[:10] if value else None
 
 
 def _stage_policies(session) -> dict[tuple[str, str], list[Any]]:

@@ -8,6 +8,7 @@ from typing import Any, Iterable
 
 from engine.knowledge.interface import CRITERION_MET, CRITERION_UNMET, DOC_REQUEST
 from engine.present.groups import Group, Member
+from engine.present.letter_parts import rows, session_of
 from engine.present.letter_words import (capped, levels_needing, levels_of, loci_of, merge_levels, merge_same,
                                          number_form, sentence)
 
@@ -50,7 +51,7 @@ class Bullets:
             for criterion, ms in self._criteria(members, lambda c: c["role"] == "indication" and c["state"] != "met"):
                 numbers = [str(n) for n in self.docs.numbers_of(criterion)]
                 items = say.fill("approach_items", "one" if len(numbers) == 1 else "many",
-                                 numbers=say.join(numbers)) if numbers else words.requirement(criterion)
+                                 numbers=say.join(numbers)) if numbers else self.requirement(criterion, ms)
                 out.append(self._bullet(say.fill("bullets", "no_indication", criterion=words.criterion(criterion),
                                                  items=items, family=family),
                                         self.criterion_cites(criterion), criterion, levels_of(ms)))
@@ -88,12 +89,12 @@ class Bullets:
         for criterion, ms in self._criteria(members, lambda c: c["state"] == "unmet"):
             texts, cites = [], []
             for m in ms:
-                node = self.session.explainer.why(CRITERION_UNMET, (m.key, criterion))
+                node = session_of(self.session, m.key).explainer.why(CRITERION_UNMET, (m.key, criterion))
                 texts.append((node.text, m.level))
                 cites += [c for c in node.citations[:1] if c not in cites]
             findings = self.say.join(merge_levels(texts, self.say))
             out.append(self._bullet(self.say.fill("bullets", "unmet", findings=findings, family=family,
-                                                  requirement=self.words.requirement(criterion)),
+                                                  requirement=self.requirement(criterion, ms)),
                                     cites, criterion, levels_of(ms)))
         for criterion, ms in self._criteria(members, lambda c: c["role"] == "indication" and c["state"] == "undocumented"):
             out.append(self._bullet(self.say.fill("bullets", "also_undocumented", criterion=self.say.topic(criterion),
@@ -119,7 +120,7 @@ class Bullets:
             name = self.say.topic(criterion) if levels else self.words.criterion(criterion)
             if n == 0:
                 out.append(self._bullet(self.say.fill("bullets", "undocumented", criterion=name, where=self.say.at(levels),
-                                                      requirement=self.words.requirement(criterion)),
+                                                      requirement=self.requirement(criterion, ms)),
                                         self.criterion_cites(criterion), criterion, levels))
         return out + self._also_missing(members, [f[0] for f in found[:1]])
 
@@ -181,7 +182,7 @@ class Bullets:
         memo = self.__dict__.get("_requested")
         if memo is None:
             memo = {}
-            for line_id, criterion in self.session.derived.get(DOC_REQUEST, ()):
+            for line_id, criterion in rows(self.session, DOC_REQUEST):
                 memo.setdefault(str(line_id), set()).add(str(criterion))
             self.__dict__["_requested"] = memo
         return memo
@@ -192,6 +193,11 @@ class Bullets:
     def _loci(self, members: list[Member]) -> list[str]:
         requested = self.requested()
         return [k for k in self.loci() if any(k in requested.get(m.key, ()) for m in members)]
+
+    def requirement(self, criterion: str, members: list[Member]) -> str:
+        """What the policy deciding these lines asks for the criterion (a stage decided under
+        another policy version reads its own thresholds)."""
+        return session_of(self.session, members[0].key).kb.words.requirement(criterion)
 
     def criterion_cites(self, criterion: str) -> list[str]:
         """The source the kb cites most often for the rules that decide a criterion (met or

@@ -54,7 +54,9 @@ def documentation(session, say, lines: list[Determination], groups: list[Group])
     family_of = {m.key: g.family for g in groups for m in g.members}
     roles = {(d.key, c["criterion"]): c["role"] for d in lines for c in d.criteria}
     items: dict[str, Item] = {}
-    for line_id, criterion in sorted(session.derived.get(DOC_REQUEST, ()), key=lambda r: (str(r[0]), str(r[1]))):
+    from engine.present.letter_parts import rows
+
+    for line_id, criterion in sorted(rows(session, DOC_REQUEST), key=lambda r: (str(r[0]), str(r[1]))):
         if roles.get((line_id, criterion)) == "parent":
             continue
         _add(items, str(criterion), str(line_id))
@@ -140,5 +142,8 @@ def _item_text(session, say, item: Item, members: dict[str, Member], loci: list[
 
     levels = levels_needing([members[k] for k in item.lines], item.criterion, by_key)
     name = say.topic(item.criterion) if levels else words.criterion(item.criterion)
-    return say.fill("documentation_item", name=name, where=say.at(levels), requirement=words.requirement(item.criterion))
+    from engine.present.letter_parts import session_of
+
+    requirement = session_of(session, item.lines[0]).kb.words.requirement(item.criterion)
+    return say.fill("documentation_item", name=name, where=say.at(levels), requirement=requirement)
 
