@@ -88,7 +88,8 @@ class Model:
     def __init__(self, clauses: Sequence[ast.Clause], facts: Mapping[Key, Sequence[Row]],
                  strata: Sequence[Sequence[Key]], recursive: set[Key],
                  derived: Mapping[Key, Sequence[Row]] | None = None,
-                 fact_rows: Mapping[Key, Sequence[Row]] | None = None) -> None:
+                 fact_rows: Mapping[Key, Sequence[Row]] | None = None,
+                 by_head: Mapping[Key, list[ast.Clause]] | None = None) -> None:
         self.relations: dict[Key, Relation] = {}
         self.derivations: dict[Key, dict[Row, Derivation]] = {}
         self.base: set[Key] = set()
@@ -99,9 +100,10 @@ class Model:
             self.base.add(key)
             for row in rows:
                 rel.add(tuple(row))
-        by_head: dict[Key, list[ast.Clause]] = {}
-        for clause in clauses:
-            by_head.setdefault(clause.head.key, []).append(clause)
+        if by_head is None:
+            by_head = {}
+            for clause in clauses:
+                by_head.setdefault(clause.head.key, []).append(clause)
         self.clauses_by_head = by_head
         self.lazy = derived is not None and not recursive
         if self.lazy:  # relations are filled from the answers when first read (_load)
