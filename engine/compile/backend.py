@@ -15,8 +15,10 @@ from pyDatalog import pyEngine, pyParser
 from pyDatalog.Aggregate import Max, Min, Sum
 from pyDatalog.Logic import Logic
 
+from engine.errors import EvaluationError
+from engine.guard import budget as _budget
 from engine.language import ast
-from engine.language.visit import order_key
+from engine.language.visit import number_value, order_key
 from engine.compile.lower import AUX, AggCall, AggDef, CoreClause, CoreProgram, is_aux
 
 PREFIX = "w_"
@@ -44,6 +46,35 @@ def _compare_primitive(literal, subgoal):
         subgoal.fact(True)
 
 
+def _counted(base: type) -> type:
+    """pyDatalog's task container with every `pop` counted against the thread's evaluation
+    budget (engine.guard.budget): pyDatalog's resolution loop pops one task per step, inside
+    one call to `ask()`, so this is the only place a runaway join can be stopped."""
+    local = _budget._ACTIVE
+
+    class Counted(base):  # type: ignore[misc, valid-type]
+        __slots__ = ()
+
+        def pop(self, *args):
+            meter = getattr(local, "meter", None)
+            if meter is not None:
+                meter.tick()
+            return base.pop(self, *args)
+
+    Counted.__name__ = Counted.__qualname__ = f"Counted{base.__name__}"
+    return Counted
+
+
+if not getattr(pyEngine.TaskList, "_warrant_counted", False):
+    pyEngine.TaskList, pyEngine.TaskDeque = _counted(pyEngine.TaskList), _counted(pyEngine.TaskDeque)
+    pyEngine.TaskList._warrant_counted = pyEngine.TaskDeque._warrant_counted = True
+
+
+def _row(values: Sequence[Any]) -> tuple:
+    """A row with each number in its one representative (see `number_value`)."""
+    return tuple(number_value(v) for v in values)
+
+
 class Backend:
     """One program's pyDatalog state, per thread: rules loaded once, facts asserted and retracted."""
 
@@ -52,6 +83,7 @@ class Backend:
         self.core = core
         self.strata = [list(c) for c in strata]
         self.recursive = set(recursive)
+        self.budget = _budget.Budget.default()
         self._local = threading.local()
 
     # -- thread state -------------------------------------------------------------------
@@ -61,6 +93,7 @@ class Backend:
             state = self._local.state = _ThreadState(self.core, self.strata, self.recursive)
         if getattr(Logic.tl, "logic", None) is not state.logic:
             Logic.tl.logic = state.logic
+        state.budget = self.budget
         return state
 
 
@@ -112,10 +145,17 @@ class _ThreadState:
         for clause in core.clauses:
             self._add_clause(clause)
         self.asserted: list[Any] = []
+        self.budget = _budget.Budget.default()
+        self._evaluating: tuple[str, int] | None = None
         self.materialized: dict[tuple[str, int], list[tuple]] | None = None
         self._mclauses: list[Any] = []
         self._static_rows: dict[tuple[str, int], list[tuple]] | None = None
         self._static_clauses: list[Any] = []
+        self.text_facts: dict[tuple[str, int], set[tuple]] = {}  # the program's own facts, kept apart
+        for clause in core.clauses:
+            if not clause.body:
+                self.text_facts.setdefault(clause.head.key, set()).add(
+                    _row(t.value for t in clause.head.args))
         self.installed: set[tuple[str, int]] = set()  # query heads compiled into this thread
         self.supplied: set[tuple[str, int]] = set()  # predicates given facts in this thread
 
@@ -130,7 +170,7 @@ class _ThreadState:
     def _term(self, term: ast.Term):
         if isinstance(term, ast.Var):
             return pyParser.Term("V_" + term.name)
-        value = term.value
+        value = number_value(term.value)
         if isinstance(value, str):
             return pyParser.Term(value, forced_type="constant")
         return pyParser.Expression._pyD_for(value)
@@ -201,7 +241,11 @@ class _ThreadState:
         if key in self.static.inputs:
             self._forget_static()
         term_of = pyEngine.Term_of
+        text = self.text_facts.get(key, ())
         for row in rows:
+            row = _row(row)
+            if row in text:  # already a fact of the program: asserting it would replace that
+                continue     # clause, and retracting it later would take the program's fact away
             clause = pyEngine.Clause(pyEngine.Literal(pred, [term_of(v) for v in row]), [])
             pyEngine.assert_(clause)
             self.asserted.append(clause)
@@ -229,9 +273,21 @@ class _ThreadState:
         self.materialized = None
 
     def materialize(self) -> dict[tuple[str, int], list[tuple]]:
-        """Evaluate every derived predicate, stratum by stratum, into its `wm_` relation."""
+        """Evaluate every derived predicate, stratum by stratum, into its `wm_` relation, within
+        the evaluation budget. An evaluation that fails leaves nothing half-materialised."""
         if self.materialized is not None:
             return self.materialized
+        try:
+            with _budget.metering(self.budget, "the rules"):
+                return self._materialize()
+        except BaseException as exc:
+            self._forget()
+            self._forget_static()
+            if isinstance(exc, TypeError):
+                raise _mixed_values(exc, self._evaluating) from None
+            raise
+
+    def _materialize(self) -> dict[tuple[str, int], list[tuple]]:
         result: dict[tuple[str, int], list[tuple]] = {}
         term_of = pyEngine.Term_of
         static_fresh = self._static_rows is None
@@ -248,12 +304,14 @@ class _ThreadState:
             while True:  # one pass, or naive iteration to a fixpoint for a recursive component
                 fresh: dict[tuple[str, int], list[tuple]] = {}
                 for key in component:
+                    self._evaluating = key
                     pred = self.preds[key]
                     args = [pyEngine.Var(f"Q{i}") for i in range(key[1])]
                     rows = pyEngine.Literal(pred, args).ask()
                     if rows is True:
                         rows = [()]
-                    fresh[key] = [row for row in (rows or []) if row not in known[key]]
+                    rows = {_row(row): None for row in rows or ()}  # one representative per number
+                    fresh[key] = [row for row in rows if row not in known[key]]
                 for key in component:
                     mpred = self.mpreds[key]
                     for row in fresh[key]:
@@ -279,10 +337,14 @@ class _ThreadState:
             return []
         self.materialize()
         args = [pyEngine.Var(f"Q{i}") for i in range(key[1])]
-        result = pyEngine.Literal(pred, args).ask()
+        try:
+            with _budget.metering(self.budget, "the query"):
+                result = pyEngine.Literal(pred, args).ask()
+        except TypeError as exc:
+            raise _mixed_values(exc, key) from None
         if result is True:
             return [()]
-        return result or []
+        return list({_row(row): None for row in result or ()})
 
     def add_query_clauses(self, clauses: Sequence[CoreClause], aggregates: Sequence[AggDef]) -> None:
         for agg in aggregates:
@@ -298,10 +360,19 @@ class _ThreadState:
                 self.preds[key] = _new_pred((mangle(key[0]), key[1]))
 
 
+def _mixed_values(exc: TypeError, key: tuple[str, int] | None) -> EvaluationError:
+    """pyDatalog's aggregates compare (max, min) and add (sum) with Python's operators, which
+    refuse an atom beside a number: the one TypeError evaluation can meet."""
+    where = "" if key is None or is_aux(key[0]) else f" while evaluating {key[0]}/{key[1]}"
+    return EvaluationError(f"an aggregate_all(max|min|sum){where} met both atoms and numbers in the column "
+                           "it aggregates; max and min compare numbers with numbers and atoms with atoms, "
+                           "and sum adds numbers only", code="aggregate_types")
+
+
 def _engine_term(term: ast.Term):
     if isinstance(term, ast.Var):
         return pyEngine.Var("V_" + term.name)
-    return pyEngine.Term_of(term.value)
+    return pyEngine.Term_of(number_value(term.value))
 
 
 class _Static:

@@ -4,7 +4,8 @@
 - numbers longer than `LIMITS.number_digits` digits (rule text and query goals);
 - rule bodies longer than `LIMITS.body_literals` literals;
 - predicate chains deeper than `LIMITS.rule_chain` (rule-on-rule dependencies);
-- `aggregate_all(sum(X), ...)` where the kb's own facts or rules put an atom in X's column.
+- `aggregate_all(sum(X), ...)` where the kb's own facts or rules put an atom in X's column;
+- the evaluation budget kb.yaml may set (`evaluation: {steps, seconds}`), at most the defaults.
 
 These are kb-level checks on the parsed program; the evaluator itself is not changed.
 """
@@ -14,7 +15,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
-from engine.errors import Finding, Location
+from engine.errors import Finding, Location, RuleError
 from engine.guard.limits import LIMITS
 from engine.language import ast
 
@@ -74,6 +75,32 @@ def check_texts(paths: Sequence[Path], *, display_root: Path | None = None) -> l
         name = str(path.relative_to(display_root)) if display_root else str(path)
         findings += long_numbers(raw.decode("utf-8", "replace"), name)
     return findings
+
+
+# ------------------------------------------------------------------------------ evaluation budget
+def kb_budget(meta: Any, source: str = "kb.yaml") -> Any:
+    """The evaluation budget kb.yaml asks for (`evaluation: {steps: N, seconds: S}`), each at
+    most the default of engine/guard/limits.py: a kb may tighten the budget, never lift it (a
+    hostile kb must not be able to exhaust the machine). RuleError for anything else."""
+    from engine.guard.budget import Budget
+
+    spec = meta.get("evaluation") if isinstance(meta, dict) else None
+    if spec is None:
+        return Budget.default()
+    if not isinstance(spec, dict) or set(spec) - {"steps", "seconds"}:
+        raise RuleError([Finding("kb_contract", "kb.yaml `evaluation` takes `steps` and `seconds` only",
+                                 Location(source))])
+    caps = {"steps": LIMITS.evaluation_steps, "seconds": LIMITS.evaluation_seconds}
+    values: dict[str, Any] = {}
+    for name, cap in caps.items():
+        value = spec.get(name, cap)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= cap \
+                or (name == "steps" and not isinstance(value, int)):
+            raise RuleError([Finding("kb_contract", f"kb.yaml `evaluation.{name}` must be a positive "
+                                     f"{'whole ' if name == 'steps' else ''}number of at most {cap:,}, "
+                                     f"not {value!r}", Location(source))])
+        values[name] = value
+    return Budget(values["steps"], values["seconds"])
 
 
 # ------------------------------------------------------------------------------ program shape
