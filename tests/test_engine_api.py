@@ -93,7 +93,10 @@ def test_a_failed_evaluation_leaves_the_program_usable() -> None:
     assert program.query("r") == {(3,)}
     program.add_facts("v", [("b", "two")])
     with pytest.raises(EvaluationError):
-        program.query("t")
+        program.query("r")
+    with pytest.raises(EvaluationError):
+        program.derive({("v", 2): [("b", "two")]})
+    assert program.query("t") == {("a",), ("c",)}  # derive retracts what it asserted, even on failure
     program.clear_facts()
     assert program.query("r") == {(3,)} and program.query("t") == {("a",), ("c",)}
 

@@ -140,6 +140,9 @@ class _ThreadState:
         for key in self.derived:
             self.mpreds[key] = _new_pred((MATERIALIZED + key[0], key[1]))
         self.static = _static_keys(core, set(self.derived))
+        self.needs = _closures(core, self.component, len(self.order))
+        self.rules: dict[tuple[str, int], list[_Rule]] = {k: [] for k in self.derived}
+        self.kb_rows: dict[tuple[str, int], list[tuple]] = {}
         for agg in core.aggregates:
             self._add_aggregate(agg)
         for clause in core.clauses:
@@ -147,15 +150,16 @@ class _ThreadState:
         self.asserted: list[Any] = []
         self.budget = _budget.Budget.default()
         self._evaluating: tuple[str, int] | None = None
-        self.materialized: dict[tuple[str, int], list[tuple]] | None = None
-        self._mclauses: list[Any] = []
-        self._static_rows: dict[tuple[str, int], list[tuple]] | None = None
-        self._static_clauses: list[Any] = []
         self.text_facts: dict[tuple[str, int], set[tuple]] = {}  # the program's own facts, kept apart
         for clause in core.clauses:
             if not clause.body:
-                self.text_facts.setdefault(clause.head.key, set()).add(
-                    _row(t.value for t in clause.head.args))
+                self.text_facts.setdefault(clause.head.key, set()).add(_row(t.value for t in clause.head.args))
+        self.case_rows: dict[tuple[str, int], list[tuple]] = {}
+        self.materialized: dict[tuple[str, int], list[tuple]] | None = None
+        self._done: set[int] = set()
+        self._mclauses: list[Any] = []
+        self._static_rows: dict[tuple[str, int], list[tuple]] | None = None
+        self._static_clauses: list[Any] = []
         self.installed: set[tuple[str, int]] = set()  # query heads compiled into this thread
         self.supplied: set[tuple[str, int]] = set()  # predicates given facts in this thread
 
@@ -183,8 +187,16 @@ class _ThreadState:
     def _add_clause(self, clause: CoreClause) -> None:
         """Build the clause from pyEngine terms and literals directly (aggregate calls through
         pyParser's Function, which knows their encoding)."""
-        head = pyEngine.Literal(self._pred_object(clause.head.key, mangle(clause.head.pred)),
-                                [_engine_term(t) for t in clause.head.args])
+        key = clause.head.key
+        if clause.body and key in self.rules:  # a rule of a derived predicate: its own head (see _Rule)
+            rules = self.rules[key]
+            pred = _new_pred((f"{mangle(key[0])}{AUX}rule{len(rules) + 1}", key[1]))
+            rules.append(_Rule(pred, _checks(clause, self.component, self.component[key])))
+        else:
+            pred = self._pred_object(key, mangle(clause.head.pred))
+            if not clause.body and not is_aux(key[0]):
+                self.kb_rows.setdefault(key, []).append(tuple(_const_value(t) for t in clause.head.args))
+        head = pyEngine.Literal(pred, [_engine_term(t) for t in clause.head.args])
         body = [self._engine_literal(lit) for lit in clause.body]
         if not pyEngine.assert_(pyEngine.Clause(head, body)):  # pragma: no cover - pyDatalog refuses nothing we build
             raise RuntimeError(f"pyDatalog refused the clause for {clause.head}")
@@ -241,9 +253,11 @@ class _ThreadState:
         if key in self.static.inputs:
             self._forget_static()
         term_of = pyEngine.Term_of
+        kept = self.case_rows.setdefault(key, [])
         text = self.text_facts.get(key, ())
         for row in rows:
             row = _row(row)
+            kept.append(row)
             if row in text:  # already a fact of the program: asserting it would replace that
                 continue     # clause, and retracting it later would take the program's fact away
             clause = pyEngine.Clause(pyEngine.Literal(pred, [term_of(v) for v in row]), [])
@@ -256,6 +270,7 @@ class _ThreadState:
         for clause in self.asserted:
             pyEngine.retract(clause)
         self.asserted = []
+        self.case_rows = {}
         self._forget()
         if touched_static:
             self._forget_static()
@@ -271,15 +286,16 @@ class _ThreadState:
             pyEngine.retract(clause)
         self._mclauses = []
         self.materialized = None
+        self._done = set()
 
-    def materialize(self) -> dict[tuple[str, int], list[tuple]]:
-        """Evaluate every derived predicate, stratum by stratum, into its `wm_` relation, within
-        the evaluation budget. An evaluation that fails leaves nothing half-materialised."""
-        if self.materialized is not None:
-            return self.materialized
+    def materialize(self, demand: Iterable[tuple[str, int]] | None = None) -> dict[tuple[str, int], list[tuple]]:
+        """Evaluate derived predicates, stratum by stratum, into their `wm_` relations: those the
+        `demand`ed predicates depend on (every one without a demand). Strata evaluated for this
+        thread's facts stay asserted, so a later, wider demand evaluates only what is new.
+        Evaluation runs within the budget; one that fails leaves nothing half-materialised."""
         try:
             with _budget.metering(self.budget, "the rules"):
-                return self._materialize()
+                return self._materialize(demand)
         except BaseException as exc:
             self._forget()
             self._forget_static()
@@ -287,51 +303,86 @@ class _ThreadState:
                 raise _mixed_values(exc, self._evaluating) from None
             raise
 
-    def _materialize(self) -> dict[tuple[str, int], list[tuple]]:
-        result: dict[tuple[str, int], list[tuple]] = {}
-        term_of = pyEngine.Term_of
-        static_fresh = self._static_rows is None
-        if static_fresh:
+    def _materialize(self, demand: Iterable[tuple[str, int]] | None) -> dict[tuple[str, int], list[tuple]]:
+        if self.materialized is None:
+            self.materialized = {}
+        if self._static_rows is None:
             self._static_rows = {}
-        for index, component in enumerate(self.order):
-            if component[0] in self.static.keys and not static_fresh:
+        if demand is None:
+            wanted = set(range(len(self.order)))
+        else:
+            wanted = set()
+            for key in demand:
+                index = self.component.get(key)
+                if index is not None:
+                    wanted |= self.needs[index]
+        result = self.materialized
+        for index in sorted(wanted - self._done):
+            component = self.order[index]
+            static = component[0] in self.static.keys
+            if static and all(key in self._static_rows for key in component):
                 for key in component:
                     result[key] = self._static_rows[key]
-                continue
-            static = component[0] in self.static.keys
-            sink = self._static_clauses if static else self._mclauses
-            known: dict[tuple[str, int], set] = {key: set() for key in component}
-            while True:  # one pass, or naive iteration to a fixpoint for a recursive component
-                fresh: dict[tuple[str, int], list[tuple]] = {}
-                for key in component:
-                    self._evaluating = key
-                    pred = self.preds[key]
-                    args = [pyEngine.Var(f"Q{i}") for i in range(key[1])]
-                    rows = pyEngine.Literal(pred, args).ask()
-                    if rows is True:
-                        rows = [()]
-                    rows = {_row(row): None for row in rows or ()}  # one representative per number
-                    fresh[key] = [row for row in rows if row not in known[key]]
-                for key in component:
-                    mpred = self.mpreds[key]
-                    for row in fresh[key]:
-                        known[key].add(row)
-                        clause = pyEngine.Clause(pyEngine.Literal(mpred, [term_of(v) for v in row]), [])
-                        pyEngine.assert_(clause)
-                        sink.append(clause)
-                if index not in self.iterate or not any(fresh.values()):
-                    break
-            for key in component:
-                result[key] = list(known[key])
-                if static:
-                    self._static_rows[key] = result[key]
-        self.materialized = result
+            else:
+                self._evaluate(index, component, result, static)
+            self._done.add(index)
         return result
+
+    def _evaluate(self, index: int, component: list, result: dict, static: bool) -> None:
+        """One component: one pass, or naive iteration to a fixpoint when it is recursive. A rule
+        whose body reads a lower relation with no row it could match is not asked (see _Rule)."""
+        term_of = pyEngine.Term_of
+        sink = self._static_clauses if static else self._mclauses
+        known: dict[tuple[str, int], set] = {key: set() for key in component}
+        has_rows = self._has_rows(result)
+        while True:
+            fresh: dict[tuple[str, int], list[tuple]] = {}
+            for key in component:
+                self._evaluating = key
+                rows: list = []
+                if key in self.kb_rows or key in self.case_rows:
+                    rows += self._ask(self.preds[key])
+                for rule in self.rules[key]:
+                    if rule.live(has_rows):
+                        rows += self._ask(rule.pred)
+                # one representative per number (1.0 -> 1), whichever rule derived it first
+                fresh[key] = [row for row in dict.fromkeys(_row(r) for r in rows) if row not in known[key]]
+            for key in component:
+                mpred = self.mpreds[key]
+                for row in fresh[key]:
+                    known[key].add(row)
+                    clause = pyEngine.Clause(pyEngine.Literal(mpred, [term_of(v) for v in row]), [])
+                    pyEngine.assert_(clause)
+                    sink.append(clause)
+            if index not in self.iterate or not any(fresh.values()):
+                break
+        for key in component:
+            result[key] = list(known[key])
+            if static:
+                self._static_rows[key] = result[key]
+
+    def _has_rows(self, result: dict):
+        """Whether a relation below the current component has a row with these string constants."""
+        def has_rows(key: tuple[str, int], pattern: tuple) -> bool:
+            rows = result.get(key)
+            if rows is None:
+                rows = self.kb_rows.get(key, []) + self.case_rows.get(key, [])
+            if not pattern:
+                return bool(rows)
+            return any(all(row[i] == v for i, v in pattern) for row in rows)
+        return has_rows
+
+    @staticmethod
+    def _ask(pred) -> list:
+        rows = pyEngine.Literal(pred, [pyEngine.Var(f"Q{i}") for i in range(pred.arity)]).ask()
+        if rows is True:
+            return [()]
+        return rows or []
 
     def query(self, key: tuple[str, int]) -> list[tuple]:
         """All answers of a predicate."""
         if key in self.mpreds:
-            return list(self.materialize()[key])
+            return list(self.materialize([key])[key])
         pred = self.preds.get(key)
         if pred is None:
             return []
@@ -358,6 +409,62 @@ class _ThreadState:
             key = clause.head.key
             if key not in self.preds:
                 self.preds[key] = _new_pred((mangle(key[0]), key[1]))
+
+
+class _Rule:
+    """One rule of a derived predicate, under a head predicate of its own so it can be asked alone.
+
+    `checks` are the positive body literals on relations of lower strata, each with the string
+    constants it requires: a rule one of them cannot match derives nothing for this case and is
+    not asked. (Only string constants: pyDatalog rounds floats, so numbers are left to it.)"""
+
+    __slots__ = ("pred", "checks")
+
+    def __init__(self, pred, checks: list) -> None:
+        self.pred = pred
+        self.checks = checks
+
+    def live(self, has_rows) -> bool:
+        return all(has_rows(key, pattern) for key, pattern in self.checks)
+
+
+def _checks(clause: CoreClause, component: dict, own: int) -> list:
+    checks = []
+    for lit in clause.body:
+        if not isinstance(lit, ast.Positive) or is_aux(lit.atom.pred) or component.get(lit.atom.key) == own:
+            continue
+        pattern = tuple((i, t.value) for i, t in enumerate(lit.atom.args)
+                        if isinstance(t, ast.Const) and isinstance(t.value, str))
+        checks.append((lit.atom.key, pattern))
+    return checks
+
+
+def _closures(core: CoreProgram, component: dict, count: int) -> list[set[int]]:
+    """For each component, the components it reads (itself included), through auxiliary clauses."""
+    deps: list[set[int]] = [{i} for i in range(count)]
+    for clause in core.clauses:
+        node = component.get(clause.owner or clause.head.key)
+        if node is None:
+            continue
+        for lit in clause.body:
+            for atom in _atoms(lit):
+                target = component.get(atom.key)
+                if target is not None:
+                    deps[node].add(target)
+    closures: list[set[int]] = []
+    for index in range(count):
+        closure, todo = set(), [index]
+        while todo:
+            node = todo.pop()
+            if node not in closure:
+                closure.add(node)
+                todo.extend(deps[node])
+        closures.append(closure)
+    return closures
+
+
+def _const_value(term: ast.Term):
+    return term.value if isinstance(term, ast.Const) else None
 
 
 def _mixed_values(exc: TypeError, key: tuple[str, int] | None) -> EvaluationError:
