@@ -112,10 +112,15 @@ def _evaluate(case) -> tuple[dict[str, set[tuple]], dict[str, list[dict]]]:
 @pytest.mark.parametrize("case", [pytest.param(c, id=c.name) for c in ACCEPTED])
 def test_program(case) -> None:
     answers, asked = run_with_deadline(lambda: _evaluate(case))
-    for pred, expected in case.expect.items():
-        assert answers[pred] == expected, f"{pred}: got {sorted(answers[pred], key=repr)}"
+    for pred, expected in case.expect.items():  # values and their types: 1 is not written 1.0
+        assert _typed(answers[pred]) == _typed(expected), f"{pred}: got {sorted(answers[pred], key=repr)}"
     for goal, expected in case.asks.items():
-        assert asked[goal] == expected, f"ask({goal!r})"
+        assert [_typed(a.items()) for a in asked[goal]] == [_typed(a.items()) for a in expected], f"ask({goal!r})"
+
+
+def _typed(rows) -> set:
+    """Rows with each value tagged by its type, so that 1 and 1.0 (equal in Python) differ."""
+    return {tuple((type(v).__name__, v) for v in row) if isinstance(row, tuple) else row for row in rows}
 
 
 # ---------------------------------------------------------------------------------------------
