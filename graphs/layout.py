@@ -81,8 +81,19 @@ def layout(graph: nx.DiGraph) -> Layout:
         lines = node_lines(data)
         w, h = _size(lines)
         boxes[node] = Box(0.0, 0.0, w, h, lines)
+    tops, tree = _spanning_tree(graph, depth)
+    extent = {n: (b.w if across_tb else b.h) for n, b in boxes.items()}  # size across the ranks
+    centre = _centres(tops, tree, depth, extent)
+    width, height = _place(boxes, depth, centre, direction)
+    edges = []
+    for source, target, data in ordered_edges(graph):
+        edges.append((source, target, data.get("kind", "premise"), _path(boxes[source], boxes[target], across_tb)))
+    return Layout(direction, round(width, 1), round(height, 1), boxes, edges)
 
-    # spanning tree: children a node discovers first, in body order
+
+def _spanning_tree(graph: nx.DiGraph, depth: dict[str, int]) -> tuple[list[str], dict[str, list[str]]]:
+    """The roots and children of a spanning tree: each node hangs under the node that discovers it
+    first, in body order, so that shared premises are drawn once."""
     root = graph.graph.get("root")
     starts = ([root] if root in graph else []) + [n for n in graph.nodes if n != root]
     parent_of: dict[str, str | None] = {}
@@ -101,17 +112,18 @@ def layout(graph: nx.DiGraph) -> Layout:
                 parent_of[child] = node
             tree[node].extend(fresh)
             stack.extend(reversed(fresh))
+    return tops, tree
 
-    def extent(node: str) -> float:  # size across the ranks
-        box = boxes[node]
-        return box.w if across_tb else box.h
 
-    # Each subtree is packed as tightly as its contour (per rank: lowest and highest occupied
-    # coordinate) allows against its left siblings; a parent sits midway over its children.
+def _centres(tops: list[str], tree: dict[str, list[str]], depth: dict[str, int],
+             extent: dict[str, float]) -> dict[str, float]:
+    """Each node's centre across the ranks. Each subtree is packed as tightly as its contour (per
+    rank: lowest and highest occupied coordinate) allows against its left siblings; a parent sits
+    midway over its children."""
     relative: dict[str, float] = {}
     contour: dict[str, dict[int, list[float]]] = {}
     for node in _postorder(tops, tree):
-        half = extent(node) / 2
+        half = extent[node] / 2
         shape = {depth[node]: [-half, half]}
         if tree[node]:
             merged, places = _pack([contour[c] for c in tree[node]])
@@ -129,7 +141,13 @@ def layout(graph: nx.DiGraph) -> Layout:
         for node in _preorder(top, tree):
             for child in tree[node]:
                 centre[child] = centre[node] + relative[child]
+    return centre
 
+
+def _place(boxes: dict[str, Box], depth: dict[str, int], centre: dict[str, float],
+           direction: str) -> tuple[float, float]:
+    """Set every box's position (ranks along the direction, centres across it); the drawing's size."""
+    across_tb = direction == "TB"
     ranks = max(depth.values(), default=0) + 1
     along_size = [0.0] * ranks
     for node, box in boxes.items():
@@ -149,11 +167,7 @@ def layout(graph: nx.DiGraph) -> Layout:
             box.y = margin + centre[node] - box.h / 2
     width = max((b.x + b.w for b in boxes.values()), default=0.0) + margin
     height = max((b.y + b.h for b in boxes.values()), default=0.0) + margin
-
-    edges = []
-    for source, target, data in ordered_edges(graph):
-        edges.append((source, target, data.get("kind", "premise"), _path(boxes[source], boxes[target], across_tb)))
-    return Layout(direction, round(width, 1), round(height, 1), boxes, edges)
+    return width, height
 
 
 def _postorder(tops: list[str], tree: dict[str, list[str]]) -> list[str]:

@@ -15,8 +15,10 @@ from pyDatalog import pyEngine, pyParser
 from pyDatalog.Aggregate import Max, Min, Sum
 from pyDatalog.Logic import Logic
 
+from engine.errors import EvaluationError
+from engine.guard import budget as _budget
 from engine.language import ast
-from engine.language.visit import order_key
+from engine.language.visit import number_value, order_key
 from engine.compile.lower import AUX, AggCall, AggDef, CoreClause, CoreProgram, is_aux
 
 PREFIX = "w_"
@@ -45,6 +47,35 @@ def _compare_primitive(literal, subgoal):
         subgoal.fact(True)
 
 
+def _counted(base: type) -> type:
+    """pyDatalog's task container with every `pop` counted against the thread's evaluation
+    budget (engine.guard.budget): pyDatalog's resolution loop pops one task per step, inside
+    one call to `ask()`, so this is the only place a runaway join can be stopped."""
+    local = _budget._ACTIVE
+
+    class Counted(base):  # type: ignore[misc, valid-type]
+        __slots__ = ()
+
+        def pop(self, *args):
+            meter = getattr(local, "meter", None)
+            if meter is not None:
+                meter.tick()
+            return base.pop(self, *args)
+
+    Counted.__name__ = Counted.__qualname__ = f"Counted{base.__name__}"
+    return Counted
+
+
+if not getattr(pyEngine.TaskList, "_warrant_counted", False):
+    pyEngine.TaskList, pyEngine.TaskDeque = _counted(pyEngine.TaskList), _counted(pyEngine.TaskDeque)
+    pyEngine.TaskList._warrant_counted = pyEngine.TaskDeque._warrant_counted = True
+
+
+def _row(values: Sequence[Any]) -> tuple:
+    """A row with each number in its one representative (see `number_value`)."""
+    return tuple(number_value(v) for v in values)
+
+
 class Backend:
     """One program's pyDatalog state, per thread: rules loaded once, facts asserted and retracted."""
 
@@ -53,6 +84,7 @@ class Backend:
         self.core = core
         self.strata = [list(c) for c in strata]
         self.recursive = set(recursive)
+        self.budget = _budget.Budget.default()
         self._local = threading.local()
 
     # -- thread state -------------------------------------------------------------------
@@ -62,6 +94,7 @@ class Backend:
             state = self._local.state = _ThreadState(self.core, self.strata, self.recursive)
         if getattr(Logic.tl, "logic", None) is not state.logic:
             Logic.tl.logic = state.logic
+        state.budget = self.budget
         return state
 
 
@@ -117,6 +150,12 @@ class _ThreadState:
         for clause in core.clauses:
             self._add_clause(clause)
         self.asserted: list[Any] = []
+        self.budget = _budget.Budget.default()
+        self._evaluating: tuple[str, int] | None = None
+        self.text_facts: dict[tuple[str, int], set[tuple]] = {}  # the program's own facts, kept apart
+        for clause in core.clauses:
+            if not clause.body:
+                self.text_facts.setdefault(clause.head.key, set()).add(_row(t.value for t in clause.head.args))
         self.case_rows: dict[tuple[str, int], list[tuple]] = {}
         self.materialized: dict[tuple[str, int], list[tuple]] | None = None
         self._done: set[int] = set()
@@ -137,7 +176,7 @@ class _ThreadState:
     def _term(self, term: ast.Term):
         if isinstance(term, ast.Var):
             return pyParser.Term("V_" + term.name)
-        value = term.value
+        value = number_value(term.value)
         if isinstance(value, str):
             return pyParser.Term(value, forced_type="constant")
         return pyParser.Expression._pyD_for(value)
@@ -238,11 +277,15 @@ class _ThreadState:
             self._forget_static()
         term_of = pyEngine.Term_of
         kept = self.case_rows.setdefault(key, [])
+        text = self.text_facts.get(key, ())
         for row in rows:
+            row = _row(row)
+            kept.append(row)
+            if row in text:  # already a fact of the program: asserting it would replace that
+                continue     # clause, and retracting it later would take the program's fact away
             clause = pyEngine.Clause(pyEngine.Literal(pred, [term_of(v) for v in row]), [])
             pyEngine.assert_(clause)
             self.asserted.append(clause)
-            kept.append(tuple(row))
         self._forget()
 
     def retract_all(self) -> None:
@@ -271,7 +314,19 @@ class _ThreadState:
     def materialize(self, demand: Iterable[tuple[str, int]] | None = None) -> dict[tuple[str, int], list[tuple]]:
         """Evaluate derived predicates, stratum by stratum, into their `wm_` relations: those the
         `demand`ed predicates depend on (every one without a demand). Strata evaluated for this
-        thread's facts stay asserted, so a later, wider demand evaluates only what is new."""
+        thread's facts stay asserted, so a later, wider demand evaluates only what is new.
+        Evaluation runs within the budget; one that fails leaves nothing half-materialised."""
+        try:
+            with _budget.metering(self.budget, "the rules"):
+                return self._materialize(demand)
+        except BaseException as exc:
+            self._forget()
+            self._forget_static()
+            if isinstance(exc, TypeError):
+                raise _mixed_values(exc, self._evaluating) from None
+            raise
+
+    def _materialize(self, demand: Iterable[tuple[str, int]] | None) -> dict[tuple[str, int], list[tuple]]:
         if self.materialized is None:
             self.materialized = {}
         if self._static_rows is None:
@@ -308,13 +363,15 @@ class _ThreadState:
         while True:
             fresh: dict[tuple[str, int], list[tuple]] = {}
             for key in component:
+                self._evaluating = key
                 rows: list = []
                 if first and (key in self.kb_rows or key in self.case_rows):
                     rows += self._ask(self.preds[key])
                 for rule in live[key]:
                     for pred in ([rule.pred] if first else rule.deltas):
                         rows += self._ask(pred)
-                fresh[key] = [row for row in dict.fromkeys(rows) if row not in known[key]]
+                # one representative per number (1.0 -> 1), whichever rule derived it first
+                fresh[key] = [row for row in dict.fromkeys(_row(r) for r in rows) if row not in known[key]]
             for clause in deltas:
                 pyEngine.retract(clause)
             deltas = []
@@ -358,10 +415,14 @@ class _ThreadState:
             return []
         self.materialize()
         args = [pyEngine.Var(f"Q{i}") for i in range(key[1])]
-        result = pyEngine.Literal(pred, args).ask()
+        try:
+            with _budget.metering(self.budget, "the query"):
+                result = pyEngine.Literal(pred, args).ask()
+        except TypeError as exc:
+            raise _mixed_values(exc, key) from None
         if result is True:
             return [()]
-        return result or []
+        return list({_row(row): None for row in result or ()})
 
     def add_query_clauses(self, clauses: Sequence[CoreClause], aggregates: Sequence[AggDef]) -> None:
         for agg in aggregates:
@@ -445,10 +506,19 @@ def _const_value(term: ast.Term):
     return term.value if isinstance(term, ast.Const) else None
 
 
+def _mixed_values(exc: TypeError, key: tuple[str, int] | None) -> EvaluationError:
+    """pyDatalog's aggregates compare (max, min) and add (sum) with Python's operators, which
+    refuse an atom beside a number: the one TypeError evaluation can meet."""
+    where = "" if key is None or is_aux(key[0]) else f" while evaluating {key[0]}/{key[1]}"
+    return EvaluationError(f"an aggregate_all(max|min|sum){where} met both atoms and numbers in the column "
+                           "it aggregates; max and min compare numbers with numbers and atoms with atoms, "
+                           "and sum adds numbers only", code="aggregate_types")
+
+
 def _engine_term(term: ast.Term):
     if isinstance(term, ast.Var):
         return pyEngine.Var("V_" + term.name)
-    return pyEngine.Term_of(term.value)
+    return pyEngine.Term_of(number_value(term.value))
 
 
 class _Static:

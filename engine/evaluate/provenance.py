@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterator, Mapping, Sequence
 
+from engine.errors import EvaluationError
 from engine.language import ast
 from engine.language.visit import anonymous_renamer, map_terms, order_key, literal_variables
 
@@ -249,6 +250,12 @@ class Model:
                 values.append(solution[literal.over.name])
         if literal.kind == "count":
             return len(seen)
+        atoms = sum(1 for v in values if isinstance(v, str))
+        if atoms and (atoms < len(values) or literal.kind == "sum"):
+            met = "atoms" if literal.kind == "sum" else "both atoms and numbers"
+            raise EvaluationError(f"an aggregate_all({literal.kind}) met {met} in the column it aggregates; max "
+                                  "and min compare numbers with numbers and atoms with atoms, and sum adds numbers "
+                                  "only", location=literal.loc, code="aggregate_types")
         if literal.kind == "sum":
             return sum(values)
         if not values:
