@@ -23,6 +23,7 @@ from engine.compile.lower import AUX, AggCall, AggDef, CoreClause, CoreProgram, 
 
 PREFIX = "w_"
 MATERIALIZED = "wm_"
+DELTA = "wd_"
 _COMPARE = {"<": "<", "=<": "<=", ">": ">", ">=": ">=", "=": "==", "\\=": "!="}
 _GROUP_KEY = "k"
 
@@ -143,6 +144,7 @@ class _ThreadState:
         self.needs = _closures(core, self.component, len(self.order))
         self.rules: dict[tuple[str, int], list[_Rule]] = {k: [] for k in self.derived}
         self.kb_rows: dict[tuple[str, int], list[tuple]] = {}
+        self.dpreds: dict[tuple[str, int], Any] = {}
         for agg in core.aggregates:
             self._add_aggregate(agg)
         for clause in core.clauses:
@@ -190,8 +192,12 @@ class _ThreadState:
         key = clause.head.key
         if clause.body and key in self.rules:  # a rule of a derived predicate: its own head (see _Rule)
             rules = self.rules[key]
-            pred = _new_pred((f"{mangle(key[0])}{AUX}rule{len(rules) + 1}", key[1]))
-            rules.append(_Rule(pred, _checks(clause, self.component, self.component[key])))
+            name = f"{mangle(key[0])}{AUX}rule{len(rules) + 1}"
+            pred = _new_pred((name, key[1]))
+            rule = _Rule(pred, _checks(clause, self.component, self.component[key]))
+            rules.append(rule)
+            if self.component[key] in self.iterate:
+                self._add_deltas(clause, name, rule)
         else:
             pred = self._pred_object(key, mangle(clause.head.pred))
             if not clause.body and not is_aux(key[0]):
@@ -200,6 +206,23 @@ class _ThreadState:
         body = [self._engine_literal(lit) for lit in clause.body]
         if not pyEngine.assert_(pyEngine.Clause(head, body)):  # pragma: no cover - pyDatalog refuses nothing we build
             raise RuntimeError(f"pyDatalog refused the clause for {clause.head}")
+
+    def _add_deltas(self, clause: CoreClause, name: str, rule: "_Rule") -> None:
+        """Semi-naive evaluation of a recursive rule: one variant per body literal on its own
+        component, reading that literal from the rows new in the last round (`wd_`)."""
+        own = self.component[clause.head.key]
+        head_terms = [_engine_term(t) for t in clause.head.args]
+        for j, lit in enumerate(clause.body):
+            if not (isinstance(lit, ast.Positive) and self.component.get(lit.atom.key) == own):
+                continue
+            dpred = self.dpreds.get(lit.atom.key)
+            if dpred is None:
+                dpred = self.dpreds[lit.atom.key] = _new_pred((DELTA + lit.atom.pred, len(lit.atom.args)))
+            body = [pyEngine.Literal(dpred, [_engine_term(t) for t in lit.atom.args]) if i == j
+                    else self._engine_literal(other) for i, other in enumerate(clause.body)]
+            variant = _new_pred((f"{name}{AUX}d{j}", len(head_terms)))
+            pyEngine.assert_(pyEngine.Clause(pyEngine.Literal(variant, head_terms), body))
+            rule.deltas.append(variant)
 
     def _pred_object(self, key: tuple[str, int], name: str):
         table = self.mpreds if name.startswith(MATERIALIZED) else self.preds
@@ -329,32 +352,36 @@ class _ThreadState:
         return result
 
     def _evaluate(self, index: int, component: list, result: dict, static: bool) -> None:
-        """One component: one pass, or naive iteration to a fixpoint when it is recursive. A rule
-        whose body reads a lower relation with no row it could match is not asked (see _Rule)."""
-        term_of = pyEngine.Term_of
+        """One component: one pass or, when it is recursive, semi-naive rounds to a fixpoint (after
+        the first, only the rules' delta variants are asked). A rule whose body reads a lower
+        relation with no row it could match is not asked (see _Rule)."""
         sink = self._static_clauses if static else self._mclauses
         known: dict[tuple[str, int], set] = {key: set() for key in component}
         has_rows = self._has_rows(result)
+        live = {key: [rule for rule in self.rules[key] if rule.live(has_rows)] for key in component}
+        iterate, first, deltas = index in self.iterate, True, []
         while True:
             fresh: dict[tuple[str, int], list[tuple]] = {}
             for key in component:
                 self._evaluating = key
                 rows: list = []
-                if key in self.kb_rows or key in self.case_rows:
+                if first and (key in self.kb_rows or key in self.case_rows):
                     rows += self._ask(self.preds[key])
-                for rule in self.rules[key]:
-                    if rule.live(has_rows):
-                        rows += self._ask(rule.pred)
+                for rule in live[key]:
+                    for pred in ([rule.pred] if first else rule.deltas):
+                        rows += self._ask(pred)
                 # one representative per number (1.0 -> 1), whichever rule derived it first
                 fresh[key] = [row for row in dict.fromkeys(_row(r) for r in rows) if row not in known[key]]
+            for clause in deltas:
+                pyEngine.retract(clause)
+            deltas = []
             for key in component:
-                mpred = self.mpreds[key]
-                for row in fresh[key]:
-                    known[key].add(row)
-                    clause = pyEngine.Clause(pyEngine.Literal(mpred, [term_of(v) for v in row]), [])
-                    pyEngine.assert_(clause)
-                    sink.append(clause)
-            if index not in self.iterate or not any(fresh.values()):
+                known[key].update(fresh[key])
+                sink += _assert_rows(self.mpreds[key], fresh[key])
+                if iterate and key in self.dpreds:
+                    deltas += _assert_rows(self.dpreds[key], fresh[key])
+            first = False
+            if not iterate or not any(fresh.values()):
                 break
         for key in component:
             result[key] = list(known[key])
@@ -418,11 +445,12 @@ class _Rule:
     constants it requires: a rule one of them cannot match derives nothing for this case and is
     not asked. (Only string constants: pyDatalog rounds floats, so numbers are left to it.)"""
 
-    __slots__ = ("pred", "checks")
+    __slots__ = ("pred", "checks", "deltas")
 
     def __init__(self, pred, checks: list) -> None:
         self.pred = pred
         self.checks = checks
+        self.deltas: list = []  # semi-naive variants of a recursive rule (see _add_deltas)
 
     def live(self, has_rows) -> bool:
         return all(has_rows(key, pattern) for key, pattern in self.checks)
@@ -461,6 +489,17 @@ def _closures(core: CoreProgram, component: dict, count: int) -> list[set[int]]:
                 todo.extend(deps[node])
         closures.append(closure)
     return closures
+
+
+def _assert_rows(pred, rows: list[tuple]) -> list:
+    """Assert rows as facts of a pyDatalog predicate; the clauses, to retract them later."""
+    term_of = pyEngine.Term_of
+    clauses = []
+    for row in rows:
+        clause = pyEngine.Clause(pyEngine.Literal(pred, [term_of(v) for v in row]), [])
+        pyEngine.assert_(clause)
+        clauses.append(clause)
+    return clauses
 
 
 def _const_value(term: ast.Term):

@@ -110,6 +110,13 @@ class Program:
         return self._recursive
 
     @property
+    def derived_keys(self) -> frozenset[Key]:
+        """The predicates some rule derives (what `derive` answers)."""
+        if getattr(self, "_derived_keys", None) is None:
+            self._derived_keys = frozenset(c.head.key for c in self.clauses if c.body)
+        return self._derived_keys
+
+    @property
     def clauses_by_head(self) -> dict[Key, list[ast.Clause]]:
         if getattr(self, "_by_head", None) is None:
             self._by_head: dict[Key, list[ast.Clause]] = {}
@@ -120,18 +127,22 @@ class Program:
     def model(self, facts: Mapping[Key, Sequence[tuple]], derived: Mapping[Key, Sequence[tuple]] | None = None):
         """The provenance model for these base facts (see engine.evaluate.provenance); with `derived`,
         pyDatalog's answers are taken as the model and derivations reconstructed on demand."""
-        from engine.evaluate.provenance import Model
+        from engine.evaluate.provenance import Model, kb_fact_rows
 
-        return Model(self.clauses, facts, self.strata, self.recursive, derived)
+        if getattr(self, "_fact_rows", None) is None:
+            self._fact_rows = kb_fact_rows(self.clauses)
+        return Model(self.clauses, facts, self.strata, self.recursive, derived, self._fact_rows, self.clauses_by_head)
 
-    def derive(self, facts: Mapping[Key, Sequence[tuple]]) -> dict[Key, list[tuple]]:
-        """Every derived predicate's answers for these facts, computed by pyDatalog (facts are
-        asserted, the strata materialised, and the facts retracted again)."""
+    def derive(self, facts: Mapping[Key, Sequence[tuple]],
+               demand: Iterable[Key] | None = None) -> dict[Key, list[tuple]]:
+        """Derived predicates' answers for these facts, computed by pyDatalog (facts are asserted,
+        the strata materialised, and the facts retracted again): every derived predicate's, or
+        with `demand` those the demanded predicates read (and perhaps more)."""
         self.clear_facts()
         try:
             for (pred, arity), rows in facts.items():
                 self.add_facts(pred, rows, arity=arity)
-            return dict(self.backend.activate().materialize())
+            return dict(self.backend.activate().materialize(demand))
         finally:
             self.clear_facts()
 
