@@ -247,3 +247,19 @@ def test_a_kb_cannot_lift_or_garble_its_budget(tmp_path, monkeypatch, evaluation
     with pytest.raises(RuleError) as info:
         KnowledgeBase.load(_kb_copy(tmp_path, evaluation))
     assert info.value.exit_code == 4 and words in str(info.value) and "kb.yaml" in str(info.value)
+
+
+def test_a_recursion_stopped_mid_round_leaves_no_rows_behind() -> None:
+    """A budget that runs out in the middle of the rounds of a recursive predicate must not
+    leave rows of that evaluation for the next one to build on."""
+    text = "path(X, Y) :- edge(X, Y).\npath(X, Z) :- path(X, Y), edge(Y, Z).\n"
+    chain = [(i, i + 1) for i in range(1, 40)]
+    program = Program.from_text(text, source="path.dl", budget=Budget(steps=3_000))
+    program.add_facts("edge", chain)
+    with pytest.raises(EvaluationError):
+        program.query("path")
+    program.clear_facts()
+    program.budget = Budget.default()
+    # a path row left over from the chain (say 3 -> 25) would lead on to 50 through these edges
+    program.add_facts("edge", [(k, 50) for k in range(20, 40)])
+    assert program.query("path") == {(k, 50) for k in range(20, 40)}
