@@ -247,3 +247,32 @@ def test_a_kb_cannot_lift_or_garble_its_budget(tmp_path, monkeypatch, evaluation
     with pytest.raises(RuleError) as info:
         KnowledgeBase.load(_kb_copy(tmp_path, evaluation))
     assert info.value.exit_code == 4 and words in str(info.value) and "kb.yaml" in str(info.value)
+
+
+def test_a_recursion_stopped_mid_round_leaves_no_rows_behind() -> None:
+    """A budget that runs out in the middle of the rounds of a recursive predicate must not
+    leave rows of that evaluation for the next one to build on."""
+    text = "path(X, Y) :- edge(X, Y).\npath(X, Z) :- path(X, Y), edge(Y, Z).\n"
+    chain = [(i, i + 1) for i in range(1, 40)]
+    program = Program.from_text(text, source="path.dl", budget=Budget(steps=3_000))
+    program.add_facts("edge", chain)
+    with pytest.raises(EvaluationError):
+        program.query("path")
+    program.clear_facts()
+    program.budget = Budget.default()
+    # a path row left over from the chain (say 3 -> 25) would lead on to 50 through these edges
+    program.add_facts("edge", [(k, 50) for k in range(20, 40)])
+    assert program.query("path") == {(k, 50) for k in range(20, 40)}
+
+
+def test_the_command_line_reports_evaluation_errors_with_exit_4(tmp_path, run_cli) -> None:
+    """`warrant decide` under a kb whose budget a case exceeds, and `warrant query` with a goal
+    that maxes atoms and numbers together: one message each, exit 4, nothing on stdout."""
+    reference = ROOT / "kb" / "examples" / "reference-case.yaml"
+    kb = _kb_copy(tmp_path, "evaluation:\n  steps: 50\n")
+    result = run_cli("decide", str(reference), "--kb", str(kb))
+    assert result.exit_code == 4 and result.stdout == ""
+    assert "evaluation budget" in result.stderr and "Traceback" not in result.stderr
+    result = run_cli("query", str(reference), "aggregate_all(max(V), seg_finding(_, _, _, V), M)")
+    assert result.exit_code == 4 and result.stdout == ""
+    assert "both atoms and numbers" in result.stderr and "Traceback" not in result.stderr

@@ -360,7 +360,19 @@ class _ThreadState:
         known: dict[tuple[str, int], set] = {key: set() for key in component}
         has_rows = self._has_rows(result)
         live = {key: [rule for rule in self.rules[key] if rule.live(has_rows)] for key in component}
-        iterate, first, deltas = index in self.iterate, True, []
+        iterate, deltas = index in self.iterate, []
+        try:
+            self._rounds(component, known, live, iterate, sink, deltas)
+        finally:  # also when the budget runs out mid-round: no delta row may outlive its evaluation
+            for clause in deltas:
+                pyEngine.retract(clause)
+        for key in component:
+            result[key] = list(known[key])
+            if static:
+                self._static_rows[key] = result[key]
+
+    def _rounds(self, component: list, known: dict, live: dict, iterate: bool, sink: list, deltas: list) -> None:
+        first = True
         while True:
             fresh: dict[tuple[str, int], list[tuple]] = {}
             for key in component:
@@ -375,7 +387,7 @@ class _ThreadState:
                 fresh[key] = [row for row in dict.fromkeys(_row(r) for r in rows) if row not in known[key]]
             for clause in deltas:
                 pyEngine.retract(clause)
-            deltas = []
+            deltas.clear()
             for key in component:
                 known[key].update(fresh[key])
                 sink += _assert_rows(self.mpreds[key], fresh[key])
@@ -384,10 +396,6 @@ class _ThreadState:
             first = False
             if not iterate or not any(fresh.values()):
                 break
-        for key in component:
-            result[key] = list(known[key])
-            if static:
-                self._static_rows[key] = result[key]
 
     def _has_rows(self, result: dict):
         """Whether a relation below the current component has a row with these string constants."""
