@@ -159,6 +159,8 @@ class _ThreadState:
                 self.text_facts.setdefault(clause.head.key, set()).add(_row(t.value for t in clause.head.args))
         self.case_rows: dict[tuple[str, int], list[tuple]] = {}
         self.materialized: dict[tuple[str, int], list[tuple]] | None = None
+        self.origins: dict[tuple[str, int], dict[tuple, set]] = {}  # key -> row -> source clauses
+        self._static_origins: dict[tuple[str, int], dict[tuple, set]] = {}
         self._done: set[int] = set()
         self._mclauses: list[Any] = []
         self._static_rows: dict[tuple[str, int], list[tuple]] | None = None
@@ -195,7 +197,7 @@ class _ThreadState:
             rules = self.rules[key]
             name = f"{mangle(key[0])}{AUX}rule{len(rules) + 1}"
             pred = _new_pred((name, key[1]))
-            rule = Rule(pred, rule_checks(clause, self.component, self.component[key]))
+            rule = Rule(pred, rule_checks(clause, self.component, self.component[key]), clause.source)
             rules.append(rule)
             if self.component[key] in self.iterate:
                 self._add_deltas(clause, name, rule)
@@ -310,6 +312,7 @@ class _ThreadState:
             pyEngine.retract(clause)
         self._mclauses = []
         self.materialized = None
+        self.origins: dict[tuple[str, int], dict[tuple, set]] = {}
         self._done = set()
 
     def materialize(self, demand: Iterable[tuple[str, int]] | None = None) -> dict[tuple[str, int], list[tuple]]:
@@ -347,6 +350,7 @@ class _ThreadState:
             if static and all(key in self._static_rows for key in component):
                 for key in component:
                     result[key] = self._static_rows[key]
+                    self.origins[key] = self._static_origins.get(key, {})
             else:
                 self._evaluate(index, component, result, static)
             self._done.add(index)
@@ -370,6 +374,7 @@ class _ThreadState:
             result[key] = list(known[key])
             if static:
                 self._static_rows[key] = result[key]
+                self._static_origins[key] = self.origins.get(key, {})
 
     def _rounds(self, component: list, known: dict, live: dict, iterate: bool, sink: list, deltas: list) -> None:
         first = True
@@ -380,11 +385,15 @@ class _ThreadState:
                 rows: list = []
                 if first and (key in self.kb_rows or key in self.case_rows):
                     rows += self._ask(self.preds[key])
+                origin = self.origins.setdefault(key, {})
                 for rule in live[key]:
                     for pred in ([rule.pred] if first else rule.deltas):
-                        rows += self._ask(pred)
+                        found = [_row(r) for r in self._ask(pred)]
+                        for row in found:  # which source clauses derive each row: provenance reads it
+                            origin.setdefault(row, set()).add(rule.source)
+                        rows += found
                 # one representative per number (1.0 -> 1), whichever rule derived it first
-                fresh[key] = [row for row in dict.fromkeys(_row(r) for r in rows) if row not in known[key]]
+                fresh[key] = [row for row in dict.fromkeys(rows) if row not in known[key]]
             for clause in deltas:
                 pyEngine.retract(clause)
             deltas.clear()

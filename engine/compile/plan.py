@@ -16,11 +16,12 @@ class Rule:
     constants it requires: a rule one of them cannot match derives nothing for this case and is
     not asked. (Only string constants: pyDatalog rounds floats, so numbers are left to it.)"""
 
-    __slots__ = ("pred", "checks", "deltas")
+    __slots__ = ("pred", "checks", "deltas", "source")
 
-    def __init__(self, pred, checks: list) -> None:
+    def __init__(self, pred, checks: list, source: int | None = None) -> None:
         self.pred = pred
         self.checks = checks
+        self.source = source  # the source clause (CoreClause.source): where its answers come from
         self.deltas: list = []  # semi-naive variants of a recursive rule (see _add_deltas)
 
     def live(self, has_rows) -> bool:

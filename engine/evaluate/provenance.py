@@ -90,7 +90,8 @@ class Model:
                  strata: Sequence[Sequence[Key]], recursive: set[Key],
                  derived: Mapping[Key, Sequence[Row]] | None = None,
                  fact_rows: Mapping[Key, Sequence[Row]] | None = None,
-                 by_head: Mapping[Key, list[ast.Clause]] | None = None) -> None:
+                 by_head: Mapping[Key, list[ast.Clause]] | None = None,
+                 origins: Mapping[Key, Mapping[Row, set]] | None = None) -> None:
         self.relations: dict[Key, Relation] = {}
         self.derivations: dict[Key, dict[Row, Derivation]] = {}
         self.base: set[Key] = set()
@@ -107,6 +108,7 @@ class Model:
                 by_head.setdefault(clause.head.key, []).append(clause)
         self.clauses_by_head = by_head
         self.lazy = derived is not None and not recursive
+        self.origins = origins or {}
         if self.lazy:  # relations are filled from the answers when first read (_load)
             self._pending = (fact_rows if fact_rows is not None else kb_fact_rows(clauses), derived)
             self._loaded: set[Key] = set()
@@ -130,7 +132,10 @@ class Model:
         known = self.derivations.get(key, {}).get(row)
         if known is not None or not self.lazy or not self.holds(key, row):
             return known
-        for clause in self.clauses_by_head.get(key, ()):
+        origin = self.origins.get(key, {}).get(row)
+        for index, clause in enumerate(self.clauses_by_head.get(key, ())):
+            if origin is not None and clause.body and index not in origin:
+                continue  # pyDatalog's answers say this rule does not derive the row
             env: Env = {}
             ok = True
             for term, value in zip(clause.head.args, row):
