@@ -82,3 +82,29 @@ w(X) :- v(X, any).
     for key in (("v", 2), ("w", 1)):
         for row in answers[key]:
             assert told.derivation(key, row) == plain.derivation(key, row)
+
+
+def test_fact_lines_read_without_lark_give_the_same_module() -> None:
+    """Plain ground facts one per line are read by a fast path; the module (clauses, order,
+    positions, annotations) is the one lark alone would give, for the kb and for tricky lines."""
+    from pathlib import Path
+
+    from engine.language import parser
+
+    tricky = "\n".join([
+        "%@ rule t.first", "%@ says the first", "p('it''s', -1.5e3, x_1).",  # meta attaches: lark
+        "p('a\\\\b', 2, y). % a comment after: lark", "p(count, 1).", "q( 'spaced' ,  3 ).",
+        "r(X) :- p(X, _, _).", "p(a, 1, b). p(c, 2, d).",
+    ] + [f"p('row {i}', {i}, z{i})." for i in range(80)])
+    files = sorted((Path(__file__).resolve().parent.parent / "kb").rglob("*.dl"))
+    texts = [(str(f), f.read_text(encoding="utf-8")) for f in files] + [("tricky.dl", tricky)]
+    for name, text in texts:
+        fast = parser.parse_text(text, name)
+        original, parser._fast_facts = parser._fast_facts, lambda text, source: (text, [])
+        try:
+            plain = parser.parse_text(text, name)
+        finally:
+            parser._fast_facts = original
+        assert fast == plain, name
+        assert [(c.loc, c.head.loc) for c in fast.clauses] == [(c.loc, c.head.loc) for c in plain.clauses], name
+    assert len(parser._fast_facts(tricky, "tricky.dl")[1]) == 81  # q(...) and the 80 rows
