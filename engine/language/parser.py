@@ -21,7 +21,7 @@ _PARAM = re.compile(r"^[A-Z][A-Za-z0-9_]*$")
 _RULE_ID = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.:/-]*$")
 _TEXT_KEYS = {"holds", "missing", "unmet", "says", "doc"}
 _PRED_KEYS = {"pred", "holds", "missing", "unmet", "field", "reason", "norequest", "doc"}
-_RULE_KEYS = {"rule", "cite", "says", "noreason", "doc"}
+_RULE_KEYS = {"rule", "cite", "says", "noreason", "doc", "replaces"}
 
 _TOKEN_NAMES = {
     "LPAR": "'('", "RPAR": "')'", "COMMA": "','", "DOT": "'.'", "IF": "':-'", "__ANON_0": "':-'",
@@ -355,9 +355,13 @@ def _rule_block(block, findings: list[Finding]) -> ast.RuleMeta | None:
     cite_loc = None
     says: list[str] = []
     extra: list[tuple[str, str]] = []
-    for _, line, line_loc in block[1:]:
+    replaces, replaces_loc = "", None
+    for start, line, line_loc in block[1:]:
         key, value = _split(line)
-        if key == "cite":
+        if key == "replaces":
+            replaces = value
+            replaces_loc = Location(line_loc.file, line_loc.line, start + line.index(value) if value else start)
+        elif key == "cite":
             cites.extend(c for c in re.split(r"[\s,]+", value) if c)
             cite_loc = cite_loc or line_loc
         elif key == "says":
@@ -367,4 +371,4 @@ def _rule_block(block, findings: list[Finding]) -> ast.RuleMeta | None:
         else:
             findings.append(Finding("syntax", f"unknown key {key!r} in a '%@ rule' block; expected one of "
                                     f"{', '.join(sorted(_RULE_KEYS - {'rule'}))}", line_loc))
-    return ast.RuleMeta(rule_id, tuple(cites), " ".join(says), tuple(extra), loc, cite_loc)
+    return ast.RuleMeta(rule_id, tuple(cites), " ".join(says), tuple(extra), loc, cite_loc, replaces, replaces_loc)
