@@ -131,7 +131,8 @@ class Program:
 
         if getattr(self, "_fact_rows", None) is None:
             self._fact_rows = kb_fact_rows(self.clauses)
-        return Model(self.clauses, facts, self.strata, self.recursive, derived, self._fact_rows, self.clauses_by_head)
+        return Model(self.clauses, facts, self.strata, self.recursive, derived, self._fact_rows, self.clauses_by_head,
+                     self.budget)
 
     def derive(self, facts: Mapping[Key, Sequence[tuple]],
                demand: Iterable[Key] | None = None) -> dict[Key, list[tuple]]:

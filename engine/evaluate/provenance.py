@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any, Iterator, Mapping, Sequence
 
 from engine.errors import EvaluationError
+from engine.guard import budget as _budget
 from engine.language import ast
 from engine.language.visit import anonymous_renamer, map_terms, order_key, literal_variables
 
@@ -90,7 +91,9 @@ class Model:
                  strata: Sequence[Sequence[Key]], recursive: set[Key],
                  derived: Mapping[Key, Sequence[Row]] | None = None,
                  fact_rows: Mapping[Key, Sequence[Row]] | None = None,
-                 by_head: Mapping[Key, list[ast.Clause]] | None = None) -> None:
+                 by_head: Mapping[Key, list[ast.Clause]] | None = None,
+                 budget: "_budget.Budget | None" = None) -> None:
+        self.budget = budget or _budget.Budget.default()
         self.relations: dict[Key, Relation] = {}
         self.derivations: dict[Key, dict[Row, Derivation]] = {}
         self.base: set[Key] = set()
@@ -111,6 +114,11 @@ class Model:
             self._pending = (fact_rows if fact_rows is not None else kb_fact_rows(clauses), derived)
             self._loaded: set[Key] = set()
             return
+        with _budget.metering(self.budget, "the rules (provenance)"):  # one row matched: one step
+            self._evaluate(strata, recursive, by_head)
+
+    def _evaluate(self, strata: Sequence[Sequence[Key]], recursive: set[Key],
+                  by_head: Mapping[Key, list[ast.Clause]]) -> None:
         for component in strata:
             rules = [c for key in component for c in by_head.get(key, ())]
             if not rules:
@@ -126,7 +134,12 @@ class Model:
                     self._fire(clause)
 
     def derivation(self, key: Key, row: Row) -> Derivation | None:
-        """How a derived fact was obtained (reconstructed on first request in lazy mode)."""
+        """How a derived fact was obtained (reconstructed on first request in lazy mode, within
+        the evaluation budget)."""
+        with _budget.metering(self.budget, "a derivation"):
+            return self._derivation(key, row)
+
+    def _derivation(self, key: Key, row: Row) -> Derivation | None:
         known = self.derivations.get(key, {}).get(row)
         if known is not None or not self.lazy or not self.holds(key, row):
             return known
@@ -280,7 +293,12 @@ class Model:
                 pattern.append(env.get(t.name))
             else:
                 pattern.append(None)
+        meter = _budget._ACTIVE.meter
         for row in rel.match(pattern):
+            if meter is not None:
+                meter.steps += 1
+                if meter.steps >= meter.checkpoint:
+                    meter.check()
             out = env
             ok = True
             for t, v in zip(atom.args, row):
