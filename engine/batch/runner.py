@@ -66,8 +66,26 @@ def _knowledge_base(kb_dir: str | None, digest: str | None):
     return kb
 
 
+def auto_jobs() -> int:
+    """Worker processes for `--jobs auto`: the cores this process may use that the 1-minute load
+    average leaves free (at least one: then the cases are decided in this process, which on a
+    busy machine is never slower than workers fighting over the cores)."""
+    try:
+        usable = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        usable = os.cpu_count() or 1
+    try:
+        busy = os.getloadavg()[0]
+    except (AttributeError, OSError):
+        busy = 0.0
+    return max(1, min(usable, int(usable - busy + 0.5)))
+
+
+_SETTLED: set[tuple[str | None, str | None]] = set()
+
+
 def decide_partition(kb_dir: str | None, items: Sequence[Item], *, explain: bool = False,
-                     digest: str | None = None) -> list[str]:
+                     digest: str | None = None, settle: bool = False) -> list[str]:
     """Decide a chunk of cases: one JSON line per case (a decision or an error record), in the
     order of `items`.
 
@@ -76,6 +94,11 @@ def decide_partition(kb_dir: str | None, items: Sequence[Item], *, explain: bool
     files there; None means the worker's bundled kb).
     """
     kb = _knowledge_base(kb_dir, digest)
+    if settle and (kb_dir, digest) not in _SETTLED:  # a dask worker: as lean as a local one
+        with _KB_LOCK:
+            if (kb_dir, digest) not in _SETTLED:
+                _settle(kb)
+                _SETTLED.add((kb_dir, digest))
     return [decide_item(kb, item, explain=explain) for item in items]
 
 
@@ -413,7 +436,7 @@ class _DaskExecutor:
 
     def submit(self, chunk: list[Item]):
         return self.client.submit(decide_partition, self.kb_dir, chunk, explain=self.explain,
-                                  digest=self.digest, pure=False)
+                                  digest=self.digest, settle=True, pure=False)
 
     def first_completed(self, futures: list) -> Any:
         from distributed import wait

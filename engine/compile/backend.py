@@ -20,6 +20,7 @@ from engine.guard import budget as _budget
 from engine.language import ast
 from engine.language.visit import number_value, order_key
 from engine.compile.lower import AUX, AggCall, AggDef, CoreClause, CoreProgram, is_aux
+from engine.compile.plan import Rule, atoms, closures, const_value, rule_checks, static_keys
 
 PREFIX = "w_"
 MATERIALIZED = "wm_"
@@ -160,9 +161,9 @@ class _ThreadState:
             self.preds[(name, arity)] = _new_pred((mangle(name), arity))
         for key in self.derived:
             self.mpreds[key] = _new_pred((MATERIALIZED + key[0], key[1]))
-        self.static = _static_keys(core, set(self.derived))
-        self.needs = _closures(core, self.component, len(self.order))
-        self.rules: dict[tuple[str, int], list[_Rule]] = {k: [] for k in self.derived}
+        self.static = static_keys(core, set(self.derived))
+        self.needs = closures(core, self.component, len(self.order))
+        self.rules: dict[tuple[str, int], list[Rule]] = {k: [] for k in self.derived}
         self.kb_rows: dict[tuple[str, int], list[tuple]] = {}
         self.dpreds: dict[tuple[str, int], Any] = {}
         for agg in core.aggregates:
@@ -178,6 +179,8 @@ class _ThreadState:
                 self.text_facts.setdefault(clause.head.key, set()).add(_row(t.value for t in clause.head.args))
         self.case_rows: dict[tuple[str, int], list[tuple]] = {}
         self.materialized: dict[tuple[str, int], list[tuple]] | None = None
+        self.origins: dict[tuple[str, int], dict[tuple, set]] = {}  # key -> row -> source clauses
+        self._static_origins: dict[tuple[str, int], dict[tuple, set]] = {}
         self._done: set[int] = set()
         self._mclauses: list[Any] = []
         self._static_rows: dict[tuple[str, int], list[tuple]] | None = None
@@ -210,24 +213,24 @@ class _ThreadState:
         """Build the clause from pyEngine terms and literals directly (aggregate calls through
         pyParser's Function, which knows their encoding)."""
         key = clause.head.key
-        if clause.body and key in self.rules:  # a rule of a derived predicate: its own head (see _Rule)
+        if clause.body and key in self.rules:  # a rule of a derived predicate: its own head (see plan.Rule)
             rules = self.rules[key]
             name = f"{mangle(key[0])}{AUX}rule{len(rules) + 1}"
             pred = _new_pred((name, key[1]))
-            rule = _Rule(pred, _checks(clause, self.component, self.component[key]))
+            rule = Rule(pred, rule_checks(clause, self.component, self.component[key]), clause.source)
             rules.append(rule)
             if self.component[key] in self.iterate:
                 self._add_deltas(clause, name, rule)
         else:
             pred = self._pred_object(key, mangle(clause.head.pred))
             if not clause.body and not is_aux(key[0]):
-                self.kb_rows.setdefault(key, []).append(tuple(_const_value(t) for t in clause.head.args))
+                self.kb_rows.setdefault(key, []).append(tuple(const_value(t) for t in clause.head.args))
         head = pyEngine.Literal(pred, [_engine_term(t) for t in clause.head.args])
         body = [self._engine_literal(lit) for lit in clause.body]
         if not pyEngine.assert_(pyEngine.Clause(head, body)):  # pragma: no cover - pyDatalog refuses nothing we build
             raise RuntimeError(f"pyDatalog refused the clause for {clause.head}")
 
-    def _add_deltas(self, clause: CoreClause, name: str, rule: "_Rule") -> None:
+    def _add_deltas(self, clause: CoreClause, name: str, rule: "Rule") -> None:
         """Semi-naive evaluation of a recursive rule: one variant per body literal on its own
         component, reading that literal from the rows new in the last round (`wd_`)."""
         own = self.component[clause.head.key]
@@ -329,6 +332,7 @@ class _ThreadState:
             pyEngine.retract(clause)
         self._mclauses = []
         self.materialized = None
+        self.origins: dict[tuple[str, int], dict[tuple, set]] = {}
         self._done = set()
 
     def materialize(self, demand: Iterable[tuple[str, int]] | None = None) -> dict[tuple[str, int], list[tuple]]:
@@ -366,6 +370,7 @@ class _ThreadState:
             if static and all(key in self._static_rows for key in component):
                 for key in component:
                     result[key] = self._static_rows[key]
+                    self.origins[key] = self._static_origins.get(key, {})
             else:
                 self._evaluate(index, component, result, static)
             self._done.add(index)
@@ -374,7 +379,7 @@ class _ThreadState:
     def _evaluate(self, index: int, component: list, result: dict, static: bool) -> None:
         """One component: one pass or, when it is recursive, semi-naive rounds to a fixpoint (after
         the first, only the rules' delta variants are asked). A rule whose body reads a lower
-        relation with no row it could match is not asked (see _Rule)."""
+        relation with no row it could match is not asked (see plan.Rule)."""
         sink = self._static_clauses if static else self._mclauses
         known: dict[tuple[str, int], set] = {key: set() for key in component}
         has_rows = self._has_rows(result)
@@ -389,6 +394,7 @@ class _ThreadState:
             result[key] = list(known[key])
             if static:
                 self._static_rows[key] = result[key]
+                self._static_origins[key] = self.origins.get(key, {})
 
     def _rounds(self, component: list, known: dict, live: dict, iterate: bool, sink: list, deltas: list) -> None:
         first = True
@@ -399,11 +405,15 @@ class _ThreadState:
                 rows: list = []
                 if first and (key in self.kb_rows or key in self.case_rows):
                     rows += self._ask(self.preds[key])
+                origin = self.origins.setdefault(key, {})
                 for rule in live[key]:
                     for pred in ([rule.pred] if first else rule.deltas):
-                        rows += self._ask(pred)
+                        found = [_row(r) for r in self._ask(pred)]
+                        for row in found:  # which source clauses derive each row: provenance reads it
+                            origin.setdefault(row, set()).add(rule.source)
+                        rows += found
                 # one representative per number (1.0 -> 1), whichever rule derived it first
-                fresh[key] = [row for row in dict.fromkeys(_row(r) for r in rows) if row not in known[key]]
+                fresh[key] = [row for row in dict.fromkeys(rows) if row not in known[key]]
             for clause in deltas:
                 pyEngine.retract(clause)
             deltas.clear()
@@ -457,66 +467,13 @@ class _ThreadState:
             self._add_aggregate(agg)
         for clause in clauses:
             for lit in clause.body:
-                for atom in _atoms(lit):
+                for atom in atoms(lit):
                     if atom.key not in self.preds and atom.key not in self.mpreds:
                         self.preds[atom.key] = _new_pred((mangle(atom.pred), len(atom.args)))
             self._add_clause(clause)
             key = clause.head.key
             if key not in self.preds:
                 self.preds[key] = _new_pred((mangle(key[0]), key[1]))
-
-
-class _Rule:
-    """One rule of a derived predicate, under a head predicate of its own so it can be asked alone.
-
-    `checks` are the positive body literals on relations of lower strata, each with the string
-    constants it requires: a rule one of them cannot match derives nothing for this case and is
-    not asked. (Only string constants: pyDatalog rounds floats, so numbers are left to it.)"""
-
-    __slots__ = ("pred", "checks", "deltas")
-
-    def __init__(self, pred, checks: list) -> None:
-        self.pred = pred
-        self.checks = checks
-        self.deltas: list = []  # semi-naive variants of a recursive rule (see _add_deltas)
-
-    def live(self, has_rows) -> bool:
-        return all(has_rows(key, pattern) for key, pattern in self.checks)
-
-
-def _checks(clause: CoreClause, component: dict, own: int) -> list:
-    checks = []
-    for lit in clause.body:
-        if not isinstance(lit, ast.Positive) or is_aux(lit.atom.pred) or component.get(lit.atom.key) == own:
-            continue
-        pattern = tuple((i, t.value) for i, t in enumerate(lit.atom.args)
-                        if isinstance(t, ast.Const) and isinstance(t.value, str))
-        checks.append((lit.atom.key, pattern))
-    return checks
-
-
-def _closures(core: CoreProgram, component: dict, count: int) -> list[set[int]]:
-    """For each component, the components it reads (itself included), through auxiliary clauses."""
-    deps: list[set[int]] = [{i} for i in range(count)]
-    for clause in core.clauses:
-        node = component.get(clause.owner or clause.head.key)
-        if node is None:
-            continue
-        for lit in clause.body:
-            for atom in _atoms(lit):
-                target = component.get(atom.key)
-                if target is not None:
-                    deps[node].add(target)
-    closures: list[set[int]] = []
-    for index in range(count):
-        closure, todo = set(), [index]
-        while todo:
-            node = todo.pop()
-            if node not in closure:
-                closure.add(node)
-                todo.extend(deps[node])
-        closures.append(closure)
-    return closures
 
 
 def _assert_rows(pred, rows: list[tuple]) -> list:
@@ -528,10 +485,6 @@ def _assert_rows(pred, rows: list[tuple]) -> list:
         pyEngine.assert_(clause)
         clauses.append(clause)
     return clauses
-
-
-def _const_value(term: ast.Term):
-    return term.value if isinstance(term, ast.Const) else None
 
 
 def _mixed_values(exc: TypeError, key: tuple[str, int] | None) -> EvaluationError:
@@ -549,60 +502,9 @@ def _engine_term(term: ast.Term):
     return pyEngine.Term_of(number_value(term.value))
 
 
-class _Static:
-    """Derived predicates that no case fact can change (computed once per thread), and the
-    fact-only predicates they read (asserting into one of those invalidates them)."""
-
-    def __init__(self, keys: set, inputs: set) -> None:
-        self.keys = keys
-        self.inputs = inputs
-        self.input_names = {k[0] for k in inputs}
-
-
-def _static_keys(core: CoreProgram, derived: set) -> _Static:
-    """Derived predicates that cannot reach a predicate without clauses (a case input).
-
-    Auxiliary clauses fold into the predicate they were lowered from. Everything a static
-    predicate depends on is an input: asserting facts into any of them makes it stale.
-    """
-    deps: dict[tuple[str, int], set] = {}
-    defined = {c.head.key for c in core.clauses}
-    for clause in core.clauses:
-        node = clause.owner or clause.head.key
-        for lit in clause.body:
-            for atom in _atoms(lit):
-                deps.setdefault(node, set()).add(atom.key)
-    users: dict[tuple[str, int], set] = {}
-    for node, targets in deps.items():
-        for target in targets:
-            users.setdefault(target, set()).add(node)
-    dynamic = {k for k in core.predicates if k not in defined}
-    todo = list(dynamic)
-    while todo:  # everything that (transitively) reads a case input is dynamic
-        for user in users.get(todo.pop(), ()):
-            if user not in dynamic:
-                dynamic.add(user)
-                todo.append(user)
-    keys = {k for k in derived if k not in dynamic}
-    inputs: set = set()
-    todo = list(keys)
-    while todo:
-        for dep in deps.get(todo.pop(), ()):
-            if dep not in inputs:
-                inputs.add(dep)
-                todo.append(dep)
-    return _Static(keys, inputs | keys)
-
-
 def _new_pred(spec: tuple[str, int]):
     """A registered pyDatalog predicate whose facts are keyed on every argument."""
     pred = pyEngine.Pred(*spec)
     if pred.prearity is None:
         pred.prearity = spec[1]
     return pyEngine.insert(pred)
-
-
-def _atoms(literal) -> list[ast.Atom]:
-    if isinstance(literal, (ast.Positive, ast.Negation)):
-        return [literal.atom]
-    return []

@@ -19,14 +19,15 @@ class Answers(Mapping):
         self.program = program
         self.facts = facts
         self.rows: dict[Key, list[tuple]] = {}
+        self.origins: dict[Key, dict[tuple, set]] = {}  # row -> the source clauses that derive it
         self.derivable = program.derived_keys
         wanted = [k for k in demand if k in self.derivable]
         if wanted:
-            self.rows = program.derive(facts, wanted)
+            self.rows = program.derive(facts, wanted, self.origins)
 
     def _fill(self, key: Key) -> None:
         if key in self.derivable and key not in self.rows:
-            self.rows = self.program.derive(self.facts, list(self.rows) + [key])
+            self.rows = self.program.derive(self.facts, list(self.rows) + [key], self.origins)
 
     def __getitem__(self, key: Key) -> list[tuple]:
         self._fill(key)
@@ -41,7 +42,7 @@ class Answers(Mapping):
 
     def __iter__(self) -> Iterator[Key]:
         if any(key not in self.rows for key in self.derivable):
-            self.rows = self.program.derive(self.facts)
+            self.rows = self.program.derive(self.facts, None, self.origins)
         return iter(sorted(self.derivable))
 
     def __len__(self) -> int:

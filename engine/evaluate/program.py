@@ -132,18 +132,24 @@ class Program:
         if getattr(self, "_fact_rows", None) is None:
             self._fact_rows = kb_fact_rows(self.clauses)
         return Model(self.clauses, facts, self.strata, self.recursive, derived, self._fact_rows, self.clauses_by_head,
-                     self.budget)
+                     getattr(derived, "origins", None), self.budget)
 
-    def derive(self, facts: Mapping[Key, Sequence[tuple]],
-               demand: Iterable[Key] | None = None) -> dict[Key, list[tuple]]:
+    def derive(self, facts: Mapping[Key, Sequence[tuple]], demand: Iterable[Key] | None = None,
+               origins: dict | None = None) -> dict[Key, list[tuple]]:
         """Derived predicates' answers for these facts, computed by pyDatalog (facts are asserted,
         the strata materialised, and the facts retracted again): every derived predicate's, or
-        with `demand` those the demanded predicates read (and perhaps more)."""
+        with `demand` those the demanded predicates read (and perhaps more). `origins`, when
+        given, receives for each answer the indexes of the source clauses that derived it (in
+        `clauses_by_head` order), so the provenance model tries only those."""
         self.clear_facts()
         try:
             for (pred, arity), rows in facts.items():
                 self.add_facts(pred, rows, arity=arity)
-            return dict(self.backend.activate().materialize(demand))
+            state = self.backend.activate()
+            answers = dict(state.materialize(demand))
+            if origins is not None:
+                origins.update(state.origins)
+            return answers
         finally:
             self.clear_facts()
 

@@ -92,6 +92,7 @@ class Model:
                  derived: Mapping[Key, Sequence[Row]] | None = None,
                  fact_rows: Mapping[Key, Sequence[Row]] | None = None,
                  by_head: Mapping[Key, list[ast.Clause]] | None = None,
+                 origins: Mapping[Key, Mapping[Row, set]] | None = None,
                  budget: "_budget.Budget | None" = None) -> None:
         self.budget = budget or _budget.Budget.default()
         self.relations: dict[Key, Relation] = {}
@@ -110,6 +111,7 @@ class Model:
                 by_head.setdefault(clause.head.key, []).append(clause)
         self.clauses_by_head = by_head
         self.lazy = derived is not None and not recursive
+        self.origins = origins or {}
         if self.lazy:  # relations are filled from the answers when first read (_load)
             self._pending = (fact_rows if fact_rows is not None else kb_fact_rows(clauses), derived)
             self._loaded: set[Key] = set()
@@ -143,7 +145,10 @@ class Model:
         known = self.derivations.get(key, {}).get(row)
         if known is not None or not self.lazy or not self.holds(key, row):
             return known
-        for clause in self.clauses_by_head.get(key, ()):
+        origin = self.origins.get(key, {}).get(row)
+        for index, clause in enumerate(self.clauses_by_head.get(key, ())):
+            if origin is not None and clause.body and index not in origin:
+                continue  # pyDatalog's answers say this rule does not derive the row
             env: Env = {}
             ok = True
             for term, value in zip(clause.head.args, row):
