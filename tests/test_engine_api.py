@@ -276,3 +276,26 @@ def test_the_command_line_reports_evaluation_errors_with_exit_4(tmp_path, run_cl
     result = run_cli("query", str(reference), "aggregate_all(max(V), seg_finding(_, _, _, V), M)")
     assert result.exit_code == 4 and result.stdout == ""
     assert "both atoms and numbers" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_the_provenance_model_meets_the_same_budget() -> None:
+    program = Program.from_text(BLOWUP, source="join.dl", budget=Budget(steps=20_000))
+    with pytest.raises(EvaluationError) as info:
+        program.model({("n", 1): [(i,) for i in range(60)]})
+    assert info.value.code == "budget_exceeded"
+    small = program.model({("n", 1): [(1,), (2,)]})
+    assert small.rows(("size", 1)) == [(16,)]
+
+
+def test_a_batch_case_past_the_budget_is_an_error_record_with_its_code(tmp_path, monkeypatch) -> None:
+    import json
+
+    from engine.batch.runner import decide_item
+    from engine.knowledge.base import KnowledgeBase
+
+    monkeypatch.setenv("WARRANT_CACHE_DIR", str(tmp_path / "cache"))
+    kb = KnowledgeBase.load(_kb_copy(tmp_path, "evaluation:\n  steps: 50\n"))
+    reference = ROOT / "kb" / "examples" / "reference-case.yaml"
+    record = json.loads(decide_item(kb, (str(reference), reference.read_text(encoding="utf-8"), 0, None)))
+    assert record["error"]["code"] == "budget_exceeded"
+    assert "evaluation budget" in record["error"]["messages"][0]

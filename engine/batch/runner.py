@@ -35,7 +35,7 @@ from typing import IO, Any, Callable, Iterable, Iterator, Sequence
 
 from engine.batch.items import Item, chunks, count_items, identity, iter_items
 from engine.batch.resume import Done, Journal, read_done
-from engine.errors import CaseError, Finding, Location, RuleError, UsageError
+from engine.errors import CaseError, EvaluationError, Finding, Location, RuleError, UsageError
 
 __all__ = ["BatchOptions", "BatchStats", "Done", "count_items", "decide_partition", "iter_items",
            "read_done", "run_batch"]
@@ -120,6 +120,8 @@ def decide_item(kb, item: Item, *, explain: bool = False, policy: str | None = N
     except CaseError as exc:
         return error_record(source, number, _guess_case_id(source, text), exc.code or "invalid_case",
                             _case_messages(exc, source, text, number))
+    except EvaluationError as exc:  # past the evaluation budget, or an aggregate over mixed values
+        return error_record(source, number, _guess_case_id(source, text), exc.code, exc.messages)
     except Exception as exc:  # one case's unexpected failure never stops the run
         from engine.guard.text import excerpt
 

@@ -50,26 +50,46 @@ def _compare_primitive(literal, subgoal):
 
 def _counted(base: type) -> type:
     """pyDatalog's task container with every `pop` counted against the thread's evaluation
-    budget (engine.guard.budget): pyDatalog's resolution loop pops one task per step, inside
-    one call to `ask()`, so this is the only place a runaway join can be stopped."""
+    budget (engine.guard.budget). The counting is inlined (one attribute read and one addition
+    per step; the meter's `check` runs only every CLOCK_EVERY steps or at the step limit)
+    because it runs once per resolution step."""
     local = _budget._ACTIVE
+    base_pop = base.pop
 
     class Counted(base):  # type: ignore[misc, valid-type]
         __slots__ = ()
 
-        def pop(self, *args):
-            meter = getattr(local, "meter", None)
+        def pop(self):
+            meter = local.meter
             if meter is not None:
-                meter.tick()
-            return base.pop(self, *args)
+                meter.steps += 1
+                if meter.steps >= meter.checkpoint:
+                    meter.check()
+            return base_pop(self)
 
     Counted.__name__ = Counted.__qualname__ = f"Counted{base.__name__}"
     return Counted
 
 
-if not getattr(pyEngine.TaskList, "_warrant_counted", False):
-    pyEngine.TaskList, pyEngine.TaskDeque = _counted(pyEngine.TaskList), _counted(pyEngine.TaskDeque)
-    pyEngine.TaskList._warrant_counted = pyEngine.TaskDeque._warrant_counted = True
+_CountedList = _counted(pyEngine.TaskList)
+_CountedDeque = _counted(pyEngine.TaskDeque)
+
+
+class _MeteredLogic(Logic):
+    """A thread's pyDatalog state whose two global task queues count their steps.
+
+    pyDatalog's resolution loop runs inside one call to `ask()` without returning to Python, so
+    a runaway join can only be stopped from a Python method it calls on every step: `pop` of the
+    global queues, which `ask()` installs afresh (`Ts.Tasks = TaskList()`) and this class swaps
+    for counting ones. Each subgoal's own queue stays plain, so a step is counted (and costs a
+    Python call) once, not twice."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name == "Tasks" and type(value) is not _CountedList and value is not None:
+            value = _CountedList()
+        elif name == "Recursive_Tasks" and type(value) is not _CountedDeque and value is not None:
+            value = _CountedDeque()
+        object.__setattr__(self, name, value)
 
 
 def _row(values: Sequence[Any]) -> tuple:
@@ -113,7 +133,7 @@ class _ThreadState:
 
     def __init__(self, core: CoreProgram, strata: Sequence[Sequence[tuple[str, int]]],
                  recursive: set[tuple[str, int]]) -> None:
-        logic = object.__new__(Logic)
+        logic = object.__new__(_MeteredLogic)
         Logic.tl.logic = logic
         pyParser.clear()
         pyEngine.clear()

@@ -132,7 +132,7 @@ class Program:
         if getattr(self, "_fact_rows", None) is None:
             self._fact_rows = kb_fact_rows(self.clauses)
         return Model(self.clauses, facts, self.strata, self.recursive, derived, self._fact_rows, self.clauses_by_head,
-                     getattr(derived, "origins", None))
+                     getattr(derived, "origins", None), self.budget)
 
     def derive(self, facts: Mapping[Key, Sequence[tuple]], demand: Iterable[Key] | None = None,
                origins: dict | None = None) -> dict[Key, list[tuple]]:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any, Iterator, Mapping, Sequence
 
 from engine.errors import EvaluationError
+from engine.guard import budget as _budget
 from engine.language import ast
 from engine.language.visit import anonymous_renamer, map_terms, order_key, literal_variables
 
@@ -91,7 +92,9 @@ class Model:
                  derived: Mapping[Key, Sequence[Row]] | None = None,
                  fact_rows: Mapping[Key, Sequence[Row]] | None = None,
                  by_head: Mapping[Key, list[ast.Clause]] | None = None,
-                 origins: Mapping[Key, Mapping[Row, set]] | None = None) -> None:
+                 origins: Mapping[Key, Mapping[Row, set]] | None = None,
+                 budget: "_budget.Budget | None" = None) -> None:
+        self.budget = budget or _budget.Budget.default()
         self.relations: dict[Key, Relation] = {}
         self.derivations: dict[Key, dict[Row, Derivation]] = {}
         self.base: set[Key] = set()
@@ -113,6 +116,11 @@ class Model:
             self._pending = (fact_rows if fact_rows is not None else kb_fact_rows(clauses), derived)
             self._loaded: set[Key] = set()
             return
+        with _budget.metering(self.budget, "the rules (provenance)"):  # one row matched: one step
+            self._evaluate(strata, recursive, by_head)
+
+    def _evaluate(self, strata: Sequence[Sequence[Key]], recursive: set[Key],
+                  by_head: Mapping[Key, list[ast.Clause]]) -> None:
         for component in strata:
             rules = [c for key in component for c in by_head.get(key, ())]
             if not rules:
@@ -128,7 +136,12 @@ class Model:
                     self._fire(clause)
 
     def derivation(self, key: Key, row: Row) -> Derivation | None:
-        """How a derived fact was obtained (reconstructed on first request in lazy mode)."""
+        """How a derived fact was obtained (reconstructed on first request in lazy mode, within
+        the evaluation budget)."""
+        with _budget.metering(self.budget, "a derivation"):
+            return self._derivation(key, row)
+
+    def _derivation(self, key: Key, row: Row) -> Derivation | None:
         known = self.derivations.get(key, {}).get(row)
         if known is not None or not self.lazy or not self.holds(key, row):
             return known
@@ -285,7 +298,12 @@ class Model:
                 pattern.append(env.get(t.name))
             else:
                 pattern.append(None)
+        meter = _budget._ACTIVE.meter
         for row in rel.match(pattern):
+            if meter is not None:
+                meter.steps += 1
+                if meter.steps >= meter.checkpoint:
+                    meter.check()
             out = env
             ok = True
             for t, v in zip(atom.args, row):

@@ -50,38 +50,52 @@ class Budget:
 
 
 class Meter:
-    """The budget being spent by one evaluation in one thread."""
+    """The budget being spent by one evaluation in one thread. The evaluator adds to `steps` and
+    calls `check` when `steps` reaches `checkpoint` (the step limit, or the next clock reading)."""
 
-    __slots__ = ("budget", "what", "steps", "deadline", "_next_clock")
+    __slots__ = ("budget", "what", "steps", "checkpoint", "deadline", "_limit")
 
     def __init__(self, budget: Budget, what: str = "the program") -> None:
         self.budget = budget
         self.what = what
         self.steps = 0
         self.deadline = None if budget.seconds is None else time.monotonic() + budget.seconds
-        self._next_clock = CLOCK_EVERY
+        self._limit = None if budget.steps is None else budget.steps + 1
+        self.checkpoint = self._next()
+
+    def _next(self) -> int:
+        clock = self.steps + CLOCK_EVERY
+        return clock if self._limit is None else min(clock, self._limit)
 
     def tick(self, n: int = 1) -> None:
         """Count n steps; raise when a budget is spent."""
         self.steps += n
-        limit = self.budget.steps
-        if limit is not None and self.steps > limit:
-            raise EvaluationError(f"evaluating {self.what} took more than {limit:,} steps (the evaluation "
-                                  "budget); a rule joins too many rows for these facts", code="budget_exceeded")
-        if self.steps >= self._next_clock:
-            self._next_clock = self.steps + CLOCK_EVERY
-            if self.deadline is not None and time.monotonic() > self.deadline:
-                raise EvaluationError(f"evaluating {self.what} took more than {self.budget.seconds:g} s (the "
-                                      "evaluation budget); a rule joins too many rows for these facts",
-                                      code="budget_exceeded")
+        if self.steps >= self.checkpoint:
+            self.check()
+
+    def check(self) -> None:
+        """Raise when a budget is spent; else set the next checkpoint."""
+        if self._limit is not None and self.steps >= self._limit:
+            raise EvaluationError(f"evaluating {self.what} took more than {self.budget.steps:,} steps (the "
+                                  "evaluation budget); a rule joins too many rows for these facts",
+                                  code="budget_exceeded")
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            raise EvaluationError(f"evaluating {self.what} took more than {self.budget.seconds:g} s (the "
+                                  "evaluation budget); a rule joins too many rows for these facts",
+                                  code="budget_exceeded")
+        self.checkpoint = self._next()
 
 
-_ACTIVE = threading.local()
+class _Active(threading.local):
+    meter: "Meter | None" = None  # the class default: every thread starts without a meter
+
+
+_ACTIVE = _Active()
 
 
 def active() -> Meter | None:
     """The meter of the evaluation running in this thread, if any."""
-    return getattr(_ACTIVE, "meter", None)
+    return _ACTIVE.meter
 
 
 class metering:
