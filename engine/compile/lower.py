@@ -85,10 +85,13 @@ def lower_program(clauses: Sequence[ast.Clause], predicates: Sequence[tuple[str,
     preds = set(predicates)
     seen: dict[tuple[str, int], int] = {}
     for clause in clauses:
+        source = seen[clause.head.key] = seen.get(clause.head.key, -1) + 1
+        if not clause.body and all(isinstance(t, ast.Const) for t in clause.head.args):
+            out.append(CoreClause(clause.head, (), clause.head.key, source))  # a ground fact: as it is
+            continue
         start = len(out)
         for core in lower_clause(clause, names, aggs, out):
             out.append(core)
-        source = seen[clause.head.key] = seen.get(clause.head.key, -1) + 1
         for i in range(start, len(out)):
             out[i] = replace(out[i], owner=clause.head.key, source=source)
     for c in out:
