@@ -15,7 +15,7 @@ COMMAND_MODULES = {
     "explain": ("why", "why-not", "shell"),
     "graph": ("graph",),
     "kb": ("check", "rules", "query", "facts", "export", "schema"),
-    "authoring": ("test", "what-if", "generate", "diff", "summarize"),
+    "authoring": ("test", "what-if", "generate", "diff", "summarize", "compare"),
     "batch": ("batch",),
     "fhir": ("import",),
     "serve": ("serve", "replay"),

@@ -6,15 +6,22 @@ This sits above both the case layer and the FHIR layer, so neither needs to know
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from engine.decide.session import CaseSession
     from engine.knowledge.base import KnowledgeBase
 
 
-def open_session(kb: "KnowledgeBase", path: str | os.PathLike[str], text: str | None = None) -> "CaseSession":
-    """A session for the input at `path` (or `text`, named `path`); raises CaseError (exit 3)."""
+def open_session(kb: "KnowledgeBase", path: str | os.PathLike[str], text: str | None = None, *,
+                 policy: str | None = None, as_of: Any = None) -> "CaseSession":
+    """A session for the input at `path` (or `text`, named `path`), under the policy version
+    each stage is decided by (`--policy`, `--as-of`, the case's own fields: POLICIES.md
+    section 4); raises CaseError (exit 3)."""
+    return _open(kb, path, text).with_policies(policy, as_of)
+
+
+def _open(kb: "KnowledgeBase", path: str | os.PathLike[str], text: str | None) -> "CaseSession":
     from engine.cases.loader import case_position, load_case
     from engine.decide.session import CaseSession
     from engine.fhir.detect import sniff

@@ -191,22 +191,23 @@ def test_the_shape_table_comes_from_the_kb_schema(kb) -> None:
     assert list(objects) == list(models)
     for name, fields in models.items():
         assert [f for f, _, _ in fields] == [f.name for f in objects[name].fields]
-    # a schema with one more field: both paths read it, without any Python change
+    # a schema with one more field: both paths read it, without any Python change (the bundled
+    # schema has `labs` already, so the new object is called `bloods`)
     root = kb.case_schema.root
-    extra = Field("labs", Type("object", name="Labs", fields=(
+    extra = Field("bloods", Type("object", name="Bloods", fields=(
         Field("hba1c_percent", Type("number", minimum=3, maximum=20, unit="percent")),)))
     bigger = CaseSchema(kb.case_schema.case_format, "t", "", Type("object", name="Case",
                         fields=root.fields + (extra,)), kb.case_schema.vertebrae,
                         kb.case_schema.level_kinds, "t.yaml", "sha256:test-bigger")
-    text = REFERENCE.read_text(encoding="utf-8") + "labs:\n  hba1c_percent: 7.1\n"
+    text = REFERENCE.read_text(encoding="utf-8") + "bloods:\n  hba1c_percent: 7.1\n"
     quick = _load_case("c.yaml", bigger, text=text)
-    assert isinstance(quick, Record) and quick.labs.hba1c_percent == 7.1
-    assert _load_with_pydantic("c.yaml", bigger, text=text).labs.hba1c_percent == 7.1
+    assert isinstance(quick, Record) and quick.bloods.hba1c_percent == 7.1
+    assert _load_with_pydantic("c.yaml", bigger, text=text).bloods.hba1c_percent == 7.1
     with pytest.raises(CaseError) as info:
         _load_case("c.yaml", bigger, text=text.replace("7.1", "31"))
-    assert [m.split(": ", 1)[1] for m in info.value.messages] == ["labs.hba1c_percent: must be at most 20, not 31"]
+    assert [m.split(": ", 1)[1] for m in info.value.messages] == ["bloods.hba1c_percent: must be at most 20, not 31"]
     with pytest.raises(CaseError):
-        load_case("c.yaml", text=text)  # the bundled schema has no labs
+        load_case("c.yaml", text=text)  # the bundled schema has no bloods
 
 
 # Values that damaged cases get: right and wrong types, bounds, spellings, shapes.

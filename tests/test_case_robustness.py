@@ -84,8 +84,8 @@ def test_aliases_are_refused() -> None:
         f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]\n"
         for i in range(8))
     found = problems(HEAD + REQUESTS + bomb)
-    assert found[0] == ("c.yaml:7:1: a: unknown key; known keys here are format, case_id, summary, "
-                        "patient, symptoms, exam, conservative_care, history, imaging, si_joint, "
+    assert found[0] == ("c.yaml:7:1: a: unknown key; known keys here are format, case_id, policy, received, "
+                        "summary, patient, symptoms, exam, labs, conservative_care, history, imaging, si_joint, "
                         "requests")
     assert found[2] == ("c.yaml:8:8: b[0]: aliases (*a) are not allowed in case files; write the "
                         "value out in full")

@@ -74,7 +74,9 @@ def _rule_test(name: str, value: float, verdict: str, basis: str) -> str:
 @pytest.fixture(scope="module")
 def labs_kb(tmp_path_factory) -> Path:
     kb = tmp_path_factory.mktemp("labs") / "kb"
-    shutil.copytree(ROOT / "kb", kb, ignore=shutil.ignore_patterns("corpus", "tests", "__pycache__"))
+    shutil.copytree(ROOT / "kb", kb, ignore=shutil.ignore_patterns("corpus", "tests", "__pycache__", "policies",
+                                                                  "policies.yaml"))
+    _without_bundled_labs(kb)
     schema = (kb / "case-schema.yaml").read_text(encoding="utf-8")
     (kb / "case-schema.yaml").write_text(schema.replace("  requests:\n", SCHEMA_ADDITION + "  requests:\n", 1),
                                          encoding="utf-8")
@@ -98,6 +100,25 @@ def labs_kb(tmp_path_factory) -> Path:
     (tests / "glycemic-unmet.yaml").write_text(_rule_test("HbA1c at 8.5%", 8.5, "not_medically_necessary",
                                                           "criterion_unmet"), encoding="utf-8")
     return kb
+
+
+def _without_bundled_labs(kb: Path) -> None:
+    """The bundled kb reads HbA1c itself (in its `strict` policy): take that out of the copy, one
+    policy without labs, so that this test adds the field from nothing."""
+    import re
+
+    schema = (kb / "case-schema.yaml").read_text(encoding="utf-8")
+    schema, count = re.subn(r"  labs:\n(    .*\n)+?(?=  conservative_care:)", "", schema)
+    assert count == 1
+    (kb / "case-schema.yaml").write_text(schema, encoding="utf-8")
+    words = (kb / "words.yaml").read_text(encoding="utf-8")
+    words, count = re.subn(r"  glycemic_control:\n(    .*\n|      .*\n)+", "", words)
+    assert count == 1
+    words = re.sub(r"  labs\.hba1c_percent: .*\n", "", words)
+    (kb / "words.yaml").write_text(words, encoding="utf-8")
+    fhir_map = (kb / "fhir-map.yaml").read_text(encoding="utf-8")
+    (kb / "fhir-map.yaml").write_text(re.sub(r'  - \{field: "labs\.hba1c_percent".*\n', "", fhir_map),
+                                      encoding="utf-8")
 
 
 def _write(tmp_path: Path, value: float | None) -> Path:
@@ -128,9 +149,10 @@ def test_decide_reads_the_field_in_all_three_states(run_cli, labs_kb, tmp_path):
     assert (missing["verdict"], missing["basis"]) == ("cannot_be_determined", "documentation_missing")
     assert {"item": "HbA1c", "field": "labs.hba1c_percent", "criterion": "glycemic_control"} \
         in missing["missing_documentation"]
-    # the bundled kb, which has no such field, refuses it as an unknown key (exit 3)
-    result = run_cli("decide", str(_write(tmp_path, 7.1)))
-    assert result.exit_code == 3 and "labs: unknown key" in result.stderr
+    # the bundled kb, whose reference policy has no such criterion, accepts the field and ignores it
+    result = run_cli("decide", str(_write(tmp_path, 7.1)), "--format", "json", "--as-of", "2026-12-01")
+    assert result.exit_code == 0, result.output
+    assert "glycemic_control" not in result.stdout
 
 
 def test_why_and_why_not_explain_the_criterion(run_cli, labs_kb, tmp_path):

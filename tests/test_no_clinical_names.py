@@ -41,6 +41,8 @@ AMBIGUOUS = {
     "modality": "FHIR ImagingStudy.modality",
     "finding": "Warrant's own Finding (a checker or validator message)",
     "summary": "the `summarize` command and corpus summaries",
+    "received": "the service store's time a request was received (a column, not the case field)",
+    "policy": "the policy table (kb/policies.yaml), --policy and the decision's per-stage policy record",
 }
 _PATH_SPLIT = re.compile(r"[.\[\]{}]+")
 

@@ -24,7 +24,9 @@ SNAPSHOTS = Path(__file__).resolve().parent / "snapshots"
 _DIGEST = re.compile(r'"digest": "sha256:[0-9a-f]{64}"')
 
 CASES = {
-    "reference-decision.json": ["decide", str(REFERENCE), "--format", "json"],
+    # The reference case has no dates: the policy version is chosen as of the day of the decision
+    # unless --as-of pins the day (POLICIES.md section 4), so the decision snapshot pins it.
+    "reference-decision.json": ["decide", str(REFERENCE), "--format", "json", "--as-of", "2026-12-01"],
     "reference-why-not-22633-L4-5.json": ["why-not", str(REFERENCE), "22633", "--level", "L4-5", "--format", "json"],
 }
 

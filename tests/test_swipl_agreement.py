@@ -33,7 +33,14 @@ main :- forall(member(C, [%CASES%]), run(C)).
 def bundled_cases() -> list[tuple[str, Path, tuple]]:
     cases = [(p.stem, p, ()) for p in sorted((ROOT / "kb" / "examples").glob("*.yaml"))]
     cases += [(f"test-{p.stem}", p, ("case",)) for p in sorted((ROOT / "kb" / "tests").glob("*.yaml"))]
+    cases += [(f"policy-{p.stem}", p, ("case",)) for p in sorted((ROOT / "kb" / "tests" / "policies").glob("*.yaml"))]
     return cases
+
+
+def _policies() -> list[str]:
+    from engine.knowledge.policies import load_table
+
+    return [v.key for v in load_table(ROOT / "kb").versions]
 
 
 def _warrant_answers(kb, session) -> set[tuple]:
@@ -45,8 +52,10 @@ def _warrant_answers(kb, session) -> set[tuple]:
 
 
 @pytest.mark.skipif(shutil.which("swipl") is None, reason="SWI-Prolog (swipl) is not installed")
-def test_swipl_gives_the_same_answers_for_every_bundled_case(tmp_path):
-    kb = KnowledgeBase.load(ROOT / "kb")
+@pytest.mark.parametrize("policy", _policies())
+def test_swipl_gives_the_same_answers_for_every_bundled_case(tmp_path, policy):
+    """Every shipped policy version, exported as `warrant export --prolog --policy` does."""
+    kb = KnowledgeBase.load(ROOT / "kb", policy=policy)
     (tmp_path / "kb.pl").write_text(export_program(kb.program), encoding="utf-8")
     expected: dict[str, set[tuple]] = {}
     pairs = []

@@ -236,11 +236,20 @@ class Coverage:
     fired: dict[str, int] = field(default_factory=dict)
     seen: dict[str, dict[str, int]] = field(default_factory=dict)
     tests: int = 0
+    program: Any = None
 
     @classmethod
-    def for_program(cls, program) -> "Coverage":
+    def for_program(cls, program, changes: Sequence[Any] = ()) -> "Coverage":
+        """Tallies over the program's rules; with a policy overlay's `changes`, over the rules and
+        criteria the overlay adds or replaces only (what that policy's own tests are for)."""
         rules = rule_clauses(program)
-        coverage = cls(rules, possible_criteria(program))
+        criteria = possible_criteria(program)
+        if changes:
+            ids = {c.meta.id for c in changes if c.meta and not c.clause.is_fact}
+            rules = [c for c in rules if c.meta.id in ids]
+            named = {str(a.value) for c in changes for a in c.clause.head.args if isinstance(a, ast.Const)}
+            criteria = {k: v for k, v in criteria.items() if str(k) in named}
+        coverage = cls(rules, criteria, program=program)
         for clause in rules:
             coverage.fired.setdefault(clause.meta.id, 0)
         for criterion in coverage.criteria:
@@ -248,7 +257,10 @@ class Coverage:
         return coverage
 
     def add(self, session) -> None:
-        """Count what one test's case exercised."""
+        """Count what one test's case exercised (a session under several policy versions: the
+        part under this coverage's program)."""
+        if session.parts:
+            session = next((p for p in session.parts.values() if p.kb.program is self.program), session)
         self.tests += 1
         for rule_id in fired_rules(session.model, self.rules):
             self.fired[rule_id] = self.fired.get(rule_id, 0) + 1
@@ -320,3 +332,19 @@ class Coverage:
                     cells.append(f"{state} NEVER".ljust(17))
             out.append(f"  {item['criterion'].ljust(cwidth)}  {'  '.join(cells).rstrip()}")
         return "\n".join(out) + "\n"
+
+
+class Coverages:
+    """Coverage per policy version: each rule test counts for the program of the policy its
+    stages were decided under (`policy:` and `as_of:` of the test)."""
+
+    def __init__(self) -> None:
+        self.by_policy: dict[str, Coverage] = {}
+
+    def add(self, session) -> None:
+        keys = list(dict.fromkeys(c.key for c in session.policies.values())) or [""]
+        for key in keys:
+            part = session.parts.get(key, session) if session.parts else session
+            if key not in self.by_policy:
+                self.by_policy[key] = Coverage.for_program(part.kb.program, part.kb.changes)
+            self.by_policy[key].add(part)

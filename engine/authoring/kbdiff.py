@@ -26,17 +26,25 @@ from engine.errors import UsageError, WarrantError
 from engine.decide.outcomes import brief, describe
 
 
+_POLICY = __import__("re").compile(r"^[a-z][a-z0-9_-]*(@[0-9]+(\.[0-9]+)*)?$")
+
+
 @dataclass
 class Side:
     spec: str
     root: Path
     kb: Any = None
+    base: Any = None  # the kb directory's base program (sessions open through it)
     temp: Path | None = None
+    policy: str | None = None  # ID or ID@VERSION of the kb's policy table
     results: dict[str, dict[str, Any]] = field(default_factory=dict)
     labels: dict[str, str] = field(default_factory=dict)
 
     def info(self) -> dict[str, Any]:
-        return {"spec": self.spec, "root": str(self.root), "version": self.kb.version, "digest": self.kb.digest}
+        info = {"spec": self.spec, "root": str(self.root), "version": self.kb.version, "digest": self.kb.digest}
+        if self.policy:
+            info["policy"] = self.policy
+        return info
 
 
 def resolve_kb(spec: str | Path | None, *, default: Path | None = None) -> Side:
@@ -47,6 +55,13 @@ def resolve_kb(spec: str | Path | None, *, default: Path | None = None) -> Side:
         root = default or bundled_kb()
         return Side(str(root), Path(root))
     text = str(spec)
+    if _POLICY.match(text) and not Path(text).is_dir():
+        root = Path(default or bundled_kb())
+        from engine.knowledge.policies import load_table
+
+        if text.partition("@")[0] not in load_table(root).ids:
+            raise UsageError(f"{text} is neither a knowledge base directory nor a policy of {root}")
+        return Side(text, root, policy=text)
     if not text.startswith("git:"):
         root = Path(text)
         if not root.is_dir():
@@ -153,16 +168,16 @@ def fact_label(change: dict[str, Any]) -> str:
 # -- evaluation ------------------------------------------------------------------------------
 def evaluate_side(side: Side, paths: Sequence[Path], watch: set[str]) -> None:
     """Decide every case with this side's kb (in the calling thread)."""
-    from engine.decide.outcomes import determinations
+    from engine.decide.outcomes import policy_determinations
     from engine.inputs import open_session
 
     side.labels = dict(side.kb.code_labels)
     for path in paths:
         key = str(path)
         try:
-            session = open_session(side.kb, path)
+            session = open_session(side.base, path, policy=side.policy)
             side.results[key] = {"case_id": session.case_id,
-                                 "records": determinations(session, watch=watch)}
+                                 "records": policy_determinations(session, watch=watch)}
         except WarrantError as exc:
             side.results[key] = {"error": {"code": exc.code, "messages": exc.messages}}
 
@@ -190,8 +205,9 @@ def diff(base: Side, head: Side, paths: Sequence[Path]) -> dict[str, Any]:
     from engine.knowledge.base import KnowledgeBase
     from engine.decide.outcomes import same
 
-    base.kb = KnowledgeBase.load(base.root)
-    head.kb = KnowledgeBase.load(head.root)
+    for side in (base, head):
+        side.base = KnowledgeBase.load(side.root)
+        side.kb = side.base.for_policy(side.base.policy_table.get(side.policy)) if side.policy else side.base
     changes = kb_changes(base.kb, head.kb)
     watch_base = {c["base"] for c in changes["facts"] if c["base"]}
     watch_head = {c["head"] for c in changes["facts"] if c["head"]}

@@ -23,7 +23,7 @@ from typing import Any, Iterable
 
 from engine.errors import CaseError, WarrantError
 
-_TOP_KEYS = ("name", "description", "case", "expect")
+_TOP_KEYS = ("name", "description", "policy", "as_of", "case", "expect")
 _EXPECT_KEYS = ("lines", "stages", "admissions")
 _LINE_KEYS = ("verdict", "basis", "missing")
 _ADMISSION_KEYS = ("verdict", "basis", "supported_days")
@@ -55,6 +55,8 @@ class RuleTestResult:
     mismatches: list[Mismatch] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     checked: int = 0
+    policy: str = ""
+    """The policy versions (ID@VERSION, comma-separated) the test's stages were decided under."""
 
     @property
     def passed(self) -> bool:
@@ -62,7 +64,7 @@ class RuleTestResult:
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"path": self.path, "name": self.name, "passed": self.passed,
-                               "checked": self.checked}
+                               "checked": self.checked, "policy": self.policy}
         if self.errors:
             out["errors"] = self.errors
         if self.mismatches:
@@ -85,7 +87,7 @@ def run_rule_tests(kb, paths: Iterable[str | Path], coverage=None) -> list[RuleT
 def run_rule_test(kb, path: str | Path, coverage=None) -> RuleTestResult:
     from engine.cases import load_case
     from engine.cases.source import parse, read_text
-    from engine.decide.outcomes import determinations
+    from engine.decide.outcomes import policy_determinations
     from engine.decide.session import CaseSession
 
     name = str(path)
@@ -102,7 +104,9 @@ def run_rule_test(kb, path: str | Path, coverage=None) -> RuleTestResult:
     try:
         case = load_case(name, kb, text=text, at=("case",))
         session = CaseSession.from_case(kb, case, name)
-        actual = determinations(session, missing=True)
+        session = session.with_policies(*_policy_keys(source, data, name))
+        result.policy = ",".join(dict.fromkeys(c.key for c in session.policies.values()))
+        actual = policy_determinations(session, missing=True)
     except WarrantError as exc:
         result.errors = problems + exc.messages
         return result
@@ -114,6 +118,24 @@ def run_rule_test(kb, path: str | Path, coverage=None) -> RuleTestResult:
     expect = data.get("expect") or {}
     result.mismatches, result.checked = compare(expect, actual)
     return result
+
+
+def _policy_keys(source, data: dict[str, Any], name: str) -> tuple[str | None, Any]:
+    """The test's `policy: ID|ID@VERSION` and `as_of: YYYY-MM-DD` (absent: the case decides,
+    as `warrant decide` would without --policy and --as-of)."""
+    from engine.errors import Finding
+    from engine.knowledge.policies import parse_date
+
+    policy = data.get("policy")
+    as_of = data.get("as_of")
+    when = parse_date(as_of) if as_of is not None else None
+    if as_of is not None and when is None:
+        raise CaseError("as_of", findings=[Finding("invalid_test", f"as_of: {as_of} is not a date written "
+                                                   "YYYY-MM-DD", source.locate(("as_of",)))])
+    if policy is not None and not isinstance(policy, str):
+        raise CaseError("policy", findings=[Finding("invalid_test", "policy: write ID or ID@VERSION",
+                                                    source.locate(("policy",)))])
+    return policy, when
 
 
 def _check_shape(source, data: dict[str, Any]) -> list[str]:

@@ -233,24 +233,34 @@ def _changed(kb, path: str | Path, edits: Sequence[Edit]):
     return original, data, changed
 
 
+def _outcomes(session) -> dict[str, Any]:
+    """Every determination of the session, each stage's from the policy version that decides it."""
+    from engine.decide.outcomes import policy_determinations
+
+    return policy_determinations(session)
+
+
 def _relabel(exc: CaseError, label: str) -> CaseError:
     """Positions in the regenerated text mean nothing to the user: keep the field paths only."""
     findings = [Finding(f.code, f.message, Location(label)) for f in exc.findings]
     return CaseError(f"{label}: the changed case is not valid", findings=findings)
 
 
-def what_if(kb, path: str | Path, edits: Sequence[Edit]) -> dict[str, Any]:
-    """Decide the case before and after the edits; report the determinations that changed."""
-    from engine.decide.outcomes import determinations, same
+def what_if(kb, path: str | Path, edits: Sequence[Edit], policy: str | None = None,
+            as_of: Any = None) -> dict[str, Any]:
+    """Decide the case before and after the edits (each under the policy versions its own fields
+    and `policy`/`as_of` choose); report the determinations that changed."""
+    from engine.decide.outcomes import same
     from engine.decide.session import CaseSession
 
     original, changed = changed_case(kb, path, edits)
-    before = determinations(CaseSession.from_case(kb, original, str(path)))
+    before = _outcomes(CaseSession.from_case(kb, original, str(path)).with_policies(policy, as_of))
     try:
         after_session = CaseSession.from_case(kb, changed, f"{path} (after the what-if changes)")
+        after_session = after_session.with_policies(policy, as_of)
     except CaseError as exc:
         raise _relabel(exc, f"{path} (after the what-if changes)") from None
-    after = determinations(after_session)
+    after = _outcomes(after_session)
     keys = list(before) + [k for k in after if k not in before]
     changes = []
     for key in keys:

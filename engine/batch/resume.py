@@ -84,6 +84,10 @@ def _digests(output: Path, end: int) -> set[str]:
             kb = record.get("knowledge_base") if isinstance(record, dict) else None
             if isinstance(kb, dict) and isinstance(kb.get("digest"), str):
                 out.add(kb["digest"])
+            for stage in record.get("stages") or [] if isinstance(record, dict) else []:
+                policy = stage.get("policy") if isinstance(stage, dict) else None
+                if isinstance(policy, dict) and isinstance(policy.get("digest"), str):
+                    out.add(policy["digest"])
     return out
 
 

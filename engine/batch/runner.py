@@ -23,6 +23,7 @@ exactly the inputs an interrupted one finished.
 from __future__ import annotations
 
 import collections
+import dataclasses
 import gc
 import json
 import os
@@ -99,19 +100,23 @@ def decide_partition(kb_dir: str | None, items: Sequence[Item], *, explain: bool
             if (kb_dir, digest) not in _SETTLED:
                 _settle(kb)
                 _SETTLED.add((kb_dir, digest))
-    return [decide_item(kb, item, explain=explain) for item in items]
+    explain, policy, as_of = explain if isinstance(explain, tuple) else (explain, None, None)
+    return [decide_item(kb, item, explain=explain, policy=policy, as_of=as_of) for item in items]
 
 
-def decide_item(kb, item: Item, *, explain: bool = False) -> str:
+def decide_item(kb, item: Item, *, explain: bool = False, policy: str | None = None,
+                as_of: str | None = None) -> str:
     """One case's line: its decision, or an error record; never an exception."""
     from engine.decide.decision import decide
+    from engine.decide.policy import parse_as_of
     from engine.inputs import open_session
 
     source, text, number, problem = item
     if problem is not None or text is None:
         return error_record(source, number, None, "invalid_case", [problem or f"{source}: no text"])
     try:
-        return dumps(decide(open_session(kb, source, text=text), explain=explain))
+        session = open_session(kb, source, text=text, policy=policy, as_of=parse_as_of(as_of))
+        return dumps(decide(session, explain=explain))
     except CaseError as exc:
         return error_record(source, number, _guess_case_id(source, text), exc.code or "invalid_case",
                             _case_messages(exc, source, text, number))
@@ -192,6 +197,8 @@ class BatchOptions:
     in_flight: int | None = None       # chunks out at once (default 4 per job)
     scheduler: str | None = None       # dask.distributed scheduler address
     on_progress: Callable[[int], None] | None = None  # told how many cases each finished chunk held
+    policy: str | None = None          # --policy ID or ID@VERSION (POLICIES.md section 4)
+    as_of: str | None = None           # --as-of YYYY-MM-DD
 
 
 @dataclass
@@ -263,10 +270,13 @@ def run_batch(paths: Sequence[str | os.PathLike[str]], out: IO[bytes], options: 
     kb = _knowledge_base(kb_dir, None)  # fails early (exit 4) on a broken kb
     digest = kb.digest
     _KBS.setdefault((kb_dir, digest), kb)
-    if done is not None and done.digests - {digest}:
-        raise UsageError(f"the output to resume holds decisions of another knowledge base "
-                         f"({', '.join(sorted(done.digests - {digest}))}); this run's is {digest}: "
-                         "write to a new file instead of resuming")
+    allowed = _run_digests(kb, options.policy)
+    if done is not None and done.digests - allowed:
+        raise UsageError(f"the output to resume holds decisions of another knowledge base or policy "
+                         f"({', '.join(sorted(done.digests - allowed))}); this run's are "
+                         f"{', '.join(sorted(allowed))}: write to a new file instead of resuming")
+    if options.policy or options.as_of:  # workers read (explain, policy, as_of) in place of explain
+        options = dataclasses.replace(options, explain=(options.explain, options.policy, options.as_of))
     source = items if items is not None else iter_items(paths, stdin=stdin)
     if done is not None:
         source = _not_done(source, done, stats)
@@ -285,6 +295,21 @@ def run_batch(paths: Sequence[str | os.PathLike[str]], out: IO[bytes], options: 
     finally:
         stats.elapsed = time.perf_counter() - start
     return stats
+
+
+def _run_digests(kb, policy: str | None) -> set[str]:
+    """The kb and policy digests the decisions of this run can name: the kb's, and those of
+    every policy version it may choose (the one pinned, or every version of the id given)."""
+    from engine.errors import CaseError
+    from engine.knowledge.policies import PolicyChoiceError, version_digest
+
+    table = kb.policy_table
+    try:
+        versions = ([table.get(policy)] if policy and "@" in policy else table.of(policy) if policy
+                    else table.versions)
+    except PolicyChoiceError as exc:
+        raise CaseError(f"policy: {exc}", code="policy") from None
+    return {kb.digest} | {version_digest(table, kb.digest, v) for v in versions}
 
 
 def _drive(executor, work: Iterator[list[Item]], limit: int, ordered: bool, sink: _Sink,

@@ -17,6 +17,7 @@ from engine.cmd.common import (
     handles_errors,
     kb_option,
     load_kb,
+    policy_options,
     write_output,
 )
 
@@ -40,7 +41,7 @@ Examples:
 def rule_tests(paths: tuple[str, ...], show_coverage: bool, threshold: float | None, verbose: bool, fmt: str,
                kb_dir: Path | None) -> None:
     """Run rule tests (default: the tests/ folder of the knowledge base); exit 5 on any failure."""
-    from engine.authoring.coverage import Coverage
+    from engine.authoring.coverage import Coverages
     from engine.authoring.ruletest import failure_text, rule_test_files, run_rule_tests
     from engine.errors import UsageError
 
@@ -48,11 +49,13 @@ def rule_tests(paths: tuple[str, ...], show_coverage: bool, threshold: float | N
     files = rule_test_files(paths or [kb.root / "tests"])
     if not files:
         raise UsageError(f"no rule tests (*.yaml) in {', '.join(paths) or str(kb.root / 'tests')}")
-    coverage = Coverage.for_program(kb.program) if show_coverage or threshold is not None else None
-    results = run_rule_tests(kb, files, coverage)
+    coverages = Coverages() if show_coverage or threshold is not None else None
+    results = run_rule_tests(kb, files, coverages)
     passed = sum(1 for r in results if r.passed)
     failed = len(results) - passed
     closing = f"{passed} passed, {failed} failed"
+    by_policy = _per_policy(results)
+    coverage = _default_coverage(kb, coverages)
     below = coverage is not None and threshold is not None and coverage.rule_percent < threshold
     if fmt == "json":
         data: dict[str, Any] = {"tests": [r.to_dict() for r in results], "passed": passed, "failed": failed}
@@ -60,7 +63,10 @@ def rule_tests(paths: tuple[str, ...], show_coverage: bool, threshold: float | N
             data["coverage"] = coverage.to_dict()
             if threshold is not None:
                 data["coverage"]["threshold"] = threshold
+            data["coverage_by_policy"] = {key: c.to_dict() for key, c in sorted(coverages.by_policy.items())}
         emit_json(data)
+        if by_policy:
+            echo(by_policy, err=True)
         echo(closing, err=True)
     else:
         for result in results:
@@ -71,13 +77,45 @@ def rule_tests(paths: tuple[str, ...], show_coverage: bool, threshold: float | N
         if coverage is not None:
             if verbose or failed:
                 echo("")
-            echo(coverage.text())
+            for key, each in sorted(coverages.by_policy.items()):
+                if len(coverages.by_policy) > 1:
+                    echo(f"policy {key}: {each.tests} tests")
+                echo(each.text())
         if below:
             echo(f"rule coverage {coverage.rule_percent:.1f}% is below the threshold {threshold:g}%; "
                        "rules never fired: " + ", ".join(c.meta.id for c in coverage.unfired()))
+        if by_policy:
+            echo(by_policy)
         echo(closing)
     if failed or below:
         sys.exit(5)
+
+
+def _per_policy(results) -> str:
+    """`by policy: reference@1.0: 70 passed; strict@1.0: 20 passed, 1 failed` when tests ran under several."""
+    tally: dict[str, list[int]] = {}
+    for result in (r for r in results if r.policy):
+        counts = tally.setdefault(result.policy, [0, 0])
+        counts[0 if result.passed else 1] += 1
+    if len(tally) < 2:
+        return ""
+    parts = [f"{key}: {p} passed" + (f", {f} failed" if f else "") for key, (p, f) in sorted(tally.items())]
+    return f"by policy: {'; '.join(parts)}"
+
+
+def _default_coverage(kb, coverages):
+    """The coverage of the default policy as of today (what --threshold and the `coverage` JSON
+    key read), or the only one there is."""
+    import datetime as dt
+
+    if coverages is None or not coverages.by_policy:
+        return None
+    table = kb.policy_table
+    try:
+        key = table.choose(table.default, dt.date.today()).key
+    except Exception:
+        key = ""
+    return coverages.by_policy.get(key) or next(iter(sorted(coverages.by_policy.items())))[1]
 
 
 @click.command("what-if", epilog="""\b
@@ -101,18 +139,21 @@ same list in one run is the same new entry). VALUE is YAML: 8, true, moderate, [
               help="Also write the changed case to this file (YAML; JSON for a .json name).")
 @click.option("--ids", is_flag=True, help="Text: show line ids and the rules that now apply or no longer do.")
 @format_option(FORMATS_DATA)
+@policy_options
 @kb_option
 @handles_errors
 def what_if(case: str, sets: tuple[str, ...], unsets: tuple[str, ...], output: Path | None, ids: bool, fmt: str,
-            kb_dir: Path | None) -> None:
+            policy: str | None, as_of: str | None, kb_dir: Path | None) -> None:
     """Change case fields, decide again, and show only the determinations that changed."""
     from engine.authoring.whatif import changed_data, parse_edits, what_if_text
     from engine.authoring.whatif import what_if as run_what_if
     from engine.cmd.common import write_output
 
     edits = parse_edits(sets, unsets)
+    from engine.decide.policy import parse_as_of
+
     kb = load_kb(kb_dir)
-    result = run_what_if(kb, case, edits)
+    result = run_what_if(kb, case, edits, policy, parse_as_of(as_of))
     if output is not None:
         write_output(output, _case_text(changed_data(kb, case, edits), edits, output))
     if fmt == "json":
@@ -257,3 +298,37 @@ def summarize(cases: tuple[str, ...], top: int, keep: int, output: Path | None, 
 
 
 COMMANDS = [rule_tests, what_if, generate, kb_diff, summarize]
+
+
+@click.command("compare", epilog="""\b
+Examples:
+  warrant compare case.yaml --policy reference --policy strict
+  warrant compare case.yaml --policy reference@1.0 --policy reference@1.1 --format markdown
+\b
+Decides the case under each policy and shows every line whose verdict differs: the criteria
+whose state differs, what each policy asks for them, and the constants and rules behind them.""")
+@click.argument("case")
+@click.option("--policy", "policies", multiple=True, required=True, metavar="ID[@VERSION]",
+              help="A policy to decide under (give two or more).")
+@click.option("--as-of", "as_of", default=None, metavar="DATE", help="Choose versions as of this day.")
+@format_option(["text", "json", "markdown"])
+@kb_option
+@handles_errors
+def compare(case: str, policies: tuple[str, ...], as_of: str | None, fmt: str, kb_dir: Path | None) -> None:
+    """Decide one case under several policies and show where and why the verdicts differ."""
+    from engine.authoring.compare import compare as run_compare
+    from engine.authoring.compare import compare_text
+    from engine.decide.policy import parse_as_of
+    from engine.errors import UsageError
+
+    if len(policies) < 2:
+        raise UsageError("compare needs two or more --policy options")
+    kb = load_kb(kb_dir)
+    result = run_compare(kb, case, list(policies), parse_as_of(as_of))
+    if fmt == "json":
+        emit_json(result)
+    else:
+        echo(compare_text(result, kb.words, markdown=fmt == "markdown"), nl=False)
+
+
+COMMANDS.append(compare)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from engine.cmd.common import echo, handles_errors, kb_option
+from engine.cmd.common import echo, handles_errors, kb_option, policy_options
 from engine.cmd.progress import progress_meter
 
 
@@ -60,10 +60,12 @@ there (without --kb, each worker's bundled kb; the digest is checked).""")
 @click.option("--scheduler", default=None, metavar="tcp://HOST:PORT",
               help="Run on this dask.distributed scheduler (needs the `dask` extra).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary on stderr.")
+@policy_options
 @kb_option
 @handles_errors
 def batch(paths: tuple[str, ...], output: Path | None, jobs: int | str, resume: bool, explain: bool, order: str,
-          chunk_size: int, scheduler: str | None, quiet: bool, kb_dir: Path | None) -> None:
+          chunk_size: int, scheduler: str | None, quiet: bool, policy: str | None, as_of: str | None,
+          kb_dir: Path | None) -> None:
     """Decide many cases, in parallel, one JSON line per case."""
     from engine.batch.runner import BatchOptions, count_items, run_batch
     from engine.errors import UsageError
@@ -75,6 +77,9 @@ def batch(paths: tuple[str, ...], output: Path | None, jobs: int | str, resume: 
         raise UsageError("standard input (-) can be read once")
     if resume and output is None:
         raise UsageError("--resume needs --output: the file whose cases to skip")
+    from engine.decide.policy import parse_as_of
+
+    parse_as_of(as_of)  # a malformed date is a usage error before any case is read
     meter = progress_meter(count_items(paths)) if not quiet and sys.stderr.isatty() else None
     if jobs == "auto":
         from engine.batch.runner import auto_jobs
@@ -82,7 +87,8 @@ def batch(paths: tuple[str, ...], output: Path | None, jobs: int | str, resume: 
         jobs = auto_jobs()
     options = BatchOptions(kb_dir=str(kb_dir) if kb_dir else None, jobs=jobs or (os.cpu_count() or 1),
                            explain=explain, order=order, chunk_size=chunk_size, scheduler=scheduler,
-                           on_progress=meter.update if meter is not None else None)
+                           on_progress=meter.update if meter is not None else None, policy=policy,
+                           as_of=as_of)
     done = None
     stdin = sys.stdin.buffer
     try:

@@ -70,9 +70,23 @@ def load_kb(kb_dir: Path | None):
     return KnowledgeBase.load(kb_dir)
 
 
-def open_case(kb, case: str):
-    """The session of a case argument: a file, a FHIR bundle, or `-` for standard input."""
+def policy_options(func: Callable) -> Callable:
+    """`--policy ID|ID@VERSION` and `--as-of DATE` (POLICIES.md section 4), for every command that decides."""
+    func = click.option("--as-of", "as_of", default=None, metavar="DATE",
+                        help="Choose policy versions as of this day (YYYY-MM-DD) instead of the case's "
+                             "dates of service, its received date or today.")(func)
+    return click.option("--policy", "policy", default=None, metavar="ID[@VERSION]",
+                        help="Decide under this policy (kb/policies.yaml), instead of the case's own or the "
+                             "default; ID@VERSION pins a version whatever the dates.")(func)
+
+
+def open_case(kb, case: str, policy: str | None = None, as_of: str | None = None):
+    """The session of a case argument: a file, a FHIR bundle, or `-` for standard input, under
+    the policy versions `--policy`, `--as-of` and the case's own fields choose."""
+    from engine.decide.policy import parse_as_of
     from engine.inputs import open_session
+
+    when = parse_as_of(as_of)
 
     if case == "-":  # read at most one byte past the case size limit, so the loader refuses it
         from engine.guard.limits import LIMITS
@@ -87,8 +101,14 @@ def open_case(kb, case: str):
             column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
             raise fail("<stdin>", f"the input is not UTF-8 text (byte 0x{raw[exc.start]:02x} cannot be "
                        "decoded)", line, column) from None
-        return open_session(kb, "<stdin>", text=text)
-    return open_session(kb, case)
+        return open_session(kb, "<stdin>", text=text, policy=policy, as_of=when)
+    return open_session(kb, case, policy=policy, as_of=when)
+
+
+def line_session(session, line):
+    """The session of the policy version that decides `line`'s stage, and the line in it."""
+    part = session.for_stage(line.stage)
+    return part, next((ln for ln in part.lines if ln.id == line.id), line)
 
 
 def emit_json(data: Any, indent: int | None = 2) -> None:

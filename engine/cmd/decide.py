@@ -15,6 +15,7 @@ from engine.cmd.common import (
     kb_option,
     load_kb,
     open_case,
+    policy_options,
     write_output,
 )
 
@@ -30,26 +31,30 @@ Examples:
 @click.option("--fail-on-deny", is_flag=True, help="Exit with code 10 when any line is not medically necessary.")
 @click.option("--explain", is_flag=True, help="Add each line's proof tree to JSON output.")
 @click.option("--ids", is_flag=True, help="Text and Markdown: show identifiers (bases, fields, line ids) too.")
+@policy_options
 @kb_option
 @handles_errors
-def decide(cases: tuple[str, ...], fmt: str, fail_on_deny: bool, explain: bool, ids: bool, kb_dir: Path | None) -> None:
+def decide(cases: tuple[str, ...], fmt: str, fail_on_deny: bool, explain: bool, ids: bool, policy: str | None,
+           as_of: str | None, kb_dir: Path | None) -> None:
     """Decide every requested line of one or more cases."""
     from engine.decide.decision import decide as decide_case
     from engine.present.render import decision_markdown, decision_text
 
     kb = load_kb(kb_dir)
     if fmt == "fhir":  # a FHIR response Bundle per request bundle (fhir commands section)
-        return _decide_fhir(kb, cases, fail_on_deny)
-    decisions = []
+        return _decide_fhir(kb, cases, fail_on_deny, policy, as_of)
+    decisions, words = [], []
     for case in cases:
-        decisions.append(decide_case(open_case(kb, case), explain=explain))
+        session = open_case(kb, case, policy, as_of)
+        decisions.append(decide_case(session, explain=explain))
+        words.append(session.kb.words)
     for i, decision in enumerate(decisions):
         if fmt == "json":
             emit_json(decision, indent=None if len(decisions) > 1 else 2)
         elif fmt == "markdown":
-            echo(("\n" if i else "") + decision_markdown(decision, kb.words, ids), nl=False)
+            echo(("\n" if i else "") + decision_markdown(decision, words[i], ids), nl=False)
         else:
-            echo(("\n" if i else "") + decision_text(decision, kb.words, ids), nl=False)
+            echo(("\n" if i else "") + decision_text(decision, words[i], ids), nl=False)
     if fail_on_deny and any_denied(kb, decisions):
         sys.exit(10)
 
@@ -62,18 +67,20 @@ Examples:
 @format_option(["markdown", "html"], default="markdown")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write to this file instead of stdout (written whole or not at all).")
+@policy_options
 @kb_option
 @handles_errors
-def report(case: str, fmt: str, output: Path | None, kb_dir: Path | None) -> None:
+def report(case: str, fmt: str, output: Path | None, policy: str | None, as_of: str | None,
+           kb_dir: Path | None) -> None:
     """Write a reviewer-style determination: verdicts, reasons, citations, actions."""
     from engine.decide.decision import decide as decide_case
     from engine.present.report import render_report
 
-    kb = load_kb(kb_dir)
-    write_output(output, render_report(decide_case(open_case(kb, case)), kb, fmt))
+    session = open_case(load_kb(kb_dir), case, policy, as_of)
+    write_output(output, render_report(decide_case(session), session.kb, fmt))
 
 
-def _decide_fhir(kb, cases: tuple[str, ...], fail_on_deny: bool) -> None:
+def _decide_fhir(kb, cases: tuple[str, ...], fail_on_deny: bool, policy: str | None, as_of: str | None) -> None:
     """`warrant decide BUNDLE --format fhir`: one response Bundle per request bundle."""
     from engine.decide.decision import decide as decide_case
     from engine.errors import UsageError
@@ -82,7 +89,7 @@ def _decide_fhir(kb, cases: tuple[str, ...], fail_on_deny: bool) -> None:
     answers = []
     denied = False
     for case in cases:
-        session = open_case(kb, case)
+        session = open_case(kb, case, policy, as_of)
         if session.imported is None:
             raise UsageError(f"{case}: --format fhir answers FHIR bundles, and this is a warrant-case "
                              "file; use --format json")

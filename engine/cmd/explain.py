@@ -14,7 +14,9 @@ from engine.cmd.common import (
     kb_option,
     line_options,
     load_kb,
+    line_session,
     open_case,
+    policy_options,
     target_verdict,
     trim_tree,
 )
@@ -32,10 +34,12 @@ Examples:
 @click.option("--depth", type=int, default=None, help="Show at most this many levels of the tree.")
 @click.option("--ids", is_flag=True, help="Show identifiers (terms, rule ids, case fields) beside the words.")
 @format_option(FORMATS_DATA)
+@policy_options
 @kb_option
 @handles_errors
 def why(case: str, code: str | None, level: str | None, side: str | None, stage: int | None,
-        proof_id: str | None, depth: int | None, ids: bool, fmt: str, kb_dir: Path | None) -> None:
+        proof_id: str | None, depth: int | None, ids: bool, fmt: str, policy: str | None, as_of: str | None,
+        kb_dir: Path | None) -> None:
     """Prove a line's verdict, from the verdict down to the case facts."""
     from engine.decide.decision import (
         LINE_VERDICT,
@@ -47,14 +51,11 @@ def why(case: str, code: str | None, level: str | None, side: str | None, stage:
     from engine.errors import UsageError
     from engine.present.render import tree_text
 
-    session = open_case(load_kb(kb_dir), case)
+    session = open_case(load_kb(kb_dir), case, policy, as_of)
     if proof_id:
-        index = proof_index(session, decide_case(session))
-        if proof_id not in index:
-            raise UsageError(f"no proof {proof_id} in the decision of case {session.case_id}")
-        key, row = index[proof_id]
+        session, (key, row) = _proof(session, proof_id)
     elif code:
-        line = find_line(session, code, level, side, stage)
+        session, line = line_session(session, find_line(session, code, level, side, stage))
         key, row = LINE_VERDICT, (line.id, *line_verdict(session, line))
     else:
         raise UsageError("name a line (CODE with --level/--side/--stage) or give --proof ID")
@@ -89,10 +90,12 @@ would give the verdict, any one of which is enough. Each set is checked against 
 @click.option("--depth", type=int, default=None, help="With --tree: show at most this many levels.")
 @click.option("--ids", is_flag=True, help="Show identifiers (criteria, case fields, line ids) beside the words.")
 @format_option(FORMATS_DATA)
+@policy_options
 @kb_option
 @handles_errors
 def why_not(case: str, code: str, level: str | None, side: str | None, stage: int | None, verdict: str,
-            max_size: int, show_tree: bool, depth: int | None, ids: bool, fmt: str, kb_dir: Path | None) -> None:
+            max_size: int, show_tree: bool, depth: int | None, ids: bool, fmt: str, policy: str | None,
+            as_of: str | None, kb_dir: Path | None) -> None:
     """Why a line does not get a verdict, and the smallest documentation that would give it."""
     from engine.decide.decision import find_line, line_verdict
     from engine.decide.whynot import explain_absence
@@ -100,8 +103,8 @@ def why_not(case: str, code: str, level: str | None, side: str | None, stage: in
 
     kb = load_kb(kb_dir)
     verdict = target_verdict(kb, verdict)
-    session = open_case(kb, case)
-    line = find_line(session, code, level, side, stage)
+    session = open_case(kb, case, policy, as_of)
+    session, line = line_session(session, find_line(session, code, level, side, stage))
     actual = line_verdict(session, line)
     result = explain_absence(session, line, verdict, actual, max_size=max_size, tree=show_tree or fmt == "json")
     if fmt == "json":
@@ -117,13 +120,28 @@ Examples:
   warrant shell kb/examples/reference-case.yaml
   printf '?- line_verdict(L, V, B).\\nwhy 22558 L2-3\\n' | warrant shell case.yaml""")
 @click.argument("case")
+@policy_options
 @kb_option
 @handles_errors
-def shell(case: str, kb_dir: Path | None) -> None:
-    """Explore a case interactively: ?- goals, why, why-not, decide, facts, rules."""
+def shell(case: str, policy: str | None, as_of: str | None, kb_dir: Path | None) -> None:
+    """Explore a case interactively: ?- goals, why, why-not, decide, facts, rules (under the
+    policy of the case's first stage; pin another with --policy ID@VERSION)."""
     from engine.present.shell import run_shell
 
-    run_shell(open_case(load_kb(kb_dir), case))
+    run_shell(open_case(load_kb(kb_dir), case, policy, as_of))
+
+
+def _proof(session, proof_id: str):
+    """The session and conclusion of a proof id of the case's decision (under any of its policies)."""
+    from engine.decide.decision import decide as decide_case
+    from engine.decide.decision import proof_index
+    from engine.errors import UsageError
+
+    for part in list(session.parts.values()) or [session]:
+        index = proof_index(part, decide_case(part))
+        if proof_id in index:
+            return part, index[proof_id]
+    raise UsageError(f"no proof {proof_id} in the decision of case {session.case_id}")
 
 
 COMMANDS = [why, why_not, shell]

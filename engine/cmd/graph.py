@@ -12,7 +12,9 @@ from engine.cmd.common import (
     kb_option,
     line_options,
     load_kb,
+    line_session,
     open_case,
+    policy_options,
     target_verdict,
     write_output,
 )
@@ -54,11 +56,12 @@ mermaid and json need nothing more; svg and png need Graphviz: pip install
               help="Output format (default: from the -o suffix, else dot).")
 @click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
               help="Output file (stdout if omitted); without CODE, the directory for one file per line.")
+@policy_options
 @kb_option
 @handles_errors
 def graph(case: str, code: str | None, level: str | None, side: str | None, stage: int | None,
           why_not_graph: bool, verdict: str, proof_id: str | None, full: bool, fmt: str | None,
-          output: Path | None, kb_dir: Path | None) -> None:
+          output: Path | None, policy: str | None, as_of: str | None, kb_dir: Path | None) -> None:
     """Draw a proof graph (or with --why-not, a why-not graph) of one line or of every line."""
     import graphs
     from engine.decide.decision import decide as decide_case
@@ -81,7 +84,7 @@ def graph(case: str, code: str | None, level: str | None, side: str | None, stag
     if output is None and fmt == "png" and sys.stdout.isatty():
         raise UsageError("PNG is binary: give -o FILE or redirect stdout")
 
-    session = open_case(load_kb(kb_dir), case)
+    session = open_case(load_kb(kb_dir), case, policy, as_of)
 
     def draw(line):
         if not full:
@@ -104,7 +107,7 @@ def graph(case: str, code: str | None, level: str | None, side: str | None, stag
         key, row = index[proof_id]
         write_output(output, graphs.render(graphs.proof_graph(session, key, row), fmt))
     elif code:
-        line = find_line(session, code, level, side, stage)
+        session, line = line_session(session, find_line(session, code, level, side, stage))
         target = output / graphs.line_file_name(line, fmt) if output is not None and output.is_dir() else output
         write_output(target, graphs.render(draw(line), fmt))
     else:
@@ -114,7 +117,7 @@ def graph(case: str, code: str | None, level: str | None, side: str | None, stag
             from engine.cmd.common import output_problem
 
             raise UsageError(output_problem(output, exc)) from None
-        for line in session.lines:
+        for session, line in [line_session(session, ln) for ln in session.lines]:
             target = output / graphs.line_file_name(line, fmt)
             write_output(target, graphs.render(draw(line), fmt))
             echo(str(target))

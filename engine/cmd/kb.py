@@ -15,6 +15,7 @@ from engine.cmd.common import (
     kb_option,
     load_kb,
     open_case,
+    policy_options,
     write_output,
 )
 
@@ -45,6 +46,32 @@ def check(kb_dir: Path | None) -> None:
     facts = sum(1 for c in kb.program.clauses if c.is_fact)
     echo(f"ok: {rules} rules, {facts} facts, {len(kb.program.decls)} declared predicates, "
                f"{len(kb.warnings)} warnings ({kb.digest})", err=True)
+    _check_policies(kb)
+
+
+def _check_policies(kb) -> None:
+    """Every policy version of the table, built from its overlays and checked like the base
+    (an overlay that replaces what its base lacks fails here, at its `replaces` line)."""
+    from engine.errors import RuleError
+    from engine.knowledge.base import KnowledgeBase
+
+    findings = []
+    for version in kb.policy_table.versions:
+        if version.is_base:
+            echo(f"ok: policy {version.key} is the knowledge base itself", err=True)
+            continue
+        try:
+            loaded = KnowledgeBase.load(kb.root, policy=version, use_cache=False)
+        except RuleError as exc:
+            findings += exc.findings
+            continue
+        for warning in loaded.warnings:
+            echo(str(warning), err=True)
+        replaced = sum(1 for c in loaded.changes if c.kind == "replaces")
+        echo(f"ok: policy {version.key}: {len(loaded.changes) - replaced} clauses added, {replaced} replaced "
+             f"({loaded.digest})", err=True)
+    if findings:
+        raise RuleError(findings)
 
 
 @click.command(epilog="""\b
@@ -52,19 +79,40 @@ Examples:
   warrant rules
   warrant rules --format json | jq '.[] | select(.citations | index("aans-cns-2014"))'""")
 @format_option(FORMATS_DATA)
+@click.option("--policy", default=None, metavar="ID[@VERSION]",
+              help="List this policy's effective rules (its base with its overlays applied), each with "
+                   "its file, and the constants its overlays set.")
 @kb_option
 @handles_errors
-def rules(fmt: str, kb_dir: Path | None) -> None:
-    """List the rules: ids, heads, citations and sentences."""
+def rules(fmt: str, policy: str | None, kb_dir: Path | None) -> None:
+    """List the rules: ids, heads, citations and sentences (and the file each comes from)."""
     kb = load_kb(kb_dir)
+    if policy:
+        kb = _policy_kb(kb, policy)
     items = [{"id": c.meta.id, "head": str(c.head), "citations": list(c.meta.cites), "says": c.meta.says,
               "location": str(c.loc)} for c in kb.program.clauses if c.meta]
+    if policy:
+        items += [{"id": c.meta.id if c.meta else "", "head": str(c.clause.head), "citations": [],
+                   "says": f"replaces {c.replaced}", "location": str(c.clause.loc)}
+                  for c in kb.changes if c.is_constant and c.kind == "replaces"]
     if fmt == "json":
         emit_json(items)
         return
     for item in items:
         cites = f"  [{', '.join(item['citations'])}]" if item["citations"] else ""
-        echo(f"{item['id']}{cites}\n    {item['head']}\n    {item['says']}")
+        where = f"\n    {item['location']}" if policy else ""
+        echo(f"{item['id']}{cites}\n    {item['head']}\n    {item['says']}{where}")
+
+
+def _policy_kb(kb, policy: str):
+    """One policy version's program; an unknown id or version is a usage error (exit 2)."""
+    from engine.errors import UsageError
+    from engine.knowledge.policies import PolicyChoiceError
+
+    try:
+        return kb.for_policy(kb.policy_table.get(policy))
+    except PolicyChoiceError as exc:
+        raise UsageError(f"--policy: {exc}") from None
 
 
 @click.command(epilog="""\b
@@ -74,14 +122,16 @@ Examples:
 @click.argument("case")
 @click.argument("goal")
 @format_option(FORMATS_DATA)
+@policy_options
 @kb_option
 @handles_errors
-def query(case: str, goal: str, fmt: str, kb_dir: Path | None) -> None:
-    """Answer an ad hoc goal over a case's facts (parsed by Warrant, never evaluated as Python)."""
+def query(case: str, goal: str, fmt: str, policy: str | None, as_of: str | None, kb_dir: Path | None) -> None:
+    """Answer an ad hoc goal over a case's facts (parsed by Warrant, never evaluated as Python),
+    under the policy of the case's first stage (pin another with --policy ID@VERSION)."""
     from engine.errors import RuleError, UsageError
     from engine.present.render import answers_text
 
-    session = open_case(load_kb(kb_dir), case)
+    session = open_case(load_kb(kb_dir), case, policy, as_of)
     try:
         answers = session.ask(goal)
     except RuleError as exc:  # the goal is the user's input, not the kb's: a usage error (exit 2)
@@ -121,14 +171,20 @@ Examples:
               help="Export as SWI-Prolog text (the only export format, so the flag may be left out).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write to this file instead of stdout.")
+@click.option("--policy", default=None, metavar="ID[@VERSION]",
+              help="Export this policy version (its base with its overlays applied); default: the base.")
 @kb_option
 @handles_errors
-def export(as_prolog: bool, output: Path | None, kb_dir: Path | None) -> None:
-    """Export the knowledge base as a Prolog program SWI-Prolog can consult."""
+def export(as_prolog: bool, output: Path | None, policy: str | None, kb_dir: Path | None) -> None:
+    """Export the knowledge base (or one policy version) as a Prolog program SWI-Prolog can consult."""
     from engine.present.prolog import export_program
 
     kb = load_kb(kb_dir)
-    text = export_program(kb.program, f"Warrant knowledge base {kb.version} ({kb.digest})")
+    title = f"Warrant knowledge base {kb.version} ({kb.digest})"
+    if policy:
+        kb = _policy_kb(kb, policy)
+        title = f"Warrant knowledge base {kb.version}, policy {kb.policy.key} ({kb.digest})"
+    text = export_program(kb.program, title)
     write_output(output, text)
 
 

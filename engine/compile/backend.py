@@ -20,7 +20,7 @@ from engine.language import ast
 from engine.language.visit import number_value, order_key
 from engine.compile.lower import AUX, AggCall, AggDef, CoreClause, CoreProgram, is_aux
 from engine.compile.metered import MeteredLogic, mixed_values
-from engine.compile.plan import Rule, atoms, closures, const_value, rule_checks, static_keys
+from engine.compile.plan import Presence, Rule, atoms, closures, const_value, rule_checks, static_keys
 
 PREFIX = "w_"
 MATERIALIZED = "wm_"
@@ -137,6 +137,8 @@ class _ThreadState:
         self.materialized: dict[tuple[str, int], list[tuple]] | None = None
         self.origins: dict[tuple[str, int], dict[tuple, set]] = {}  # key -> row -> source clauses
         self._static_origins: dict[tuple[str, int], dict[tuple, set]] = {}
+        self._presence: dict[tuple[str, int], Presence] = {}  # this case's relations (see _has_rows)
+        self._kb_presence: dict[tuple[str, int], Presence] = {}  # the kb's facts
         self._done: set[int] = set()
         self._mclauses: list[Any] = []
         self._static_rows: dict[tuple[str, int], list[tuple]] | None = None
@@ -289,6 +291,7 @@ class _ThreadState:
         self._mclauses = []
         self.materialized = None
         self.origins: dict[tuple[str, int], dict[tuple, set]] = {}
+        self._presence: dict[tuple[str, int], Presence] = {}
         self._done = set()
 
     def materialize(self, demand: Iterable[tuple[str, int]] | None = None) -> dict[tuple[str, int], list[tuple]]:
@@ -383,14 +386,19 @@ class _ThreadState:
                 break
 
     def _has_rows(self, result: dict):
-        """Whether a relation below the current component has a row with these string constants."""
+        """Whether a relation below the current component may have a row with these constants
+        (column by column, from Presence tables kept for the case, and for the kb's own facts)."""
+        def presence(table: dict, key: tuple[str, int], rows) -> Presence:
+            found = table.get(key)
+            if found is None:
+                found = table[key] = Presence(rows)
+            return found
+
         def has_rows(key: tuple[str, int], pattern: tuple) -> bool:
-            rows = result.get(key)
-            if rows is None:
-                rows = self.kb_rows.get(key, []) + self.case_rows.get(key, [])
-            if not pattern:
-                return bool(rows)
-            return any(all(row[i] == v for i, v in pattern) for row in rows)
+            if key in result:
+                return presence(self._presence, key, result[key]).admits(pattern)
+            return (presence(self._kb_presence, key, self.kb_rows.get(key, ())).admits(pattern)
+                    or presence(self._presence, key, self.case_rows.get(key, ())).admits(pattern))
         return has_rows
 
     @staticmethod

@@ -28,6 +28,21 @@ class Rule:
         return all(has_rows(key, pattern) for key, pattern in self.checks)
 
 
+class Presence:
+    """The values each column of a relation holds: a necessary condition for a row to match."""
+
+    __slots__ = ("size", "columns")
+
+    def __init__(self, rows) -> None:
+        rows = list(rows)
+        self.size = len(rows)
+        self.columns = [set(column) for column in zip(*rows)]
+
+    def admits(self, pattern: tuple) -> bool:
+        """False when no row can have these values at these positions (True may still be none)."""
+        return self.size > 0 and all(value in self.columns[i] for i, value in pattern)
+
+
 def rule_checks(clause: CoreClause, component: dict, own: int) -> list:
     checks = []
     for lit in clause.body:

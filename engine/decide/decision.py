@@ -14,7 +14,38 @@ from engine.knowledge.interface import ADMISSION_VERDICT, LINE_VERDICT
 
 
 def decide(session: CaseSession, *, explain: bool = False) -> dict[str, Any]:
-    """The decision for one case as plain data, deterministic for the same case and kb."""
+    """The decision for one case as plain data, deterministic for the same case, policy and date.
+
+    Each stage records the policy version that decided it (`policy`); when stages are decided
+    by different versions, each stage comes from its own version's decision."""
+    if session.parts:
+        return _decide_parts(session, explain)
+    return _decide_one(session, explain)
+
+
+def _decide_parts(session: CaseSession, explain: bool) -> dict[str, Any]:
+    decisions = {key: _decide_one(part, explain) for key, part in session.parts.items()}
+    first = decisions[next(iter(decisions))]
+    stages, merged, citations = [], {}, {}
+    for choice_stage, choice in session.policies.items():
+        decision = decisions[choice.key]
+        stages += [s for s in decision["stages"] if s["stage"] == choice_stage]
+    keys = {f"{s['stage']}:" for s in stages}
+    for decision in decisions.values():
+        for request in decision["documentation_requests"]:
+            unblocks = [u for u in request["unblocks"] if any(u.startswith(k) for k in keys)
+                        and session.policies.get(int(u.split(":")[0])) is not None
+                        and decisions[session.policies[int(u.split(":")[0])].key] is decision]
+            if unblocks:
+                entry = merged.setdefault(request["field"], {**request, "unblocks": []})
+                entry["unblocks"] += [u for u in unblocks if u not in entry["unblocks"]]
+        citations.update({c["id"]: c for c in decision["citations"]})
+    return {**first, "stages": stages,
+            "documentation_requests": sorted(merged.values(), key=lambda e: e["field"]),
+            "citations": [citations[c] for c in sorted(citations)]}
+
+
+def _decide_one(session: CaseSession, explain: bool) -> dict[str, Any]:
     kb = session.kb
     merged: dict[str, dict[str, Any]] = {}
     cited: set[str] = set()
@@ -32,6 +63,9 @@ def decide(session: CaseSession, *, explain: bool = False) -> dict[str, Any]:
                          "proof": found.proof.id}
         else:
             stage: dict[str, Any] = {"stage": found.stage, "verdict": found.verdict}
+            record = session.policy_record(found.stage)
+            if record is not None:
+                stage["policy"] = record
             if admission is not None:
                 stage["admission"] = admission
             stage["lines"] = lines

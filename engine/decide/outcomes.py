@@ -17,7 +17,26 @@ from typing import Any
 from engine.decide.determination import Determination, determine
 
 
-def determinations(session, *, missing: bool = False, watch: set[str] | None = None) -> dict[str, dict[str, Any]]:
+def policy_determinations(session, **options: Any) -> dict[str, dict[str, Any]]:
+    """`determinations`, each stage's from the session of the policy version that decides it."""
+    if not session.parts:
+        return _determinations(session, **options)
+    out: dict[str, dict[str, Any]] = {}
+    for stage, choice in session.policies.items():
+        found = _determinations(session.parts[choice.key], **options)
+        out.update({k: v for k, v in found.items() if v["stage"] == stage})
+    return out
+
+
+def determinations(session, **options: Any) -> dict[str, dict[str, Any]]:
+    """Every determination of the case (a case whose stages are decided by different policy
+    versions: each stage's from its own version)."""
+    if session.parts:
+        return policy_determinations(session, **options)
+    return _determinations(session, **options)
+
+
+def _determinations(session, *, missing: bool = False, watch: set[str] | None = None) -> dict[str, dict[str, Any]]:
     """Every determination of the session's case as a flat record, keyed by line id, `stage:N`
     and `admission:N`: the same walk `decide` makes (engine.decide.determination), so the rules
     listed are the decision's reasons. `missing` adds each line's missing documentation fields;

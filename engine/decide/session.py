@@ -25,6 +25,10 @@ class CaseSession:
     lines: list = field(default_factory=list)
     document: dict = field(default_factory=dict)
     imported: Any = None  # the FHIR import record when the input was a bundle
+    policies: dict = field(default_factory=dict)
+    """The policy choice of each stage (`engine.decide.policy.PolicyChoice`), keyed by stage."""
+    parts: dict = field(default_factory=dict)
+    """When stages are decided by different policy versions: a session per version key."""
 
     @classmethod
     def from_case(cls, kb: KnowledgeBase, case: Any, source: str, *, lines: list | None = None,
@@ -38,6 +42,44 @@ class CaseSession:
             lines = expand_lines(case, kb.code_units)
         check_bounds(case, lines)
         return cls(kb, case, source, lines, case_document(case, lines), imported)
+
+    def with_policies(self, policy: str | None = None, as_of: Any = None) -> "CaseSession":
+        """This case under the policies POLICIES.md section 4 chooses for its stages: a session on
+        the first stage's policy program, with one per other version in `parts`."""
+        from engine.decide.policy import choose_policies
+
+        base = self.kb
+        choices = choose_policies(base.policy_table, self.case, self.document, self.source, policy, as_of)
+        keys = list(dict.fromkeys(choice.version.key for choice in choices.values()))
+        versions = {choice.version.key: choice.version for choice in choices.values()}
+        sessions = {key: self._under(base.for_policy(versions[key])) for key in keys}
+        first = sessions[keys[0]] if keys else self
+        first.policies = choices
+        first.parts = sessions if len(keys) > 1 else {}
+        for other in first.parts.values():
+            other.policies = choices
+        return first
+
+    def _under(self, kb: KnowledgeBase) -> "CaseSession":
+        if kb is self.kb:
+            return self
+        lines = self.lines if self.imported is not None else None
+        return CaseSession.from_case(kb, self.case, self.source, lines=lines, imported=self.imported)
+
+    def policy_record(self, stage: Any) -> dict[str, Any] | None:
+        """What the decision of `stage` records about its policy (None: chosen by no table)."""
+        choice = self.policies.get(stage)
+        if choice is None:
+            return None
+        kb = self.parts[choice.key].kb if self.parts else self.kb
+        return choice.record(kb.digest)
+
+    def for_stage(self, stage: Any) -> "CaseSession":
+        """The session whose policy decides `stage`."""
+        choice = self.policies.get(stage)
+        if choice is None or not self.parts:
+            return self
+        return self.parts[choice.key]
 
     @property
     def case_id(self) -> str:

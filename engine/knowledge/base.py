@@ -24,7 +24,7 @@ from engine.knowledge.interface import APPLICATION_READS, CODE_LABEL, CODE_UNIT
 CACHE_FORMAT = "warrant-kb-cache/3"
 _CACHE_BYTES = 256 * 1024 * 1024
 _KEY_FILE = "cache.key"
-_SKIP_DIRS = {"tests", "corpus", "examples", "__pycache__"}
+_SKIP_DIRS = {"tests", "corpus", "examples", "__pycache__", "policies"}  # policies/: overlays, per policy
 _KB_SUFFIXES = {".dl", ".yaml", ".yml", ".json", ".md", ".j2"}
 _ENGINE_FILES = ("language/ast.py", "errors.py", "language/parser.py", "language/grammar.lark",
                  "compile/lower.py", "language/fieldpath.py", "evaluate/program.py", "knowledge/base.py",
@@ -32,7 +32,8 @@ _ENGINE_FILES = ("language/ast.py", "errors.py", "language/parser.py", "language
                  "checks/arity.py", "checks/definitions.py", "checks/annotations.py",
                  "knowledge/codec.py", "knowledge/limits.py",
                  "knowledge/caseschema.py", "knowledge/schemafile.py", "knowledge/fieldcheck.py",
-                 "knowledge/levels.py", "knowledge/words.py", "knowledge/wordcheck.py")
+                 "knowledge/levels.py", "knowledge/words.py", "knowledge/wordcheck.py",
+                 "knowledge/overlay.py", "knowledge/policies.py")
 
 
 def bundled_kb() -> Path:
@@ -102,27 +103,42 @@ class KnowledgeBase:
     case_schema: Any = None
     """The case format (kb/case-schema.yaml) as `engine.knowledge.caseschema.CaseSchema`."""
     word_data: dict[str, Any] | None = None   # words.yaml as read when the cache was built
+    policy: Any = None
+    """The policy version this program is (`engine.knowledge.policies.PolicyVersion`); None: the base."""
+    changes: list = field(default_factory=list)
+    """What the policy's overlays change in the base (`engine.knowledge.overlay.Change`)."""
 
     @classmethod
-    def load(cls, root: str | Path | None = None, *, use_cache: bool = True) -> "KnowledgeBase":
+    def load(cls, root: str | Path | None = None, *, use_cache: bool = True,
+             policy: Any = None) -> "KnowledgeBase":
+        """The kb at `root`; with `policy` (`ID`, `ID@VERSION` or a PolicyVersion), that policy's
+        program: the base files with the overlays of its chain applied, cached by its digest."""
         root = Path(root) if root else bundled_kb()
         if not root.is_dir():
             raise RuleError([Finding("kb_missing", f"knowledge base directory not found: {root}", Location(str(root)))])
         files = kb_files(root)
         digest = digest_files(root, files)
+        version, overlays = None, []
+        if policy is not None:
+            from engine.knowledge.policies import load_table, policy_digest
+
+            table = load_table(root)
+            version = table.get(policy) if isinstance(policy, str) else policy
+            overlays = table.files(version)
+            digest = policy_digest(digest, version, overlays, root)
         fingerprint = _engine_fingerprint()
         cache_file = cache_dir() / f"{digest[7:]}-{fingerprint}.kbcache"
         if use_cache:
             payload = _read_cache(cache_file, digest, fingerprint)
             if payload is not None:
-                return cls._from_payload(root, digest, payload)
-        payload = cls._build(root, files)
+                return cls._from_payload(root, digest, payload, version)
+        payload = cls._build(root, files, overlays)
         if use_cache:
             _write_cache(cache_file, {**payload, "digest": digest, "engine": fingerprint})
-        return cls._from_payload(root, digest, payload)
+        return cls._from_payload(root, digest, payload, version)
 
     @staticmethod
-    def _build(root: Path, files: list[Path]) -> dict[str, Any]:
+    def _build(root: Path, files: list[Path], overlays: list[Path] = ()) -> dict[str, Any]:
         from engine.evaluate.program import Program, parse_paths
         from engine.knowledge.yamlio import read_yaml
 
@@ -146,6 +162,16 @@ class KnowledgeBase:
             raise RuleError(findings)
         modules, parse_findings = parse_paths(rules, display_root=root.parent)
         findings += parse_findings
+        from engine.knowledge.overlay import apply_overlays, base_replaces
+
+        findings += base_replaces(modules)
+        changes: list = []
+        overlay_rules = [f for f in overlays if f.suffix == ".dl"]
+        if overlay_rules:
+            findings += check_texts(overlay_rules, display_root=root.parent)
+            extra, extra_findings = parse_paths(overlay_rules, display_root=root.parent)
+            modules, changes, overlay_findings = apply_overlays(modules, extra)
+            findings += extra_findings + overlay_findings
         if findings:
             raise RuleError(findings)
         case_schema = _read_case_schema(root)
@@ -165,7 +191,7 @@ class KnowledgeBase:
             raise RuleError(limit_findings)
         from engine.knowledge.lint import contract_findings
 
-        words, wording = _wording(root, program)
+        words, wording = _wording(root, program, [f for f in overlays if f.name == "words.yaml"])
         contract = contract_findings(program.clauses, program.decls) + wording
         if any(f.severity == "error" for f in contract):
             raise RuleError(sorted(program.findings + contract, key=_order))
@@ -176,10 +202,11 @@ class KnowledgeBase:
         program.strata  # computed once, cached with the program
         return {"format": CACHE_FORMAT, "modules": program.modules, "findings": program.findings,
                 "core": program.core, "citations": citations, "meta": meta, "fields": fields, "words": words,
-                "strata": program._strata, "recursive": program._recursive, "case_schema": case_schema}
+                "strata": program._strata, "recursive": program._recursive, "case_schema": case_schema,
+                "changes": changes}
 
     @classmethod
-    def _from_payload(cls, root: Path, digest: str, payload: dict[str, Any]) -> "KnowledgeBase":
+    def _from_payload(cls, root: Path, digest: str, payload: dict[str, Any], policy: Any = None) -> "KnowledgeBase":
         from engine.evaluate.program import Program
 
         program = Program(payload["modules"], findings=payload["findings"], core=payload["core"])
@@ -189,7 +216,7 @@ class KnowledgeBase:
         program.budget = kb_budget(payload["meta"])
         warnings = [f for f in payload["findings"] if f.severity == "warning"]
         return cls(root, digest, program, payload["citations"], payload["meta"], warnings, payload["fields"],
-                   payload["case_schema"], payload.get("words"))
+                   payload["case_schema"], payload.get("words"), policy, payload.get("changes") or [])
 
     @property
     def version(self) -> str:
@@ -199,6 +226,23 @@ class KnowledgeBase:
     def levels(self) -> Any:
         """The spinal level vocabulary of the case schema (`engine.knowledge.levels.Levels`)."""
         return self.case_schema.levels
+
+    @cached_property
+    def policy_table(self) -> Any:
+        """The kb's policy table (kb/policies.yaml): `engine.knowledge.policies.PolicyTable`."""
+        from engine.knowledge.policies import load_table
+
+        return load_table(self.root)
+
+    def for_policy(self, version: Any) -> "KnowledgeBase":
+        """The program of one policy version of this kb, loaded once per process (the base
+        policy is this kb itself)."""
+        if version.is_base and self.policy is None or self.policy == version:
+            return self
+        loaded = self.__dict__.setdefault("_policies", {})
+        if version.key not in loaded:
+            loaded[version.key] = KnowledgeBase.load(self.root, policy=version)
+        return loaded[version.key]
 
     @cached_property
     def code_units(self) -> dict[str, str]:
@@ -252,7 +296,7 @@ class KnowledgeBase:
         return {c.meta.id: c for c in self.program.clauses if c.meta}
 
 
-def _wording(root: Path, program: Any) -> tuple[dict[str, Any] | None, list[Finding]]:
+def _wording(root: Path, program: Any, extra: list[Path] = ()) -> tuple[dict[str, Any] | None, list[Finding]]:
     """words.yaml as data (cached with the program), and its findings: identifiers without words,
     requirement texts whose kb references do not resolve. A kb without words.yaml (an older
     revision, a test program) reads its identifiers humanised."""
@@ -262,12 +306,25 @@ def _wording(root: Path, program: Any) -> tuple[dict[str, Any] | None, list[Find
     if not (root / WORDS_FILE).is_file():
         return None, []
     try:
-        words = Words.load(root, static_facts(program.clauses))
+        words = Words.load(root, static_facts(program.clauses), extra)
+        used = _criteria_used(program.clauses)
         for criterion in words.data["criteria"]:
-            words.requirement(criterion)
+            try:
+                words.requirement(criterion)
+            except RuleError:
+                if criterion in used:
+                    raise
     except RuleError as exc:
         return None, list(exc.findings)
     return words.data, word_findings(words, program.clauses, program.decls)
+
+
+def _criteria_used(clauses: Any) -> set[Any]:
+    """The criteria this program's tables list (the words of another policy's criteria may read
+    constants only that policy has; they are checked when that policy is)."""
+    from engine.knowledge.interface import CRITERION_LISTS
+
+    return {c.head.args[1].value for c in clauses if c.is_fact and c.head.key in CRITERION_LISTS}
 
 
 def _read_case_schema(root: Path) -> Any:

@@ -98,16 +98,24 @@ class Words:
         self.source = source
 
     @classmethod
-    def load(cls, root: str | Path, facts: Mapping[tuple[str, int], list[tuple]] | None = None) -> "Words":
+    def load(cls, root: str | Path, facts: Mapping[tuple[str, int], list[tuple]] | None = None,
+             overlays: Sequence[Path] = ()) -> "Words":
+        """words.yaml; a policy's overlay words.yaml files replace the entries they name."""
         from engine.knowledge.yamlio import read_yaml
 
         path = Path(root) / WORDS_FILE
         if not path.is_file():
             return cls({}, facts, str(path))
         data = read_yaml(path) or {}
-        if not isinstance(data, dict) or data.get("format") != FORMAT:
-            raise RuleError([Finding("kb_words", f"{WORDS_FILE} must be a mapping with format: {FORMAT}",
-                                     Location(str(path)))])
+        for extra in [path, *overlays]:
+            more = data if extra == path else read_yaml(extra) or {}
+            if not isinstance(more, dict) or more.get("format") != FORMAT:
+                raise RuleError([Finding("kb_words", f"{WORDS_FILE} must be a mapping with format: {FORMAT}",
+                                         Location(str(extra)))])
+            if more is not data:
+                for section, entries in more.items():
+                    if isinstance(entries, dict) and isinstance(data.get(section), dict):
+                        data[section] = {**data[section], **entries}
         return cls(data, facts, str(path))
 
     @classmethod

@@ -125,6 +125,9 @@ class RuleMeta:
     extra: tuple[tuple[str, str], ...] = ()
     loc: Location | None = field(default=None, compare=False)
     cite_loc: Location | None = field(default=None, compare=False)
+    replaces: str = ""
+    """`%@ replaces TARGET` (policy overlays only): the base rule id or ground fact this clause replaces."""
+    replaces_loc: Location | None = field(default=None, compare=False)
 
     @property
     def noreason(self) -> bool:

@@ -37,12 +37,31 @@ def _phrases(decision: dict[str, Any], words) -> dict[str, str]:
     return out
 
 
+def policy_text(record: dict[str, Any]) -> str:
+    """One stage's policy in words: id, version, when it took effect, the date that chose it."""
+    source = {"option": "given with --as-of", "today": "the day of the decision"}.get(record["as_of_from"],
+                                                                                       record["as_of_from"])
+    return (f"policy {record['id']} {record['version']} (in effect from {record['effective_from']}), "
+            f"chosen as of {record['as_of']} ({term(source)})")
+
+
+def policy_lines(decision: dict[str, Any]) -> list[str]:
+    """The policy of each stage, once when every stage has the same one."""
+    records = [(stage["stage"], stage["policy"]) for stage in decision["stages"] if stage.get("policy")]
+    if not records:
+        return []
+    if all(r == records[0][1] for _, r in records):
+        return [f"decided under {policy_text(records[0][1])}"]
+    return [f"stage {stage} decided under {policy_text(record)}" for stage, record in records]
+
+
 def decision_text(decision: dict[str, Any], words=None, ids: bool = False) -> str:
     """The decision as a table a reviewer reads: verdicts and bases in the kb's words (kb/words.yaml),
     documentation requests by what they are, the lines they would decide; `ids` adds identifiers."""
     verdict = words.verdict if words else str
     basis = words.basis if words else str
-    lines = [f"case {term(decision['case_id'])}  (knowledge base {decision['knowledge_base']['version']})", ""]
+    lines = [f"case {term(decision['case_id'])}  (knowledge base {decision['knowledge_base']['version']})",
+             *policy_lines(decision), ""]
     rows = []
     for stage in decision["stages"]:
         for line in stage["lines"]:
@@ -73,6 +92,8 @@ def decision_markdown(decision: dict[str, Any], words=None, ids: bool = False) -
     names = _phrases(decision, words)
     out = [f"# Determination for case {md_code(decision['case_id'])}", "",
            f"Knowledge base {decision['knowledge_base']['version']} (`{decision['knowledge_base']['digest']}`)", ""]
+    if policy_lines(decision):
+        out += [md(line) for line in policy_lines(decision)] + [""]
     for stage in decision["stages"]:
         out.append(f"## Stage {stage['stage']}: {verdict(stage['verdict'])}")
         out.append("")

@@ -34,6 +34,16 @@ class Context:
         kb = self.kb
         return {"id": str(kb.meta.get("name", "warrant")), "version": kb.version, "digest": kb.digest}
 
+    def knows(self, digest: str) -> bool:
+        """Whether a stored decision's digest is the served kb's or one of its policy versions'
+        (so its explanations can be reproduced here)."""
+        if digest == self.kb.digest:
+            return True
+        from engine.knowledge.policies import version_digest
+
+        table = self.kb.policy_table
+        return any(version_digest(table, self.kb.digest, v) == digest for v in table.versions)
+
 
 def context(request: Request) -> Context:
     return request.app.state.warrant
@@ -113,13 +123,22 @@ async def store_decision(request: Request, decided, *, channel: str, body: bytes
     decision_id = decision_id or new_id()
     new = NewDecision(id=decision_id, channel=channel, caller=getattr(request.state, "caller", "anonymous"),
                       content_type=content_type, request_body=body, case=decided.case,
-                      decision=decided.decision, policy_id=ctx.policy["id"], outcome=decided.outcome,
+                      decision=decided.decision, policy_id=_policy_id(decided.decision, ctx.policy["id"]),
+                      outcome=decided.outcome,
                       received_at=received, decided_at=utcnow(), as_of=as_of, request_key=request_key,
                       response=response, response_id=response_id, levels=ctx.kb.levels)
     entry = audit_entry(request, 201, f"Decision/{decision_id}")
     await run_in_threadpool(ctx.store.save, new, entry)
     request.state.audit = None
     return decision_id
+
+
+def _policy_id(decision: dict, served: str) -> str:
+    """The policy id a stored decision records (its first stage's), else the served kb's name."""
+    for stage in decision.get("stages", []):
+        if isinstance(stage.get("policy"), dict):
+            return str(stage["policy"]["id"])
+    return served
 
 
 def body_kind(request: Request) -> str:

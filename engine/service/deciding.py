@@ -43,12 +43,32 @@ def decide_session(session: CaseSession) -> Decided:
     return Decided(session, decision, case_data(session), outcome_of(session.kb, decision))
 
 
-def decide_text(kb, text: str, name: str) -> Decided:
-    """Open `text` (a case in YAML or JSON, or a FHIR bundle) as `name` and decide it; raises
-    CaseError with every finding when it is invalid."""
-    return decide_session(open_session(kb, name, text=text))
+def decide_text(kb, text: str, name: str, policy: str | None = None, as_of: Any = None) -> Decided:
+    """Open `text` (a case in YAML or JSON, or a FHIR bundle) as `name` and decide it under the
+    policy `policy`/`as_of` and the case choose (POLICIES.md section 4); raises CaseError with
+    every finding when it is invalid."""
+    return decide_session(open_session(kb, name, text=text, policy=policy, as_of=as_of))
 
 
-def reopen(kb, text: str, name: str) -> CaseSession:
-    """A session for a stored request or case, to explain a stored decision."""
-    return open_session(kb, name, text=text)
+def reopen(kb, text: str, name: str, decision: dict[str, Any] | None = None) -> CaseSession:
+    """A session for a stored request or case, to explain (or replay) a stored decision: under
+    the policy versions that decision recorded."""
+    policy, as_of = recorded_selection(decision or {})
+    return open_session(kb, name, text=text, policy=policy, as_of=as_of)
+
+
+def recorded_selection(decision: dict[str, Any]) -> tuple[str | None, Any]:
+    """`--policy` and `--as-of` that reproduce a decision's recorded policy versions: the version
+    pinned when every stage had the same one; else the id, with the recorded day when it did not
+    come from the case's own dates."""
+    import datetime as dt
+
+    records = [s["policy"] for s in decision.get("stages", []) if isinstance(s.get("policy"), dict)]
+    if not records:
+        return None, None
+    versions = {(r["id"], r["version"]) for r in records}
+    if len(versions) == 1:
+        (policy_id, version), = versions
+        return f"{policy_id}@{version}", None
+    fixed = next((r["as_of"] for r in records if r.get("as_of_from") in ("option", "today")), None)
+    return records[0]["id"], dt.date.fromisoformat(fixed) if fixed else None

@@ -23,9 +23,10 @@ def session_of(kb, stored) -> Any:
     """The session of a stored decision: its request as received (a case or a PAS bundle), or
     for CRD and DTR records the normalised case they were decided on."""
     if stored.channel in REOPEN_FROM_CASE:
-        return reopen(kb, json.dumps(stored.case), "case.json")
+        return reopen(kb, json.dumps(stored.case), "case.json", stored.decision)
     kind = "yaml" if "yaml" in stored.content_type else "json"
-    return reopen(kb, stored.request_body.decode("utf-8", errors="surrogateescape"), f"request.{kind}")
+    return reopen(kb, stored.request_body.decode("utf-8", errors="surrogateescape"), f"request.{kind}",
+                  stored.decision)
 
 
 def find_line(session, line_id: str):

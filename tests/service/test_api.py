@@ -78,9 +78,16 @@ def test_request_errors(client):
 
 
 def test_policy_and_as_of_are_recorded(client, kb):
-    got = yaml_post(client, REFERENCE, policy=f"{kb.meta['name']}@{kb.version}", as_of="2026-01-15")
+    got = yaml_post(client, REFERENCE, policy="strict", as_of="2026-08-15")
     assert got.status_code == 201
-    assert client.get(got.headers["location"]).json()["as_of"] == "2026-01-15"
+    stored = client.get(got.headers["location"]).json()
+    assert stored["as_of"] == "2026-08-15"
+    assert stored["policy"]["id"] == "strict" and stored["policy"]["version"] == "1.0"
+    stage = stored["decision"]["stages"][0]["policy"]
+    assert (stage["id"], stage["version"], stage["as_of"]) == ("strict", "1.0", "2026-08-15")
+    assert stored["policy"]["digest"] == stage["digest"]
+    assert yaml_post(client, REFERENCE, policy="payer-x").status_code == 404
+    assert yaml_post(client, REFERENCE, policy="strict", as_of="2026-01-15").status_code == 422
 
 
 def test_bodies_over_the_limit_get_413(make_client):

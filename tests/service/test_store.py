@@ -62,8 +62,8 @@ def test_a_decision_round_trips_whole(store, decided):
     import hashlib
 
     assert stored.request_sha256 == hashlib.sha256(stored.request_body).hexdigest()
-    kb = decided["reference"].decision["knowledge_base"]
-    assert stored.policy == {"id": "warrant-lumbar-surgery", "version": kb["version"], "digest": kb["digest"]}
+    policy = decided["reference"].decision["stages"][0]["policy"]   # the policy version that decided
+    assert stored.policy == {"id": "warrant-lumbar-surgery", "version": policy["version"], "digest": policy["digest"]}
     assert stored.outcome == "pended" and stored.channel == "api" and stored.caller == "tester"
     lines = store.lines("a" * 32)
     expected = [f"{s['stage']}:{ln['code']}:{ln['level'] or ln['side'] or '-'}"
@@ -125,7 +125,7 @@ def test_metrics_count_outcomes_codes_policies_months_and_times(store, decided):
     for outcome in ("approved", "denied", "pended", "partial"):
         assert m[outcome] == outcomes.count(outcome)
     assert m["by_code"]["22633"]["medically_necessary"] == 2
-    assert m["by_policy"]["warrant-lumbar-surgery@" + decided["si"].decision["knowledge_base"]["version"]]["total"] == 4
+    assert m["by_policy"]["warrant-lumbar-surgery@" + decided["si"].decision["stages"][0]["policy"]["version"]]["total"] == 4
     assert {k: v["total"] for k, v in m["by_month"].items()} == {"2026-01": 2, "2026-02": 2}
     timing = m["time_to_decision"]
     assert timing["median_ms"] == pytest.approx(40.0) and timing["mean_ms"] == pytest.approx(40.0)

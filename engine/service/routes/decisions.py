@@ -1,6 +1,8 @@
 """The JSON API: decide a case and store the decision; read one back; search them."""
 from __future__ import annotations
 
+import datetime as dt
+
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.concurrency import run_in_threadpool
 
@@ -25,14 +27,16 @@ router = APIRouter(prefix="/api/v1", tags=["decisions"])
 
 
 def check_policy(request: Request, policy: str | None) -> None:
-    """`policy` names the kb's policy (`id` or `id@version`); anything else is 404."""
+    """`policy` names a policy of the kb's table (`id` or `id@version`); anything else is 404."""
     if not policy:
         return
-    known = context(request).policy
-    name, _, version = policy.partition("@")
-    if name != known["id"] or (version and version != known["version"]):
-        raise ApiError(404, "unknown_policy", f"no policy {policy!r}; this service decides with "
-                       f"{known['id']}@{known['version']}")
+    from engine.knowledge.policies import PolicyChoiceError
+
+    table = context(request).kb.policy_table
+    try:
+        table.get(policy)
+    except PolicyChoiceError as exc:
+        raise ApiError(404, "unknown_policy", f"no policy {policy!r}: {exc}") from None
 
 
 @router.post("/decisions", status_code=201)
@@ -45,7 +49,9 @@ async def create_decision(request: Request, policy: str | None = None, as_of: st
     as_of = parse_date(as_of, "as_of")
     kind = body_kind(request)
     body, text = await body_text(request)
-    decided = await context(request).decider.run(decide_text, text, f"request.{kind}")
+    when = dt.date.fromisoformat(as_of) if as_of else None
+    chosen = (policy, when) if policy or when else ()
+    decided = await context(request).decider.run(decide_text, text, f"request.{kind}", *chosen)
     content_type = request.headers.get("content-type", "")
     decision_id = await store_decision(request, decided, channel="api", body=body, content_type=content_type,
                                        received=received, as_of=as_of)

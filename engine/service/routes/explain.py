@@ -19,7 +19,7 @@ async def _stored(request: Request, decision_id: str, what: str):
     stored = await run_in_threadpool(ctx.store.get, decision_id)
     if stored is None:
         raise ApiError(404, "not_found", f"no decision {decision_id}")
-    if stored.policy["digest"] != ctx.kb.digest:
+    if not ctx.knows(stored.policy["digest"]):
         raise ApiError(409, "policy_changed",
                        f"decision {decision_id} was made with knowledge base {stored.policy['version']} "
                        f"({stored.policy['digest']}); this service runs {ctx.kb.version} ({ctx.kb.digest}); "

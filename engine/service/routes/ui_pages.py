@@ -154,7 +154,7 @@ async def decision(request: Request, decision_id: str) -> Response:
     ctx = context(request)
     view = views.decision_view(stored, ctx.kb)
     await audit(request)
-    return render(request, "decision.html.j2", page="decisions", d=view, same_kb=stored.policy["digest"] == ctx.kb.digest)
+    return render(request, "decision.html.j2", page="decisions", d=view, same_kb=ctx.knows(stored.policy["digest"]))
 
 
 @router.get("/decisions/{decision_id}/line")
@@ -163,7 +163,7 @@ async def line(request: Request, decision_id: str, id: str) -> Response:
     if page:
         return page
     ctx = context(request)
-    if stored.policy["digest"] != ctx.kb.digest:
+    if not ctx.knows(stored.policy["digest"]):
         await audit(request, 409)
         return error_page(request, 409, "This decision was made with another version of the policy; "
                           "`warrant replay` shows what the current one would decide.")

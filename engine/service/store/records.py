@@ -66,6 +66,10 @@ def _json(data: Any) -> str:
 
 def decision_row(new: NewDecision) -> dict[str, Any]:
     kb = new.decision.get("knowledge_base", {})
+    stage_policy = next((s["policy"] for s in new.decision.get("stages", []) if isinstance(s.get("policy"), dict)),
+                        None)
+    if stage_policy is not None:  # the policy version that decided (the first stage's)
+        kb = {"version": stage_policy.get("version", ""), "digest": stage_policy.get("digest", "")}
     return {
         "id": new.id, "channel": new.channel, "caller": new.caller,
         "case_id": str(new.decision.get("case_id", ""))[:200], "request_key": new.request_key,

@@ -5,10 +5,9 @@ operations use them: `decide_under(selectors, case)` decides one case under each
 `impact(base, head, cases)` is the diff of two selectors over stored cases (the `warrant diff`
 machinery of engine/authoring/kbdiff.py, with its causes).
 
-Today a policy version is a knowledge-base directory: the one the service runs plus those given
-with `warrant serve --compare-kb DIR`. When dated policies arrive (`--policy ID@VERSION`,
-`--as-of`), `Catalog.entries` is the one place to change: list the registry's versions and
-resolve a selector (and a date) to what decides under it; the pages and routes stay as they are.
+The versions on offer are the policy table of the served kb (kb/policies.yaml: `reference@1.0`,
+`reference@1.1`, `strict@1.0`, each decided as `--policy ID@VERSION` would), then any other
+knowledge-base directory given with `warrant serve --compare-kb DIR` (its own name@version).
 """
 from __future__ import annotations
 
@@ -30,6 +29,8 @@ class Entry:
     version: str
     digest: str
     root: Path
+    policy: str | None = None
+    """`ID@VERSION` of the served kb's policy table (None: a --compare-kb directory as a whole)."""
 
 
 class Catalog:
@@ -45,9 +46,14 @@ class Catalog:
 
         with self._lock:
             if self._entries is None:
-                kbs = [self.served] + [KnowledgeBase.load(Path(p)) for p in self.more]
-                entries: list[Entry] = []
-                for kb in kbs:
+                from engine.knowledge.policies import version_digest
+
+                served = self.served
+                table = served.policy_table
+                entries: list[Entry] = [
+                    Entry(v.key, v.id, v.version, version_digest(table, served.digest, v), Path(served.root), v.key)
+                    for v in sorted(table.versions, key=lambda v: (v.id != table.default, v.id, v.effective_from))]
+                for kb in [KnowledgeBase.load(Path(p)) for p in self.more]:
                     name = str(kb.meta.get("name", "warrant"))
                     selector = f"{name}@{kb.version}"
                     if any(e.selector == selector for e in entries):
@@ -76,8 +82,8 @@ class Catalog:
             from engine.knowledge.base import KnowledgeBase
 
             kb = KnowledgeBase.load(entry.root)
-            results[i] = {"selector": entry.selector, "kb": kb,
-                          "decision": decide(open_session(kb, "case.json", text=text))}
+            session = open_session(kb, "case.json", text=text, policy=entry.policy)
+            results[i] = {"selector": entry.selector, "kb": session.kb, "decision": decide(session)}
 
         _in_threads([(one, i, e) for i, e in enumerate(entries)])
         return results
@@ -96,7 +102,7 @@ class Catalog:
                 paths.append(path)
                 refs[str(path)] = ref
             a, b = self.entry(base), self.entry(head)
-            sides = (Side(a.selector, a.root), Side(b.selector, b.root))
+            sides = (Side(a.selector, a.root, policy=a.policy), Side(b.selector, b.root, policy=b.policy))
             try:
                 result = diff(sides[0], sides[1], paths)
             finally:

@@ -29,11 +29,12 @@ def changed_document(case: dict[str, Any], edits: Sequence[Edit], levels: Any = 
 
 def run_what_if(kb, stored, edits: Sequence[Edit]):
     """Decide the changed case (on the decision thread); the Decided and the line changes."""
-    from engine.service.deciding import decide_text
+    from engine.service.deciding import decide_text, recorded_selection
 
     data = changed_document(stored.case, edits, kb.levels)
     try:
-        decided = decide_text(kb, json.dumps(data, ensure_ascii=False), "case (after the what-if changes)")
+        decided = decide_text(kb, json.dumps(data, ensure_ascii=False), "case (after the what-if changes)",
+                              *recorded_selection(stored.decision))
     except CaseError as exc:
         raise CaseError(f"the changed case is not valid: {'; '.join(f.message for f in exc.findings)}",
                         findings=exc.findings) from None
