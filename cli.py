@@ -11,7 +11,8 @@ import importlib
 import click
 
 COMMAND_MODULES = {
-    "decide": ("decide", "report"),
+    "decide": ("decide",),
+    "report": ("report",),
     "explain": ("why", "why-not", "shell"),
     "graph": ("graph",),
     "kb": ("check", "rules", "query", "facts", "export", "schema"),
