@@ -15,11 +15,11 @@ from pyDatalog import pyEngine, pyParser
 from pyDatalog.Aggregate import Max, Min, Sum
 from pyDatalog.Logic import Logic
 
-from engine.errors import EvaluationError
 from engine.guard import budget as _budget
 from engine.language import ast
 from engine.language.visit import number_value, order_key
 from engine.compile.lower import AUX, AggCall, AggDef, CoreClause, CoreProgram, is_aux
+from engine.compile.metered import MeteredLogic, mixed_values
 from engine.compile.plan import Presence, Rule, atoms, closures, const_value, rule_checks, static_keys
 
 PREFIX = "w_"
@@ -46,50 +46,6 @@ def _compare_primitive(literal, subgoal):
     ka, kb = order_key(a), order_key(b)
     if (op == "<" and ka < kb) or (op == "<=" and ka <= kb) or (op == ">" and ka > kb) or (op == ">=" and ka >= kb):
         subgoal.fact(True)
-
-
-def _counted(base: type) -> type:
-    """pyDatalog's task container with every `pop` counted against the thread's evaluation
-    budget (engine.guard.budget). The counting is inlined (one attribute read and one addition
-    per step; the meter's `check` runs only every CLOCK_EVERY steps or at the step limit)
-    because it runs once per resolution step."""
-    local = _budget._ACTIVE
-    base_pop = base.pop
-
-    class Counted(base):  # type: ignore[misc, valid-type]
-        __slots__ = ()
-
-        def pop(self):
-            meter = local.meter
-            if meter is not None:
-                meter.steps += 1
-                if meter.steps >= meter.checkpoint:
-                    meter.check()
-            return base_pop(self)
-
-    Counted.__name__ = Counted.__qualname__ = f"Counted{base.__name__}"
-    return Counted
-
-
-_CountedList = _counted(pyEngine.TaskList)
-_CountedDeque = _counted(pyEngine.TaskDeque)
-
-
-class _MeteredLogic(Logic):
-    """A thread's pyDatalog state whose two global task queues count their steps.
-
-    pyDatalog's resolution loop runs inside one call to `ask()` without returning to Python, so
-    a runaway join can only be stopped from a Python method it calls on every step: `pop` of the
-    global queues, which `ask()` installs afresh (`Ts.Tasks = TaskList()`) and this class swaps
-    for counting ones. Each subgoal's own queue stays plain, so a step is counted (and costs a
-    Python call) once, not twice."""
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        if name == "Tasks" and type(value) is not _CountedList and value is not None:
-            value = _CountedList()
-        elif name == "Recursive_Tasks" and type(value) is not _CountedDeque and value is not None:
-            value = _CountedDeque()
-        object.__setattr__(self, name, value)
 
 
 def _row(values: Sequence[Any]) -> tuple:
@@ -133,7 +89,7 @@ class _ThreadState:
 
     def __init__(self, core: CoreProgram, strata: Sequence[Sequence[tuple[str, int]]],
                  recursive: set[tuple[str, int]]) -> None:
-        logic = object.__new__(_MeteredLogic)
+        logic = object.__new__(MeteredLogic)
         Logic.tl.logic = logic
         pyParser.clear()
         pyEngine.clear()
@@ -350,7 +306,7 @@ class _ThreadState:
             self._forget()
             self._forget_static()
             if isinstance(exc, TypeError):
-                raise _mixed_values(exc, self._evaluating) from None
+                raise mixed_values(exc, self._evaluating) from None
             raise
 
     def _materialize(self, demand: Iterable[tuple[str, int]] | None) -> dict[tuple[str, int], list[tuple]]:
@@ -465,7 +421,7 @@ class _ThreadState:
             with _budget.metering(self.budget, "the query"):
                 result = pyEngine.Literal(pred, args).ask()
         except TypeError as exc:
-            raise _mixed_values(exc, key) from None
+            raise mixed_values(exc, key) from None
         if result is True:
             return [()]
         return list({_row(row): None for row in result or ()})
@@ -493,15 +449,6 @@ def _assert_rows(pred, rows: list[tuple]) -> list:
         pyEngine.assert_(clause)
         clauses.append(clause)
     return clauses
-
-
-def _mixed_values(exc: TypeError, key: tuple[str, int] | None) -> EvaluationError:
-    """pyDatalog's aggregates compare (max, min) and add (sum) with Python's operators, which
-    refuse an atom beside a number: the one TypeError evaluation can meet."""
-    where = "" if key is None or is_aux(key[0]) else f" while evaluating {key[0]}/{key[1]}"
-    return EvaluationError(f"an aggregate_all(max|min|sum){where} met both atoms and numbers in the column "
-                           "it aggregates; max and min compare numbers with numbers and atoms with atoms, "
-                           "and sum adds numbers only", code="aggregate_types")
 
 
 def _engine_term(term: ast.Term):
