@@ -52,14 +52,20 @@ def _weasyprint_available() -> bool:
 def html_to_pdf(html: str, decided: str | None) -> bytes:
     """The PDF of a self-contained HTML page, with its dates taken from `decided` (YYYY-MM-DD)."""
     renderer = find_renderer()
-    pdf = _weasyprint(html) if renderer == "weasyprint" else _chromium(renderer, html)
-    return normalise(pdf, decided or NO_DATE)
+    date = decided or NO_DATE
+    pdf = _weasyprint(html, date) if renderer == "weasyprint" else _chromium(renderer, html)
+    return normalise(pdf, date)
 
 
-def _weasyprint(html: str) -> bytes:
+def _weasyprint(html: str, date: str) -> bytes:
+    """WeasyPrint writes no dates unless given some: give it the decision's, so that both
+    renderers' files carry the same metadata; PDF 1.4 keeps them out of compressed object
+    streams, where the normalising pass could not see them."""
     import weasyprint  # the optional extra `pdf`
 
-    return weasyprint.HTML(string=html, base_url=None).write_pdf()
+    document = weasyprint.HTML(string=html, base_url=None).render()
+    document.metadata.created = document.metadata.modified = date
+    return document.write_pdf(pdf_version="1.4")
 
 
 def _chromium(executable: str, html: str) -> bytes:
