@@ -16,7 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from engine.errors import CaseError, RuleError, UsageError, WarrantError
+from engine.errors import CaseError, EvaluationError, RuleError, UsageError, WarrantError
 from engine.service.config import ServiceConfig, Tokens
 from engine.service.context import Context, audit, json_response
 from engine.service.decider import Decider, TimeLimitExceeded
@@ -93,7 +93,10 @@ def _error_handlers(app: FastAPI) -> None:
             return await _answer(request, from_warrant(exc, 422))
         if isinstance(exc, UsageError):
             return await _answer(request, from_warrant(exc, 400))
-        if isinstance(exc, RuleError):
+        if isinstance(exc, EvaluationError) and exc.code == "budget_exceeded":
+            # the same request would run out again: the client must change it, not retry it
+            return await _answer(request, from_warrant(exc, 422))
+        if isinstance(exc, (RuleError, EvaluationError)):
             log.error("knowledge-base error: %s", exc.code)
             return await _answer(request, ApiError(500, "kb_error", "the knowledge base is broken; see the server log"))
         return await _answer(request, from_warrant(exc, 500))
