@@ -140,3 +140,15 @@ def test_batch_resume_refuses_output_of_another_policy_digest(run_cli, tmp_path)
                                 f'"as_of_from":"option","digest":"sha256:{"0" * 64}"'), encoding="utf-8")
     result = run_cli("batch", str(REFERENCE), "-o", str(out), "--resume", "-q")
     assert result.exit_code == 2 and "another knowledge base or policy" in result.stderr
+
+
+def test_report_and_fhir_answer_name_the_policy(run_cli, tmp_path):
+    report = run_cli("report", str(REFERENCE), "--policy", "strict", "--as-of", "2026-09-01")
+    assert report.exit_code == 0, report.output
+    assert "Decided under policy strict 1.0, in effect from 2026-07-01, chosen as of 2026-09-01" in report.stdout
+    bundle = ROOT / "tests" / "fhir" / "fusion-met.bundle.json"
+    answer = run_cli("decide", str(bundle), "--format", "fhir", "--as-of", "2026-09-01")
+    assert answer.exit_code == 0, answer.output
+    text = answer.stdout
+    assert '"url": "policy"' in text and '"valueString": "reference"' in text
+    assert '"url": "policyAsOf"' in text and '"valueDate": "2026-09-01"' in text

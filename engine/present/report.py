@@ -59,7 +59,8 @@ def report_context(decision: dict[str, Any], kb: KnowledgeBase, escape: Callable
             for item in line["missing_documentation"]:
                 if item not in group["missing"]:
                     group["missing"].append(item)
-        entry: dict[str, Any] = {"stage": stage["stage"], "verdict": stage["verdict"], "groups": groups}
+        entry: dict[str, Any] = {"stage": stage["stage"], "verdict": stage["verdict"], "groups": groups,
+                                 "policy": stage.get("policy")}
         if "admission" in stage:
             entry["admission"] = {**stage["admission"], "reasons": with_refs(stage["admission"]["reasons"])}
         stages.append(entry)
