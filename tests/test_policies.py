@@ -152,3 +152,39 @@ def test_report_and_fhir_answer_name_the_policy(run_cli, tmp_path):
     text = answer.stdout
     assert '"url": "policy"' in text and '"valueString": "reference"' in text
     assert '"url": "policyAsOf"' in text and '"valueDate": "2026-09-01"' in text
+
+
+def test_fhir_import_maps_hba1c_diabetes_and_the_dates(run_cli, tmp_path):
+    import copy
+
+    pytest.importorskip("fhir.resources.R4B", reason="the FHIR extra (warrant[fhir]) is not installed")
+    bundle = json.loads((ROOT / "tests" / "fhir" / "fusion-met.bundle.json").read_text(encoding="utf-8"))
+    smoking = next(e for e in bundle["entry"] if e["resource"].get("id") == "smoking")
+    lab = copy.deepcopy(smoking)
+    lab["fullUrl"] = "http://example.org/fhir/Observation/hba1c"
+    lab["resource"].pop("valueCodeableConcept")
+    lab["resource"].update(id="hba1c", code={"coding": [{"system": "http://loinc.org", "code": "4548-4"}]},
+                           valueQuantity={"value": 7.9, "unit": "%", "system": "http://unitsofmeasure.org",
+                                          "code": "%"})
+    condition = copy.deepcopy(next(e for e in bundle["entry"] if e["resource"].get("id") == "no-radiculopathy"))
+    condition["fullUrl"] = "http://example.org/fhir/Condition/t2dm"
+    condition["resource"].pop("verificationStatus")
+    condition["resource"].update(id="t2dm", code={"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm",
+                                                             "code": "E11.9"}]})
+    bundle["entry"] += [lab, condition]
+    claim = next(e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Claim")
+    for item in claim["item"]:
+        item["servicedDate"] = "2026-09-01"
+    path = tmp_path / "bundle.json"
+    path.write_text(json.dumps(bundle, indent=1), encoding="utf-8")
+    result = run_cli("import", "fhir", str(path), "--format", "json")
+    assert result.exit_code == 0, result.output
+    case = json.loads(result.stdout)
+    assert case["labs"] == {"hba1c_percent": 7.9} and case["patient"]["diabetes"] is True
+    assert case["received"] == claim["created"][:10]
+    served = "2026-09-01"
+    assert case["requests"][0]["date_of_service"] == served
+    decision = _decision(run_cli, path, "--policy", "strict")
+    assert decision["stages"][0]["policy"]["as_of"] == served          # the stage's date of service
+    line = decision["stages"][0]["lines"][0]
+    assert {c["criterion"]: c["state"] for c in line["criteria"]}["glycemic_control"] == "met"   # 7.9 < 8.0
