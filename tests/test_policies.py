@@ -188,3 +188,15 @@ def test_fhir_import_maps_hba1c_diabetes_and_the_dates(run_cli, tmp_path):
     assert decision["stages"][0]["policy"]["as_of"] == served          # the stage's date of service
     line = decision["stages"][0]["lines"][0]
     assert {c["criterion"]: c["state"] for c in line["criteria"]}["glycemic_control"] == "met"   # 7.9 < 8.0
+
+
+def test_a_policy_program_is_cached_by_its_digest(tmp_path, monkeypatch):
+    from engine.knowledge.base import KnowledgeBase
+
+    monkeypatch.setenv("WARRANT_CACHE_DIR", str(tmp_path / "cache"))
+    strict = KnowledgeBase.load(ROOT / "kb", policy="strict@1.0")
+    cached = list((tmp_path / "cache").glob(f"{strict.digest[7:]}-*.kbcache"))
+    assert len(cached) == 1                               # written, overlay changes and all
+    again = KnowledgeBase.load(ROOT / "kb", policy="strict@1.0")
+    assert [str(c.clause) for c in again.changes] == [str(c.clause) for c in strict.changes]
+    assert again.policy.key == "strict@1.0" and again.digest == strict.digest
