@@ -240,7 +240,7 @@ class ClaimReader:
             if stage in stays:
                 request["length_of_stay_days"] = stays[stage][0]
                 r.origins[("requests", ri, "length_of_stay_days")] = stays[stage][1]
-            served = r.m.claim.get("date_of_service")
+            served = r.m.claim.get("serviced_date")
             dated = next(((full_date(row["date"]), row["k"]) for row in stage_rows if full_date(row["date"])), None)
             if served and dated:  # the stage's day of service (the first item of the stage that gives one)
                 request[str(served)] = dated[0].isoformat()
