@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from engine.cmd import authoring, batch, decide, explain, fhir, graph, kb, serve
+from engine.cmd import authoring, batch, decide, explain, fhir, graph, kb, report, serve
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -17,7 +17,7 @@ def main() -> None:
     """
 
 
-for _module in (decide, explain, graph, kb, authoring, batch, fhir, serve):
+for _module in (decide, report, explain, graph, kb, authoring, batch, fhir, serve):
     for _command in _module.COMMANDS:
         main.add_command(_command)
 

@@ -145,8 +145,8 @@ def test_report_has_the_reference_shape(run_cli, tmp_path, fmt):
     assert result.exit_code == 0
     text = out.read_text(encoding="utf-8")
     for words in ["Stage 1", "Not medically necessary", "Stage 2", "Partially medically necessary",
-                  "Lumbar fusion", "Documentation required before approval", "Recommended action per line",
-                  "References", "request documentation", "deny", "AANS/CNS"]:
+                  "Lumbar fusion", "Documentation required before approval", "Recommended approach",
+                  "References", "Request documentation", "Deny", "AANS/CNS"]:
         assert words in text, words
     if fmt == "html":
         assert text.startswith("<!DOCTYPE html>")

@@ -1,4 +1,4 @@
-"""`warrant decide` and `warrant report`: determinations for people and for machines."""
+"""`warrant decide`: determinations for people and for machines (`warrant report`: engine/cmd/report.py)."""
 from __future__ import annotations
 
 import sys
@@ -16,7 +16,6 @@ from engine.cmd.common import (
     load_kb,
     open_case,
     policy_options,
-    write_output,
 )
 
 
@@ -59,26 +58,6 @@ def decide(cases: tuple[str, ...], fmt: str, fail_on_deny: bool, explain: bool, 
         sys.exit(10)
 
 
-@click.command(epilog="""\b
-Examples:
-  warrant report kb/examples/reference-case.yaml
-  warrant report case.yaml --format html -o determination.html""")
-@click.argument("case")
-@format_option(["markdown", "html"], default="markdown")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Write to this file instead of stdout (written whole or not at all).")
-@policy_options
-@kb_option
-@handles_errors
-def report(case: str, fmt: str, output: Path | None, policy: str | None, as_of: str | None,
-           kb_dir: Path | None) -> None:
-    """Write a reviewer-style determination: verdicts, reasons, citations, actions."""
-    from engine.decide.decision import decide as decide_case
-    from engine.present.report import render_report
-
-    session = open_case(load_kb(kb_dir), case, policy, as_of)
-    write_output(output, render_report(decide_case(session), session.kb, fmt))
-
 
 def _decide_fhir(kb, cases: tuple[str, ...], fail_on_deny: bool, policy: str | None, as_of: str | None) -> None:
     """`warrant decide BUNDLE --format fhir`: one response Bundle per request bundle."""
@@ -102,4 +81,4 @@ def _decide_fhir(kb, cases: tuple[str, ...], fail_on_deny: bool, policy: str | N
         sys.exit(10)
 
 
-COMMANDS = [decide, report]
+COMMANDS = [decide]

@@ -12,6 +12,8 @@ CRITERION = ("criterion", 3)
 CRITERION_MET = ("criterion_met", 2)
 CRITERION_UNMET = ("criterion_unmet", 2)
 UNDOCUMENTED = ("undocumented", 2)
+PARENT_LINE = ("parent_line", 3)
+"""The line a dependent line follows (read by the written determination to group add-ons)."""
 
 KB_VERSION = ("kb_version", 1)
 CODE_UNIT = ("code_unit", 2)

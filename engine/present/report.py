@@ -1,113 +1,36 @@
-"""Written determinations (`warrant report`): a decision regrouped the way a reviewer writes one.
+"""Written determinations (`warrant report`): the letter of engine/present/letter.py, rendered.
 
-Per stage a verdict heading; per family the verdict with its reasons and numbered citations;
-then the documentation required, the recommended action per line and the reference list. The
-content comes from the decision (itself built from proofs); the words and layout come from the
-kb (`report.yaml`, `templates/report.*.j2`), rendered with Jinja2 in a sandbox.
+The content comes from the determinations (themselves built from proofs); the words and layout
+come from the kb (`report.yaml`, `templates/report.*.j2`), rendered with Jinja2 in a budgeted
+sandbox. Markdown and HTML are rendered here; PDF is the HTML printed by a renderer
+(engine/present/pdf.py).
 """
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any, Callable
 
 from engine.errors import Finding, Location, RuleError
 from engine.knowledge.base import KnowledgeBase
-from engine.knowledge.interface import CODE_FAMILY
 
-FORMATS = ("markdown", "html")
-
-
-def report_context(decision: dict[str, Any], kb: KnowledgeBase, escape: Callable[[Any], str] = str,
-                   code_span: Callable[[Any], str] | None = None) -> dict[str, Any]:
-    """The decision regrouped for a written report: families per stage, numbered references.
-    Text a case file can supply goes through `escape`, the case id through `code_span` if given
-    (see `_escaped`)."""
-    decision = _escaped(decision, escape, code_span)
-    families = {str(code): str(family) for code, family in kb.program.query(*CODE_FAMILY)}
-    numbers: dict[str, int] = {}
-
-    def refs(citations: list[str]) -> list[int]:
-        out = []
-        for cite in citations:
-            numbers.setdefault(cite, len(numbers) + 1)
-            out.append(numbers[cite])
-        return sorted(set(out))
-
-    def with_refs(reasons: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        return [{**r, "refs": refs(r["citations"])} for r in reasons]
-
-    stages = []
-    actions = []
-    for stage in decision["stages"]:
-        groups: list[dict[str, Any]] = []
-        for line in stage["lines"]:
-            family = families.get(line["code"], "no_policy")
-            where = line["level"] or line["side"] or None
-            label = f"{line['code']} at {where}" if where else line["code"]
-            actions.append({"stage": stage["stage"], "code": line["code"], "where": where or "-",
-                            "verdict": line["verdict"], "basis": line["basis"]})
-            group = next((g for g in groups if g["family"] == family and g["verdict"] == line["verdict"]
-                          and g["basis"] == line["basis"]), None)
-            if group is None:
-                group = {"family": family, "verdict": line["verdict"], "basis": line["basis"], "labels": [],
-                         "reasons": [], "missing": []}
-                groups.append(group)
-            group["labels"].append(label)
-            for reason in with_refs(line["reasons"]):
-                if all(r["text"] != reason["text"] for r in group["reasons"]):
-                    group["reasons"].append(reason)
-            for item in line["missing_documentation"]:
-                if item not in group["missing"]:
-                    group["missing"].append(item)
-        entry: dict[str, Any] = {"stage": stage["stage"], "verdict": stage["verdict"], "groups": groups,
-                                 "policy": stage.get("policy")}
-        if "admission" in stage:
-            entry["admission"] = {**stage["admission"], "reasons": with_refs(stage["admission"]["reasons"])}
-        stages.append(entry)
-    words = report_words(kb)
-    for entry in stages:
-        for group in entry["groups"]:
-            title = words["families"].get(group["family"], group["family"])
-            group["title"] = title[:1].upper() + title[1:]
-            group["lines"] = ", ".join(group["labels"])
-    registry = {c["id"]: c for c in decision["citations"]}
-    references = [{"number": n, "id": cite, "title": registry.get(cite, kb.citations.get(cite, {})).get("title", cite),
-                   "source": registry.get(cite, kb.citations.get(cite, {})).get("source", "")}
-                  for cite, n in sorted(numbers.items(), key=lambda kv: kv[1])]
-    return {"case_id": decision["case_id"], "kb_version": decision["knowledge_base"]["version"],
-            "kb_digest": decision["knowledge_base"]["digest"], "stages": stages,
-            "documentation": decision["documentation_requests"], "actions": actions, "references": references}
-
-
-def _escaped(decision: dict[str, Any], escape: Callable[[Any], str],
-             code_span: Callable[[Any], str] | None) -> dict[str, Any]:
-    """A copy of the decision with the text a case file can supply escaped: the case id (as a
-    code span when `code_span` is given), codes, levels, sides and reasons that quote case
-    values. Markdown escaping for a Markdown report; for HTML, control characters only, as the
-    template escapes the rest."""
-    def line(item: dict[str, Any]) -> dict[str, Any]:
-        return {**item, "code": escape(item["code"]),
-                "level": escape(item["level"]) if item.get("level") else item.get("level"),
-                "side": escape(item["side"]) if item.get("side") else item.get("side"),
-                "reasons": reasons(item["reasons"])}
-
-    def reasons(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        return [{**r, "text": escape(r["text"])} for r in items]
-
-    stages = []
-    for stage in decision["stages"]:
-        entry = {**stage, "lines": [line(item) for item in stage["lines"]]}
-        if "admission" in stage:
-            entry["admission"] = {**stage["admission"], "reasons": reasons(stage["admission"]["reasons"])}
-        stages.append(entry)
-    requests = [{**r, "unblocks": [escape(u) for u in r["unblocks"]]} for r in decision["documentation_requests"]]
-    case_id = code_span(decision["case_id"]) if code_span else escape(decision["case_id"])
-    return {**decision, "case_id": case_id, "stages": stages, "documentation_requests": requests}
+FORMATS = ("markdown", "html", "pdf")
+TEMPLATES = {"markdown": "report.md.j2", "html": "report.html.j2"}
+AUDIT_MARK = "<!-- audit -->"
+"""Where the letter's body ends and its audit appendix begins, in both Markdown and HTML
+(the length of a letter is measured on its body)."""
 
 
 def report_words(kb: KnowledgeBase) -> dict[str, Any]:
-    """report.yaml (titles, headings, stage summaries, actions) with the names of verdicts, bases
-    and families from words.yaml, so both speak with one voice."""
+    """report.yaml (titles, headings, bullets, rationale) with the names of verdicts, bases
+    and families from words.yaml, so both speak with one voice (read once per loaded kb)."""
+    found = kb.__dict__.get("_report_words")
+    if found is None:
+        found = kb.__dict__["_report_words"] = _read_report_words(kb)
+    return found
+
+
+def _read_report_words(kb: KnowledgeBase) -> dict[str, Any]:
     from engine.knowledge.yamlio import read_yaml
 
     path = kb.root / "report.yaml"
@@ -122,27 +45,92 @@ def report_words(kb: KnowledgeBase) -> dict[str, Any]:
     return out
 
 
-def render_report(decision: dict[str, Any], kb: KnowledgeBase, fmt: str = "markdown") -> str:
-    from jinja2 import FileSystemLoader, StrictUndefined
-    from jinja2.exceptions import TemplateError
+def render_report(session, fmt: str = "markdown", options: Any = None) -> str | bytes:
+    """The letter for one case in `fmt` (markdown, html: text; pdf: bytes)."""
+    from engine.present.letter import letter_context
 
-    from engine.guard.text import markdown, markdown_code, terminal
+    context = letter_context(session, options)
+    if fmt == "pdf":
+        from engine.present.pdf import html_to_pdf
+
+        html = render_context(session.kb, context, "html")
+        return html_to_pdf(html, context["header"]["decided_on"])
+    return render_context(session.kb, context, fmt)
+
+
+_ENVIRONMENTS = threading.local()
+"""Each thread's sandboxes, by kb root, digest and format: a template is compiled once."""
+
+
+def _environment(kb: KnowledgeBase, fmt: str) -> Any:
+    from jinja2 import FileSystemLoader, StrictUndefined
+
+    from engine.guard.text import markdown_code, terminal
     from engine.present.sandbox import BoundedEnvironment
 
-    name = {"markdown": "report.md.j2", "html": "report.html.j2"}[fmt]
+    cache = _ENVIRONMENTS.__dict__.setdefault("envs", {})
+    key = (str(kb.root), kb.digest, fmt)
+    env = cache.get(key)
+    if env is None:
+        templates = Path(kb.root) / "templates"
+        env = BoundedEnvironment(loader=FileSystemLoader(str(templates)), autoescape=(fmt == "html"),
+                                 undefined=StrictUndefined, keep_trailing_newline=True,
+                                 trim_blocks=False, lstrip_blocks=False)
+        env.add_filter("sentence", lambda text: text[:1].upper() + text[1:] if text else text)
+        env.add_filter("code", markdown_code if fmt == "markdown" else terminal)
+        env.add_filter("nobreak", (lambda text: text) if fmt == "markdown" else _nobreak(kb))
+        cache[key] = env
+    return env
+
+
+def render_context(kb: KnowledgeBase, context: dict[str, Any], fmt: str) -> str:
+    from jinja2.exceptions import TemplateError
+
+    from engine.guard.text import markdown, terminal
+
+    name = TEMPLATES[fmt]
     templates = Path(kb.root) / "templates"
-    env = BoundedEnvironment(loader=FileSystemLoader(str(templates)), autoescape=(fmt == "html"),
-                             undefined=StrictUndefined, keep_trailing_newline=True,
-                             trim_blocks=False, lstrip_blocks=False)
-    env.add_filter("sentence", lambda text: text[:1].upper() + text[1:] if text else text)
-    if fmt == "markdown":
-        context = report_context(decision, kb, markdown, markdown_code)
-    else:
-        context = report_context(decision, kb, terminal)
+    letter = _escaped(context, markdown if fmt == "markdown" else terminal)
     try:
+        env = _environment(kb, fmt)
         template = env.get_template(name)
-        text = env.render(template, report=context, words=report_words(kb))
+        text = env.render(template, letter=letter, words=_escaped(report_words(kb), terminal))
     except (TemplateError, OSError, UnicodeDecodeError) as exc:
         line = getattr(exc, "lineno", None) or 0
-        raise RuleError([Finding("template", f"report template error: {exc}", Location(str(templates / name), line))]) from None
+        raise RuleError([Finding("template", f"report template error: {exc}",
+                                 Location(str(templates / name), line))]) from None
     return text.rstrip("\n") + "\n"
+
+
+def _escaped(value: Any, escape: Callable[[Any], str], key: str = "") -> Any:
+    """Every text of the letter escaped for its output, except the audit appendix and the case
+    id, which the templates show as code (the `code` filter)."""
+    if isinstance(value, dict):
+        return {k: v if k in ("audit", "case_id") else _escaped(v, escape, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_escaped(v, escape, key) for v in value]
+    if isinstance(value, str):
+        return escape(value)
+    return value
+
+
+def _nobreak(kb: KnowledgeBase) -> Callable[[Any], Any]:
+    """An HTML filter that keeps each spinal level of the kb's vocabulary on one line (a level
+    such as L2-3 must not wrap at its hyphen), the rest escaped as usual."""
+    import re
+
+    from markupsafe import Markup, escape
+
+    levels = kb.levels
+    names = sorted({levels.segment_name(i) for i in range(len(levels.vertebrae) - 1)}, key=len, reverse=True)
+    pattern = re.compile(r"(?<![\w-])(" + "|".join(re.escape(n) for n in names) + r")(?![\w-])") if names else None
+
+    def keep(text: Any) -> Any:
+        safe = str(escape(text))
+        return Markup(pattern.sub(r'<span class="nw">\1</span>', safe) if pattern else safe)
+    return keep
+
+
+def body_of(text: str) -> str:
+    """The letter before its audit appendix."""
+    return text.split(AUDIT_MARK, 1)[0]

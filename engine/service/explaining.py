@@ -78,7 +78,18 @@ def graph(kb, stored, line_id: str, fmt: str, why_not_verdict: str | None) -> st
     return graphs.render(drawn, fmt)
 
 
-def report(kb, stored, fmt: str) -> str | bytes:
+def report(kb, stored, fmt: str, reviewer: str | None = None) -> str | bytes:
+    """The determination letter of a stored decision, dated by the record: received when the
+    request arrived, decided when the decision was stored (so the same record gives the same
+    bytes, PDF included)."""
+    from engine.present.letter import LetterOptions
     from engine.present.report import render_report
 
-    return render_report(stored.decision, kb, fmt)
+    policy = (str(stored.policy["id"]), str(stored.policy["version"])) if stored.policy.get("id") else None
+    options = LetterOptions(reviewer=reviewer, received=_day(stored.received_at), decided=_day(stored.decided_at),
+                            policy=policy)
+    return render_report(session_of(kb, stored), fmt, options)
+
+
+def _day(when: Any) -> str | None:
+    return when.date().isoformat() if when is not None and hasattr(when, "date") else None

@@ -156,7 +156,6 @@ def test_explanations_of_a_stored_decision(client, kb):
     assert html.status_code == 200 and html.headers["content-type"].startswith("text/html")
     markdown = client.get(where + "/report")
     assert markdown.headers["content-type"].startswith("text/markdown") and "22633" in markdown.text
-    assert client.get(where + "/report", params={"format": "pdf"}).status_code == 501
     assert client.get(where + "/report", params={"format": "doc"}).status_code == 422
     unknown = client.get(where + "/why", params={"line": "9:99999:-"})
     assert unknown.status_code == 400 and "1:22558:L2-3" in unknown.json()["error"]["message"]

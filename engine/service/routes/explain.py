@@ -63,17 +63,23 @@ async def graph(request: Request, decision_id: str, line: str, format: str = "js
 
 
 @router.get("/report")
-async def report(request: Request, decision_id: str, format: str = "markdown", who: str = Depends(caller)):
+async def report(request: Request, decision_id: str, format: str = "markdown",
+                 reviewer: str | None = Query(None, max_length=200), who: str = Depends(caller)):
+    """The determination letter (markdown, html or pdf); 501 when PDF has no renderer here."""
     from engine.present.report import FORMATS
 
     if format not in FORMATS:
-        if format == "pdf":
-            raise ApiError(501, "renderer_missing", "PDF reports are not available in this version; "
-                           "ask for format=html and print it")
         raise ApiError(422, "invalid_parameter", f"format must be one of {', '.join(FORMATS)}",
                        [{"path": "format", "message": f"unknown format {format!r}"}])
+    if format == "pdf":
+        from engine.present.pdf import find_renderer
+
+        try:
+            find_renderer()
+        except RendererMissing as exc:
+            raise ApiError(501, "renderer_missing", str(exc.findings[0].message)) from None
     stored = await _stored(request, decision_id, "report")
-    text = await context(request).decider.run(explaining.report, stored, format)
+    text = await context(request).decider.run(explaining.report, stored, format, reviewer)
     await audit(request)
     return Response(text, media_type=explaining.MEDIA.get(format, "text/plain") + (
         "; charset=utf-8" if isinstance(text, str) else ""))

@@ -34,21 +34,26 @@ def families(kb) -> dict[str, str]:
 
 
 def decision_view(stored, kb) -> dict[str, Any]:
-    """The determination of a stored decision as the page lays it out."""
+    """The determination of a stored decision as the page lays it out: procedures in the
+    letter's groups (engine/present/groups.py), titled as the letter titles them."""
+    from engine.present.groups import procedure_groups
+    from engine.present.letter_words import group_title, report_phrases
+
     words, decision = kb.words, stored.decision
     roles = {verdict: role for role, verdict in kb.verdicts.items()}
     names = phrases(decision, words)
-    family_of = families(kb)
+    say = report_phrases(kb)
+    entries = {line_id(s["stage"], ln): (s["stage"], ln) for s in decision.get("stages", []) for ln in s.get("lines", [])}
+    found = procedure_groups(kb, [{"key": key, "stage": st, "code": ln["code"], "level": ln.get("level"),
+                                   "side": ln.get("side"), "verdict": ln["verdict"], "basis": ln.get("basis")}
+                                  for key, (st, ln) in entries.items()], None)
     stages = []
     for stage in decision.get("stages", []):
-        groups: dict[str, dict[str, Any]] = {}
-        for line in stage.get("lines", []):
-            family = family_of.get(str(line["code"]), "")
-            group = groups.setdefault(family, {"name": words.family(family) if family else
-                                               str(kb.meta.get("unknown_code_label", "")), "lines": []})
-            group["lines"].append(_line(stage["stage"], line, names, words, roles))
+        groups = [{"name": group_title(say, g), "lines": [_line(stage["stage"], entries[m.key][1], names, words, roles)
+                                                          for m in g.members]}
+                  for g in found if g.stage == stage["stage"]]
         entry = {"stage": stage["stage"], "verdict": words.verdict(stage["verdict"]),
-                 "role": roles.get(stage["verdict"], "mixed"), "groups": list(groups.values())}
+                 "role": roles.get(stage["verdict"], "mixed"), "groups": groups}
         if stage.get("admission"):
             adm = stage["admission"]
             entry["admission"] = {"verdict": words.verdict(adm["verdict"]), "role": roles.get(adm["verdict"]),
