@@ -145,7 +145,8 @@ def test_batch_resume_refuses_output_of_another_policy_digest(run_cli, tmp_path)
 def test_report_and_fhir_answer_name_the_policy(run_cli, tmp_path):
     report = run_cli("report", str(REFERENCE), "--policy", "strict", "--as-of", "2026-09-01")
     assert report.exit_code == 0, report.output
-    assert "Decided under policy strict 1.0, in effect from 2026-07-01, chosen as of 2026-09-01" in report.stdout
+    assert "| Policy | strict, version 1.0 |" in report.stdout          # the letter's header
+    assert "Policy of stage 1: `strict` `1.0` `sha256:" in report.stdout  # and its audit appendix
     bundle = ROOT / "tests" / "fhir" / "fusion-met.bundle.json"
     answer = run_cli("decide", str(bundle), "--format", "fhir", "--as-of", "2026-09-01")
     assert answer.exit_code == 0, answer.output
