@@ -2,7 +2,11 @@
 and `warrant summarize` over 10,000 decisions of batch output, each beside a reference measured in
 the same run.
 
-    python benchmarks/bench_workbench.py [--count 10000] [--repeat 15]
+    python benchmarks/bench_workbench.py [--count 10000] [--repeat 15] [--against /work/main]
+
+Each checkout's pages are served by a subprocess of its own code over its own store, filled the
+same way; with `--against DIR` (another checkout, e.g. main) the two are timed in turns, a few
+requests each, so that both see the same load on a shared machine, and printed side by side.
 
 The 300 corpus cases are decided once and stored `--count` times in all (new ids, case ids and
 receipt times spread over twelve months) straight through the store's own row functions, in
@@ -23,6 +27,8 @@ import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+if "--root" in sys.argv:     # measuring another checkout's code (see --against)
+    ROOT = Path(sys.argv[sys.argv.index("--root") + 1]).resolve()
 sys.path.insert(0, str(ROOT))
 
 
@@ -37,8 +43,9 @@ def decide_corpus(kb) -> list[tuple[dict, dict, str]]:
 
 
 def fill_store(store, kb, decided, count: int) -> None:
-    from engine.service.store.records import NewDecision, decision_row, finding_rows, line_rows
-    from engine.service.store.tables import decision_lines, decisions, line_findings
+    from engine.service.store.records import NewDecision
+
+    insert = _inserter()
 
     start = dt.datetime(2026, 1, 1)
     batch = 500     # the store's own row functions, many decisions a transaction (Store.save is one each)
@@ -51,12 +58,26 @@ def fill_store(store, kb, decided, count: int) -> None:
                 new = NewDecision(id=uuid.uuid4().hex, channel="api", caller="bench", content_type="application/json",
                                   request_body=json.dumps(case).encode(), case=case, decision=decision,
                                   policy_id=str(kb.meta.get("name")), outcome=outcome, received_at=when,
-                                  decided_at=when + dt.timedelta(milliseconds=40))
-                seq = conn.execute(decisions.insert(), decision_row(new)).inserted_primary_key[0]
-                conn.execute(decision_lines.insert(), line_rows(seq, decision))
-                rows = finding_rows(seq, decision, kb.levels)
-                if rows:
-                    conn.execute(line_findings.insert(), rows)
+                                  decided_at=when + dt.timedelta(milliseconds=40), levels=kb.levels)
+                insert(conn, new)
+
+
+def _inserter():
+    """The store's own function that writes a decision's rows (or, in a checkout older than
+    `insert_decision`, the row functions it used then)."""
+    from engine.service.store import records
+
+    if hasattr(records, "insert_decision"):
+        return records.insert_decision
+    from engine.service.store.tables import decision_lines, decisions, line_findings
+
+    def insert(conn, new) -> None:
+        seq = conn.execute(decisions.insert(), records.decision_row(new)).inserted_primary_key[0]
+        conn.execute(decision_lines.insert(), records.line_rows(seq, new.decision))
+        rows = records.finding_rows(seq, new.decision, new.levels)
+        if rows:
+            conn.execute(line_findings.insert(), rows)
+    return insert
 
 
 def timed(client, url: str, repeat: int) -> list[float]:
@@ -70,45 +91,131 @@ def timed(client, url: str, repeat: int) -> list[float]:
     return times
 
 
-def show(name: str, times: list[float], target: str = "") -> None:
-    p95 = sorted(times)[max(0, int(len(times) * 0.95) - 1)]
-    print(f"  {name:<58} median {statistics.median(times):7.1f} ms   p95 {p95:7.1f} ms   {target}")
+DASHBOARD_FILTERS = (("one code", "code=22633"), ("one family", "family=fusion"),
+                     ("one criterion undocumented", "criterion=instability&state=undocumented&blocked=1"),
+                     ("one policy", "policy={policy}"), ("one month", "since=2026-03-01&until=2026-03-31"))
 
 
-def bench_pages(args, kb, decided, folder: Path) -> None:
-    from fastapi.testclient import TestClient
-
-    from engine.service.app import create_app
-    from engine.service.config import ServiceConfig
+def prepare_pages(args, kb, decided, folder: Path) -> tuple[str, list[tuple[str, str, str]]]:
+    """Fill a store; its URL and the pages to time: [(name, path, target)]."""
     from engine.service.store import Search, Store
 
     url = f"sqlite:///{folder / 'bench.db'}"
     store = Store(url)
     t0 = time.perf_counter()
     fill_store(store, kb, decided, args.count)
-    print(f"stored {store.counts()['decisions']} decisions ({store.counts()['decision_lines']} lines, "
-          f"{store.counts()['line_findings']} line findings) in {time.perf_counter() - t0:.1f} s")
+    counts = store.counts()
+    print(f"{ROOT}: stored {counts['decisions']} decisions ({counts['decision_lines']} lines, "
+          f"{counts['line_findings']} line findings) in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
     newest = store.search(Search(limit=1))["items"][0]["id"]
-    reference = next(i["id"] for i in store.search(Search(case_id="reference", limit=1))["items"]) \
-        if store.count(Search(case_id="reference")) else newest
-    with TestClient(create_app(ServiceConfig(db_url=url))) as client:
-        print(f"server time, in process, {args.repeat} requests each:")
-        show("reference: GET /healthz", timed(client, "/healthz", args.repeat))
-        show("reference: GET /api/v1/metrics (counts over all decisions)", timed(client, "/api/v1/metrics", args.repeat))
-        show("reference: GET /api/v1/decisions/{id} (the JSON record)", timed(client, f"/api/v1/decisions/{newest}", args.repeat))
-        show("/ui/decisions/{id} (a decision page)", timed(client, f"/ui/decisions/{newest}", args.repeat), "target < 300 ms")
-        show("/ui/decisions/{id} (the reference case, 14 lines)", timed(client, f"/ui/decisions/{reference}", args.repeat),
-             "target < 300 ms")
-        show("/ui/decisions (list, first page, total count)", timed(client, "/ui/decisions", args.repeat))
-        show(f"/ui/dashboard (all {args.count} decisions)", timed(client, "/ui/dashboard", args.repeat), "target < 1 s")
-        for query in ("code=22633", "family=fusion", "criterion=instability&state=undocumented&blocked=1",
-                      "since=2026-03-01&until=2026-03-31"):
-            show(f"/ui/dashboard?{query}", timed(client, f"/ui/dashboard?{query}", args.repeat), "target < 1 s")
-        line = "2:22633:L4-5" if reference != newest else None
-        if line:
-            show("/ui/decisions/{id}/line (why, why not, sets, graph)",
-                 timed(client, f"/ui/decisions/{reference}/line?id={line}", max(3, args.repeat // 3)))
+    reference = next(i["id"] for i in store.search(Search(case_id="reference", limit=1))["items"])
     store.close()
+    pages = [("reference: GET /healthz", "/healthz", ""),
+             ("reference: GET /api/v1/metrics (counts over all decisions)", "/api/v1/metrics", ""),
+             ("reference: GET /api/v1/decisions/{id} (the JSON record)", f"/api/v1/decisions/{newest}", ""),
+             ("/ui/decisions/{id} (a decision page)", f"/ui/decisions/{newest}", "< 300 ms"),
+             ("/ui/decisions/{id} (the reference case, 14 lines)", f"/ui/decisions/{reference}", "< 300 ms"),
+             ("/ui/decisions (list, first page)", "/ui/decisions", ""),
+             ("/ui/decisions?family=fusion (list, filtered)", "/ui/decisions?family=fusion", ""),
+             (f"/ui/dashboard (all {args.count} decisions)", "/ui/dashboard", "< 1 s")]
+    policy = str(kb.meta.get("name"))
+    pages += [(f"/ui/dashboard, {name}", "/ui/dashboard?" + query.format(policy=policy), "< 1 s")
+              for name, query in DASHBOARD_FILTERS]
+    pages.append(("/ui/decisions/{id}/line (why, why not, sets, graph)",
+                  f"/ui/decisions/{reference}/line?id=2:22633:L4-5", ""))
+    return url, pages
+
+
+def serve_pages(args, kb, decided) -> None:
+    """Worker mode: fill a store, print the pages' names, then time the page each stdin line
+    names ("INDEX REPEAT") and answer with the times as JSON, until stdin ends."""
+    from fastapi.testclient import TestClient
+
+    from engine.service.app import create_app
+    from engine.service.config import ServiceConfig
+
+    with tempfile.TemporaryDirectory(prefix="warrant-bench-") as folder:
+        url, pages = prepare_pages(args, kb, decided, Path(folder))
+        with TestClient(create_app(ServiceConfig(db_url=url))) as client:
+            print(json.dumps([[name, target] for name, _path, target in pages]), flush=True)
+            for line in sys.stdin:
+                index, repeat = (int(x) for x in line.split())
+                print(json.dumps(timed(client, pages[index][1], repeat)), flush=True)
+
+
+class Worker:
+    """A `serve_pages` subprocess running one checkout's code."""
+
+    def __init__(self, root: Path, count: int) -> None:
+        import subprocess
+
+        self.root = root
+        self.process = subprocess.Popen(
+            [sys.executable, str(Path(__file__).resolve()), "--root", str(root), "--serve-pages",
+             "--count", str(count)], cwd=root, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+
+    def pages(self) -> list[list[str]]:
+        return json.loads(self._line())
+
+    def time(self, index: int, repeat: int) -> list[float]:
+        self.process.stdin.write(f"{index} {repeat}\n")
+        self.process.stdin.flush()
+        return json.loads(self._line())
+
+    def _line(self) -> str:
+        line = self.process.stdout.readline()
+        if not line:
+            raise SystemExit(f"the benchmark worker for {self.root} stopped (its error is above)")
+        return line
+
+    def close(self) -> None:
+        self.process.stdin.close()
+        self.process.wait()
+
+
+def measure_pages(args) -> tuple[list[dict], list[dict] | None]:
+    """Each page's times with this tree's code and, with `--against`, that checkout's, measured
+    in turns (a few requests to one, then as many to the other, three times) so that both see
+    the same machine load."""
+    workers = [Worker(ROOT, args.count)] + ([Worker(Path(args.against).resolve(), args.count)] if args.against else [])
+    names = [w.pages() for w in workers][0]
+    results: list[list[dict]] = [[] for _ in workers]
+    for index, (name, target) in enumerate(names):
+        slow = name.startswith("/ui/decisions/{id}/line")
+        rounds, each = (1, max(3, args.repeat // 3)) if slow else (3, max(1, args.repeat // 3))
+        times: list[list[float]] = [[] for _ in workers]
+        for _ in range(rounds):
+            for n, worker in enumerate(workers):
+                times[n] += worker.time(index, each)
+        for n in range(len(workers)):
+            results[n].append({"name": name, "target": target, "times": times[n]})
+    for worker in workers:
+        worker.close()
+    return results[0], (results[1] if args.against else None)
+
+
+def _figure(times: list[float] | None) -> str:
+    if not times:
+        return f"{'-':>22}"
+    p95 = sorted(times)[max(0, int(len(times) * 0.95) - 1)]
+    return f"{statistics.median(times):8.1f} (p95 {p95:6.1f})"
+
+
+def show_pages(ours: list[dict], theirs: list[dict] | None, against: str | None) -> None:
+    """A table of median (p95) server times, the other checkout's beside this tree's."""
+    print(f"server time in ms, in process, median (p95), {len(ours[0]['times'])} requests each:")
+    other = {p["name"]: p["times"] for p in theirs or []}
+    head = f"  {'page':<62} {'this tree':>22}"
+    if theirs is not None:
+        head += f" {against or 'other':>22}  speed-up"
+    print(head + "   target")
+    for page in ours:
+        row = f"  {page['name']:<62} {_figure(page['times'])}"
+        if theirs is not None:
+            mine, before = statistics.median(page["times"]), other.get(page["name"])
+            ratio = f"{statistics.median(before) / mine:6.1f}x" if before else "      "
+            row += f" {_figure(before)}  {ratio}"
+        print(row + f"   {page['target']}")
 
 
 def bench_summarize(args, kb, decided, folder: Path) -> None:
@@ -140,15 +247,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=10000)
     parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--against", help="another checkout (e.g. /work/main) whose page times to print beside")
+    parser.add_argument("--root", help=argparse.SUPPRESS)
+    parser.add_argument("--serve-pages", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     from engine.knowledge.base import KnowledgeBase
 
     kb = KnowledgeBase.load()
     t0 = time.perf_counter()
     decided = decide_corpus(kb)
+    if args.serve_pages:
+        serve_pages(args, kb, decided)
+        return
     print(f"decided the {len(decided)} corpus cases in {time.perf_counter() - t0:.1f} s")
+    ours, theirs = measure_pages(args)
+    show_pages(ours, theirs, args.against)
     with tempfile.TemporaryDirectory(prefix="warrant-bench-") as folder:
-        bench_pages(args, kb, decided, Path(folder))
         bench_summarize(args, kb, decided, Path(folder))
 
 

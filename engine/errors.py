@@ -85,6 +85,17 @@ class UsageError(WarrantError):
     exit_code = 2
 
 
+class EvaluationError(WarrantError):
+    """A checked program that could not be evaluated for these facts (exit code 4, like a kb
+    error: the rules, not the case, decide what evaluation costs and which values meet).
+
+    `code` is `budget_exceeded` (the evaluation budget of steps or seconds ran out) or
+    `aggregate_types` (max, min or sum met both atoms and numbers in one column)."""
+
+    code = "evaluation"
+    exit_code = 4
+
+
 class RendererMissing(WarrantError):
     """A graph format needs Graphviz and neither pygraphviz nor `dot` is available (exit code 6)."""
 

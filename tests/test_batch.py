@@ -286,3 +286,35 @@ def test_dask_missing_is_a_usage_error(monkeypatch, jsonl):
     monkeypatch.setattr(builtins, "__import__", no_distributed)
     with pytest.raises(UsageError, match="dask"):
         run_batch([jsonl], io.BytesIO(), BatchOptions(kb_dir=KB, scheduler="tcp://127.0.0.1:1"))
+
+
+@pytest.mark.parametrize("usable, load, jobs", [(2, 0.1, 2), (2, 0.9, 1), (2, 1.7, 1), (8, 3.2, 5), (4, 9.0, 1)])
+def test_jobs_auto_counts_the_cores_the_load_leaves_free(monkeypatch, usable, load, jobs):
+    import os
+
+    from engine.batch import runner
+
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(usable)), raising=False)
+    monkeypatch.setattr(os, "getloadavg", lambda: (load, load, load))
+    assert runner.auto_jobs() == jobs
+
+
+def test_jobs_auto_gives_the_same_bytes(jsonl, expected, tmp_path, run_cli):
+    out = tmp_path / "auto.jsonl"
+    run_cli("batch", str(jsonl), "--jobs", "auto", "-o", str(out), "--kb", KB, "-q")
+    assert out.read_text(encoding="utf-8").splitlines() == expected
+    assert run_cli("batch", str(jsonl), "--jobs", "many", "--kb", KB).exit_code == 2
+
+
+def test_a_dask_partition_settles_its_kb_once(texts, monkeypatch):
+    """Dask workers freeze the loaded kb out of the collector's way, as local workers do."""
+    from engine.batch import runner
+
+    settled = []
+    monkeypatch.setattr(runner, "_settle", settled.append)
+    monkeypatch.setattr(runner, "_SETTLED", set())
+    items = [("a.yaml", texts[0], 1, None)]
+    decide_partition(KB, items, settle=True)
+    decide_partition(KB, items, settle=True)
+    decide_partition(KB, items)
+    assert len(settled) == 1

@@ -124,3 +124,13 @@ def test_case_fields_doc_is_generated_from_the_schema(run_cli):
     assert result.exit_code == 0
     assert (ROOT / "docs" / "case-fields.md").read_text(encoding="utf-8") == result.stdout
     assert "| `imaging[].segments.*.translation_mm` | number | at least 0, mm |" in result.stdout
+
+
+def test_lazy_command_table_matches_the_modules():
+    """cli.py imports a command's module only when it runs: its table must name every command."""
+    import importlib
+
+    for module, names in cli.COMMAND_MODULES.items():
+        commands = importlib.import_module(f"engine.cmd.{module}").COMMANDS
+        assert tuple(c.name for c in commands) == names, module
+    assert sorted(cli.main.list_commands(None)) == sorted(n for names in cli.COMMAND_MODULES.values() for n in names)

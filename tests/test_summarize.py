@@ -107,3 +107,29 @@ def test_html_report_is_static_and_its_bars_lead_to_the_cases(run_cli, results, 
     for case_id in listed:
         assert any(ln["code"] == "22633" and ln["verdict"] == "cannot_be_determined"
                    for s in decided[case_id]["stages"] for ln in s["lines"]), case_id
+
+
+def test_stacked_bars_write_each_wide_part_s_share_on_it_and_name_it_in_full():
+    from engine.present import charts
+
+    rows = [{"key": "k", "label": "a label of sixty-odd characters that the old charts cut at 44",
+             "total": 20, "counts": {"a": 15, "b": 4, "c": 1}}]
+    segments = [("a", "first", "positive"), ("b", "second", "negative"), ("c", "third", "undetermined")]
+    svg = charts.stacked("chart-x", "X", rows, segments, lambda key, seg: f"/list?{key}={seg}", with_key=False)
+    inside = re.findall(r'<text[^>]*class="inside"[^>]*>([^<]+)</text>', svg)
+    assert inside == ["75%", "20%"]          # the 5% part is too narrow to hold its share
+    assert 'aria-label="a label of sixty-odd characters that the old charts cut at 44: third, 1 of 20 lines (5%)"' in svg
+    assert "<title>a label of sixty-odd characters that the old charts cut at 44</title>" \
+           "a label of sixty-odd characters that the old charts cut at 44</text>" in svg   # written in full
+
+
+def test_the_html_report_says_whether_a_bar_s_case_list_is_whole(kb, decisions):
+    from engine.authoring.population import population
+    from engine.present.summary_html import summary_html
+
+    whole = summary_html(population(kb, decisions, keep=50), kb)
+    cut = summary_html(population(kb, decisions, keep=2), kb)
+    counts = [(int(a), int(b)) for a, b in re.findall(r"<p>(\d+) lines in (\d+) cases:</p>", whole)]
+    assert counts and all(cases < lines for lines, cases in counts)    # several lines of one case
+    assert "the first" not in whole
+    assert re.search(r"<p>\d+ lines; the first 2 cases:</p>", cut)

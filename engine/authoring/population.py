@@ -136,7 +136,7 @@ class Population:
         codes = rate_rows(self.by["code"], lambda c: "" if c == "admission" else labels.get(c, unknown),
                           order=lambda c: (c == "admission", c))
         families = rate_rows(self.by["family"], lambda f: words.family(f) if f else unknown)
-        policies = rate_rows(self.by["policy"], lambda p: p)
+        policies = rate_rows(self.by["policy"], lambda p: p.replace("@", " ", 1))   # as the pages name it
         time = [{"key": k, "label": k, "counts": {o: self.by["time"].counts[k].get(o, 0) for o in OUTCOMES},
                  "total": sum(self.by["time"].counts[k].values()),
                  "refs": {o: self.by["time"].refs.get((k, o), []) for o in OUTCOMES}}
@@ -154,6 +154,7 @@ class Population:
                          "refs": self.missing.refs.get((f, "missing"), [])}
                         for f, n in _top(self.missing, "missing", top)],
             "kb_digests": dict(self.kb_versions), "errors": self.errors,
+            "keep": self.keep,      # the most cases a bar's `refs` list (more may lie behind it)
         }
 
     def _criteria(self, state: str, top: int) -> list[dict[str, Any]]:

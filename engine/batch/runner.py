@@ -35,7 +35,7 @@ from typing import IO, Any, Callable, Iterable, Iterator, Sequence
 
 from engine.batch.items import Item, chunks, count_items, identity, iter_items
 from engine.batch.resume import Done, Journal, read_done
-from engine.errors import CaseError, Finding, Location, RuleError, UsageError
+from engine.errors import CaseError, EvaluationError, Finding, Location, RuleError, UsageError
 
 __all__ = ["BatchOptions", "BatchStats", "Done", "count_items", "decide_partition", "iter_items",
            "read_done", "run_batch"]
@@ -67,8 +67,26 @@ def _knowledge_base(kb_dir: str | None, digest: str | None):
     return kb
 
 
+def auto_jobs() -> int:
+    """Worker processes for `--jobs auto`: the cores this process may use that the 1-minute load
+    average leaves free (at least one: then the cases are decided in this process, which on a
+    busy machine is never slower than workers fighting over the cores)."""
+    try:
+        usable = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        usable = os.cpu_count() or 1
+    try:
+        busy = os.getloadavg()[0]
+    except (AttributeError, OSError):
+        busy = 0.0
+    return max(1, min(usable, int(usable - busy + 0.5)))
+
+
+_SETTLED: set[tuple[str | None, str | None]] = set()
+
+
 def decide_partition(kb_dir: str | None, items: Sequence[Item], *, explain: bool = False,
-                     digest: str | None = None) -> list[str]:
+                     digest: str | None = None, settle: bool = False) -> list[str]:
     """Decide a chunk of cases: one JSON line per case (a decision or an error record), in the
     order of `items`.
 
@@ -77,6 +95,11 @@ def decide_partition(kb_dir: str | None, items: Sequence[Item], *, explain: bool
     files there; None means the worker's bundled kb).
     """
     kb = _knowledge_base(kb_dir, digest)
+    if settle and (kb_dir, digest) not in _SETTLED:  # a dask worker: as lean as a local one
+        with _KB_LOCK:
+            if (kb_dir, digest) not in _SETTLED:
+                _settle(kb)
+                _SETTLED.add((kb_dir, digest))
     explain, policy, as_of = explain if isinstance(explain, tuple) else (explain, None, None)
     return [decide_item(kb, item, explain=explain, policy=policy, as_of=as_of) for item in items]
 
@@ -97,6 +120,8 @@ def decide_item(kb, item: Item, *, explain: bool = False, policy: str | None = N
     except CaseError as exc:
         return error_record(source, number, _guess_case_id(source, text), exc.code or "invalid_case",
                             _case_messages(exc, source, text, number))
+    except EvaluationError as exc:  # past the evaluation budget, or an aggregate over mixed values
+        return error_record(source, number, _guess_case_id(source, text), exc.code, exc.messages)
     except Exception as exc:  # one case's unexpected failure never stops the run
         from engine.guard.text import excerpt
 
@@ -438,7 +463,7 @@ class _DaskExecutor:
 
     def submit(self, chunk: list[Item]):
         return self.client.submit(decide_partition, self.kb_dir, chunk, explain=self.explain,
-                                  digest=self.digest, pure=False)
+                                  digest=self.digest, settle=True, pure=False)
 
     def first_completed(self, futures: list) -> Any:
         from distributed import wait

@@ -10,6 +10,7 @@ from engine.language import ast
 from engine.checks.annotations import check_annotations
 from engine.checks.arity import check_arity
 from engine.checks.definitions import check_definitions
+from engine.checks.kinds import check_sums
 from engine.checks.safety import check_safety
 from engine.checks.stratify import check_stratification
 from engine.errors import Finding
@@ -24,6 +25,7 @@ def run_checks(modules: Sequence[ast.Module], *, citations: Iterable[str] | None
     findings += check_definitions(modules, base=set(base), roots=set(roots))
     findings += check_safety(modules)
     findings += check_stratification(modules)
+    findings += check_sums(modules)
     findings += check_annotations(modules, citations=None if citations is None else set(citations),
                                   require=require_annotations)
     return sorted(findings, key=_order)

@@ -11,6 +11,23 @@ from engine.cmd.common import echo, handles_errors, kb_option, policy_options
 from engine.cmd.progress import progress_meter
 
 
+class _Jobs(click.ParamType):
+    """A number of worker processes (0 or more), or `auto`."""
+
+    name = "N|auto"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, int) or value == "auto":
+            return value
+        try:
+            number = int(value)
+        except (TypeError, ValueError):
+            number = -1
+        if number < 0:
+            self.fail(f"{value!r} is not a number of jobs (0 or more) or 'auto'", param, ctx)
+        return number
+
+
 @click.command(epilog="""\b
 Examples:
   warrant batch cases/ --jobs 2 -o results.jsonl
@@ -30,8 +47,9 @@ there (without --kb, each worker's bundled kb; the digest is checked).""")
 @click.argument("paths", nargs=-1, required=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write the JSON lines to this file (default: stdout).")
-@click.option("-j", "--jobs", type=click.IntRange(min=0), default=1, show_default=True,
-              help="Worker processes (0: one per CPU; 1: decide in this process).")
+@click.option("-j", "--jobs", type=_Jobs(), default="1", show_default=True,
+              help="Worker processes (0: one per CPU; auto: the CPUs the load average leaves free; "
+                   "1: decide in this process).")
 @click.option("--resume", is_flag=True,
               help="Skip the inputs already in --output (by path or stream line and content) and append the rest.")
 @click.option("--explain", is_flag=True, help="Add each line's proof tree to its decision.")
@@ -45,7 +63,7 @@ there (without --kb, each worker's bundled kb; the digest is checked).""")
 @policy_options
 @kb_option
 @handles_errors
-def batch(paths: tuple[str, ...], output: Path | None, jobs: int, resume: bool, explain: bool, order: str,
+def batch(paths: tuple[str, ...], output: Path | None, jobs: int | str, resume: bool, explain: bool, order: str,
           chunk_size: int, scheduler: str | None, quiet: bool, policy: str | None, as_of: str | None,
           kb_dir: Path | None) -> None:
     """Decide many cases, in parallel, one JSON line per case."""
@@ -63,6 +81,10 @@ def batch(paths: tuple[str, ...], output: Path | None, jobs: int, resume: bool, 
 
     parse_as_of(as_of)  # a malformed date is a usage error before any case is read
     meter = progress_meter(count_items(paths)) if not quiet and sys.stderr.isatty() else None
+    if jobs == "auto":
+        from engine.batch.runner import auto_jobs
+
+        jobs = auto_jobs()
     options = BatchOptions(kb_dir=str(kb_dir) if kb_dir else None, jobs=jobs or (os.cpu_count() or 1),
                            explain=explain, order=order, chunk_size=chunk_size, scheduler=scheduler,
                            on_progress=meter.update if meter is not None else None, policy=policy,

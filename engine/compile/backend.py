@@ -15,12 +15,16 @@ from pyDatalog import pyEngine, pyParser
 from pyDatalog.Aggregate import Max, Min, Sum
 from pyDatalog.Logic import Logic
 
+from engine.guard import budget as _budget
 from engine.language import ast
-from engine.language.visit import order_key
+from engine.language.visit import number_value, order_key
 from engine.compile.lower import AUX, AggCall, AggDef, CoreClause, CoreProgram, is_aux
+from engine.compile.metered import MeteredLogic, mixed_values
+from engine.compile.plan import Presence, Rule, atoms, closures, const_value, rule_checks, static_keys
 
 PREFIX = "w_"
 MATERIALIZED = "wm_"
+DELTA = "wd_"
 _COMPARE = {"<": "<", "=<": "<=", ">": ">", ">=": ">=", "=": "==", "\\=": "!="}
 _GROUP_KEY = "k"
 
@@ -44,6 +48,11 @@ def _compare_primitive(literal, subgoal):
         subgoal.fact(True)
 
 
+def _row(values: Sequence[Any]) -> tuple:
+    """A row with each number in its one representative (see `number_value`)."""
+    return tuple(number_value(v) for v in values)
+
+
 class Backend:
     """One program's pyDatalog state, per thread: rules loaded once, facts asserted and retracted."""
 
@@ -52,6 +61,7 @@ class Backend:
         self.core = core
         self.strata = [list(c) for c in strata]
         self.recursive = set(recursive)
+        self.budget = _budget.Budget.default()
         self._local = threading.local()
 
     # -- thread state -------------------------------------------------------------------
@@ -61,6 +71,7 @@ class Backend:
             state = self._local.state = _ThreadState(self.core, self.strata, self.recursive)
         if getattr(Logic.tl, "logic", None) is not state.logic:
             Logic.tl.logic = state.logic
+        state.budget = self.budget
         return state
 
 
@@ -78,7 +89,7 @@ class _ThreadState:
 
     def __init__(self, core: CoreProgram, strata: Sequence[Sequence[tuple[str, int]]],
                  recursive: set[tuple[str, int]]) -> None:
-        logic = object.__new__(Logic)
+        logic = object.__new__(MeteredLogic)
         Logic.tl.logic = logic
         pyParser.clear()
         pyEngine.clear()
@@ -106,13 +117,29 @@ class _ThreadState:
             self.preds[(name, arity)] = _new_pred((mangle(name), arity))
         for key in self.derived:
             self.mpreds[key] = _new_pred((MATERIALIZED + key[0], key[1]))
-        self.static = _static_keys(core, set(self.derived))
+        self.static = static_keys(core, set(self.derived))
+        self.needs = closures(core, self.component, len(self.order))
+        self.rules: dict[tuple[str, int], list[Rule]] = {k: [] for k in self.derived}
+        self.kb_rows: dict[tuple[str, int], list[tuple]] = {}
+        self.dpreds: dict[tuple[str, int], Any] = {}
         for agg in core.aggregates:
             self._add_aggregate(agg)
         for clause in core.clauses:
             self._add_clause(clause)
         self.asserted: list[Any] = []
+        self.budget = _budget.Budget.default()
+        self._evaluating: tuple[str, int] | None = None
+        self.text_facts: dict[tuple[str, int], set[tuple]] = {}  # the program's own facts, kept apart
+        for clause in core.clauses:
+            if not clause.body:
+                self.text_facts.setdefault(clause.head.key, set()).add(_row(t.value for t in clause.head.args))
+        self.case_rows: dict[tuple[str, int], list[tuple]] = {}
         self.materialized: dict[tuple[str, int], list[tuple]] | None = None
+        self.origins: dict[tuple[str, int], dict[tuple, set]] = {}  # key -> row -> source clauses
+        self._static_origins: dict[tuple[str, int], dict[tuple, set]] = {}
+        self._presence: dict[tuple[str, int], Presence] = {}  # this case's relations (see _has_rows)
+        self._kb_presence: dict[tuple[str, int], Presence] = {}  # the kb's facts
+        self._done: set[int] = set()
         self._mclauses: list[Any] = []
         self._static_rows: dict[tuple[str, int], list[tuple]] | None = None
         self._static_clauses: list[Any] = []
@@ -130,7 +157,7 @@ class _ThreadState:
     def _term(self, term: ast.Term):
         if isinstance(term, ast.Var):
             return pyParser.Term("V_" + term.name)
-        value = term.value
+        value = number_value(term.value)
         if isinstance(value, str):
             return pyParser.Term(value, forced_type="constant")
         return pyParser.Expression._pyD_for(value)
@@ -143,11 +170,40 @@ class _ThreadState:
     def _add_clause(self, clause: CoreClause) -> None:
         """Build the clause from pyEngine terms and literals directly (aggregate calls through
         pyParser's Function, which knows their encoding)."""
-        head = pyEngine.Literal(self._pred_object(clause.head.key, mangle(clause.head.pred)),
-                                [_engine_term(t) for t in clause.head.args])
+        key = clause.head.key
+        if clause.body and key in self.rules:  # a rule of a derived predicate: its own head (see plan.Rule)
+            rules = self.rules[key]
+            name = f"{mangle(key[0])}{AUX}rule{len(rules) + 1}"
+            pred = _new_pred((name, key[1]))
+            rule = Rule(pred, rule_checks(clause, self.component, self.component[key]), clause.source)
+            rules.append(rule)
+            if self.component[key] in self.iterate:
+                self._add_deltas(clause, name, rule)
+        else:
+            pred = self._pred_object(key, mangle(clause.head.pred))
+            if not clause.body and not is_aux(key[0]):
+                self.kb_rows.setdefault(key, []).append(tuple(const_value(t) for t in clause.head.args))
+        head = pyEngine.Literal(pred, [_engine_term(t) for t in clause.head.args])
         body = [self._engine_literal(lit) for lit in clause.body]
         if not pyEngine.assert_(pyEngine.Clause(head, body)):  # pragma: no cover - pyDatalog refuses nothing we build
             raise RuntimeError(f"pyDatalog refused the clause for {clause.head}")
+
+    def _add_deltas(self, clause: CoreClause, name: str, rule: "Rule") -> None:
+        """Semi-naive evaluation of a recursive rule: one variant per body literal on its own
+        component, reading that literal from the rows new in the last round (`wd_`)."""
+        own = self.component[clause.head.key]
+        head_terms = [_engine_term(t) for t in clause.head.args]
+        for j, lit in enumerate(clause.body):
+            if not (isinstance(lit, ast.Positive) and self.component.get(lit.atom.key) == own):
+                continue
+            dpred = self.dpreds.get(lit.atom.key)
+            if dpred is None:
+                dpred = self.dpreds[lit.atom.key] = _new_pred((DELTA + lit.atom.pred, len(lit.atom.args)))
+            body = [pyEngine.Literal(dpred, [_engine_term(t) for t in lit.atom.args]) if i == j
+                    else self._engine_literal(other) for i, other in enumerate(clause.body)]
+            variant = _new_pred((f"{name}{AUX}d{j}", len(head_terms)))
+            pyEngine.assert_(pyEngine.Clause(pyEngine.Literal(variant, head_terms), body))
+            rule.deltas.append(variant)
 
     def _pred_object(self, key: tuple[str, int], name: str):
         table = self.mpreds if name.startswith(MATERIALIZED) else self.preds
@@ -201,7 +257,13 @@ class _ThreadState:
         if key in self.static.inputs:
             self._forget_static()
         term_of = pyEngine.Term_of
+        kept = self.case_rows.setdefault(key, [])
+        text = self.text_facts.get(key, ())
         for row in rows:
+            row = _row(row)
+            kept.append(row)
+            if row in text:  # already a fact of the program: asserting it would replace that
+                continue     # clause, and retracting it later would take the program's fact away
             clause = pyEngine.Clause(pyEngine.Literal(pred, [term_of(v) for v in row]), [])
             pyEngine.assert_(clause)
             self.asserted.append(clause)
@@ -212,6 +274,7 @@ class _ThreadState:
         for clause in self.asserted:
             pyEngine.retract(clause)
         self.asserted = []
+        self.case_rows = {}
         self._forget()
         if touched_static:
             self._forget_static()
@@ -227,69 +290,148 @@ class _ThreadState:
             pyEngine.retract(clause)
         self._mclauses = []
         self.materialized = None
+        self.origins: dict[tuple[str, int], dict[tuple, set]] = {}
+        self._presence: dict[tuple[str, int], Presence] = {}
+        self._done = set()
 
-    def materialize(self) -> dict[tuple[str, int], list[tuple]]:
-        """Evaluate every derived predicate, stratum by stratum, into its `wm_` relation."""
-        if self.materialized is not None:
-            return self.materialized
-        result: dict[tuple[str, int], list[tuple]] = {}
-        term_of = pyEngine.Term_of
-        static_fresh = self._static_rows is None
-        if static_fresh:
+    def materialize(self, demand: Iterable[tuple[str, int]] | None = None) -> dict[tuple[str, int], list[tuple]]:
+        """Evaluate derived predicates, stratum by stratum, into their `wm_` relations: those the
+        `demand`ed predicates depend on (every one without a demand). Strata evaluated for this
+        thread's facts stay asserted, so a later, wider demand evaluates only what is new.
+        Evaluation runs within the budget; one that fails leaves nothing half-materialised."""
+        try:
+            with _budget.metering(self.budget, "the rules"):
+                return self._materialize(demand)
+        except BaseException as exc:
+            self._forget()
+            self._forget_static()
+            if isinstance(exc, TypeError):
+                raise mixed_values(exc, self._evaluating) from None
+            raise
+
+    def _materialize(self, demand: Iterable[tuple[str, int]] | None) -> dict[tuple[str, int], list[tuple]]:
+        if self.materialized is None:
+            self.materialized = {}
+        if self._static_rows is None:
             self._static_rows = {}
-        for index, component in enumerate(self.order):
-            if component[0] in self.static.keys and not static_fresh:
+        if demand is None:
+            wanted = set(range(len(self.order)))
+        else:
+            wanted = set()
+            for key in demand:
+                index = self.component.get(key)
+                if index is not None:
+                    wanted |= self.needs[index]
+        result = self.materialized
+        for index in sorted(wanted - self._done):
+            component = self.order[index]
+            static = component[0] in self.static.keys
+            if static and all(key in self._static_rows for key in component):
                 for key in component:
                     result[key] = self._static_rows[key]
-                continue
-            static = component[0] in self.static.keys
-            sink = self._static_clauses if static else self._mclauses
-            known: dict[tuple[str, int], set] = {key: set() for key in component}
-            while True:  # one pass, or naive iteration to a fixpoint for a recursive component
-                fresh: dict[tuple[str, int], list[tuple]] = {}
-                for key in component:
-                    pred = self.preds[key]
-                    args = [pyEngine.Var(f"Q{i}") for i in range(key[1])]
-                    rows = pyEngine.Literal(pred, args).ask()
-                    if rows is True:
-                        rows = [()]
-                    fresh[key] = [row for row in (rows or []) if row not in known[key]]
-                for key in component:
-                    mpred = self.mpreds[key]
-                    for row in fresh[key]:
-                        known[key].add(row)
-                        clause = pyEngine.Clause(pyEngine.Literal(mpred, [term_of(v) for v in row]), [])
-                        pyEngine.assert_(clause)
-                        sink.append(clause)
-                if index not in self.iterate or not any(fresh.values()):
-                    break
-            for key in component:
-                result[key] = list(known[key])
-                if static:
-                    self._static_rows[key] = result[key]
-        self.materialized = result
+                    self.origins[key] = self._static_origins.get(key, {})
+            else:
+                self._evaluate(index, component, result, static)
+            self._done.add(index)
         return result
+
+    def _evaluate(self, index: int, component: list, result: dict, static: bool) -> None:
+        """One component: one pass or, when it is recursive, semi-naive rounds to a fixpoint (after
+        the first, only the rules' delta variants are asked). A rule whose body reads a lower
+        relation with no row it could match is not asked (see plan.Rule)."""
+        sink = self._static_clauses if static else self._mclauses
+        known: dict[tuple[str, int], set] = {key: set() for key in component}
+        has_rows = self._has_rows(result)
+        live = {key: [rule for rule in self.rules[key] if rule.live(has_rows)] for key in component}
+        iterate, deltas = index in self.iterate, []
+        try:
+            self._rounds(component, known, live, iterate, sink, deltas)
+        finally:  # also when the budget runs out mid-round: no delta row may outlive its evaluation
+            for clause in deltas:
+                pyEngine.retract(clause)
+        for key in component:
+            result[key] = list(known[key])
+            if static:
+                self._static_rows[key] = result[key]
+                self._static_origins[key] = self.origins.get(key, {})
+
+    def _rounds(self, component: list, known: dict, live: dict, iterate: bool, sink: list, deltas: list) -> None:
+        first = True
+        while True:
+            fresh: dict[tuple[str, int], list[tuple]] = {}
+            for key in component:
+                self._evaluating = key
+                rows: list = []
+                if first and (key in self.kb_rows or key in self.case_rows):
+                    rows += self._ask(self.preds[key])
+                origin = self.origins.setdefault(key, {})
+                for rule in live[key]:
+                    for pred in ([rule.pred] if first else rule.deltas):
+                        found = [_row(r) for r in self._ask(pred)]
+                        for row in found:  # which source clauses derive each row: provenance reads it
+                            origin.setdefault(row, set()).add(rule.source)
+                        rows += found
+                # one representative per number (1.0 -> 1), whichever rule derived it first
+                fresh[key] = [row for row in dict.fromkeys(rows) if row not in known[key]]
+            for clause in deltas:
+                pyEngine.retract(clause)
+            deltas.clear()
+            for key in component:
+                known[key].update(fresh[key])
+                sink += _assert_rows(self.mpreds[key], fresh[key])
+                if iterate and key in self.dpreds:
+                    deltas += _assert_rows(self.dpreds[key], fresh[key])
+            first = False
+            if not iterate or not any(fresh.values()):
+                break
+
+    def _has_rows(self, result: dict):
+        """Whether a relation below the current component may have a row with these constants
+        (column by column, from Presence tables kept for the case, and for the kb's own facts)."""
+        def presence(table: dict, key: tuple[str, int], rows) -> Presence:
+            found = table.get(key)
+            if found is None:
+                found = table[key] = Presence(rows)
+            return found
+
+        def has_rows(key: tuple[str, int], pattern: tuple) -> bool:
+            if key in result:
+                return presence(self._presence, key, result[key]).admits(pattern)
+            return (presence(self._kb_presence, key, self.kb_rows.get(key, ())).admits(pattern)
+                    or presence(self._presence, key, self.case_rows.get(key, ())).admits(pattern))
+        return has_rows
+
+    @staticmethod
+    def _ask(pred) -> list:
+        rows = pyEngine.Literal(pred, [pyEngine.Var(f"Q{i}") for i in range(pred.arity)]).ask()
+        if rows is True:
+            return [()]
+        return rows or []
 
     def query(self, key: tuple[str, int]) -> list[tuple]:
         """All answers of a predicate."""
         if key in self.mpreds:
-            return list(self.materialize()[key])
+            return list(self.materialize([key])[key])
         pred = self.preds.get(key)
         if pred is None:
             return []
         self.materialize()
         args = [pyEngine.Var(f"Q{i}") for i in range(key[1])]
-        result = pyEngine.Literal(pred, args).ask()
+        try:
+            with _budget.metering(self.budget, "the query"):
+                result = pyEngine.Literal(pred, args).ask()
+        except TypeError as exc:
+            raise mixed_values(exc, key) from None
         if result is True:
             return [()]
-        return result or []
+        return list({_row(row): None for row in result or ()})
 
     def add_query_clauses(self, clauses: Sequence[CoreClause], aggregates: Sequence[AggDef]) -> None:
         for agg in aggregates:
             self._add_aggregate(agg)
         for clause in clauses:
             for lit in clause.body:
-                for atom in _atoms(lit):
+                for atom in atoms(lit):
                     if atom.key not in self.preds and atom.key not in self.mpreds:
                         self.preds[atom.key] = _new_pred((mangle(atom.pred), len(atom.args)))
             self._add_clause(clause)
@@ -298,55 +440,21 @@ class _ThreadState:
                 self.preds[key] = _new_pred((mangle(key[0]), key[1]))
 
 
+def _assert_rows(pred, rows: list[tuple]) -> list:
+    """Assert rows as facts of a pyDatalog predicate; the clauses, to retract them later."""
+    term_of = pyEngine.Term_of
+    clauses = []
+    for row in rows:
+        clause = pyEngine.Clause(pyEngine.Literal(pred, [term_of(v) for v in row]), [])
+        pyEngine.assert_(clause)
+        clauses.append(clause)
+    return clauses
+
+
 def _engine_term(term: ast.Term):
     if isinstance(term, ast.Var):
         return pyEngine.Var("V_" + term.name)
-    return pyEngine.Term_of(term.value)
-
-
-class _Static:
-    """Derived predicates that no case fact can change (computed once per thread), and the
-    fact-only predicates they read (asserting into one of those invalidates them)."""
-
-    def __init__(self, keys: set, inputs: set) -> None:
-        self.keys = keys
-        self.inputs = inputs
-        self.input_names = {k[0] for k in inputs}
-
-
-def _static_keys(core: CoreProgram, derived: set) -> _Static:
-    """Derived predicates that cannot reach a predicate without clauses (a case input).
-
-    Auxiliary clauses fold into the predicate they were lowered from. Everything a static
-    predicate depends on is an input: asserting facts into any of them makes it stale.
-    """
-    deps: dict[tuple[str, int], set] = {}
-    defined = {c.head.key for c in core.clauses}
-    for clause in core.clauses:
-        node = clause.owner or clause.head.key
-        for lit in clause.body:
-            for atom in _atoms(lit):
-                deps.setdefault(node, set()).add(atom.key)
-    users: dict[tuple[str, int], set] = {}
-    for node, targets in deps.items():
-        for target in targets:
-            users.setdefault(target, set()).add(node)
-    dynamic = {k for k in core.predicates if k not in defined}
-    todo = list(dynamic)
-    while todo:  # everything that (transitively) reads a case input is dynamic
-        for user in users.get(todo.pop(), ()):
-            if user not in dynamic:
-                dynamic.add(user)
-                todo.append(user)
-    keys = {k for k in derived if k not in dynamic}
-    inputs: set = set()
-    todo = list(keys)
-    while todo:
-        for dep in deps.get(todo.pop(), ()):
-            if dep not in inputs:
-                inputs.add(dep)
-                todo.append(dep)
-    return _Static(keys, inputs | keys)
+    return pyEngine.Term_of(number_value(term.value))
 
 
 def _new_pred(spec: tuple[str, int]):
@@ -355,9 +463,3 @@ def _new_pred(spec: tuple[str, int]):
     if pred.prearity is None:
         pred.prearity = spec[1]
     return pyEngine.insert(pred)
-
-
-def _atoms(literal) -> list[ast.Atom]:
-    if isinstance(literal, (ast.Positive, ast.Negation)):
-        return [literal.atom]
-    return []

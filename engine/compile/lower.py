@@ -49,6 +49,8 @@ class CoreClause:
     body: tuple[CoreLiteral, ...]
     owner: tuple[str, int] | None = None
     """The source predicate this clause was lowered from (itself, or the user of an auxiliary)."""
+    source: int | None = None
+    """Which of its owner's source clauses (in program order, facts included) it was lowered from."""
 
 
 @dataclass(frozen=True)
@@ -81,12 +83,17 @@ def lower_program(clauses: Sequence[ast.Clause], predicates: Sequence[tuple[str,
     out: list[CoreClause] = []
     aggs: list[AggDef] = []
     preds = set(predicates)
+    seen: dict[tuple[str, int], int] = {}
     for clause in clauses:
+        source = seen[clause.head.key] = seen.get(clause.head.key, -1) + 1
+        if not clause.body and all(isinstance(t, ast.Const) for t in clause.head.args):
+            out.append(CoreClause(clause.head, (), clause.head.key, source))  # a ground fact: as it is
+            continue
         start = len(out)
         for core in lower_clause(clause, names, aggs, out):
             out.append(core)
         for i in range(start, len(out)):
-            out[i] = replace(out[i], owner=clause.head.key)
+            out[i] = replace(out[i], owner=clause.head.key, source=source)
     for c in out:
         preds.add(c.head.key)
     for a in aggs:

@@ -9,6 +9,7 @@ reports and batch runs all read determinations from here, so they can never disa
 """
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -254,10 +255,23 @@ class _Walk:
         return found
 
 
+_ORDERS: "weakref.WeakKeyDictionary[Any, dict[tuple[Any, Any], int]]" = weakref.WeakKeyDictionary()
+
+
 def criterion_order(kb) -> dict[tuple[Any, Any], int]:
     """(code, criterion) -> position: each code's criteria in the order the kb lists them, its
-    family's (`family_criterion/3`, through `code_family/2`) before its own (`code_criterion/3`)."""
-    facts = [c.head for c in kb.program.clauses if c.is_fact]
+    family's (`family_criterion/3`, through `code_family/2`) before its own (`code_criterion/3`).
+    Computed once per program (a scan of every clause would otherwise grow each case's cost with
+    the kb's tables)."""
+    program = kb.program
+    order = _ORDERS.get(program)
+    if order is None:
+        order = _ORDERS[program] = _criterion_order(program)
+    return order
+
+
+def _criterion_order(program) -> dict[tuple[Any, Any], int]:
+    facts = [c.head for c in program.clauses if c.is_fact]
     family_of = {h.args[0].value: h.args[1].value for h in facts if h.key == CODE_FAMILY}
     listed = [h for h in facts if h.key in CRITERION_LISTS]
     order: dict[tuple[Any, Any], int] = {}

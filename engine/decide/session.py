@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, Mapping
 
 from engine.cases.facts import extract_facts
 from engine.knowledge.base import KnowledgeBase
@@ -90,9 +90,13 @@ class CaseSession:
         return extract_facts(self.kb.fields, self.document)
 
     @cached_property
-    def derived(self) -> dict[tuple[str, int], list[tuple]]:
-        """pyDatalog's answers for every derived predicate of the kb, for this case."""
-        return self.kb.program.derive(self.facts)
+    def derived(self) -> Mapping[tuple[str, int], list[tuple]]:
+        """pyDatalog's answers for the kb's derived predicates, for this case: those the interface
+        predicates read are evaluated at once, any other when it is first read."""
+        from engine.evaluate.answers import Answers
+        from engine.knowledge.interface import DECISION_DEMAND
+
+        return Answers(self.kb.program, self.facts, DECISION_DEMAND)
 
     def evaluate(self, queries: list[str]) -> dict[str, set[tuple]]:
         """The answers of the named predicates (as computed by pyDatalog)."""

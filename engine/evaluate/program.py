@@ -15,6 +15,7 @@ from typing import Any, Iterable, Mapping, Sequence
 from engine.language import ast
 from engine.compile.backend import Backend
 from engine.errors import Finding, Location, RuleError
+from engine.guard.budget import Budget
 from engine.compile.lower import AUX, CoreProgram, Names, lower_clause, lower_program
 from engine.language.visit import literal_variables, order_key
 
@@ -26,8 +27,10 @@ class Program:
 
     def __init__(self, modules: Sequence[ast.Module], *, citations: Iterable[str] | None = None,
                  strict: bool = True, roots: Iterable[str] = (), require_annotations: bool = False,
-                 findings: list[Finding] | None = None, core: CoreProgram | None = None) -> None:
+                 findings: list[Finding] | None = None, core: CoreProgram | None = None,
+                 budget: Budget | None = None) -> None:
         self.modules = tuple(modules)
+        self._budget = budget or Budget.default()
         if findings is None:
             from engine.checks import run_checks
 
@@ -72,8 +75,23 @@ class Program:
         if self._backend is None:
             with self._backend_lock:  # two threads must not each build (and fill) their own
                 if self._backend is None:
-                    self._backend = Backend(self.core, self.strata, self.recursive)
+                    backend = Backend(self.core, self.strata, self.recursive)
+                    backend.budget = self._budget
+                    self._backend = backend
         return self._backend
+
+    @property
+    def budget(self) -> Budget:
+        """What one evaluation (a `derive`, a `query`, an `ask`) may cost: `Budget(steps, seconds)`.
+        Past it evaluation stops with `EvaluationError` code `budget_exceeded` (exit 4) and the
+        program stays usable. Default `Budget.default()` (engine/guard/limits.py)."""
+        return self._budget
+
+    @budget.setter
+    def budget(self, budget: Budget) -> None:
+        self._budget = budget
+        if self._backend is not None:
+            self._backend.budget = budget
 
     @property
     def strata(self) -> list[list[Key]]:
@@ -92,6 +110,13 @@ class Program:
         return self._recursive
 
     @property
+    def derived_keys(self) -> frozenset[Key]:
+        """The predicates some rule derives (what `derive` answers)."""
+        if getattr(self, "_derived_keys", None) is None:
+            self._derived_keys = frozenset(c.head.key for c in self.clauses if c.body)
+        return self._derived_keys
+
+    @property
     def clauses_by_head(self) -> dict[Key, list[ast.Clause]]:
         if getattr(self, "_by_head", None) is None:
             self._by_head: dict[Key, list[ast.Clause]] = {}
@@ -102,41 +127,52 @@ class Program:
     def model(self, facts: Mapping[Key, Sequence[tuple]], derived: Mapping[Key, Sequence[tuple]] | None = None):
         """The provenance model for these base facts (see engine.evaluate.provenance); with `derived`,
         pyDatalog's answers are taken as the model and derivations reconstructed on demand."""
-        from engine.evaluate.provenance import Model
+        from engine.evaluate.provenance import Model, kb_fact_rows
 
-        return Model(self.clauses, facts, self.strata, self.recursive, derived)
+        if getattr(self, "_fact_rows", None) is None:
+            self._fact_rows = kb_fact_rows(self.clauses)
+        return Model(self.clauses, facts, self.strata, self.recursive, derived, self._fact_rows, self.clauses_by_head,
+                     getattr(derived, "origins", None), self.budget)
 
-    def derive(self, facts: Mapping[Key, Sequence[tuple]]) -> dict[Key, list[tuple]]:
-        """Every derived predicate's answers for these facts, computed by pyDatalog (facts are
-        asserted, the strata materialised, and the facts retracted again)."""
+    def derive(self, facts: Mapping[Key, Sequence[tuple]], demand: Iterable[Key] | None = None,
+               origins: dict | None = None) -> dict[Key, list[tuple]]:
+        """Derived predicates' answers for these facts, computed by pyDatalog (facts are asserted,
+        the strata materialised, and the facts retracted again): every derived predicate's, or
+        with `demand` those the demanded predicates read (and perhaps more). `origins`, when
+        given, receives for each answer the indexes of the source clauses that derived it (in
+        `clauses_by_head` order), so the provenance model tries only those."""
         self.clear_facts()
         try:
             for (pred, arity), rows in facts.items():
                 self.add_facts(pred, rows, arity=arity)
-            return dict(self.backend.activate().materialize())
+            state = self.backend.activate()
+            answers = dict(state.materialize(demand))
+            if origins is not None:
+                origins.update(state.origins)
+            return answers
         finally:
             self.clear_facts()
 
     # -- construction ---------------------------------------------------------------------
     @classmethod
     def from_text(cls, text: str, source: str = "<text>", *, citations: Iterable[str] | None = None,
-                  strict: bool = False) -> "Program":
+                  strict: bool = False, budget: Budget | None = None) -> "Program":
         """Parse and check one program text. Predicates it uses but never defines may be supplied
         later with `add_facts`; querying one that never was raises `undefined_predicate`."""
         from engine.language.parser import parse_text
 
-        return cls([parse_text(text, source)], citations=citations, strict=strict)
+        return cls([parse_text(text, source)], citations=citations, strict=strict, budget=budget)
 
     @classmethod
     def from_paths(cls, paths: Iterable[str | Path], *, citations: Iterable[str] | None = None,
                    strict: bool = True, roots: Iterable[str] = (),
-                   require_annotations: bool = False) -> "Program":
+                   require_annotations: bool = False, budget: Budget | None = None) -> "Program":
         """Parse and check rule files (directories are searched for `*.dl`, in sorted order)."""
         modules, findings = parse_paths(paths)
         if findings:
             raise RuleError(findings)
         return cls(modules, citations=citations, strict=strict, roots=roots,
-                   require_annotations=require_annotations)
+                   require_annotations=require_annotations, budget=budget)
 
     # -- facts ----------------------------------------------------------------------------
     def add_facts(self, pred: str, rows: Iterable[Sequence[Any]], *, arity: int | None = None) -> None:

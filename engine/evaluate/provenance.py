@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterator, Mapping, Sequence
 
+from engine.errors import EvaluationError
+from engine.guard import budget as _budget
 from engine.language import ast
 from engine.language.visit import anonymous_renamer, map_terms, order_key, literal_variables
 
@@ -87,31 +89,38 @@ class Model:
 
     def __init__(self, clauses: Sequence[ast.Clause], facts: Mapping[Key, Sequence[Row]],
                  strata: Sequence[Sequence[Key]], recursive: set[Key],
-                 derived: Mapping[Key, Sequence[Row]] | None = None) -> None:
+                 derived: Mapping[Key, Sequence[Row]] | None = None,
+                 fact_rows: Mapping[Key, Sequence[Row]] | None = None,
+                 by_head: Mapping[Key, list[ast.Clause]] | None = None,
+                 origins: Mapping[Key, Mapping[Row, set]] | None = None,
+                 budget: "_budget.Budget | None" = None) -> None:
+        self.budget = budget or _budget.Budget.default()
         self.relations: dict[Key, Relation] = {}
         self.derivations: dict[Key, dict[Row, Derivation]] = {}
         self.base: set[Key] = set()
         self.recursive = recursive
+        self._pending: tuple[Mapping, Mapping] | None = None
         for key, rows in facts.items():
             rel = self.relation(key)
             self.base.add(key)
             for row in rows:
                 rel.add(tuple(row))
-        by_head: dict[Key, list[ast.Clause]] = {}
-        for clause in clauses:
-            by_head.setdefault(clause.head.key, []).append(clause)
+        if by_head is None:
+            by_head = {}
+            for clause in clauses:
+                by_head.setdefault(clause.head.key, []).append(clause)
         self.clauses_by_head = by_head
         self.lazy = derived is not None and not recursive
-        if self.lazy:
-            for clause in clauses:
-                if clause.is_fact:
-                    self.relation(clause.head.key).add(tuple(a.value for a in clause.head.args))
-            for key, rows in derived.items():
-                rel = self.relation(key)
-                # pyDatalog answers come in hash order; sorting makes every explanation repeatable
-                for row in sorted(rows, key=lambda r: [order_key(v) for v in r]):
-                    rel.add(tuple(row))
+        self.origins = origins or {}
+        if self.lazy:  # relations are filled from the answers when first read (_load)
+            self._pending = (fact_rows if fact_rows is not None else kb_fact_rows(clauses), derived)
+            self._loaded: set[Key] = set()
             return
+        with _budget.metering(self.budget, "the rules (provenance)"):  # one row matched: one step
+            self._evaluate(strata, recursive, by_head)
+
+    def _evaluate(self, strata: Sequence[Sequence[Key]], recursive: set[Key],
+                  by_head: Mapping[Key, list[ast.Clause]]) -> None:
         for component in strata:
             rules = [c for key in component for c in by_head.get(key, ())]
             if not rules:
@@ -127,11 +136,19 @@ class Model:
                     self._fire(clause)
 
     def derivation(self, key: Key, row: Row) -> Derivation | None:
-        """How a derived fact was obtained (reconstructed on first request in lazy mode)."""
+        """How a derived fact was obtained (reconstructed on first request in lazy mode, within
+        the evaluation budget)."""
+        with _budget.metering(self.budget, "a derivation"):
+            return self._derivation(key, row)
+
+    def _derivation(self, key: Key, row: Row) -> Derivation | None:
         known = self.derivations.get(key, {}).get(row)
         if known is not None or not self.lazy or not self.holds(key, row):
             return known
-        for clause in self.clauses_by_head.get(key, ()):
+        origin = self.origins.get(key, {}).get(row)
+        for index, clause in enumerate(self.clauses_by_head.get(key, ())):
+            if origin is not None and clause.body and index not in origin:
+                continue  # pyDatalog's answers say this rule does not derive the row
             env: Env = {}
             ok = True
             for term, value in zip(clause.head.args, row):
@@ -152,17 +169,39 @@ class Model:
         return None
 
     def relation(self, key: Key) -> Relation:
-        rel = self.relations.get(key)
+        rel = self._get(key)
         if rel is None:
             rel = self.relations[key] = Relation()
         return rel
 
-    def rows(self, key: Key) -> list[Row]:
+    def _get(self, key: Key) -> Relation | None:
         rel = self.relations.get(key)
+        if self._pending is not None and key not in self._loaded:
+            rel = self._load(key, rel)
+        return rel
+
+    def _load(self, key: Key, rel: Relation | None) -> Relation | None:
+        """A relation in lazy mode: the case's facts, then the kb's, then the answers in sorted order
+        (pyDatalog answers come in hash order; sorting makes every explanation repeatable)."""
+        self._loaded.add(key)
+        kb_rows, derived = self._pending
+        fixed, answers = kb_rows.get(key, ()), derived.get(key, ())
+        if not fixed and not answers:
+            return rel
+        if rel is None:
+            rel = self.relations[key] = Relation()
+        for row in fixed:
+            rel.add(row)
+        for row in sorted(answers, key=lambda r: [order_key(v) for v in r]):
+            rel.add(tuple(row))
+        return rel
+
+    def rows(self, key: Key) -> list[Row]:
+        rel = self._get(key)
         return list(rel.rows) if rel else []
 
     def holds(self, key: Key, row: Row) -> bool:
-        rel = self.relations.get(key)
+        rel = self._get(key)
         return bool(rel) and tuple(row) in rel.rows
 
     def _fire(self, clause: ast.Clause) -> bool:
@@ -229,6 +268,12 @@ class Model:
                 values.append(solution[literal.over.name])
         if literal.kind == "count":
             return len(seen)
+        atoms = sum(1 for v in values if isinstance(v, str))
+        if atoms and (atoms < len(values) or literal.kind == "sum"):
+            met = "atoms" if literal.kind == "sum" else "both atoms and numbers"
+            raise EvaluationError(f"an aggregate_all({literal.kind}) met {met} in the column it aggregates; max "
+                                  "and min compare numbers with numbers and atoms with atoms, and sum adds numbers "
+                                  "only", location=literal.loc, code="aggregate_types")
         if literal.kind == "sum":
             return sum(values)
         if not values:
@@ -242,7 +287,7 @@ class Model:
 
     def match_rows(self, atom: ast.Atom, env: Env) -> Iterator[tuple[Env, Row]]:
         """Each matching row with env extended by it (anonymous `_` arguments bind nothing)."""
-        rel = self.relations.get(atom.key)
+        rel = self._get(atom.key)
         if not rel:
             return
         pattern = []
@@ -253,7 +298,12 @@ class Model:
                 pattern.append(env.get(t.name))
             else:
                 pattern.append(None)
+        meter = _budget._ACTIVE.meter
         for row in rel.match(pattern):
+            if meter is not None:
+                meter.steps += 1
+                if meter.steps >= meter.checkpoint:
+                    meter.check()
             out = env
             ok = True
             for t, v in zip(atom.args, row):
@@ -268,6 +318,15 @@ class Model:
                         break
             if ok:
                 yield out, row
+
+
+def kb_fact_rows(clauses: Sequence[ast.Clause]) -> dict[Key, list[Row]]:
+    """The rows the program states as facts, per predicate, in clause order."""
+    rows: dict[Key, list[Row]] = {}
+    for clause in clauses:
+        if clause.is_fact:
+            rows.setdefault(clause.head.key, []).append(tuple(a.value for a in clause.head.args))
+    return rows
 
 
 _RENAMED: dict[int, tuple[ast.Aggregate, ast.Aggregate]] = {}

@@ -41,7 +41,13 @@ class Limits:
     """Characters one report rendering may write."""
     template_seconds: float = 20.0
     """Wall time one report rendering may take."""
-
+    evaluation_steps: int = 2_000_000
+    """Steps one evaluation of the rules (one case's facts, one query) may take
+    (engine/guard/budget.py). A case of the bundled corpus takes at most about 10,000; a step
+    holds about 500 bytes while the evaluation runs, so the default bounds one evaluation near
+    1 GB. A kb may lower it in kb.yaml (`evaluation: {steps: N}`)."""
+    evaluation_seconds: float = 60.0
+    """Wall time one evaluation of the rules may take; kb.yaml `evaluation: {seconds: S}` may lower it."""
 
 LIMITS = Limits()
 """The limits in force. The HTTP service and batch workers read the same object."""

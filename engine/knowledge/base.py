@@ -155,7 +155,7 @@ class KnowledgeBase:
         if not rules:
             raise RuleError([Finding("kb_empty", "the knowledge base holds no rule files (*.dl); "
                                      "there is no policy to check or apply", Location(str(root)))])
-        from engine.knowledge.limits import check_texts, check_program
+        from engine.knowledge.limits import check_texts, check_program, kb_budget
 
         findings += check_texts(rules, display_root=root.parent)
         if findings:
@@ -185,6 +185,7 @@ class KnowledgeBase:
             raise RuleError(sorted(exc.findings + field_findings, key=_order)) from None
         if any(f.severity == "error" for f in field_findings):
             raise RuleError(sorted(program.findings + field_findings, key=_order))
+        kb_budget(meta, str(meta_file.relative_to(root.parent)))
         limit_findings = check_program(program)
         if limit_findings:
             raise RuleError(limit_findings)
@@ -210,6 +211,9 @@ class KnowledgeBase:
 
         program = Program(payload["modules"], findings=payload["findings"], core=payload["core"])
         program._recursive, program._strata = payload["recursive"], payload["strata"]
+        from engine.knowledge.limits import kb_budget
+
+        program.budget = kb_budget(payload["meta"])
         warnings = [f for f in payload["findings"] if f.severity == "warning"]
         return cls(root, digest, program, payload["citations"], payload["meta"], warnings, payload["fields"],
                    payload["case_schema"], payload.get("words"), policy, payload.get("changes") or [])

@@ -26,6 +26,9 @@ APPLICATION_READS = tuple(key[0] for key in (KB_VERSION, CODE_UNIT, CODE_LABEL, 
 
 INTERFACE_QUERIES = [key[0] for key in (LINE_VERDICT, STAGE_VERDICT, ADMISSION_VERDICT,
                                         ADMISSION_SUPPORTED_DAYS, DOC_REQUEST)]
+DECISION_DEMAND = (LINE_VERDICT, STAGE_VERDICT, ADMISSION_VERDICT, ADMISSION_SUPPORTED_DAYS, DOC_REQUEST,
+                   CRITERION, CRITERION_MET, CRITERION_UNMET, UNDOCUMENTED)
+"""What a decision reads: a case's evaluation covers the strata these need (others on demand)."""
 
 # Tables the authoring checks read (engine/knowledge/lint.py).
 CODE_FAMILY = ("code_family", 2)

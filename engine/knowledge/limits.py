@@ -4,7 +4,8 @@
 - numbers longer than `LIMITS.number_digits` digits (rule text and query goals);
 - rule bodies longer than `LIMITS.body_literals` literals;
 - predicate chains deeper than `LIMITS.rule_chain` (rule-on-rule dependencies);
-- `aggregate_all(sum(X), ...)` where the kb's own facts or rules put an atom in X's column.
+- `aggregate_all(sum(X), ...)` where the kb's own facts or rules put an atom in X's column;
+- the evaluation budget kb.yaml may set (`evaluation: {steps, seconds}`), at most the defaults.
 
 These are kb-level checks on the parsed program; the evaluator itself is not changed.
 """
@@ -14,12 +15,13 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
-from engine.errors import Finding, Location
+from engine.checks import kinds
+from engine.checks.kinds import ATOM
+from engine.errors import Finding, Location, RuleError
 from engine.guard.limits import LIMITS
 from engine.language import ast
 
 Key = tuple[str, int]
-ATOM, NUMBER, ANY = "atom", "number", "any"
 
 
 # ------------------------------------------------------------------------------ number length
@@ -74,6 +76,32 @@ def check_texts(paths: Sequence[Path], *, display_root: Path | None = None) -> l
         name = str(path.relative_to(display_root)) if display_root else str(path)
         findings += long_numbers(raw.decode("utf-8", "replace"), name)
     return findings
+
+
+# ------------------------------------------------------------------------------ evaluation budget
+def kb_budget(meta: Any, source: str = "kb.yaml") -> Any:
+    """The evaluation budget kb.yaml asks for (`evaluation: {steps: N, seconds: S}`), each at
+    most the default of engine/guard/limits.py: a kb may tighten the budget, never lift it (a
+    hostile kb must not be able to exhaust the machine). RuleError for anything else."""
+    from engine.guard.budget import Budget
+
+    spec = meta.get("evaluation") if isinstance(meta, dict) else None
+    if spec is None:
+        return Budget.default()
+    if not isinstance(spec, dict) or set(spec) - {"steps", "seconds"}:
+        raise RuleError([Finding("kb_contract", "kb.yaml `evaluation` takes `steps` and `seconds` only",
+                                 Location(source))])
+    caps = {"steps": LIMITS.evaluation_steps, "seconds": LIMITS.evaluation_seconds}
+    values: dict[str, Any] = {}
+    for name, cap in caps.items():
+        value = spec.get(name, cap)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= cap \
+                or (name == "steps" and not isinstance(value, int)):
+            raise RuleError([Finding("kb_contract", f"kb.yaml `evaluation.{name}` must be a positive "
+                                     f"{'whole ' if name == 'steps' else ''}number of at most {cap:,}, "
+                                     f"not {value!r}", Location(source))])
+        values[name] = value
+    return Budget(values["steps"], values["seconds"])
 
 
 # ------------------------------------------------------------------------------ program shape
@@ -182,61 +210,15 @@ def _components(edges: dict[Key, set[Key]]) -> dict[Key, int]:
 
 # ------------------------------------------------------------------------------ sums over atoms
 def column_kinds(program: Any) -> dict[tuple[Key, int], set[str]]:
-    """What each predicate column can hold: atoms and numbers written in the kb's own facts and
-    rule heads, what body columns pass on, numbers from aggregates; `any` for what cases supply."""
-    defined = {c.head.key for c in program.clauses}
-    kinds: dict[tuple[Key, int], set[str]] = defaultdict(set)
-    for key in set(program.arity.items()) | set(program.decls):
-        if key not in defined:
-            for i in range(key[1]):
-                kinds[(key, i)].add(ANY)
-    changed = True
-    while changed:
-        changed = False
-        for clause in program.clauses:
-            bound = _variable_kinds(clause.body, kinds)
-            for i, arg in enumerate(clause.head.args):
-                new = _term_kinds(arg, bound)
-                slot = kinds[(clause.head.key, i)]
-                if not new <= slot:
-                    slot |= new
-                    changed = True
-    return kinds
+    """What each predicate column can hold (engine/checks/kinds.py), over a checked program."""
+    return kinds.column_kinds(program.clauses, set(program.arity.items()) | set(program.decls))
 
 
-def _term_kinds(term: ast.Term, bound: dict[str, set[str]]) -> set[str]:
-    if isinstance(term, ast.Const):
-        return {ATOM if isinstance(term.value, str) else NUMBER}
-    return bound.get(term.name, {ANY})
-
-
-def _variable_kinds(body: Sequence[Any], kinds: dict[tuple[Key, int], set[str]]) -> dict[str, set[str]]:
-    bound: dict[str, set[str]] = defaultdict(set)
-    for lit in body:
-        if isinstance(lit, ast.Positive):
-            for i, arg in enumerate(lit.atom.args):
-                if isinstance(arg, ast.Var):
-                    bound[arg.name] |= kinds.get((lit.atom.key, i), set())
-        elif isinstance(lit, ast.Aggregate) and isinstance(lit.result, ast.Var):
-            bound[lit.result.name].add(NUMBER if lit.kind in ("count", "sum") else ANY)
-        elif isinstance(lit, ast.Comparison) and lit.op == "=":
-            for var, other in ((lit.left, lit.right), (lit.right, lit.left)):
-                if isinstance(var, ast.Var) and isinstance(other, ast.Const):
-                    bound[var.name] |= _term_kinds(other, {})
-    return bound
-
-
-def sums_over_atoms(body: Sequence[Any], kinds: dict[tuple[Key, int], set[str]]) -> list[Finding]:
+def sums_over_atoms(body: Sequence[Any], columns: dict[tuple[Key, int], set[str]]) -> list[Finding]:
     """`aggregate_all(sum(X), Goal, S)` literals whose X the kb can bind to an atom."""
-    findings = []
-    for lit in body:
-        if not (isinstance(lit, ast.Aggregate) and lit.kind == "sum" and lit.over is not None):
-            continue
-        bound = _variable_kinds(lit.goal, kinds)
-        if ATOM in bound.get(lit.over.name, set()):
-            findings.append(Finding("limit", f"aggregate_all(sum({lit.over}), ...) adds up {lit.over}, which "
-                                    "this knowledge base can bind to an atom; sum adds numbers only", lit.loc))
-    return findings
+    return [Finding("limit", f"aggregate_all(sum({lit.over}), ...) adds up {lit.over}, which this knowledge "
+                    "base can bind to an atom; sum adds numbers only", lit.loc)
+            for lit, found in kinds.sums(body, columns) if ATOM in found]
 
 
 def check_goal(program: Any, goal: str, source: str = "<query>") -> list[Finding]:

@@ -5,6 +5,7 @@ Everything after parsing (checks, compilation, explanation, export) reads these 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Union
 
 from engine.errors import Location
@@ -43,8 +44,9 @@ class Atom:
     args: tuple[Term, ...]
     loc: Location | None = field(default=None, compare=False)
 
-    @property
+    @cached_property
     def key(self) -> tuple[str, int]:
+        """(name, arity); computed once per atom (the evaluators read it for every literal)."""
         return (self.pred, len(self.args))
 
     def variables(self) -> list[Var]:

@@ -38,7 +38,12 @@ def _lark() -> Lark:
 
 
 def parse_text(text: str, source: str = "<text>") -> ast.Module:
-    """Parse one rule file's text; raises RuleError (code `syntax`) on the first syntax error."""
+    """Parse one rule file's text; raises RuleError (code `syntax`) on the first syntax error.
+
+    Lines that are one plain ground fact each (a kb table) are read by `_fast_facts` and left
+    blank for lark, which parses the rest with every position unchanged; the clauses are then
+    merged back in source order. The result is the same module either way."""
+    text, fast = _fast_facts(text, source)
     try:
         tree = _lark().parse(text, start="start")
     except UnexpectedInput as exc:
@@ -49,7 +54,58 @@ def parse_text(text: str, source: str = "<text>") -> ast.Module:
     module = _group(items, source, findings)
     if findings:
         raise RuleError(findings)
+    if fast:
+        clauses = sorted(module.clauses + tuple(fast), key=lambda c: c.loc.line if c.loc else 0)
+        module = ast.Module(module.source, tuple(clauses), module.decls)
     return module
+
+
+_TERM = r"'(?:[^'\\\n]|\\.|'')*'|[a-z][A-Za-z0-9_]*|-?(?:\d+\.\d+|\d+)(?:[eE][-+]?\d+)?"
+_FACT_LINE = re.compile(rf"([a-z][A-Za-z0-9_]*)\(\s*((?:{_TERM})(?:\s*,\s*(?:{_TERM}))*)\s*\)\.[ \t]*")
+_FACT_TERM = re.compile(rf"\s*({_TERM})\s*(?:,|$)")
+_KEYWORDS = {"not", "aggregate_all", "count", "sum", "max", "min"}
+
+
+def _fast_facts(text: str, source: str) -> tuple[str, list[ast.Clause]]:
+    """The ground facts written one per line, and the text with those lines blanked. A line
+    right after an annotation (which may attach to it), any keyword, or a file with block
+    comments (a fact-like line may sit inside one) is left to lark."""
+    if "/*" in text or text.count("\n") < 64:
+        return text, []
+    lines = text.split("\n")
+    facts: list[ast.Clause] = []
+    after_annotation = False
+    for number, line in enumerate(lines, 1):
+        stripped = line.strip()
+        if not stripped or (stripped.startswith("%") and not stripped.startswith("%@")):
+            continue
+        if stripped.startswith("%@"):
+            after_annotation = True
+            continue
+        clause = None if after_annotation else _fact(line, source, number)
+        after_annotation = False
+        if clause is not None:
+            facts.append(clause)
+            lines[number - 1] = ""
+    return "\n".join(lines), facts
+
+
+def _fact(line: str, source: str, number: int) -> ast.Clause | None:
+    match = _FACT_LINE.fullmatch(line)
+    if match is None or match.group(1) in _KEYWORDS:
+        return None
+    args = []
+    for term in _FACT_TERM.findall(match.group(2)):
+        if term[0] == "'":
+            args.append(ast.Const(_unquote(term)))
+        elif term[0].isalpha():
+            if term in _KEYWORDS:
+                return None
+            args.append(ast.Const(term))
+        else:
+            args.append(ast.Const(_number(term)))
+    loc = Location(source, number, 1)
+    return ast.Clause(ast.Atom(match.group(1), tuple(args), loc), (), None, loc)
 
 
 def parse_goal(text: str, source: str = "<query>") -> tuple[ast.Literal, ...]:

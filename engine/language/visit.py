@@ -17,6 +17,16 @@ def order_key(value: Any) -> tuple:
     return (0, value)
 
 
+def number_value(value: Any) -> Any:
+    """The one representative of a number: numbers are values, so 1 and 1.0 are one value, and
+    an integral float is kept as the integer (1.0 -> 1, 1e3 -> 1000); other floats, atoms and
+    integers are returned as they are. Whatever order 1 and 1.0 are asserted in, the answer
+    holds 1."""
+    if type(value) is float and value.is_integer():
+        return int(value)
+    return value
+
+
 def term_variables(*terms: ast.Term | None) -> list[ast.Var]:
     return [t for t in terms if isinstance(t, ast.Var)]
 

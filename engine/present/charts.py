@@ -16,12 +16,14 @@ from typing import Any, Callable, Sequence
 Segment = tuple[str, str, str]          # key, words, CSS class (colour)
 Href = Callable[[str, str], "str | None"]
 
-WIDTH = 820
-LABEL_W = 330
-BAR_W = 380
+WIDTH = 1000
+LABEL_W = 500        # room for a code and its label, or a criterion's name, at 13 px
+BAR_W = 400
 ROW_H = 28
 BAR_H = 18
 TOP = 34
+CHAR_W = 7.0         # an average character at 13 px, for placing legend entries
+INSIDE_MIN = 34      # a stacked part this wide (px) shows its share inside it
 
 
 def _a(text: Any) -> str:
@@ -32,17 +34,19 @@ def _pct(part: float, whole: float) -> str:
     return f"{100 * part / whole:.0f}%" if whole else "0%"
 
 
-def _short(text: str, limit: int = 44) -> str:
+def _short(text: str, limit: int = 66) -> str:
+    """Short enough for the label column (about 7.3 px a character at 13 px; the whole text
+    stays in the bar's title and accessible name)."""
     return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
 
 
 def _legend(segments: Sequence[Segment]) -> list[str]:
-    width = sum(30 + 7.5 * len(words) for _key, words, _css in segments)
+    width = sum(36 + CHAR_W * len(words) for _key, words, _css in segments)
     out, x = [], max(10.0, min(float(LABEL_W), WIDTH - width))
     for _key, words, css in segments:
-        out.append(f'<rect class="{css}" x="{x}" y="8" width="12" height="12"/>'
-                   f'<text x="{x + 17}" y="18" class="legend">{_a(words)}</text>')
-        x += 30 + 7.5 * len(words)
+        out.append(f'<rect class="{css}" x="{x:.1f}" y="8" width="12" height="12"/>'
+                   f'<text x="{x + 17:.1f}" y="18" class="legend">{_a(words)}</text>')
+        x += 36 + CHAR_W * len(words)
     return out
 
 
@@ -53,9 +57,14 @@ def _frame(chart_id: str, title: str, height: int, body: list[str]) -> str:
             + "".join(body) + "</svg>")
 
 
-def _bar(x: float, y: float, w: float, css: str, name: str, href: str | None, key: str) -> str:
+def _bar(x: float, y: float, w: float, css: str, name: str, href: str | None, key: str, inside: str = "") -> str:
+    """A bar (a link to the cases behind it when there is `href`), with `inside` written on it
+    where it is wide enough."""
     rect = (f'<rect class="{css}" x="{x:.1f}" y="{y}" width="{max(w, 0.8):.1f}" height="{BAR_H}">'
             f'<title>{_a(name)}</title></rect>')
+    if inside and w >= INSIDE_MIN:
+        rect += (f'<text x="{x + w / 2:.1f}" y="{y + 13}" class="inside" text-anchor="middle" '
+                 f'aria-hidden="true">{_a(inside)}</text>')
     if not href:
         return rect
     return f'<a href="{_a(href)}" aria-label="{_a(name)}" data-key="{_a(key)}">{rect}</a>'
@@ -79,7 +88,7 @@ def stacked(chart_id: str, title: str, rows: Sequence[dict[str, Any]], segments:
                 continue
             w = BAR_W * n / total
             name = f"{label}: {words}, {n} of {row['total']} {unit} ({_pct(n, row['total'])})"
-            body.append(_bar(x, y, w, css, name, href(row["key"], key), f"{row['key']}|{key}"))
+            body.append(_bar(x, y, w, css, name, href(row["key"], key), f"{row['key']}|{key}", _pct(n, row["total"])))
             x += w
         body.append(f'<text x="{LABEL_W + BAR_W + 8}" y="{y + 13}" class="value">{row["total"]} '
                     f'{unit if row["total"] != 1 else unit.rstrip("s")}</text>')

@@ -28,12 +28,13 @@ def decided(kb):
             "si": _decision(kb, FHIR / "si-joint-bilateral-met.yaml")}
 
 
-def _save(store, decided, ident, *, when=None, channel="api", key=None):
+def _save(store, decided, ident, *, when=None, channel="api", key=None, policy="warrant-lumbar-surgery",
+          levels=None):
     when = when or dt.datetime(2026, 3, 1, 12, 0, 0)
     new = NewDecision(id=ident, channel=channel, caller="tester", content_type="application/yaml",
                       request_body=f"body of {ident}".encode(), case=decided.case, decision=decided.decision,
-                      policy_id="warrant-lumbar-surgery", outcome=decided.outcome, received_at=when,
-                      decided_at=when + dt.timedelta(milliseconds=40), request_key=key)
+                      policy_id=policy, outcome=decided.outcome, received_at=when,
+                      decided_at=when + dt.timedelta(milliseconds=40), request_key=key, levels=levels)
     audit = AuditEntry(subtype="create", action="C", agent="tester", source="127.0.0.1", channel=channel,
                        http_status=201, entity=f"Decision/{ident}")
     return store.save(new, audit)
@@ -80,7 +81,9 @@ def test_records_are_append_only(store, decided):
     _save(store, decided["fusion"], "c" * 32)
     for statement in ("UPDATE decisions SET outcome = 'denied'", "DELETE FROM decisions",
                       "UPDATE decision_lines SET verdict = 'x'", "DELETE FROM decision_lines",
-                      "DELETE FROM audit_events", "UPDATE audit_events SET agent = 'x'"):
+                      "DELETE FROM audit_events", "UPDATE audit_events SET agent = 'x'",
+                      "UPDATE decision_facts SET outcome = 'denied'", "DELETE FROM decision_facts",
+                      "UPDATE line_findings SET state = 'met'", "DELETE FROM line_findings"):
         with pytest.raises(DBAPIError, match="append-only"):
             with store.engine.begin() as conn:
                 conn.execute(text(statement))
@@ -136,6 +139,61 @@ def test_metrics_count_outcomes_codes_policies_months_and_times(store, decided):
     window = store.metrics(since=dt.datetime(2026, 2, 1))
     assert window["total"] == 2
     assert store.metrics(since=dt.datetime(2030, 1, 1))["time_to_decision"]["median_ms"] is None
+
+
+def _figures(store, kb, search):
+    from engine.authoring.population import Population
+
+    pop = Population(kb, keep=0)
+    store.population(search, pop)
+    return pop.result(top=50)
+
+
+FIGURES = ("decisions", "lines", "admissions", "blocked_lines", "addon_lines", "outcomes", "by_code",
+           "by_family", "unmet", "undocumented", "missing", "over_time")
+
+
+@pytest.mark.parametrize("name, search", [
+    ("everything", {}),
+    ("one family: most decisions, counted by scanning", {"codes": ("22633", "22612")}),
+    ("one case: few decisions, counted by looking them up", {"case_id": "reference"}),
+    ("one criterion undocumented on a blocked line", {"criterion": "instability", "state": "undocumented",
+                                                       "blocked": True}),
+    ("a filter every decision passes", {"policy": "warrant-lumbar-surgery"}),
+    ("nothing", {"case_id": "no such case"})])
+def test_dashboard_counts_are_those_of_the_decisions_a_filter_selects(store, decided, kb, name, search):
+    from engine.authoring.population import Population
+
+    names = ["reference", "fusion", "si", "fusion", "si", "reference", "si", "si", "si", "si", "si"]
+    for i, which in enumerate(names):
+        _save(store, decided[which], f"{i:032d}", when=dt.datetime(2026, 1 + i % 3, 5, 9, 0), levels=kb.levels)
+    search = Search(positive=kb.verdicts["positive"], limit=100, **search)
+    chosen = [store.get(d["id"]) for d in store.search(search)["items"]]
+    pop = Population(kb, keep=0)
+    for stored in chosen:
+        pop.add(stored.decision, when=stored.received_at.strftime("%Y-%m"))
+    expected = pop.result(top=50)
+    seen = _figures(store, kb, search)
+    assert seen["decisions"] == len(chosen)
+    for key in FIGURES:
+        assert seen[key] == expected[key], (name, key)
+
+
+def test_dashboard_counts_lines_by_the_policy_each_decision_was_stored_under(store, decided, kb):
+    from collections import Counter
+
+    from engine.authoring.population import population
+
+    _save(store, decided["reference"], "1" * 32, policy="policy-a")
+    _save(store, decided["fusion"], "2" * 32, policy="policy-b")
+    _save(store, decided["si"], "3" * 32, policy="policy-b")
+    version = store.get("3" * 32).policy["version"]      # the version the store records as deciding
+    assert {store.get(i * 32).policy["version"] for i in "123"} == {version}
+    seen = {row["key"]: row["counts"] for row in _figures(store, kb, Search())["by_policy"]}
+    for policy, names in (("policy-a", ["reference"]), ("policy-b", ["fusion", "si"])):
+        alone = population(kb, [decided[n].decision for n in names], top=50, keep=0)["by_policy"]
+        assert Counter(seen[f"{policy}@{version}"]) == sum((Counter(row["counts"]) for row in alone), Counter())
+    assert set(seen) == {f"policy-a@{version}", f"policy-b@{version}"}
 
 
 def test_audit_events_are_fhir_audit_events(store, decided):

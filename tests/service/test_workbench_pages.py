@@ -72,6 +72,45 @@ def test_a_criterion_filter_lists_exactly_the_decisions_the_bar_counts(client):
     assert "instability at the level" in page.text
 
 
+def test_the_list_says_what_each_decision_asked_for_in_words(client):
+    from engine.service.ui.views import families
+
+    kb = client.app.state.warrant.kb
+    page = client.get("/ui/decisions?case=reference")
+    row = re.search(r'<tr><td class="nowrap"><a href="/ui/decisions/[0-9a-f]{32}">reference[^<]*</a></td>(.*?)</tr>',
+                    page.text, re.S).group(1)
+    decision = client.app.state.warrant.store.get(client.ids["reference-case.yaml"]).decision
+    from collections import Counter
+
+    family_of = families(kb)
+    per_family = Counter(family_of[ln["code"]] for s in decision["stages"] for ln in s["lines"])
+    family, lines = per_family.most_common(1)[0]
+    assert lines > 1
+    assert f"{kb.words.family(family)} ({lines})" in row
+    assert "22633" not in row
+
+
+def test_the_filter_menus_offer_the_stored_policies_and_the_codes_with_their_labels(client):
+    kb = client.app.state.warrant.kb
+    stored = client.app.state.warrant.store.get(client.ids["reference-case.yaml"]).policy
+    policy = f"{stored['id']}@{stored['version']}"
+    page = client.get("/ui/decisions", params={"policy": policy, "code": "22633"}).text
+    assert f'<option value="{policy}" selected>{stored["id"]} {stored["version"]}</option>' in page
+    assert f'<option value="22633" selected>22633 {kb.code_labels["22633"]}</option>' in page
+    unknown = client.get("/ui/decisions", params={"policy": "other@9"}).text   # kept, though nothing has it
+    assert '<option value="other@9" selected>other@9</option>' in unknown and "No stored decision matches" in unknown
+
+
+def test_a_stage_without_an_inpatient_stay_gets_its_page(client):
+    import yaml
+
+    outpatient = next(p for p in sorted((ROOT / "kb" / "corpus").glob("*.yaml"))
+                      if all(r.get("setting") == "outpatient" for r in yaml.safe_load(p.read_text())["requests"]))
+    answer = client.post("/api/v1/decisions", content=outpatient.read_bytes(), headers={"Content-Type": "application/yaml"})
+    page = client.get(f"/ui/decisions/{answer.json()['id']}")
+    assert page.status_code == 200 and "Stage 1" in page.text and "Inpatient stay" not in page.text
+
+
 def test_the_decision_page_holds_the_verdicts_and_reasons_in_words(client):
     decision_id = client.ids["reference-case.yaml"]
     page = client.get(f"/ui/decisions/{decision_id}")
@@ -100,6 +139,10 @@ def test_the_line_page_explains_why_not_with_minimal_sets(client, tmp_path):
                                           "conservative_care.physical_therapy_weeks"], "value": ['"failed"', "12", "6"]})
     row = re.search(r'<tr class="changed" data-line="1:22633:L4-5">.*?</tr>', changed.text, re.S)
     assert row and "medically necessary" in row.group(0)
+    kb = client.app.state.warrant.kb
+    field = kb.words.field("conservative_care.duration_weeks")
+    assert f"<strong>{kb.words.value(field, 12)}</strong>" in changed.text    # the change in words, with its unit
+    assert field.unit and f"<strong>12 " in changed.text
 
 
 def test_bad_input_gets_a_page_not_a_traceback(client):
@@ -141,11 +184,11 @@ def test_with_tokens_the_browser_signs_in_with_a_cookie(tmp_path):
         assert client.get("/ui/dashboard").status_code == 200
 
 
-def test_migration_0002_fills_in_the_findings_of_decisions_stored_before_it(tmp_path):
+def test_migrations_fill_in_the_findings_and_facts_of_decisions_stored_before_them(tmp_path):
     from alembic import command
     from sqlalchemy import create_engine, func, select
 
-    from engine.service.store import Store
+    from engine.service.store import Search, Store
     from engine.service.store.migrate import alembic_config
     from engine.service.store.records import NewDecision, decision_row, finding_rows, line_rows, utcnow
     from engine.service.store.tables import decision_lines, decisions, line_findings
@@ -166,3 +209,7 @@ def test_migration_0002_fills_in_the_findings_of_decisions_stored_before_it(tmp_
     with store.engine.connect() as conn:
         filled = conn.execute(select(func.count()).select_from(line_findings)).scalar_one()
     assert filled == len(finding_rows(seq, decision)) > 0
+    # 0003: the narrow row searches read
+    assert [d["id"] for d in store.search(Search(outcome="pended", case_id=decision["case_id"]))["items"]] == ["a" * 32]
+    assert store.count(Search(outcome="approved")) == 0
+    assert store.counts()["decision_facts"] == 1

@@ -64,19 +64,27 @@ async def decisions(request: Request) -> Response:
         return error_page(request, 422, exc.message)
     page = await run_in_threadpool(ctx.store.search, search)
     total = await run_in_threadpool(ctx.store.count, search)
+    codes = await run_in_threadpool(ctx.store.line_codes, [item["id"] for item in page["items"]])
+    family_of = views.families(ctx.kb)
+    asked = {i: views.procedures(c, ctx.kb, family_of) for i, c in codes.items()}
     await audit(request)
     return render(request, "decisions.html.j2", page="decisions", filters=filters, items=page["items"], total=total,
+                  asked=asked,
                   next_query=filters.query(cursor=page["next_cursor"]) if page["next_cursor"] else None,
-                  choices=choices(ctx.kb), page_size=PAGE, uploaded=request.query_params.get("uploaded"))
+                  choices=choices(ctx.kb, await run_in_threadpool(ctx.store.policies)), page_size=PAGE, uploaded=request.query_params.get("uploaded"))
 
 
-def choices(kb) -> dict[str, list[tuple[str, str]]]:
-    """What the filter menus offer, in words: verdicts, bases, families, outcomes."""
+def choices(kb, policies: list[str] = ()) -> dict[str, list[tuple[str, str]]]:
+    """What the filter menus offer, in words: policies stored under, codes with their labels,
+    verdicts, bases, families, outcomes."""
     words = kb.words
-    fams = sorted(set(views.families(kb).values()))
+    family_of = views.families(kb)
+    fams = sorted(set(family_of.values()))
     from engine.present.population_view import OUTCOME_WORDS
 
-    return {"verdict": [(v, words.verdict(v)) for v in kb.verdicts.values()],
+    return {"policy": [(p, p.replace("@", " ", 1)) for p in policies],
+            "code": [(c, f"{c} {kb.code_labels.get(c, '')}".strip()) for c in sorted(family_of)],
+            "verdict": [(v, words.verdict(v)) for v in kb.verdicts.values()],
             "basis": [(b, words.basis(b)) for b in sorted(kb.words.data.get("bases", {}))],
             "family": [(f, words.family(f)) for f in fams],
             "outcome": list(OUTCOME_WORDS.items())}

@@ -57,7 +57,10 @@ def _edit_words(words, edit) -> dict:
         phrase = words.field_phrase(edit.field)
     except Exception:  # a path the words do not know still shows as written
         phrase = edit.field
-    value = edit.value if isinstance(edit.value, str) else json.dumps(edit.value, ensure_ascii=False)
+    try:    # "12 weeks", "yes": the value in the kb's words, with its unit
+        value = words.value(words.field(edit.field), edit.value)
+    except Exception:
+        value = edit.value if isinstance(edit.value, str) else json.dumps(edit.value, ensure_ascii=False)
     return {"op": edit.op, "field": edit.field, "words": phrase, "value": value}
 
 
@@ -122,7 +125,7 @@ async def dashboard(request: Request) -> Response:
     await audit(request)
     return render(request, "dashboard.html.j2", page="dashboard", filters=filters, result=result,
                   headline=headline(result), sections=sections(result, ctx.kb.words, ListLinks(filters, result)),
-                  choices=choices(ctx.kb))
+                  choices=choices(ctx.kb, await run_in_threadpool(ctx.store.policies)))
 
 
 @router.get("/compare")

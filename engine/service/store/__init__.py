@@ -23,10 +23,8 @@ from engine.service.store.records import (
     Search,
     audit_query,
     audit_row,
-    decision_row,
-    finding_rows,
+    insert_decision,
     iso,
-    line_rows,
     search_query,
     summary,
 )
@@ -155,16 +153,10 @@ class Store:
     # ------------------------------------------------------------------ writes
     def save(self, new: NewDecision, audit: AuditEntry | None = None) -> int:
         """Store a decision, its lines and its audit event in one transaction: all or nothing."""
-        from engine.service.store.tables import audit_events, decision_lines, decisions, line_findings
+        from engine.service.store.tables import audit_events
 
         with self._guard(), self.engine.begin() as conn:
-            seq = conn.execute(decisions.insert(), decision_row(new)).inserted_primary_key[0]
-            rows = line_rows(seq, new.decision)
-            if rows:
-                conn.execute(decision_lines.insert(), rows)
-            findings = finding_rows(seq, new.decision, new.levels)
-            if findings:
-                conn.execute(line_findings.insert(), findings)
+            seq = insert_decision(conn, new)
             if audit is not None:
                 conn.execute(audit_events.insert(), audit_row(audit))
         return seq
@@ -231,6 +223,37 @@ class Store:
         with self._guard(), self.engine.connect() as conn:
             return [dict(r._mapping) for r in conn.execute(query)]
 
+    def policies(self) -> list[str]:
+        """`id@version` of every policy a stored decision was made under (for the filter menus)."""
+        from sqlalchemy import select
+
+        from engine.service.store.tables import decision_facts
+
+        facts = decision_facts.c
+        query = select(facts.policy_id, facts.policy_version).distinct().order_by(facts.policy_id, facts.policy_version)
+        with self._guard(), self.engine.connect() as conn:
+            return [f"{p}@{v}".rstrip("@") for p, v in conn.execute(query)]
+
+    def line_codes(self, decision_ids: list[str]) -> dict[str, list[str]]:
+        """Each decision's line codes in decision order (admissions left out), for a page of
+        the list: one query over the page's decisions."""
+        from sqlalchemy import select
+
+        from engine.service.store.tables import decision_lines, decisions
+
+        if not decision_ids:
+            return {}
+        out: dict[str, list[str]] = {i: [] for i in decision_ids}
+        with self._guard(), self.engine.connect() as conn:
+            # the seqs first, from the index on id: a join let the planner read whole decisions
+            ids = dict(conn.execute(select(decisions.c.seq, decisions.c.id).where(decisions.c.id.in_(decision_ids))).all())
+            query = (select(decision_lines.c.decision_seq, decision_lines.c.code)
+                     .where(decision_lines.c.decision_seq.in_(list(ids)), decision_lines.c.kind == "line")
+                     .order_by(decision_lines.c.decision_seq, decision_lines.c.line_no))
+            for seq, code in conn.execute(query):
+                out[ids[seq]].append(code)
+        return out
+
     def seqs(self, after: int = 0, batch: int = 500) -> Iterator[int]:
         """Every decision's seq in storing order (for `warrant replay --all`)."""
         from sqlalchemy import select
@@ -264,10 +287,10 @@ class Store:
         from sqlalchemy import func, select
 
         from engine.service.store.records import search_conditions
-        from engine.service.store.tables import decisions
+        from engine.service.store.tables import decision_facts
 
         with self._guard(), self.engine.connect() as conn:
-            return conn.execute(select(func.count()).select_from(decisions)
+            return conn.execute(select(func.count()).select_from(decision_facts)
                                 .where(*search_conditions(search))).scalar_one()
 
     def received_days(self, search: Search) -> list[tuple[str, str]]:
@@ -275,10 +298,10 @@ class Store:
         from sqlalchemy import select
 
         from engine.service.store.records import search_conditions
-        from engine.service.store.tables import decisions
+        from engine.service.store.tables import decision_facts
 
         with self._guard(), self.engine.connect() as conn:
-            rows = conn.execute(select(decisions.c.received_at, decisions.c.outcome)
+            rows = conn.execute(select(decision_facts.c.received_at, decision_facts.c.outcome)
                                 .where(*search_conditions(search)))
             return [(r[0].strftime("%Y-%m-%d"), r[1]) for r in rows]
 
@@ -286,11 +309,11 @@ class Store:
         """Rows per table (for health checks and the benchmarks)."""
         from sqlalchemy import func, select
 
-        from engine.service.store.tables import audit_events, decision_lines, decisions, line_findings
+        from engine.service.store.tables import audit_events, decision_facts, decision_lines, decisions, line_findings
 
         with self._guard(), self.engine.connect() as conn:
             return {t.name: conn.execute(select(func.count()).select_from(t)).scalar_one()
-                    for t in (decisions, decision_lines, line_findings, audit_events)}
+                    for t in (decisions, decision_facts, decision_lines, line_findings, audit_events)}
 
     def audit_events(self, since: dt.datetime | None = None, limit: int = 100,
                      cursor: int | None = None) -> dict[str, Any]:

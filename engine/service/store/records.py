@@ -1,5 +1,7 @@
-"""Rows in and out of the decision store: a decision becomes one `decisions` row plus one
-`decision_lines` row per line and admission; searches read them back a page at a time."""
+"""Rows in and out of the decision store: a decision becomes one `decisions` row, its narrow
+`decision_facts` copy, one `decision_lines` row per line and admission and one `line_findings`
+row per criterion and missing field of a line; searches filter the narrow rows and read the
+page's decisions back."""
 from __future__ import annotations
 
 import datetime as dt
@@ -10,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import and_, select, tuple_
 
-from engine.service.store.tables import audit_events, decision_lines, decisions
+from engine.service.store.tables import FACT_COLUMNS, audit_events, decision_facts, decision_lines, decisions, line_findings
 
 
 @dataclass
@@ -84,6 +86,20 @@ def decision_row(new: NewDecision) -> dict[str, Any]:
         "received_month": new.received_at.strftime("%Y-%m"),
         "duration_ms": (new.decided_at - new.received_at).total_seconds() * 1000.0,
     }
+
+
+def insert_decision(conn, new: NewDecision) -> int:
+    """Write a decision's rows in the caller's transaction; its seq."""
+    row = decision_row(new)
+    seq = conn.execute(decisions.insert(), row).inserted_primary_key[0]
+    conn.execute(decision_facts.insert(), {**{k: row[k] for k in FACT_COLUMNS if k != "seq"}, "seq": seq})
+    lines = line_rows(seq, new.decision)
+    if lines:
+        conn.execute(decision_lines.insert(), lines)
+    findings = finding_rows(seq, new.decision, new.levels)
+    if findings:
+        conn.execute(line_findings.insert(), findings)
+    return seq
 
 
 def line_rows(seq: int, decision: dict[str, Any]) -> list[dict[str, Any]]:
@@ -212,45 +228,48 @@ def _finding_lines(s: Search):
 
 
 def search_conditions(s: Search) -> list:
-    """The WHERE conditions on `decisions` that a search's filters make (no cursor)."""
+    """The WHERE conditions on `decision_facts` that a search's filters make (no cursor)."""
+    facts = decision_facts.c
     conditions = []
     line_conditions = _line_conditions(s)
     findings = _finding_lines(s)
     if findings is not None and not line_conditions:
-        conditions.append(decisions.c.seq.in_(findings.with_only_columns(findings.selected_columns[0])))
+        conditions.append(facts.seq.in_(findings.with_only_columns(findings.selected_columns[0])))
     elif findings is not None:
         line_conditions.append(tuple_(_MATCH_LINES.c.decision_seq, _MATCH_LINES.c.line_no).in_(findings))
     if line_conditions:
         # IN (the matching lines' decisions), read from the line indexes, rather than a correlated
         # EXISTS per decision
-        conditions.append(decisions.c.seq.in_(select(_MATCH_LINES.c.decision_seq).where(*line_conditions)))
+        conditions.append(facts.seq.in_(select(_MATCH_LINES.c.decision_seq).where(*line_conditions)))
     if s.policy:
         name, _, version = s.policy.partition("@")
-        conditions.append(decisions.c.policy_id == name)
+        conditions.append(facts.policy_id == name)
         if version:
-            conditions.append(decisions.c.policy_version == version)
-    for column, value in ((decisions.c.channel, s.channel), (decisions.c.outcome, s.outcome)):
+            conditions.append(facts.policy_version == version)
+    for column, value in ((facts.channel, s.channel), (facts.outcome, s.outcome)):
         if value:
             conditions.append(column == value)
     if s.case_id:
         escaped = s.case_id.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        conditions.append(decisions.c.case_id.like(escaped + "%", escape="\\"))
+        conditions.append(facts.case_id.like(escaped + "%", escape="\\"))
     if s.since is not None:
-        conditions.append(decisions.c.received_at >= s.since)
+        conditions.append(facts.received_at >= s.since)
     if s.until is not None:
-        conditions.append(decisions.c.received_at < s.until)
+        conditions.append(facts.received_at < s.until)
     return conditions
 
 
 def search_query(s: Search):
-    """Newest first; `cursor` continues after the previous page's last row."""
+    """Newest first; `cursor` continues after the previous page's last row. The filters read
+    the narrow `decision_facts`; only the page's rows are read from `decisions`."""
     cols = [decisions.c.seq, decisions.c.id, decisions.c.case_id, decisions.c.channel,
             decisions.c.caller, decisions.c.outcome, decisions.c.policy_id, decisions.c.policy_version,
             decisions.c.received_at, decisions.c.decided_at]
     conditions = search_conditions(s)
     if s.cursor is not None:
-        conditions.append(decisions.c.seq < s.cursor)
-    return select(*cols).where(*conditions).order_by(decisions.c.seq.desc()).limit(s.limit + 1)
+        conditions.append(decision_facts.c.seq < s.cursor)
+    page = select(decision_facts.c.seq).where(*conditions).order_by(decision_facts.c.seq.desc()).limit(s.limit + 1)
+    return select(*cols).where(decisions.c.seq.in_(page)).order_by(decisions.c.seq.desc())
 
 
 def summary(row) -> dict[str, Any]:

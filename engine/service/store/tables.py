@@ -1,10 +1,12 @@
 """The decision store's tables (SQLAlchemy Core), one definition for SQLite and PostgreSQL.
 
-Four append-only tables: `decisions` (one row per decision, with the request exactly as
-received and the decision JSON whole), `decision_lines` (one row per line or admission, for
-searching and metrics), `line_findings` (each line's criteria and missing documentation, for the workbench's
-dashboard) and `audit_events` (one row per read or write, shaped like a FHIR AuditEvent). The Alembic migrations in `engine/service/migrations/` create them; this module is
-what the queries are written against, and a test checks the two agree.
+Five append-only tables: `decisions` (one row per decision, with the request exactly as
+received and the decision JSON whole), `decision_facts` (a narrow copy of what searches filter
+on and counts group by), `decision_lines` (one row per line or admission, for searching and
+metrics), `line_findings` (each line's criteria and missing documentation, for the workbench's
+dashboard) and `audit_events` (one row per read or write, shaped like a FHIR AuditEvent). The
+Alembic migrations in `engine/service/migrations/` create them; this module is what the queries
+are written against, and a test checks the two agree.
 """
 from __future__ import annotations
 
@@ -103,14 +105,34 @@ line_findings = Table(
     Column("basis", String(40), nullable=False),
 )
 Index("ix_findings_key", line_findings.c.kind, line_findings.c.key, line_findings.c.state,
-      line_findings.c.verdict, line_findings.c.basis)
+      line_findings.c.verdict, line_findings.c.basis, line_findings.c.decision_seq)
 Index("ix_decisions_outcome", decisions.c.outcome)
 Index("ix_decisions_month", decisions.c.received_month, decisions.c.outcome)
 Index("ix_lines_counts", decision_lines.c.kind, decision_lines.c.code, decision_lines.c.verdict,
-      decision_lines.c.basis)
+      decision_lines.c.basis, decision_lines.c.decision_seq)
 Index("ix_lines_match", decision_lines.c.code, decision_lines.c.verdict, decision_lines.c.basis,
       decision_lines.c.decision_seq)
 Index("ix_findings_seq", line_findings.c.decision_seq, line_findings.c.kind, line_findings.c.key,
       line_findings.c.state, line_findings.c.verdict, line_findings.c.basis)
 
-APPEND_ONLY = ("decisions", "decision_lines", "audit_events", "line_findings")
+
+# One narrow row per decision: what searches filter on and the dashboard counts by. `decisions`
+# rows hold whole documents, so reading their outcome for every decision read every document.
+decision_facts = Table(
+    "decision_facts", metadata,
+    Column("seq", SEQ, ForeignKey("decisions.seq"), primary_key=True, autoincrement=False),
+    Column("case_id", String(200), nullable=False),
+    Column("channel", String(8), nullable=False),
+    Column("policy_id", String(100), nullable=False),
+    Column("policy_version", String(50), nullable=False),
+    Column("outcome", String(16), nullable=False),
+    Column("received_at", DateTime(), nullable=False),
+    Column("received_month", String(7), nullable=False),
+)
+Index("ix_facts_counts", decision_facts.c.received_month, decision_facts.c.outcome, decision_facts.c.policy_id,
+      decision_facts.c.policy_version)
+Index("ix_facts_received_at", decision_facts.c.received_at)
+Index("ix_facts_case_id", decision_facts.c.case_id)
+FACT_COLUMNS = tuple(decision_facts.columns.keys())
+
+APPEND_ONLY = ("decisions", "decision_lines", "audit_events", "line_findings", "decision_facts")

@@ -45,5 +45,5 @@ def by_day(rows: list[tuple[str, str]]) -> list[dict[str, Any]]:
     counts: dict[str, Counter] = defaultdict(Counter)
     for day, outcome in rows:
         counts[day][outcome] += 1
-    return [{"key": day, "label": day[5:], "counts": {o: counts[day].get(o, 0) for o in OUTCOMES},
+    return [{"key": day, "label": f"{int(day[8:])} {calendar.month_abbr[int(day[5:7])]}", "counts": {o: counts[day].get(o, 0) for o in OUTCOMES},
              "total": sum(counts[day].values()), "refs": {}} for day in sorted(counts)]

@@ -33,6 +33,18 @@ def families(kb) -> dict[str, str]:
     return {str(c): str(f) for c, f in kb.program.query(*CODE_FAMILY)}
 
 
+def procedures(codes: list[str], kb, family_of: dict[str, str]) -> str:
+    """What a decision asked for, in words for the list: its families of procedures in the
+    order of its lines, with how many lines where more than one ("<family> (2), <family>");
+    `family_of` is `families(kb)`, read once for a page."""
+    counts: dict[str, int] = {}
+    for code in codes:
+        family = family_of.get(str(code), "")
+        name = kb.words.family(family) if family else str(kb.meta.get("unknown_code_label", "")) or str(code)
+        counts[name] = counts.get(name, 0) + 1
+    return ", ".join(name if n == 1 else f"{name} ({n})" for name, n in counts.items())
+
+
 def decision_view(stored, kb) -> dict[str, Any]:
     """The determination of a stored decision as the page lays it out: procedures in the
     letter's groups (engine/present/groups.py), titled as the letter titles them."""
@@ -53,7 +65,7 @@ def decision_view(stored, kb) -> dict[str, Any]:
                                                           for m in g.members]}
                   for g in found if g.stage == stage["stage"]]
         entry = {"stage": stage["stage"], "verdict": words.verdict(stage["verdict"]),
-                 "role": roles.get(stage["verdict"], "mixed"), "groups": groups}
+                 "role": roles.get(stage["verdict"], "mixed"), "groups": groups, "admission": None}
         if stage.get("admission"):
             adm = stage["admission"]
             entry["admission"] = {"verdict": words.verdict(adm["verdict"]), "role": roles.get(adm["verdict"]),

@@ -20,6 +20,7 @@
     });
     copy.querySelectorAll("label").forEach(function (label) {
       label.htmlFor = label.htmlFor.replace(/-\d+$/, "-" + n);
+      label.textContent = label.textContent.replace(/\d+$/, String(n + 1));
     });
     last.parentNode.appendChild(copy);
     return copy;
