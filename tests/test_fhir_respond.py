@@ -141,7 +141,7 @@ def test_response_is_deterministic(run_cli):
     second = run_cli("decide", str(path), "--format", "fhir").stdout
     assert first == second
     answer = json.loads(first)
-    assert answer["timestamp"] == "2024-09-10T00:00:00Z"  # from Claim.created, not the clock
+    assert answer["timestamp"] == "2026-09-10T00:00:00Z"  # from Claim.created, not the clock
 
 
 def test_fhir_format_needs_a_bundle(run_cli):

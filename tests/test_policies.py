@@ -140,3 +140,64 @@ def test_batch_resume_refuses_output_of_another_policy_digest(run_cli, tmp_path)
                                 f'"as_of_from":"option","digest":"sha256:{"0" * 64}"'), encoding="utf-8")
     result = run_cli("batch", str(REFERENCE), "-o", str(out), "--resume", "-q")
     assert result.exit_code == 2 and "another knowledge base or policy" in result.stderr
+
+
+def test_report_and_fhir_answer_name_the_policy(run_cli, tmp_path):
+    report = run_cli("report", str(REFERENCE), "--policy", "strict", "--as-of", "2026-09-01")
+    assert report.exit_code == 0, report.output
+    assert "| Policy | strict, version 1.0 |" in report.stdout          # the letter's header
+    assert "Policy of stage 1: `strict` `1.0` `sha256:" in report.stdout  # and its audit appendix
+    bundle = ROOT / "tests" / "fhir" / "fusion-met.bundle.json"
+    answer = run_cli("decide", str(bundle), "--format", "fhir", "--as-of", "2026-09-01")
+    assert answer.exit_code == 0, answer.output
+    text = answer.stdout
+    assert '"url": "policy"' in text and '"valueString": "reference"' in text
+    assert '"url": "policyAsOf"' in text and '"valueDate": "2026-09-01"' in text
+
+
+def test_fhir_import_maps_hba1c_diabetes_and_the_dates(run_cli, tmp_path):
+    import copy
+
+    pytest.importorskip("fhir.resources.R4B", reason="the FHIR extra (warrant[fhir]) is not installed")
+    bundle = json.loads((ROOT / "tests" / "fhir" / "fusion-met.bundle.json").read_text(encoding="utf-8"))
+    smoking = next(e for e in bundle["entry"] if e["resource"].get("id") == "smoking")
+    lab = copy.deepcopy(smoking)
+    lab["fullUrl"] = "http://example.org/fhir/Observation/hba1c"
+    lab["resource"].pop("valueCodeableConcept")
+    lab["resource"].update(id="hba1c", code={"coding": [{"system": "http://loinc.org", "code": "4548-4"}]},
+                           valueQuantity={"value": 7.9, "unit": "%", "system": "http://unitsofmeasure.org",
+                                          "code": "%"})
+    condition = copy.deepcopy(next(e for e in bundle["entry"] if e["resource"].get("id") == "no-radiculopathy"))
+    condition["fullUrl"] = "http://example.org/fhir/Condition/t2dm"
+    condition["resource"].pop("verificationStatus")
+    condition["resource"].update(id="t2dm", code={"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm",
+                                                             "code": "E11.9"}]})
+    bundle["entry"] += [lab, condition]
+    claim = next(e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Claim")
+    for item in claim["item"]:
+        item["servicedDate"] = "2026-09-01"
+    path = tmp_path / "bundle.json"
+    path.write_text(json.dumps(bundle, indent=1), encoding="utf-8")
+    result = run_cli("import", "fhir", str(path), "--format", "json")
+    assert result.exit_code == 0, result.output
+    case = json.loads(result.stdout)
+    assert case["labs"] == {"hba1c_percent": 7.9} and case["patient"]["diabetes"] is True
+    assert case["received"] == claim["created"][:10]
+    served = "2026-09-01"
+    assert case["requests"][0]["date_of_service"] == served
+    decision = _decision(run_cli, path, "--policy", "strict")
+    assert decision["stages"][0]["policy"]["as_of"] == served          # the stage's date of service
+    line = decision["stages"][0]["lines"][0]
+    assert {c["criterion"]: c["state"] for c in line["criteria"]}["glycemic_control"] == "met"   # 7.9 < 8.0
+
+
+def test_a_policy_program_is_cached_by_its_digest(tmp_path, monkeypatch):
+    from engine.knowledge.base import KnowledgeBase
+
+    monkeypatch.setenv("WARRANT_CACHE_DIR", str(tmp_path / "cache"))
+    strict = KnowledgeBase.load(ROOT / "kb", policy="strict@1.0")
+    cached = list((tmp_path / "cache").glob(f"{strict.digest[7:]}-*.kbcache"))
+    assert len(cached) == 1                               # written, overlay changes and all
+    again = KnowledgeBase.load(ROOT / "kb", policy="strict@1.0")
+    assert [str(c.clause) for c in again.changes] == [str(c.clause) for c in strict.changes]
+    assert again.policy.key == "strict@1.0" and again.digest == strict.digest

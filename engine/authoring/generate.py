@@ -290,6 +290,11 @@ class Generator(ValueSpecs):
                 days = self.value(stage["length_of_stay_days"], ctx)
                 if days is not _ABSENT:
                     request["length_of_stay_days"] = days
+            for key, spec in stage.items():  # any other request field the vocabulary fills
+                if key not in ("setting", "length_of_stay_days", "procedures"):
+                    value = self.value(spec, ctx)
+                    if value is not _ABSENT and value is not None:
+                        request[key] = value
             procedures = []
             for proc in (self.procedure(s, ctx) for s in stage.get("procedures") or []):
                 if proc and all(p["code"] != proc["code"] for p in procedures):  # one request per code

@@ -127,6 +127,12 @@ def summary_text(result: dict[str, Any]) -> str:
         cells = "  ".join(f"{row['counts'][r]} {_pct(row['rates'][r]):>4}".rjust(w)
                           for r, w in zip(result["roles"], columns))
         out.append(f"  {row['key'].ljust(9)} {row['label'].ljust(width)}  {cells}  {row['total']:>6}")
+    if len(result.get("by_policy") or []) > 1:  # a population decided under several policies
+        out += ["", "verdicts per policy version (share of its lines):"]
+        for row in result["by_policy"]:
+            cells = "  ".join(f"{row['counts'][r]} {_pct(row['rates'][r]):>4}".rjust(w)
+                              for r, w in zip(result["roles"], columns))
+            out.append(f"  {row['key'].ljust(9 + width + 1)}  {cells}  {row['total']:>6}")
     blocked = result["blocked_lines"]
     out += ["", f"{blocked} lines not approved on their own account; {result['addon_lines']} add-on lines "
             "held to the fusion they depend on are counted apart."]
@@ -153,6 +159,12 @@ def summary_markdown(result: dict[str, Any]) -> str:
     for row in result["by_code"]:
         cells = " | ".join(f"{row['counts'][r]} ({_pct(row['rates'][r])})" for r in result["roles"])
         out.append(f"| {row['key']} | {row['label']} | {cells} | {row['total']} |")
+    if len(result.get("by_policy") or []) > 1:
+        out += ["", "## Verdicts per policy version", "", "| policy | " + " | ".join(names) + " | lines |",
+                "|---|" + "---:|" * (len(names) + 1)]
+        for row in result["by_policy"]:
+            cells = " | ".join(f"{row['counts'][r]} ({_pct(row['rates'][r])})" for r in result["roles"])
+            out.append(f"| {row['key']} | {cells} | {row['total']} |")
     for key, title in (("unmet", "Criteria the record contradicts"), ("undocumented", "Criteria left undocumented"),
                        ("missing", "Documentation most often missing")):
         out += ["", f"## {title}", "", "| lines | share of lines not approved | |", "|---:|---:|---|"]

@@ -240,6 +240,11 @@ class ClaimReader:
             if stage in stays:
                 request["length_of_stay_days"] = stays[stage][0]
                 r.origins[("requests", ri, "length_of_stay_days")] = stays[stage][1]
+            served = r.m.claim.get("serviced_date")
+            dated = next(((full_date(row["date"]), row["k"]) for row in stage_rows if full_date(row["date"])), None)
+            if served and dated:  # the stage's day of service (the first item of the stage that gives one)
+                request[str(served)] = dated[0].isoformat()
+                r.origins[("requests", ri, str(served))] = r.origin(i, ("item", dated[1], "servicedDate"))
             request["procedures"] = [self._procedure(ri, pi, row) for pi, row in enumerate(stage_rows)]
             requests.append(request)
         return requests

@@ -87,6 +87,10 @@ def import_bundle(data: dict[str, Any], name: str = "<bundle>", text: str | None
     if r.created is None:
         r.error(ci, ("created",), "needs a full date: Warrant dates ages, ongoing care and its "
                 "answer from the Claim's creation")
+    received = fmap.claim.get("created")
+    if received and r.created is not None and claim.get("created"):  # the day the request was made
+        r.case[str(received)] = r.created.isoformat()
+        r.origins[(str(received),)] = r.origin(ci, ("created",))
     _patient(r, ci, claim)
     claim_reader = ClaimReader(r, ci, claim)
     requests = claim_reader.read()

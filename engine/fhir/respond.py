@@ -185,6 +185,12 @@ def _stage_extensions(m: FhirMap, decision: dict[str, Any], notes: _Notes) -> li
     for stage in decision["stages"]:
         parts = [_ext("stage", valuePositiveInt=stage["stage"]),
                  _ext("verdict", valueCoding={"system": r["verdict_system"], "code": stage["verdict"]})]
+        policy = stage.get("policy")
+        if policy:  # the policy version that decided the stage (POLICIES.md section 4)
+            parts += [_ext("policy", valueString=policy["id"]), _ext("policyVersion", valueString=policy["version"]),
+                      _ext("policyEffective", valueDate=policy["effective_from"]),
+                      _ext("policyAsOf", valueDate=policy["as_of"]),
+                      _ext("policyDigest", valueString=policy["digest"])]
         admission = stage.get("admission")
         if admission:
             parts.append(_ext("admissionVerdict", valueCoding={"system": r["verdict_system"],

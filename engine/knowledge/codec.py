@@ -23,10 +23,10 @@ from typing import Any
 
 from engine import errors
 from engine.compile import lower
-from engine.knowledge import caseschema
+from engine.knowledge import caseschema, overlay
 from engine.language import ast, fieldpath
 
-_MODULES = (errors, ast, fieldpath, lower, caseschema)
+_MODULES = (errors, ast, fieldpath, lower, caseschema, overlay)
 MAGIC = b"warrant-kb-cache/3\n"
 
 
