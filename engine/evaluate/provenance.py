@@ -78,7 +78,79 @@ class Relation:
         return index.get(tuple(pattern[i] for i in positions), [])
 
 
-class Model:
+class BodySolver:
+    """Left-to-right evaluation of a clause body over whatever `match_atom` reads; shared by the
+    provenance model and the explainer's hypotheses so that both read bodies the same way."""
+
+    def match_atom(self, atom: ast.Atom, env: Env) -> Iterator[Env]:
+        raise NotImplementedError
+
+    def solve(self, body: Sequence[ast.Literal], env: Env) -> Iterator[Env]:
+        """Every extension of env that satisfies the literals, left to right."""
+        if not body:
+            yield env
+            return
+        first, rest = body[0], body[1:]
+        for extended in self.solve_literal(first, env):
+            yield from self.solve(rest, extended)
+
+    def solve_literal(self, literal: ast.Literal, env: Env) -> Iterator[Env]:
+        if isinstance(literal, ast.Positive):
+            yield from self.match_atom(literal.atom, env)
+        elif isinstance(literal, ast.Negation):
+            if not any(True for _ in self.match_atom(literal.atom, env)):
+                yield env
+        elif isinstance(literal, ast.Comparison):
+            left, right = value_of(literal.left, env), value_of(literal.right, env)
+            if literal.op == "=" and (left is None) != (right is None):
+                var = literal.left if left is None else literal.right
+                yield {**env, var.name: right if left is None else left}
+            elif left is not None and right is not None and compare(literal.op, left, right):
+                yield env
+        else:
+            value = self.aggregate(literal, env)
+            if value is None:
+                return
+            result = value_of(literal.result, env)
+            if result is None:
+                yield {**env, literal.result.name: value}
+            elif compare("=", result, value):
+                yield env
+
+    def aggregate(self, literal: ast.Aggregate, env: Env) -> Any:
+        bound = set(env)
+        literal = _named_anonymous(literal)  # each `_` is its own local variable: distinct bindings count
+        local_names: list[str] = []
+        for g in literal.goal:
+            for v in literal_variables(g):
+                if v.name not in bound and v.name not in local_names:
+                    local_names.append(v.name)
+        seen: set[tuple] = set()
+        values = []
+        for solution in self.solve(literal.goal, env):
+            row = tuple(solution.get(n) for n in local_names)
+            if row in seen:
+                continue
+            seen.add(row)
+            if literal.over is not None:
+                values.append(solution[literal.over.name])
+        if literal.kind == "count":
+            return len(seen)
+        atoms = sum(1 for v in values if isinstance(v, str))
+        if atoms and (atoms < len(values) or literal.kind == "sum"):
+            met = "atoms" if literal.kind == "sum" else "both atoms and numbers"
+            raise EvaluationError(f"an aggregate_all({literal.kind}) met {met} in the column it aggregates; max "
+                                  "and min compare numbers with numbers and atoms with atoms, and sum adds numbers "
+                                  "only", location=literal.loc, code="aggregate_types")
+        if literal.kind == "sum":
+            return sum(values)
+        if not values:
+            return None
+        ordered = sorted(values, key=order_key)
+        return ordered[-1] if literal.kind == "max" else ordered[0]
+
+
+class Model(BodySolver):
     """All facts of a program for one set of base facts, with the derivation of each derived fact.
 
     Given `derived` (the answers another engine computed, e.g. pyDatalog's), the model takes
@@ -215,71 +287,6 @@ class Model:
                 new = True
                 derivs[row] = Derivation(clause, tuple(sorted(env.items())))
         return new
-
-    # -- body evaluation -----------------------------------------------------------------
-    def solve(self, body: Sequence[ast.Literal], env: Env) -> Iterator[Env]:
-        """Every extension of env that satisfies the literals, left to right."""
-        if not body:
-            yield env
-            return
-        first, rest = body[0], body[1:]
-        for extended in self.solve_literal(first, env):
-            yield from self.solve(rest, extended)
-
-    def solve_literal(self, literal: ast.Literal, env: Env) -> Iterator[Env]:
-        if isinstance(literal, ast.Positive):
-            yield from self.match_atom(literal.atom, env)
-        elif isinstance(literal, ast.Negation):
-            if not any(True for _ in self.match_atom(literal.atom, env)):
-                yield env
-        elif isinstance(literal, ast.Comparison):
-            left, right = value_of(literal.left, env), value_of(literal.right, env)
-            if literal.op == "=" and (left is None) != (right is None):
-                var = literal.left if left is None else literal.right
-                yield {**env, var.name: right if left is None else left}
-            elif left is not None and right is not None and compare(literal.op, left, right):
-                yield env
-        else:
-            value = self.aggregate(literal, env)
-            if value is None:
-                return
-            result = value_of(literal.result, env)
-            if result is None:
-                yield {**env, literal.result.name: value}
-            elif compare("=", result, value):
-                yield env
-
-    def aggregate(self, literal: ast.Aggregate, env: Env) -> Any:
-        bound = set(env)
-        literal = _named_anonymous(literal)  # each `_` is its own local variable: distinct bindings count
-        local_names: list[str] = []
-        for g in literal.goal:
-            for v in literal_variables(g):
-                if v.name not in bound and v.name not in local_names:
-                    local_names.append(v.name)
-        seen: set[tuple] = set()
-        values = []
-        for solution in self.solve(literal.goal, env):
-            row = tuple(solution.get(n) for n in local_names)
-            if row in seen:
-                continue
-            seen.add(row)
-            if literal.over is not None:
-                values.append(solution[literal.over.name])
-        if literal.kind == "count":
-            return len(seen)
-        atoms = sum(1 for v in values if isinstance(v, str))
-        if atoms and (atoms < len(values) or literal.kind == "sum"):
-            met = "atoms" if literal.kind == "sum" else "both atoms and numbers"
-            raise EvaluationError(f"an aggregate_all({literal.kind}) met {met} in the column it aggregates; max "
-                                  "and min compare numbers with numbers and atoms with atoms, and sum adds numbers "
-                                  "only", location=literal.loc, code="aggregate_types")
-        if literal.kind == "sum":
-            return sum(values)
-        if not values:
-            return None
-        ordered = sorted(values, key=order_key)
-        return ordered[-1] if literal.kind == "max" else ordered[0]
 
     def match_atom(self, atom: ast.Atom, env: Env) -> Iterator[Env]:
         for extended, _row in self.match_rows(atom, env):

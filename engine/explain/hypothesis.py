@@ -23,9 +23,8 @@ from __future__ import annotations
 
 from typing import Any, Iterator, Mapping, Sequence
 
-from engine.evaluate.provenance import Derivation, compare, value_of
+from engine.evaluate.provenance import BodySolver, Derivation, compare, value_of
 from engine.language import ast
-from engine.language.visit import anonymous_renamer, literal_variables, map_terms, order_key
 
 Key = tuple[str, int]
 Row = tuple
@@ -97,7 +96,7 @@ class Shared:
         self.answers: dict[tuple[Key, tuple], tuple[list[Row], Reads]] = {}
 
 
-class Hypothesis:
+class Hypothesis(BodySolver):
     """The base model plus `added` base facts; see the module docstring."""
 
     def __init__(self, base, clauses_by_head: Mapping[Key, Sequence[ast.Clause]],
@@ -154,62 +153,6 @@ class Hypothesis:
                         break
             if ok:
                 yield out, row
-
-    def solve(self, body: Sequence[ast.Literal], env: Env) -> Iterator[Env]:
-        if not body:
-            yield env
-            return
-        for extended in self.solve_literal(body[0], env):
-            yield from self.solve(body[1:], extended)
-
-    def solve_literal(self, literal: ast.Literal, env: Env) -> Iterator[Env]:
-        if isinstance(literal, ast.Positive):
-            yield from self.match_atom(literal.atom, env)
-        elif isinstance(literal, ast.Negation):
-            if not any(True for _ in self.match_atom(literal.atom, env)):
-                yield env
-        elif isinstance(literal, ast.Comparison):
-            left, right = value_of(literal.left, env), value_of(literal.right, env)
-            if literal.op == "=" and (left is None) != (right is None):
-                var = literal.left if left is None else literal.right
-                yield {**env, var.name: right if left is None else left}
-            elif left is not None and right is not None and compare(literal.op, left, right):
-                yield env
-        else:
-            value = self.aggregate(literal, env)
-            if value is None:
-                return
-            result = value_of(literal.result, env)
-            if result is None:
-                yield {**env, literal.result.name: value}
-            elif compare("=", result, value):
-                yield env
-
-    def aggregate(self, literal: ast.Aggregate, env: Env) -> Any:
-        literal = _named(literal)
-        bound = set(env)
-        local: list[str] = []
-        for goal in literal.goal:
-            for v in literal_variables(goal):
-                if v.name not in bound and v.name not in local:
-                    local.append(v.name)
-        seen: set[tuple] = set()
-        values = []
-        for solution in self.solve(literal.goal, env):
-            row = tuple(solution.get(n) for n in local)
-            if row in seen:
-                continue
-            seen.add(row)
-            if literal.over is not None:
-                values.append(solution[literal.over.name])
-        if literal.kind == "count":
-            return len(seen)
-        if literal.kind == "sum":
-            return sum(values)
-        if not values:
-            return None
-        ordered = sorted(values, key=order_key)
-        return ordered[-1] if literal.kind == "max" else ordered[0]
 
     def derivation(self, key: Key, row: Row) -> Derivation | None:
         if key not in self.affected:
@@ -353,17 +296,3 @@ def _unify(head: ast.Atom, pattern: Sequence[Any]) -> Env | None:
                 return None
             env[term.name] = value
     return env
-
-
-_RENAMED: dict[int, tuple[ast.Aggregate, ast.Aggregate]] = {}
-
-
-def _named(literal: ast.Aggregate) -> ast.Aggregate:
-    known = _RENAMED.get(id(literal))
-    if known is not None and known[0] is literal:
-        return known[1]
-    term = anonymous_renamer()
-    goal = tuple(map_terms(g, term) for g in literal.goal)
-    renamed = ast.Aggregate(literal.kind, literal.over, goal, literal.result, literal.loc)  # type: ignore[arg-type]
-    _RENAMED[id(literal)] = (literal, renamed)
-    return renamed
