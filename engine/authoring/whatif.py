@@ -1,12 +1,12 @@
 """What-if: change fields of a case, decide it again, and keep only what changed.
 
 Fields are dotted case paths with list indices, as the case file spells them:
-`conservative_care.physical_therapy_weeks`, `imaging[0].segments.L4-5.translation_mm`,
+`patient.age`, `imaging[0].segments.L4-5.some_measure`,
 `requests[1].procedures[1].levels`. Values are YAML scalars or flow collections (`8`, `true`,
 `[L4-5]`, `{relief_percent: 80, image_guided: true}`), read like case files are (no tags, no
 aliases). Setting a field inside a mapping that does not exist creates the mapping; an index
 one past the end of a list appends. `[]` names a new entry of that list: every `[]` on the same
-list in one run is the same new entry (`imaging[].segments.L4-5.central_stenosis=moderate` and
+list in one run is the same new entry (`imaging[].segments.L4-5.grade=moderate` and
 `imaging[].segments.L4-5.neural_compression=true` describe one new study), which is how the
 paths in `missing_documentation` apply. The changed case is validated again, so a value the case
 format refuses is a case error naming the field; `-o FILE` writes it.

@@ -301,8 +301,8 @@ def _lines_in(proof: Node, line_id: Any, verdicts: dict) -> list[Any]:
 
 
 def _covers(wild: str, specific: str) -> bool:
-    """Whether a field with `*` steps (`si_joint.left.provocative_tests.*`) is a wider spelling
-    of another listed field (`si_joint.left.provocative_tests.faber`)."""
+    """Whether a field with `*` steps (`a.b.*`) is a wider spelling
+    of another listed field (`a.b.c`)."""
     if "*" not in wild or wild == specific:
         return False
     a, b = wild.split("."), specific.split(".")

@@ -1,8 +1,8 @@
 """Conditions on documentable facts: what a minimal documentation set asks for.
 
-A condition names one base fact to document and what its value must be: `care(
-physical_therapy_weeks, V)` with `V >= 6`, `seg_finding(S, 'L4-5', central_stenosis, G)` with
-`G >= moderate` on the kb's own grade scale, `exam_finding(correlates_with_imaging, true)`. The
+A condition names one base fact to document and what its value must be: `care(weeks,
+V)` with `V >= 6`, `finding(S, 'L4-5', grade, G)` with `G >= moderate` on the kb's own ordered
+scale, `exam(matches, true)`. The
 bound comes from the rule bodies and the kb's thresholds, never from sample values. A list
 position the rules do not care about (`seg_finding(_, ...)`) is a `Slot` the caller places (an
 existing study that reports the segment, or a new one); a new list entry the rules do care

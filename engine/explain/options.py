@@ -48,8 +48,8 @@ class State:
 
 def merge_ordinal(options: list[Option]) -> list[Option]:
     """Options that differ only in the value of one ordinal condition become one option per
-    interval of that scale (`central_stenosis = moderate | moderate_severe | severe` →
-    `central_stenosis >= moderate`)."""
+    interval of that scale (`grade = moderate | marked | severe` →
+    `grade >= moderate`)."""
     groups: dict[tuple, list[Condition]] = {}
     passthrough: list[Option] = []
     for option in options:

@@ -49,7 +49,7 @@ class Type:
     kind: str
     description: str = ""
     values: tuple[str, ...] = ()  # enum, in order
-    ordinal: bool = False  # enum: the order is a scale (stenosis grades)
+    ordinal: bool = False  # enum: the order is a scale (grades of severity)
     absent: str | None = None  # enum: the value that records "looked for and not found"
     expands: tuple[tuple[str, tuple[str, ...]], ...] = ()  # enum: a value standing for several
     minimum: int | float | None = None  # number, integer

@@ -1,5 +1,5 @@
 """Rules against the case schema: `%@ field` paths that the schema does not have, and constants a
-field can never hold (`care(outcome, faild)`, `seg_finding(_, S, central_stenosis, moderat)`,
+field can never hold (`care(outcome, faild)`, `seg_finding(_, S, grade, moderat)`,
 `care(outcome, O), O \\= faild`). Each finding is `file:line:col` of the path or the literal.
 
 A path under `lines.{Line}` walks the line entries of the normalised case document (the kb
