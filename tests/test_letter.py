@@ -160,8 +160,9 @@ def test_letter_is_deterministic_and_dated_by_its_options(run_cli):
     assert first.stdout == run_cli("report", str(REFERENCE), *LETTER_ARGS).stdout
     assert "| Received | 2026-11-20 |" in first.stdout and "| Decided | 2026-12-02 |" in first.stdout
     assert "| Physician reviewer | Dr A. Example |" in first.stdout
-    unsigned = run_cli("report", str(REFERENCE)).stdout
-    assert "| Decided | not stated |" in unsigned and "(name, signature and date)" in unsigned
+    unsigned = run_cli("report", str(REFERENCE), "--as-of", "2026-11-30").stdout
+    # no --decided: the letter is dated by the day the decision chose its policy version by
+    assert "| Decided | 2026-11-30 |" in unsigned and "(name, signature and date)" in unsigned
     bad = run_cli("report", str(REFERENCE), "--decided", "2 Dec 2026")
     assert bad.exit_code == 2 and "YYYY-MM-DD" in bad.stderr
 

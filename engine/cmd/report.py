@@ -29,8 +29,9 @@ def _date(ctx: click.Context, param: click.Parameter, value: str | None) -> str 
 
 def decided_default() -> str | None:
     """The decision date when neither `--decided` nor `--as-of` is given: SOURCE_DATE_EPOCH (the
-    reproducible-builds convention) if set, else none (the letter says "not stated"). Never the
-    clock: the same case must give the same bytes."""
+    reproducible-builds convention) if set, else none: the letter then takes the day its
+    decision chose the policy version by (the case's dates, or the day the decision is made,
+    as POLICIES.md §4 has it), so the same case, policy and date give the same bytes."""
     import datetime as dt
 
     epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
@@ -54,8 +55,8 @@ Examples:
               help="Date the request was received (default: the case's received date, or a FHIR "
                    "bundle's Claim.created).")
 @click.option("--decided", default=None, callback=_date, metavar="YYYY-MM-DD",
-              help="Date of the decision (default: --as-of, else SOURCE_DATE_EPOCH if set, else not "
-                   "stated); also the PDF's creation date.")
+              help="Date of the decision (default: --as-of, else SOURCE_DATE_EPOCH if set, else the "
+                   "day the decision chose its policy version by); also the PDF's creation date.")
 @policy_options
 @kb_option
 @handles_errors

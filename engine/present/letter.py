@@ -94,9 +94,10 @@ class _Builder(Bullets):
         requests = [str(imported.claim_label)] if imported is not None and getattr(imported, "claim_label", "") else []
         received = options.received or _case_received(self.session) or \
             (str(imported.created)[:10] if imported is not None and getattr(imported, "created", "") else None)
+        decided = options.decided or _decision_day(self.session)
         return {"case_id": self.session.case_id, "requests": requests,
                 "received": received or say.get("header", "not_stated"),
-                "decided": options.decided or say.get("header", "not_stated"), "decided_on": options.decided,
+                "decided": decided or say.get("header", "not_stated"), "decided_on": decided,
                 "policy": policy_text(self.session, say, options.policy),
                 "reviewer": options.reviewer, "unsigned": say.get("header", "unsigned")}
 
@@ -267,6 +268,19 @@ def policy_text(session, say: Phrases, given: tuple[str, str] | None = None) -> 
                                      stages=say.join(str(st) for st in stages)) for (n, v), stages in per_stage.items())
     name, version = given or (kb.meta.get("name", ""), kb.version)
     return say.fill("header", "policy_value", name=name, version=version)
+
+
+def _decision_day(session) -> str | None:
+    """The day the decision chose its policy version by (`--as-of`, else the day it was made),
+    when no request date chose it: the letter is dated as the decision was taken."""
+    record_of = getattr(session, "policy_record", None)
+    if not callable(record_of):
+        return None
+    for request in session.document.get("requests", []):
+        record = record_of(request.get("stage"))
+        if isinstance(record, dict) and record.get("as_of_from") in ("option", "today"):
+            return str(record["as_of"])
+    return None
 
 
 def _case_received(session) -> str | None:
