@@ -9,6 +9,7 @@ import argparse
 import shutil
 import statistics
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -40,7 +41,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=7)
     runs = parser.parse_args().runs
-    warrant = shutil.which("warrant") or "warrant"
+    beside = Path(sys.executable).with_name("warrant")  # the warrant of the interpreter running this
+    warrant = str(beside) if beside.exists() else (shutil.which("warrant") or "warrant")
     base = [warrant, "decide", CASE, "--format", "json", "--as-of", "2026-12-01"]
     for cmd in (base, base + ["--policy", "strict"]):  # warm the kb caches of both policies
         subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, cwd=ROOT)
