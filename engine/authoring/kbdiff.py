@@ -13,6 +13,7 @@ when it differs between the sides. Each flip is explained by what differs betwee
 """
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import tarfile
@@ -26,7 +27,7 @@ from engine.errors import UsageError, WarrantError
 from engine.decide.outcomes import brief, describe
 
 
-_POLICY = __import__("re").compile(r"^[a-z][a-z0-9_-]*(@[0-9]+(\.[0-9]+)*)?$")
+_POLICY = re.compile(r"^[a-z][a-z0-9_-]*(@[0-9]+(\.[0-9]+)*)?$")
 
 
 @dataclass
@@ -182,7 +183,9 @@ def evaluate_side(side: Side, paths: Sequence[Path], watch: set[str]) -> None:
             side.results[key] = {"error": {"code": exc.code, "messages": exc.messages}}
 
 
-def _in_threads(jobs: list[tuple]) -> None:
+def in_threads(jobs: list[tuple], name: str = "warrant-diff") -> None:
+    """Run each `(func, *args)` in its own thread (each kb side compiles into its own pyDatalog
+    state) and re-raise the first error in the caller."""
     errors: list[BaseException] = []
 
     def run(func, *args):
@@ -191,7 +194,7 @@ def _in_threads(jobs: list[tuple]) -> None:
         except BaseException as exc:  # re-raised in the calling thread
             errors.append(exc)
 
-    threads = [threading.Thread(target=run, args=job, name=f"warrant-diff-{i}") for i, job in enumerate(jobs)]
+    threads = [threading.Thread(target=run, args=job, name=f"{name}-{i}") for i, job in enumerate(jobs)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -212,7 +215,7 @@ def diff(base: Side, head: Side, paths: Sequence[Path]) -> dict[str, Any]:
     watch_base = {c["base"] for c in changes["facts"] if c["base"]}
     watch_head = {c["head"] for c in changes["facts"] if c["head"]}
     changed_rules = {c["rule"] for c in changes["rules"]}
-    _in_threads([(evaluate_side, base, paths, watch_base), (evaluate_side, head, paths, watch_head)])
+    in_threads([(evaluate_side, base, paths, watch_base), (evaluate_side, head, paths, watch_head)])
 
     flips: list[dict[str, Any]] = []
     errors: list[dict[str, Any]] = []

@@ -17,7 +17,7 @@ import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 
 from engine.errors import UsageError
 
@@ -85,7 +85,9 @@ class Catalog:
             session = open_session(kb, "case.json", text=text, policy=entry.policy)
             results[i] = {"selector": entry.selector, "kb": session.kb, "decision": decide(session)}
 
-        _in_threads([(one, i, e) for i, e in enumerate(entries)])
+        from engine.authoring.kbdiff import in_threads
+
+        in_threads([(one, i, e) for i, e in enumerate(entries)], name="warrant-compare")
         return results
 
     def impact(self, base: str, head: str, cases: Sequence[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
@@ -113,24 +115,6 @@ class Catalog:
             return result
         finally:
             shutil.rmtree(folder, ignore_errors=True)
-
-
-def _in_threads(jobs: list[tuple[Callable, ...]]) -> None:
-    errors: list[BaseException] = []
-
-    def run(func, *args):
-        try:
-            func(*args)
-        except BaseException as exc:  # re-raised in the calling thread
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run, args=job, name=f"warrant-compare-{i}") for i, job in enumerate(jobs)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    if errors:
-        raise errors[0]
 
 
 def criteria_differences(results: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
