@@ -31,9 +31,13 @@ def read_yaml(path: Path) -> Any:
     from engine.guard.files import read_regular
     from engine.guard.limits import LIMITS
 
+    from engine.knowledge.yamlcore import load_core12
+
     yaml = YAML(typ="safe", pure=True)
     try:
-        return yaml.load(read_regular(path, LIMITS.kb_file_bytes, "kb file").decode("utf-8"))
+        text = read_regular(path, LIMITS.kb_file_bytes, "kb file").decode("utf-8")
+        read, data = load_core12(text)
+        return data if read else yaml.load(text)
     except RecursionError:
         raise RuleError([Finding("syntax", f"cannot read {path.name}: nested too deeply",
                                  Location(str(path)))]) from None
