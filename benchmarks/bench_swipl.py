@@ -131,7 +131,10 @@ def main() -> None:
     kb_pl, facts_pl, driver_pl, count = prepare(args.cases, args.work)
     swipl_cmd = [swipl, "-q", str(kb_pl), str(facts_pl), str(driver_pl)]
     warrant_out = args.work / "warrant.jsonl"
-    warrant_cmd = [warrant(), "batch", str(args.cases), "--jobs", str(args.jobs), "-o", str(warrant_out), "--quiet"]
+    # the exported program is the default policy's first version: pin warrant to it too, or cases
+    # dated from 2027 would be decided by reference 1.1 on one side only
+    warrant_cmd = [warrant(), "batch", str(args.cases), "--jobs", str(args.jobs), "-o", str(warrant_out), "--quiet",
+                   "--policy", "reference@1.0"]
     version = subprocess.run([swipl, "--version"], capture_output=True, text=True).stdout.strip()
     load = os.getloadavg()
     print(f"{count} cases; {version}; load average before: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
