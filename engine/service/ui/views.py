@@ -87,7 +87,7 @@ def _line(stage: Any, line: dict[str, Any], names: dict[str, str], words, roles:
             "where": line.get("level") or line.get("side") or "", "verdict": words.verdict(line["verdict"]),
             "role": roles.get(line["verdict"], "undetermined"), "basis": words.basis(line["basis"]),
             "basis_means": words.basis_means(line["basis"]),
-            "reasons": _unique([r["text"] for r in line.get("reasons", [])])[:4],
+            "reasons": list(dict.fromkeys(r["text"] for r in line.get("reasons", [])))[:4],  # first of each, in order
             "missing": _by_criterion(own, words), "via": [names.get(v, v) for v in via],
             "criteria": [{"name": words.criterion(c["criterion"]), "state": c["state"],
                           "state_text": words.state(c["state"])} for c in line.get("criteria", [])]}
@@ -101,14 +101,6 @@ def _by_criterion(missing: list[dict[str, Any]], words) -> list[dict[str, Any]]:
         if item["item"] not in groups.setdefault(key, []):
             groups[key].append(item["item"])
     return [{"criterion": words.criterion(k) if k else "", "items": v} for k, v in groups.items()]
-
-
-def _unique(items: list[str]) -> list[str]:
-    out: list[str] = []
-    for item in items:
-        if item not in out:
-            out.append(item)
-    return out
 
 
 def audit_view(stored) -> dict[str, Any]:
