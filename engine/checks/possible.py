@@ -37,8 +37,25 @@ MAX_ROWS = 20_000
 """Rows kept per predicate; past it the predicate is widened to one row of wildcards."""
 
 
+_LAST: tuple | None = None
+"""(clauses, rows) of the last program analysed: the kb load asks twice (contract and wording
+checks). The clauses are kept with their rows, so their identity cannot be reused."""
+
+
 def possible_rows(clauses: Sequence[ast.Clause]) -> dict[Key, set[tuple]]:
-    """For every predicate, the rows it could hold (constants, or ANY where anything may stand)."""
+    """For every predicate, the rows it could hold (constants, or ANY where anything may stand).
+    The result is shared by callers asking about the same clauses: read it, do not change it."""
+    global _LAST
+    last = _LAST  # one read: another thread may replace it
+    if last is not None and last[0] is clauses:
+        return last[1]
+    rows = _possible_rows(clauses)
+    if isinstance(clauses, tuple):  # (a list could change under the same identity)
+        _LAST = (clauses, rows)
+    return rows
+
+
+def _possible_rows(clauses: Sequence[ast.Clause]) -> dict[Key, set[tuple]]:
     by_head: dict[Key, list[ast.Clause]] = {}
     for clause in clauses:
         by_head.setdefault(clause.head.key, []).append(clause)
