@@ -26,7 +26,7 @@ _CACHE_BYTES = 256 * 1024 * 1024
 _KEY_FILE = "cache.key"
 _SKIP_DIRS = {"tests", "corpus", "examples", "__pycache__", "policies"}  # policies/: overlays, per policy
 _KB_SUFFIXES = {".dl", ".yaml", ".yml", ".json", ".md", ".j2"}
-_ENGINE_FILES = ("language/ast.py", "errors.py", "language/parser.py", "language/grammar.lark",
+_ENGINE_FILES = ("language/ast.py", "errors.py", "language/parser.py", "language/fastparse.py", "language/grammar.lark",
                  "compile/lower.py", "language/fieldpath.py", "evaluate/program.py", "knowledge/base.py",
                  "checks/__init__.py", "checks/safety.py", "checks/stratify.py",
                  "checks/arity.py", "checks/definitions.py", "checks/annotations.py",
