@@ -101,3 +101,35 @@ def test_syntax_errors_keep_lark_words(text: str) -> None:
     with pytest.raises(RuleError) as slow:
         parse_with_lark(text, "b.dl")
     assert [str(f) for f in fast.value.findings] == [str(f) for f in slow.value.findings]
+
+
+FIELD_PATHS = ["a", "a.b.c", "lines.{Line}.code = Code", "imaging[Study].segments.{Segment}.{Name} = Value",
+               "a[].b", " a . b [ X ] . { Y } = Z ", "_x.Y_1", "A.b", "a[X]"]
+BAD_FIELD_PATHS = ["", "a.", ".a", "a..b", "a[x]", "{x}", "a = x", "a = X.b", "a[X", "{X", "a b", "a.b = ",
+                   "a-b", "a[X]]", "=X", "a\u00a0b"]
+
+
+def _field_paths() -> list[str]:
+    texts = set(FIELD_PATHS)
+    for path in sorted((ROOT / "kb").rglob("*.dl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.startswith("%@ field "):
+                texts.add(line[len("%@ field "):].strip())
+    return sorted(texts)
+
+
+@pytest.mark.parametrize("text", _field_paths() + BAD_FIELD_PATHS)
+def test_field_paths_read_as_lark_reads_them(text: str) -> None:
+    """`%@ field` paths: the hand-written reader gives lark's steps, or leaves the text to lark."""
+    from engine.language import fieldpath
+
+    fast = fieldpath._read_path(text)
+    try:
+        steps, value_var = fieldpath._parser().parse(text)
+    except Exception:
+        assert fast is None
+        with pytest.raises(fieldpath.FieldPathError):
+            fieldpath.parse_field(text)
+        return
+    assert fast == (steps, value_var)
+    assert fast is not None or text in BAD_FIELD_PATHS
