@@ -65,9 +65,15 @@ def format_option(choices: list[str], default: str = "text") -> Callable:
 
 
 def load_kb(kb_dir: Path | None):
+    """The kb of a command. It lives as long as the process, so its objects are moved out of the
+    collector's reach (`gc.freeze`): no collection, including the ones at exit, walks them again."""
+    import gc
+
     from engine.knowledge.base import KnowledgeBase
 
-    return KnowledgeBase.load(kb_dir)
+    kb = KnowledgeBase.load(kb_dir)
+    gc.freeze()
+    return kb
 
 
 def policy_options(func: Callable) -> Callable:

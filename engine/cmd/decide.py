@@ -1,6 +1,7 @@
 """`warrant decide`: determinations for people and for machines (`warrant report`: engine/cmd/report.py)."""
 from __future__ import annotations
 
+import gc
 import sys
 from pathlib import Path
 
@@ -45,6 +46,8 @@ def decide(cases: tuple[str, ...], fmt: str, fail_on_deny: bool, explain: bool, 
     decisions, words = [], []
     for case in cases:
         session = open_case(kb, case, policy, as_of)
+        if not decisions:  # the kb's program is compiled now: out of the collector's reach (see load_kb)
+            gc.freeze()
         decisions.append(decide_case(session, explain=explain))
         words.append(session.kb.words)
     for i, decision in enumerate(decisions):
