@@ -45,9 +45,11 @@ BROKEN = ["p(X) :- q(X)", "p(X) :- .", "p() .", "p(X) :- q(X), X + 1 > 2.", "p(f
 def _same(a, b, path="") -> None:
     """Structural equality including the fields dataclasses leave out of ==, such as positions."""
     assert type(a) is type(b), path
-    if dataclasses.is_dataclass(a):
-        for f in dataclasses.fields(a):
-            _same(getattr(a, f.name), getattr(b, f.name), f"{path}.{f.name}")
+    names = getattr(type(a), "__record_fields__", None) or (
+        [f.name for f in dataclasses.fields(a)] if dataclasses.is_dataclass(a) else None)
+    if names is not None:
+        for name in names:
+            _same(getattr(a, name), getattr(b, name), f"{path}.{name}")
     elif isinstance(a, (tuple, list)):
         assert len(a) == len(b), path
         for i, (x, y) in enumerate(zip(a, b)):

@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
-from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ from engine.errors import Finding, Location, RuleError
 from engine.guard.files import read_private, read_regular, write_private
 from engine.guard.limits import LIMITS
 from engine.knowledge.interface import APPLICATION_READS, CODE_LABEL, CODE_UNIT
+from engine.guard.record import field, record
 
 CACHE_FORMAT = "warrant-kb-cache/3"
 _CACHE_BYTES = 256 * 1024 * 1024
@@ -89,7 +89,7 @@ def cache_dir() -> Path:
     return Path(base)
 
 
-@dataclass
+@record
 class KnowledgeBase:
     """A loaded, checked knowledge base. Build with `KnowledgeBase.load(path)`."""
 

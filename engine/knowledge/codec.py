@@ -2,8 +2,9 @@
 immutable dataclasses and plain containers, sealed with a keyed digest.
 
 An ordinary unpickler runs whatever callable the bytes name. This one resolves names through a
-fixed allow-list (`ALLOWED`: the frozen dataclasses of the AST, the lowered program, field
-paths, findings and the case schema) and refuses every other name, so no byte sequence can reach `open`,
+fixed allow-list (`ALLOWED`: the frozen dataclasses and records — `engine.guard.record`, which
+define no `__setstate__` or `__reduce__` — of the AST, the lowered program, field paths, findings
+and the case schema) and refuses every other name, so no byte sequence can reach `open`,
 `os.system` or any other callable: building these classes runs no code beyond setting their
 fields. The C unpickler keeps a cache hit as fast as it was (`benchmarks/bench_kb_cache.py`
 compares this with a plain JSON encoding of the same data).
@@ -34,7 +35,8 @@ def _allowed() -> dict[str, type]:
     out: dict[str, type] = {}
     for module in _MODULES:
         for value in vars(module).values():
-            if isinstance(value, type) and dataclasses.is_dataclass(value) and value.__module__ == module.__name__:
+            if (isinstance(value, type) and value.__module__ == module.__name__
+                    and (dataclasses.is_dataclass(value) or "__record_fields__" in vars(value))):
                 out[f"{module.__name__}.{value.__qualname__}"] = value
     return out
 

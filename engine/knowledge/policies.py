@@ -10,11 +10,11 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from engine.errors import Finding, Location, RuleError
+from engine.guard.record import field, record
 
 POLICIES_FILE = "policies.yaml"
 FORMAT = "warrant-policies/1"
@@ -25,7 +25,7 @@ _VERSION = re.compile(r"^[0-9]+(\.[0-9]+)*$")
 _FIRST = dt.date(1, 1, 1)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class PolicyVersion:
     """One version of one policy: the row of the table, with its overlay chain resolved."""
 
@@ -51,7 +51,7 @@ class PolicyVersion:
         return f"{self.key} {self.effective_from.isoformat()} {self.extends or '-'} {' '.join(self.chain)}"
 
 
-@dataclass
+@record
 class PolicyTable:
     """Every policy version of a kb, and how a case picks one."""
 

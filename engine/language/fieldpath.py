@@ -7,9 +7,10 @@ the case-file path a user would edit (`imaging[].segments.L4-5.translation_mm`).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Iterator, Mapping, Union
+
+from engine.guard.record import record
 
 _GRAMMAR = r"""
 start: step ("." step)* ("=" VARIABLE)?
@@ -24,18 +25,18 @@ VARIABLE: /[A-Z][A-Za-z0-9_]*/
 """
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Key:
     name: str
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Each:
     name: str
     var: str | None
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Keys:
     var: str
 
@@ -43,7 +44,7 @@ class Keys:
 Step = Union[Key, Each, Keys]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class FieldPath:
     steps: tuple[Step, ...]
     value_var: str | None
