@@ -16,6 +16,7 @@ from pyDatalog.Aggregate import Max, Min, Sum
 from pyDatalog.Logic import Logic
 
 from engine.guard import budget as _budget
+from engine.guard.heap import collector_paused
 from engine.language import ast
 from engine.language.visit import number_value, order_key
 from engine.compile.lower import AUX, AggCall, AggDef, CoreClause, CoreProgram, is_aux
@@ -68,7 +69,8 @@ class Backend:
     def activate(self) -> "_ThreadState":
         state = getattr(self._local, "state", None)
         if state is None:
-            state = self._local.state = _ThreadState(self.core, self.strata, self.recursive)
+            with collector_paused():  # every clause's pyDatalog objects, all kept
+                state = self._local.state = _ThreadState(self.core, self.strata, self.recursive)
         if getattr(Logic.tl, "logic", None) is not state.logic:
             Logic.tl.logic = state.logic
         state.budget = self.budget

@@ -107,6 +107,8 @@ class KnowledgeBase:
     """The policy version this program is (`engine.knowledge.policies.PolicyVersion`); None: the base."""
     changes: list = field(default_factory=list)
     """What the policy's overlays change in the base (`engine.knowledge.overlay.Change`)."""
+    policy_data: Any = None
+    """policies.yaml as read when the cache was built (None: read it when the table is asked)."""
 
     @classmethod
     def load(cls, root: str | Path | None = None, *, use_cache: bool = True,
@@ -203,7 +205,7 @@ class KnowledgeBase:
         return {"format": CACHE_FORMAT, "modules": program.modules, "findings": program.findings,
                 "core": program.core, "citations": citations, "meta": meta, "fields": fields, "words": words,
                 "strata": program._strata, "recursive": program._recursive, "case_schema": case_schema,
-                "changes": changes}
+                "changes": changes, "policies": _policy_data(root)}
 
     @classmethod
     def _from_payload(cls, root: Path, digest: str, payload: dict[str, Any], policy: Any = None) -> "KnowledgeBase":
@@ -215,8 +217,10 @@ class KnowledgeBase:
 
         program.budget = kb_budget(payload["meta"])
         warnings = [f for f in payload["findings"] if f.severity == "warning"]
-        return cls(root, digest, program, payload["citations"], payload["meta"], warnings, payload["fields"],
-                   payload["case_schema"], payload.get("words"), policy, payload.get("changes") or [])
+        kb = cls(root, digest, program, payload["citations"], payload["meta"], warnings, payload["fields"],
+                 payload["case_schema"], payload.get("words"), policy, payload.get("changes") or [])
+        kb.policy_data = payload.get("policies")
+        return kb
 
     @property
     def version(self) -> str:
@@ -232,7 +236,7 @@ class KnowledgeBase:
         """The kb's policy table (kb/policies.yaml): `engine.knowledge.policies.PolicyTable`."""
         from engine.knowledge.policies import load_table
 
-        return load_table(self.root)
+        return load_table(self.root, self.policy_data)
 
     def for_policy(self, version: Any) -> "KnowledgeBase":
         """The program of one policy version of this kb, loaded once per process (the base
@@ -319,6 +323,31 @@ def _wording(root: Path, program: Any, extra: list[Path] = ()) -> tuple[dict[str
     return words.data, word_findings(words, program.clauses, program.decls)
 
 
+def _policy_data(root: Path) -> Any:
+    """kb/policies.yaml's data, to cache with the program (the decide path then imports no YAML
+    reader for it): plain data only, and None when it is missing or unreadable (the table is
+    then read, and its errors reported, when it is asked for)."""
+    from engine.knowledge.policies import POLICIES_FILE
+    from engine.knowledge.yamlio import read_yaml
+
+    path = root / POLICIES_FILE
+    if not path.is_file():
+        return None
+    try:
+        data = read_yaml(path)
+    except RuleError:
+        return None
+    return data if _plain(data) else None
+
+
+def _plain(data: Any) -> bool:
+    if isinstance(data, dict):
+        return all(isinstance(k, str) and _plain(v) for k, v in data.items())
+    if isinstance(data, list):
+        return all(_plain(v) for v in data)
+    return data is None or isinstance(data, (str, int, float))
+
+
 def _criteria_used(clauses: Any) -> set[Any]:
     """The criteria this program's tables list (the words of another policy's criteria may read
     constants only that policy has; they are checked when that policy is)."""
@@ -352,8 +381,11 @@ def _read_cache(path: Path, digest: str, fingerprint: str) -> dict[str, Any] | N
     key = read_private(path.parent / _KEY_FILE, 1024) if data is not None else None
     if data is None or not key:
         return None
+    from engine.guard.heap import collector_paused
+
     try:
-        payload = codec.loads(data, key)
+        with collector_paused():  # tens of thousands of objects, all kept
+            payload = codec.loads(data, key)
     except Exception:  # a corrupt, stale or foreign cache file is rebuilt
         return None
     if (not isinstance(payload, dict) or payload.get("format") != CACHE_FORMAT

@@ -122,8 +122,9 @@ def parse_date(value: Any) -> dt.date | None:
         return None
 
 
-def load_table(root: Path) -> PolicyTable:
-    """The kb's policy table; a kb without one is a single policy named after kb.yaml."""
+def load_table(root: Path, data: Any = None) -> PolicyTable:
+    """The kb's policy table; a kb without one is a single policy named after kb.yaml. `data`:
+    policies.yaml as already read (the kb cache keeps it), else the file is read."""
     path = root / POLICIES_FILE
     if not path.is_file():
         from engine.knowledge.yamlio import read_yaml
@@ -131,14 +132,15 @@ def load_table(root: Path) -> PolicyTable:
         meta = (read_yaml(root / "kb.yaml") or {}) if (root / "kb.yaml").is_file() else {}
         name = str(meta.get("policy_id") or "reference")
         return PolicyTable(root, [PolicyVersion(name, str(meta.get("version", "0")), _FIRST)], name)
-    return _read_table(root, path)
+    return _read_table(root, path, data)
 
 
-def _read_table(root: Path, path: Path) -> PolicyTable:
-    from engine.knowledge.yamlio import read_yaml
-
+def _read_table(root: Path, path: Path, data: Any = None) -> PolicyTable:
     display = f"{root.name}/{POLICIES_FILE}"
-    data = read_yaml(path) or {}
+    if data is None:
+        from engine.knowledge.yamlio import read_yaml
+
+        data = read_yaml(path) or {}
     problems: list[Finding] = []
 
     def bad(message: str, line: int = 0) -> None:
