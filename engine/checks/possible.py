@@ -69,15 +69,28 @@ def _possible_rows(clauses: Sequence[ast.Clause]) -> dict[Key, set[tuple]]:
                 if atom.key not in by_head:  # a case input: anything
                     rows[atom.key] = {tuple(ANY for _ in atom.args)}
     rules = [c for c in clauses if not c.is_fact]
+    reads = [tuple(lit.atom.key for lit in c.body if isinstance(lit, ast.Positive)) for c in rules]
+    version: dict[Key, int] = {}  # bumped whenever a predicate's rows change
+    last: dict[int, tuple] = {}  # the versions each rule last read
+    widened: set[Key] = set()
     for _ in range(MAX_ROUNDS):
         changed = False
-        for clause in rules:
-            target = rows.setdefault(clause.head.key, set())
+        for index, clause in enumerate(rules):
+            key = clause.head.key
+            stamp = tuple(version.get(k, 0) for k in reads[index])
+            if last.get(index) == stamp and key not in widened:
+                continue  # nothing it reads changed since it last ran: it would add nothing
+            last[index] = stamp
+            target = rows.setdefault(key, set())
             before = len(target)
             for env in _solve(clause.body, {}, rows):
                 target.add(tuple(_value(t, env) for t in clause.head.args))
             if len(target) > MAX_ROWS:
-                rows[clause.head.key] = target = {tuple(ANY for _ in clause.head.args)}
+                rows[key] = target = {tuple(ANY for _ in clause.head.args)}
+                widened.add(key)
+                version[key] = version.get(key, 0) + 1
+            elif len(target) != before:
+                version[key] = version.get(key, 0) + 1
             changed |= len(target) != before
         if not changed:
             break

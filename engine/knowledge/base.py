@@ -134,7 +134,10 @@ class KnowledgeBase:
             payload = _read_cache(cache_file, digest, fingerprint)
             if payload is not None:
                 return cls._from_payload(root, digest, payload, version)
-        payload = cls._build(root, files, overlays)
+        from engine.guard.heap import collector_paused
+
+        with collector_paused():  # the parsed, checked and lowered program: all of it kept
+            payload = cls._build(root, files, overlays)
         if use_cache:
             _write_cache(cache_file, {**payload, "digest": digest, "engine": fingerprint})
         return cls._from_payload(root, digest, payload, version)
