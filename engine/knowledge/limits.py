@@ -12,6 +12,7 @@ These are kb-level checks on the parsed program; the evaluator itself is not cha
 from __future__ import annotations
 
 from collections import defaultdict
+import re
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
@@ -30,6 +31,8 @@ def long_numbers(text: str, source: str, *, limit: int | None = None) -> list[Fi
     cannot be converted, and no policy needs one)."""
     limit = limit or LIMITS.number_digits
     findings: list[Finding] = []
+    if text.isascii() and not re.search(rf"[0-9]{{{limit + 1}}}", text):
+        return findings  # no digit run that long anywhere (the usual case): nothing to place
     i, line, col, n = 0, 1, 1, len(text)
     while i < n:
         ch = text[i]

@@ -50,23 +50,24 @@ def parse_items(text: str, source: str) -> list | None:
 def _tokens(text: str) -> list[tuple[str, str, int, int]]:
     """(kind, text, line, column) of every token that is not blank or a comment."""
     out = []
-    line, line_start, pos, end = 1, 0, 0, len(text)
-    match = _TOKEN.match
-    while pos < end:
-        found = match(text, pos)
-        if found is None:
-            raise _Refused
+    line, line_start, pos = 1, 0, 0
+    for found in _TOKEN.finditer(text):
+        start, end = found.span()
+        if start != pos:
+            raise _Refused  # a character no token takes
+        pos = end
         kind = found.lastgroup
+        if kind in _SKIP:
+            if kind != "com":  # (blanks and block comments may span lines; nothing else does)
+                newlines = text.count("\n", start, end)
+                if newlines:
+                    line += newlines
+                    line_start = text.rindex("\n", start, end) + 1
+            continue
         value = found.group()
-        if kind not in _SKIP:
-            if kind == "p" or kind == "cmp":
-                kind = value
-            out.append((kind, value, line, pos - line_start + 1))
-        newlines = value.count("\n")
-        if newlines:
-            line += newlines
-            line_start = pos + value.rindex("\n") + 1
-        pos = found.end()
+        out.append((value if kind == "p" or kind == "cmp" else kind, value, line, start - line_start + 1))
+    if pos != len(text):
+        raise _Refused
     out.append(("$END", "", line, pos - line_start + 1))
     return out
 
