@@ -21,7 +21,7 @@ from engine.language import ast
 from engine.language.visit import number_value, order_key
 from engine.compile.lower import AUX, AggCall, AggDef, CoreClause, CoreProgram, is_aux
 from engine.compile.metered import MeteredLogic, mixed_values
-from engine.compile.plan import Presence, Rule, atoms, closures, const_value, rule_checks, static_keys
+from engine.compile.plan import Presence, Rule, Static, atoms, const_value, program_plan, rule_checks
 
 PREFIX = "w_"
 MATERIALIZED = "wm_"
@@ -58,10 +58,11 @@ class Backend:
     """One program's pyDatalog state, per thread: rules loaded once, facts asserted and retracted."""
 
     def __init__(self, core: CoreProgram, strata: Sequence[Sequence[tuple[str, int]]],
-                 recursive: Iterable[tuple[str, int]] = ()) -> None:
+                 recursive: Iterable[tuple[str, int]] = (), plan: dict | None = None) -> None:
         self.core = core
         self.strata = [list(c) for c in strata]
         self.recursive = set(recursive)
+        self.plan = plan  # `plan.program_plan` of this program, when the kb cache kept it
         self.budget = _budget.Budget.default()
         self._local = threading.local()
 
@@ -70,7 +71,9 @@ class Backend:
         state = getattr(self._local, "state", None)
         if state is None:
             with collector_paused():  # every clause's pyDatalog objects, all kept
-                state = self._local.state = _ThreadState(self.core, self.strata, self.recursive)
+                if self.plan is None:
+                    self.plan = program_plan(self.core, self.strata, self.recursive)
+                state = self._local.state = _ThreadState(self.core, self.plan)
         if getattr(Logic.tl, "logic", None) is not state.logic:
             Logic.tl.logic = state.logic
         state.budget = self.budget
@@ -89,8 +92,7 @@ class _ThreadState:
     cycles), and a case costs one flat query per derived predicate.
     """
 
-    def __init__(self, core: CoreProgram, strata: Sequence[Sequence[tuple[str, int]]],
-                 recursive: set[tuple[str, int]]) -> None:
+    def __init__(self, core: CoreProgram, plan: dict) -> None:
         logic = object.__new__(MeteredLogic)
         Logic.tl.logic = logic
         pyParser.clear()
@@ -98,36 +100,26 @@ class _ThreadState:
         for op in ("<", "<=", ">", ">=", "!="):
             pyEngine.Pred(op, 2).prim = _compare_primitive
         self.logic = logic
-        self.derived = sorted({c.owner or c.head.key for c in core.clauses if c.body and not is_aux(c.head.pred)})
-        derived = set(self.derived)
-        self.component: dict[tuple[str, int], int] = {}
-        self.order: list[list[tuple[str, int]]] = []
-        for comp in strata:
-            keys = [k for k in comp if k in derived]
-            if keys:
-                for k in keys:
-                    self.component[k] = len(self.order)
-                self.order.append(keys)
-        for k in self.derived:  # predicates the strata did not list (e.g. only-auxiliary heads)
-            if k not in self.component:
-                self.component[k] = len(self.order)
-                self.order.append([k])
-        self.iterate = {i for i, comp in enumerate(self.order) if any(k in recursive for k in comp)}
+        self.derived = plan["derived"]
+        self.component: dict[tuple[str, int], int] = plan["component"]
+        self.order: list[list[tuple[str, int]]] = plan["order"]
+        self.iterate: set[int] = plan["iterate"]
         self.preds: dict[tuple[str, int], Any] = {}
         self.mpreds: dict[tuple[str, int], Any] = {}
         for name, arity in core.predicates:
             self.preds[(name, arity)] = _new_pred((mangle(name), arity))
         for key in self.derived:
             self.mpreds[key] = _new_pred((MATERIALIZED + key[0], key[1]))
-        self.static = static_keys(core, set(self.derived))
-        self.needs = closures(core, self.component, len(self.order))
+        self.static = Static(*plan["static"])
+        self.needs: list[set[int]] = plan["needs"]
         self.rules: dict[tuple[str, int], list[Rule]] = {k: [] for k in self.derived}
         self.kb_rows: dict[tuple[str, int], list[tuple]] = {}
         self.dpreds: dict[tuple[str, int], Any] = {}
         for agg in core.aggregates:
             self._add_aggregate(agg)
-        for clause in core.clauses:
-            self._add_clause(clause)
+        checks = plan["checks"]
+        for index, clause in enumerate(core.clauses):
+            self._add_clause(clause, checks.get(index))
         self.asserted: list[Any] = []
         self.budget = _budget.Budget.default()
         self._evaluating: tuple[str, int] | None = None
@@ -169,15 +161,17 @@ class _ThreadState:
         keys = (pyParser.Term(_GROUP_KEY, forced_type="constant"),) + tuple(self._term(t) for t in call.group)
         return (pyParser.Function(mangle(call.name), keys) == self._term(call.result)).lua
 
-    def _add_clause(self, clause: CoreClause) -> None:
+    def _add_clause(self, clause: CoreClause, checks: list | None = None) -> None:
         """Build the clause from pyEngine terms and literals directly (aggregate calls through
-        pyParser's Function, which knows their encoding)."""
+        pyParser's Function, which knows their encoding). `checks`: the rule's, from the plan."""
         key = clause.head.key
         if clause.body and key in self.rules:  # a rule of a derived predicate: its own head (see plan.Rule)
             rules = self.rules[key]
             name = f"{mangle(key[0])}{AUX}rule{len(rules) + 1}"
             pred = _new_pred((name, key[1]))
-            rule = Rule(pred, rule_checks(clause, self.component, self.component[key]), clause.source)
+            if checks is None:
+                checks = rule_checks(clause, self.component, self.component[key])
+            rule = Rule(pred, checks, clause.source)
             rules.append(rule)
             if self.component[key] in self.iterate:
                 self._add_deltas(clause, name, rule)
@@ -461,7 +455,8 @@ def _engine_term(term: ast.Term):
 
 def _new_pred(spec: tuple[str, int]):
     """A registered pyDatalog predicate whose facts are keyed on every argument."""
-    pred = pyEngine.Pred(*spec)
+    pred = pyEngine.Pred(*spec)  # (registered by pyDatalog as it is made)
     if pred.prearity is None:
         pred.prearity = spec[1]
-    return pyEngine.insert(pred)
+    Logic.tl.logic.Db[pred.id] = pred  # what pyEngine.insert adds to that
+    return pred

@@ -131,3 +131,30 @@ def atoms(literal) -> list[ast.Atom]:
     if isinstance(literal, (ast.Positive, ast.Negation)):
         return [literal.atom]
     return []
+
+
+def program_plan(core: CoreProgram, strata, recursive) -> dict:
+    """What the backend works out from a program before it builds a clause, as plain data (the kb
+    cache keeps it): the derived predicates, their components in evaluation order, which
+    components iterate, the static predicates, what each component reads, and the checks of
+    each rule (by clause index)."""
+    derived = sorted({c.owner or c.head.key for c in core.clauses if c.body and not is_aux(c.head.pred)})
+    known = set(derived)
+    component: dict = {}
+    order: list = []
+    for comp in strata:
+        keys = [k for k in comp if k in known]
+        if keys:
+            for k in keys:
+                component[k] = len(order)
+            order.append(keys)
+    for k in derived:  # predicates the strata did not list (e.g. only-auxiliary heads)
+        if k not in component:
+            component[k] = len(order)
+            order.append([k])
+    static = static_keys(core, known)
+    return {"derived": derived, "component": component, "order": order,
+            "iterate": {i for i, comp in enumerate(order) if any(k in recursive for k in comp)},
+            "static": (static.keys, static.inputs), "needs": closures(core, component, len(order)),
+            "checks": {i: rule_checks(c, component, component[c.head.key]) for i, c in enumerate(core.clauses)
+                       if c.body and c.head.key in known}}

@@ -27,7 +27,7 @@ _KEY_FILE = "cache.key"
 _SKIP_DIRS = {"tests", "corpus", "examples", "__pycache__", "policies"}  # policies/: overlays, per policy
 _KB_SUFFIXES = {".dl", ".yaml", ".yml", ".json", ".md", ".j2"}
 _ENGINE_FILES = ("language/ast.py", "errors.py", "language/parser.py", "language/fastparse.py", "language/grammar.lark",
-                 "compile/lower.py", "language/fieldpath.py", "evaluate/program.py", "knowledge/base.py",
+                 "compile/lower.py", "compile/plan.py", "language/fieldpath.py", "evaluate/program.py", "knowledge/base.py",
                  "checks/__init__.py", "checks/safety.py", "checks/stratify.py",
                  "checks/arity.py", "checks/definitions.py", "checks/annotations.py",
                  "knowledge/codec.py", "knowledge/limits.py",
@@ -200,6 +200,7 @@ class KnowledgeBase:
         contract = contract_findings(program.clauses, program.decls) + wording
         if any(f.severity == "error" for f in contract):
             raise RuleError(sorted(program.findings + contract, key=_order))
+        from engine.compile.plan import program_plan
         from engine.language.fieldpath import parse_field
 
         fields = {key: [(decl, parse_field(text)) for text in decl.fields]
@@ -208,7 +209,8 @@ class KnowledgeBase:
         return {"format": CACHE_FORMAT, "modules": program.modules, "findings": program.findings,
                 "core": program.core, "citations": citations, "meta": meta, "fields": fields, "words": words,
                 "strata": program._strata, "recursive": program._recursive, "case_schema": case_schema,
-                "changes": changes, "policies": _policy_data(root)}
+                "changes": changes, "policies": _policy_data(root),
+                "plan": program_plan(program.core, program._strata, program._recursive)}
 
     @classmethod
     def _from_payload(cls, root: Path, digest: str, payload: dict[str, Any], policy: Any = None) -> "KnowledgeBase":
@@ -216,6 +218,7 @@ class KnowledgeBase:
 
         program = Program(payload["modules"], findings=payload["findings"], core=payload["core"])
         program._recursive, program._strata = payload["recursive"], payload["strata"]
+        program._plan = payload.get("plan")  # what the backend works out before building clauses
         from engine.knowledge.limits import kb_budget
 
         program.budget = kb_budget(payload["meta"])
