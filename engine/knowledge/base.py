@@ -2,7 +2,7 @@
 
 The parsed, checked and lowered program is cached by digest so that `warrant decide` never
 imports the parser: a cache hit costs one checked file read and one allow-listed unpickle
-(`codec.py`: only the engine's own dataclasses can be built, so no cache file can run code),
+(`codec.py`: only the engine's own records and dataclasses can be built, so no cache file can run code),
 sealed with a per-user keyed digest and read only from a folder and file that no other user
 can have written (`engine.guard.files.read_private`).
 """
