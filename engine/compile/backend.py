@@ -156,10 +156,15 @@ class _ThreadState:
             return pyParser.Term(value, forced_type="constant")
         return pyParser.Expression._pyD_for(value)
 
-    def _aggregate_call(self, call: AggCall):
-        """`agg[Group...] == Result` through pyParser's Function, which knows how pyDatalog encodes it."""
-        keys = (pyParser.Term(_GROUP_KEY, forced_type="constant"),) + tuple(self._term(t) for t in call.group)
-        return (pyParser.Function(mangle(call.name), keys) == self._term(call.result)).lua
+    @staticmethod
+    def _aggregate_call(call: AggCall):
+        """`agg[Group...] == Result` as pyDatalog encodes it (what pyParser's `Function(name, keys)
+        == result` builds, made directly): `name[K]==(_pyD_class, k, Group..., Result)`, its
+        first K+1 arguments the key."""
+        keys = len(call.group) + 1
+        terms = [pyEngine.Term_of("_pyD_class"), pyEngine.Term_of(_GROUP_KEY)]
+        terms += [_engine_term(t) for t in call.group] + [_engine_term(call.result)]
+        return pyEngine.Literal(f"{mangle(call.name)}[{keys}]==", terms, prearity=keys + 1)
 
     def _add_clause(self, clause: CoreClause, checks: list | None = None) -> None:
         """Build the clause from pyEngine terms and literals directly (aggregate calls through
