@@ -141,13 +141,13 @@ def _asked(program: Program, facts: dict) -> tuple[dict, set[str]]:
 def test_rules_that_can_derive_nothing_are_not_asked() -> None:
     program = Program.from_text(PRUNED)
     facts = {("crit", 2): [("l1", "c1"), ("l2", "c2")], ("level", 2): [("l2", "L4-5"), ("l1", "L5-S1")],
-             ("finding", 3): [("L4-5", "compression", "false"), ("L5-S1", "compression", "true")],
+             ("finding", 3): [("L3-4", "compression", "false"), ("L5-S1", "compression", "true")],
              ("met", 1): [], ("care", 2): [("outcome", "failed")], ("flag", 1): [("x",)],
              ("score", 2): [("l1", 1), ("l2", 2)], ("weight", 2): [("l1", 2.4999999999)]}
     answers, asked = _asked(program, facts)
-    # r1: l1 has c1 but its level's finding is true (the false one is l2's level); r2: the only
-    # outcome is failed; r3: a flag exists; r4: no score reaches 3. r5 holds for l2, which the
-    # test cannot see without joining, so pyDatalog is asked.
+    # r1: no level of a line has a finding of no compression; r2: the only outcome is failed;
+    # r3: a flag exists; r4: no score reaches 3. r5 holds for l2 (a level with no positive
+    # finding), which the test cannot tell without joining, so pyDatalog is asked.
     assert not {"r1", "r2", "r3", "r4"} & asked
     assert "r5" in asked and answers[("r5", 1)] == [("l2",)]
     assert "r6" in asked  # a float: left to pyDatalog, which rounds it when it compares

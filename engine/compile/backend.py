@@ -446,11 +446,12 @@ class _Relations:
     """The complete relations a rule of the component being evaluated reads (for prune.live):
     lower derived relations from this evaluation, inputs from the kb's and the case's facts."""
 
-    __slots__ = ("state", "result")
+    __slots__ = ("state", "result", "memos")
 
     def __init__(self, state: _ThreadState, result: dict) -> None:
         self.state = state
         self.result = result
+        self.memos: dict[tuple[str, int], dict] = {}
 
     def rows(self, key: tuple[str, int]) -> Sequence[tuple]:
         if key in self.result:
@@ -459,12 +460,16 @@ class _Relations:
         return kb if not case else case if not kb else [*kb, *case]
 
     def memo(self, key: tuple[str, int]) -> dict:
+        found = self.memos.get(key)
+        if found is not None:
+            return found
         state = self.state
         stable = key in state.static.keys if key in self.result else key not in state.case_rows
         table = state._stable_memo if stable else state._case_memo
         found = table.get(key)
         if found is None:
             found = table[key] = {}
+        self.memos[key] = found
         return found
 
 

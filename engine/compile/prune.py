@@ -23,19 +23,29 @@ from engine.language.visit import order_key
 Key = tuple[str, int]
 Arg = tuple[bool, Any]  # (is a variable, its name or the constant's value)
 
-WIDE = 256
-"""Relations with more rows are narrowed once (by their constants), not again per variable."""
-
-
 class Shape:
     """What the necessary condition reads of one rule body."""
 
-    __slots__ = ("positives", "negations", "comparisons")
+    __slots__ = ("positives", "negations", "comparisons", "shared", "read")
 
     def __init__(self) -> None:
         self.positives: list[tuple[Key, tuple[Arg, ...]]] = []
         self.negations: list[tuple[Key, tuple[Arg, ...], frozenset[str]]] = []
         self.comparisons: list[tuple[str, Arg, Arg]] = []
+        self.shared: frozenset[str] = frozenset()  # variables of two or more positive literals
+        self.read: frozenset[str] = frozenset()  # variables a comparison or negation reads
+
+    def seal(self) -> "Shape":
+        seen: set[str] = set()
+        shared: set[str] = set()
+        for _, args in self.positives:
+            names = {x for is_var, x in args if is_var}
+            shared |= names & seen
+            seen |= names
+        self.shared = frozenset(shared)
+        self.read = frozenset(x for _, left, right in self.comparisons for is_var, x in (left, right) if is_var) \
+            | frozenset(x for _, args, _ in self.negations for is_var, x in args if is_var)
+        return self
 
     def __bool__(self) -> bool:
         return bool(self.positives or self.negations or self.comparisons)
@@ -85,29 +95,11 @@ def rule_shape(clause: CoreClause, lower: Callable[[Key], bool], negs: dict[Key,
             shape.negations.append((lit.atom.key, tuple(_arg(t) for t in lit.atom.args), frozenset()))
         elif isinstance(lit, ast.Comparison):
             shape.comparisons.append((lit.op, _arg(lit.left), _arg(lit.right)))
-    return shape
+    return shape.seal()
 
 
 def _exact(value: Any) -> bool:
-    return not isinstance(value, float)
-
-
-def _matches(row: tuple, args: tuple[Arg, ...], allowed: dict[str, set]) -> bool:
-    """Whether a row may match the literal: its constants, repeated variables and the values
-    still allowed for its variables agree (a float always may)."""
-    seen: dict[str, Any] = {}
-    for value, (is_var, x) in zip(row, args):
-        if not _exact(value):
-            continue
-        if not is_var:
-            if value != x and _exact(x):
-                return False
-        elif x in allowed:
-            if value not in allowed[x]:
-                return False
-        elif seen.setdefault(x, value) != value and _exact(seen[x]):
-            return False
-    return True
+    return type(value) is not float
 
 
 class Relations(Protocol):
@@ -119,61 +111,62 @@ class Relations(Protocol):
         """A cache for what is computed from `rows(key)`, kept as long as those rows stay."""
 
 
-class Domains:
-    """The values each variable of one rule can take for one case (None: not narrowed)."""
+def _values(rows: Sequence[tuple], args: tuple[Arg, ...]) -> dict[str, set | None] | None:
+    """Each variable's values in the rows that may match the literal (its constants and repeated
+    variables agree; a float always may); None when no row does. A variable that met a float
+    maps to None: its values are not compared in Python."""
+    names: dict[str, int] = {}
+    for i, (is_var, x) in enumerate(args):
+        if not rows:
+            return None
+        if not is_var:
+            if _exact(x):
+                rows = [row for row in rows if row[i] == x or type(row[i]) is float]
+        elif x in names:
+            j = names[x]
+            rows = [row for row in rows if row[i] == row[j] or type(row[i]) is float or type(row[j]) is float]
+        else:
+            names[x] = i
+    if not rows:
+        return None
+    found: dict[str, set | None] = {}
+    for x, i in names.items():
+        values = {row[i] for row in rows}
+        found[x] = None if any(type(v) is float for v in values) else values
+    return found
 
-    def __init__(self, relations: Relations) -> None:
-        self.relations = relations
-        self.values: dict[str, set | None] = {}
 
-    def literal(self, key: Key, args: tuple[Arg, ...], narrow: bool) -> dict[str, set] | None:
-        """Each variable's values in the rows matching the literal; None when no row does.
-        Without `narrow` only its constants filter the rows (and the result is cached)."""
-        memo = None if narrow else self.relations.memo(key)
-        if memo is not None and args in memo:
-            return memo[args]
-        allowed = {x: v for x, v in self.values.items() if v is not None} if narrow else {}
-        found: dict[str, set] | None = None
-        names = [(i, x) for i, (is_var, x) in enumerate(args) if is_var]
-        for row in self.relations.rows(key):
-            if not _matches(row, args, allowed):
-                continue
-            if found is None:
-                found = {x: set() for _, x in names}
-            for i, x in names:
-                found[x].add(row[i])
-        if memo is not None:
-            memo[args] = found
-        return found
-
-    def meet(self, name: str, values: set) -> bool:
-        """Narrow a variable to `values`; False when nothing is left."""
-        if any(not _exact(v) for v in values):
-            self.values[name] = None
-            return True
-        known = self.values.get(name, ...)
-        if known is ...:
-            self.values[name] = set(values)
-        elif known is not None:
-            known &= values
-        return self.values[name] is None or bool(self.values[name])
+_UNSEEN = object()
 
 
 def live(shape: Shape, relations: Relations) -> bool:
     """False only when the rule can derive nothing from these relations (see the module doc)."""
-    domains = Domains(relations)
-    for narrow in (False, True):
-        for key, args in shape.positives:
-            if narrow and len(relations.rows(key)) > WIDE:
+    domains: dict[str, set | None] = {}  # None: a float was met, the variable is not compared
+    for key, args in shape.positives:
+        memo = relations.memo(key)
+        found = memo.get(args, _UNSEEN)
+        if found is _UNSEEN:
+            found = memo[args] = _values(relations.rows(key), args)
+        if found is None:
+            return False
+        for name in shape.shared.intersection(found):
+            values, known = found[name], domains.get(name, _UNSEEN)
+            if known is None:
                 continue
-            found = domains.literal(key, args, narrow)
-            if found is None:
+            if values is None or known is _UNSEEN:
+                domains[name] = None if values is None else set(values)
+                continue
+            known &= values
+            if not known:
                 return False
-            for name, values in found.items():
-                if not domains.meet(name, values):
-                    return False
-    return all(_possible(op, left, right, domains.values) for op, left, right in shape.comparisons) \
-        and not any(_certain(key, args, local, relations, domains.values) for key, args, local in shape.negations)
+    if not (shape.comparisons or shape.negations):
+        return True
+    for key, args in shape.positives:  # the values of the variables the other literals read
+        found = relations.memo(key)[args]
+        for name in shape.read.difference(domains).intersection(found):
+            domains[name] = found[name]
+    return all(_possible(op, left, right, domains) for op, left, right in shape.comparisons) \
+        and not any(_certain(key, args, local, relations, domains) for key, args, local in shape.negations)
 
 
 def _side(arg: Arg, values: dict) -> list | None:
@@ -220,7 +213,9 @@ def _certain(key: Key, args: tuple[Arg, ...], local: frozenset, relations: Relat
         if not _exact(x):
             return False
         pattern.append((x,))
-    for row in relations.rows(key):
-        if all(p is None or (row[i] == p[0] and _exact(row[i])) for i, p in enumerate(pattern)):
-            return True
-    return False
+    memo, probe = relations.memo(key), ("\\+", tuple(pattern))
+    found = memo.get(probe)
+    if found is None:
+        found = memo[probe] = any(all(p is None or (row[i] == p[0] and _exact(row[i])) for i, p in enumerate(pattern))
+                                  for row in relations.rows(key))
+    return found
