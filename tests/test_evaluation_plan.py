@@ -185,3 +185,21 @@ def test_pruning_never_drops_an_answer_of_the_kb(kb) -> None:
                     assert not state._ask(rule.pred), (path.name, rule.pred.name)
         program.clear_facts()
     assert skipped > 100  # the test looked at real pruning, not an empty set
+
+
+def test_join_order_keeps_what_each_literal_needs_bound() -> None:
+    """Filters move forward only once their variables are bound; `=` binds one side from the other."""
+    from engine.compile.plan import join_order
+    from engine.language.parser import parse_text
+
+    def order(text: str) -> list[str]:
+        clause = parse_text(text, "t.dl").clauses[0]
+        return [str(lit) for lit in join_order(clause.body)]
+
+    assert order("p(0) :- n(X), X = X.") == ["n(X)", "X = X"]
+    assert order("p(Y) :- n(X), Y = X, m(Y).") == ["n(X)", "Y = X", "m(Y)"]
+    assert order("p(X) :- a(X, Y), b(Y, Z), \\+ c(X), Y > 2.") == ["a(X, Y)", "\\+ c(X)", "Y > 2", "b(Y, Z)"]
+    program = Program.from_text("p0(0) :- n(X), X = X.\nq(X) :- n(X), \\+ m(X), X = X.\n")
+    program.add_facts("n", [(0,)])
+    program.add_facts("m", [], arity=1)
+    assert program.query("p0") == {(0,)} and program.query("q") == {(0,)}

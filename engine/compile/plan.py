@@ -135,9 +135,9 @@ def _readiness(literal, bound: set) -> tuple | None:
     if isinstance(literal, ast.Negation):
         return (3, 0) if _names(literal.atom.args) <= bound else None
     if isinstance(literal, ast.Comparison):
-        free = _names((literal.left, literal.right)) - bound
-        if not free or (literal.op == "=" and len(free) == 1):
-            return (3, 0)
+        left, right = _names((literal.left,)) - bound, _names((literal.right,)) - bound
+        if not (left or right) or (literal.op == "=" and not (left and right)):
+            return (3, 0)  # a test, or `=` binding one side to the other, bound, side
         return None
     if isinstance(literal, ast.Positive):
         args = literal.atom.args
