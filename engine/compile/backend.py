@@ -9,6 +9,7 @@ names (`rank`, `sum_`, dotted names...).
 from __future__ import annotations
 
 import threading
+import weakref
 from typing import Any, Iterable, Sequence
 
 from pyDatalog import pyEngine, pyParser
@@ -21,7 +22,8 @@ from engine.language import ast
 from engine.language.visit import number_value, order_key
 from engine.compile.lower import AUX, AggCall, AggDef, CoreClause, CoreProgram, is_aux
 from engine.compile.metered import MeteredLogic, mixed_values
-from engine.compile.plan import Presence, Rule, Static, atoms, const_value, program_plan, rule_checks
+from engine.compile.plan import Rule, Static, atoms, const_value, join_order, program_plan
+from engine.compile.prune import live, rule_shape, single_literal_negations
 
 PREFIX = "w_"
 MATERIALIZED = "wm_"
@@ -47,6 +49,9 @@ def _compare_primitive(literal, subgoal):
     ka, kb = order_key(a), order_key(b)
     if (op == "<" and ka < kb) or (op == "<=" and ka <= kb) or (op == ">" and ka > kb) or (op == ">=" and ka >= kb):
         subgoal.fact(True)
+
+
+_QUERIES: "weakref.WeakKeyDictionary[Any, Any]" = weakref.WeakKeyDictionary()
 
 
 def _row(values: Sequence[Any]) -> tuple:
@@ -115,11 +120,11 @@ class _ThreadState:
         self.rules: dict[tuple[str, int], list[Rule]] = {k: [] for k in self.derived}
         self.kb_rows: dict[tuple[str, int], list[tuple]] = {}
         self.dpreds: dict[tuple[str, int], Any] = {}
+        self._negations = single_literal_negations(core.clauses)
         for agg in core.aggregates:
             self._add_aggregate(agg)
-        checks = plan["checks"]
-        for index, clause in enumerate(core.clauses):
-            self._add_clause(clause, checks.get(index))
+        for clause in core.clauses:
+            self._add_clause(clause)
         self.asserted: list[Any] = []
         self.budget = _budget.Budget.default()
         self._evaluating: tuple[str, int] | None = None
@@ -131,8 +136,8 @@ class _ThreadState:
         self.materialized: dict[tuple[str, int], list[tuple]] | None = None
         self.origins: dict[tuple[str, int], dict[tuple, set]] = {}  # key -> row -> source clauses
         self._static_origins: dict[tuple[str, int], dict[tuple, set]] = {}
-        self._presence: dict[tuple[str, int], Presence] = {}  # this case's relations (see _has_rows)
-        self._kb_presence: dict[tuple[str, int], Presence] = {}  # the kb's facts
+        self._case_memo: dict[tuple[str, int], dict] = {}  # what prune computed from this case's relations
+        self._stable_memo: dict[tuple[str, int], dict] = {}  # ... from the kb's facts and static relations
         self._done: set[int] = set()
         self._mclauses: list[Any] = []
         self._static_rows: dict[tuple[str, int], list[tuple]] | None = None
@@ -166,17 +171,16 @@ class _ThreadState:
         terms += [_engine_term(t) for t in call.group] + [_engine_term(call.result)]
         return pyEngine.Literal(f"{mangle(call.name)}[{keys}]==", terms, prearity=keys + 1)
 
-    def _add_clause(self, clause: CoreClause, checks: list | None = None) -> None:
-        """Build the clause from pyEngine terms and literals directly (aggregate calls through
-        pyParser's Function, which knows their encoding). `checks`: the rule's, from the plan."""
+    def _add_clause(self, clause: CoreClause) -> None:
+        """Build the clause from pyEngine terms and literals directly."""
         key = clause.head.key
         if clause.body and key in self.rules:  # a rule of a derived predicate: its own head (see plan.Rule)
             rules = self.rules[key]
             name = f"{mangle(key[0])}{AUX}rule{len(rules) + 1}"
             pred = _new_pred((name, key[1]))
-            if checks is None:
-                checks = rule_checks(clause, self.component, self.component[key])
-            rule = Rule(pred, checks, clause.source)
+            own = self.component[key]
+            shape = rule_shape(clause, lambda k: self.component.get(k) != own, self._negations)
+            rule = Rule(pred, shape, clause.source)
             rules.append(rule)
             if self.component[key] in self.iterate:
                 self._add_deltas(clause, name, rule)
@@ -185,9 +189,21 @@ class _ThreadState:
             if not clause.body and not is_aux(key[0]):
                 self.kb_rows.setdefault(key, []).append(tuple(const_value(t) for t in clause.head.args))
         head = pyEngine.Literal(pred, [_engine_term(t) for t in clause.head.args])
-        body = [self._engine_literal(lit) for lit in clause.body]
+        body = [self._engine_literal(lit) for lit in self._join_order(clause)]
         if not pyEngine.assert_(pyEngine.Clause(head, body)):  # pragma: no cover - pyDatalog refuses nothing we build
             raise RuntimeError(f"pyDatalog refused the clause for {clause.head}")
+
+    def _join_order(self, clause: CoreClause) -> tuple:
+        """A non-recursive rule asked with every argument free, or a negation's auxiliary asked
+        with every argument bound, in the order pyDatalog should resolve it (plan.join_order)."""
+        key = clause.owner or clause.head.key
+        if not clause.body or self.component.get(key) in self.iterate:
+            return clause.body
+        if is_aux(clause.head.pred):
+            if not clause.head.pred.startswith("neg" + AUX):
+                return clause.body
+            return join_order(clause.body, frozenset(t.name for t in clause.head.args if isinstance(t, ast.Var)))
+        return join_order(clause.body)
 
     def _add_deltas(self, clause: CoreClause, name: str, rule: "Rule") -> None:
         """Semi-naive evaluation of a recursive rule: one variant per body literal on its own
@@ -285,6 +301,7 @@ class _ThreadState:
             pyEngine.retract(clause)
         self._static_clauses = []
         self._static_rows = None
+        self._stable_memo = {}
 
     def _forget(self) -> None:
         for clause in self._mclauses:
@@ -292,7 +309,7 @@ class _ThreadState:
         self._mclauses = []
         self.materialized = None
         self.origins: dict[tuple[str, int], dict[tuple, set]] = {}
-        self._presence: dict[tuple[str, int], Presence] = {}
+        self._case_memo = {}
         self._done = set()
 
     def materialize(self, demand: Iterable[tuple[str, int]] | None = None) -> dict[tuple[str, int], list[tuple]]:
@@ -342,11 +359,12 @@ class _ThreadState:
         relation with no row it could match is not asked (see plan.Rule)."""
         sink = self._static_clauses if static else self._mclauses
         known: dict[tuple[str, int], set] = {key: set() for key in component}
-        has_rows = self._has_rows(result)
-        live = {key: [rule for rule in self.rules[key] if rule.live(has_rows)] for key in component}
+        relations = _Relations(self, result)
+        rules = {key: [rule for rule in self.rules[key] if not rule.shape or live(rule.shape, relations)]
+                 for key in component}
         iterate, deltas = index in self.iterate, []
         try:
-            self._rounds(component, known, live, iterate, sink, deltas)
+            self._rounds(component, known, rules, iterate, sink, deltas)
         finally:  # also when the budget runs out mid-round: no delta row may outlive its evaluation
             for clause in deltas:
                 pyEngine.retract(clause)
@@ -386,25 +404,12 @@ class _ThreadState:
             if not iterate or not any(fresh.values()):
                 break
 
-    def _has_rows(self, result: dict):
-        """Whether a relation below the current component may have a row with these constants
-        (column by column, from Presence tables kept for the case, and for the kb's own facts)."""
-        def presence(table: dict, key: tuple[str, int], rows) -> Presence:
-            found = table.get(key)
-            if found is None:
-                found = table[key] = Presence(rows)
-            return found
-
-        def has_rows(key: tuple[str, int], pattern: tuple) -> bool:
-            if key in result:
-                return presence(self._presence, key, result[key]).admits(pattern)
-            return (presence(self._kb_presence, key, self.kb_rows.get(key, ())).admits(pattern)
-                    or presence(self._presence, key, self.case_rows.get(key, ())).admits(pattern))
-        return has_rows
-
     @staticmethod
     def _ask(pred) -> list:
-        rows = pyEngine.Literal(pred, [pyEngine.Var(f"Q{i}") for i in range(pred.arity)]).ask()
+        query = _QUERIES.get(pred)
+        if query is None:  # one open query per predicate: each ask() tables its subgoals afresh
+            query = _QUERIES[pred] = pyEngine.Literal(pred, [pyEngine.Var(f"Q{i}") for i in range(pred.arity)])
+        rows = query.ask()
         if rows is True:
             return [()]
         return rows or []
@@ -439,6 +444,37 @@ class _ThreadState:
             key = clause.head.key
             if key not in self.preds:
                 self.preds[key] = _new_pred((mangle(key[0]), key[1]))
+
+
+class _Relations:
+    """The complete relations a rule of the component being evaluated reads (for prune.live):
+    lower derived relations from this evaluation, inputs from the kb's and the case's facts."""
+
+    __slots__ = ("state", "result", "memos")
+
+    def __init__(self, state: _ThreadState, result: dict) -> None:
+        self.state = state
+        self.result = result
+        self.memos: dict[tuple[str, int], dict] = {}
+
+    def rows(self, key: tuple[str, int]) -> Sequence[tuple]:
+        if key in self.result:
+            return self.result[key]
+        kb, case = self.state.kb_rows.get(key, ()), self.state.case_rows.get(key, ())
+        return kb if not case else case if not kb else [*kb, *case]
+
+    def memo(self, key: tuple[str, int]) -> dict:
+        found = self.memos.get(key)
+        if found is not None:
+            return found
+        state = self.state
+        stable = key in state.static.keys if key in self.result else key not in state.case_rows
+        table = state._stable_memo if stable else state._case_memo
+        found = table.get(key)
+        if found is None:
+            found = table[key] = {}
+        self.memos[key] = found
+        return found
 
 
 def _assert_rows(pred, rows: list[tuple]) -> list:
