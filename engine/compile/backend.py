@@ -9,13 +9,14 @@ names (`rank`, `sum_`, dotted names...).
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from typing import Any, Iterable, Sequence
 
 from pyDatalog import pyEngine, pyParser
 from pyDatalog.Aggregate import Max, Min, Sum
 from pyDatalog.Logic import Logic
 
-from engine.guard import budget as _budget
+from engine.guard import budget as _budget, gcpause
 from engine.language import ast
 from engine.language.visit import number_value, order_key
 from engine.compile.lower import AUX, AggCall, AggDef, CoreClause, CoreProgram, is_aux
@@ -68,7 +69,8 @@ class Backend:
     def activate(self) -> "_ThreadState":
         state = getattr(self._local, "state", None)
         if state is None:
-            state = self._local.state = _ThreadState(self.core, self.strata, self.recursive)
+            with gcpause.paused():
+                state = self._local.state = _ThreadState(self.core, self.strata, self.recursive)
         if getattr(Logic.tl, "logic", None) is not state.logic:
             Logic.tl.logic = state.logic
         state.budget = self.budget
@@ -125,7 +127,12 @@ class _ThreadState:
         for agg in core.aggregates:
             self._add_aggregate(agg)
         for clause in core.clauses:
-            self._add_clause(clause)
+            if clause.body or is_aux(clause.head.pred) or not all(isinstance(t, ast.Const) for t in clause.head.args):
+                self._add_clause(clause)
+            else:  # a ground fact of the program: asserted with its table's other rows below
+                self.kb_rows.setdefault(clause.head.key, []).append(tuple(t.value for t in clause.head.args))
+        for key, rows in self.kb_rows.items():
+            _assert_rows(self._pred_object(key, mangle(key[0])), map(_row, rows))
         self.asserted: list[Any] = []
         self.budget = _budget.Budget.default()
         self._evaluating: tuple[str, int] | None = None
@@ -256,17 +263,13 @@ class _ThreadState:
             pred = self.preds[key] = _new_pred((mangle(key[0]), key[1]))
         if key in self.static.inputs:
             self._forget_static()
-        term_of = pyEngine.Term_of
         kept = self.case_rows.setdefault(key, [])
+        start = len(kept)
+        kept += map(_row, rows)
         text = self.text_facts.get(key, ())
-        for row in rows:
-            row = _row(row)
-            kept.append(row)
-            if row in text:  # already a fact of the program: asserting it would replace that
-                continue     # clause, and retracting it later would take the program's fact away
-            clause = pyEngine.Clause(pyEngine.Literal(pred, [term_of(v) for v in row]), [])
-            pyEngine.assert_(clause)
-            self.asserted.append(clause)
+        # a row that is already a fact of the program is not asserted: that would replace the
+        # program's clause, and retracting it later would take the program's fact away
+        self.asserted += _assert_rows(pred, [row for row in kept[start:] if row not in text])
         self._forget()
 
     def retract_all(self) -> None:
@@ -300,7 +303,7 @@ class _ThreadState:
         thread's facts stay asserted, so a later, wider demand evaluates only what is new.
         Evaluation runs within the budget; one that fails leaves nothing half-materialised."""
         try:
-            with _budget.metering(self.budget, "the rules"):
+            with _budget.metering(self.budget, "the rules"), gcpause.paused():
                 return self._materialize(demand)
         except BaseException as exc:
             self._forget()
@@ -418,7 +421,7 @@ class _ThreadState:
         self.materialize()
         args = [pyEngine.Var(f"Q{i}") for i in range(key[1])]
         try:
-            with _budget.metering(self.budget, "the query"):
+            with _budget.metering(self.budget, "the query"), gcpause.paused():
                 result = pyEngine.Literal(pred, args).ask()
         except TypeError as exc:
             raise mixed_values(exc, key) from None
@@ -440,14 +443,34 @@ class _ThreadState:
                 self.preds[key] = _new_pred((mangle(key[0]), key[1]))
 
 
-def _assert_rows(pred, rows: list[tuple]) -> list:
-    """Assert rows as facts of a pyDatalog predicate; the clauses, to retract them later."""
-    term_of = pyEngine.Term_of
+def _assert_rows(pred, rows: Iterable[tuple]) -> list:
+    """Assert rows as facts of a pyDatalog predicate; the clauses, to retract them later.
+
+    What `pyEngine.assert_` does for a new fact (store it under its id, index each column),
+    with the predicate registered once for all rows rather than once per row (the registry is
+    a WeakValueDictionary: re-registering costs more than storing the fact). A row already
+    stored goes through `assert_` itself, which replaces it."""
+    const, term_of, literal, clause_of = pyEngine.Const, pyEngine.Term_of, pyEngine.Literal, pyEngine.Clause
+    db, index = pred.db, pred.index
+    fast = type(db) in (dict, OrderedDict) and isinstance(index, list)  # the storage of the engine we ship
     clauses = []
     for row in rows:
-        clause = pyEngine.Clause(pyEngine.Literal(pred, [term_of(v) for v in row]), [])
-        pyEngine.assert_(clause)
+        terms = [term_of(v) if type(v) is float else const(v) for v in row]
+        clause = clause_of(literal(pred, terms), [])
         clauses.append(clause)
+        id_ = clause.get_id() if fast else None
+        if not fast or id_ in db:
+            pyEngine.assert_(clause)
+            continue
+        db[id_] = clause
+        for column, term in zip(index, terms):
+            found = column.get(term.id)
+            if found is None:
+                column[term.id] = {clause}
+            else:
+                found.add(clause)
+    if clauses and fast:
+        pyEngine.insert(pred)
     return clauses
 
 

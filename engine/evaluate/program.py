@@ -15,6 +15,7 @@ from typing import Any, Iterable, Mapping, Sequence
 from engine.language import ast
 from engine.compile.backend import Backend
 from engine.errors import Finding, Location, RuleError
+from engine.guard import gcpause
 from engine.guard.budget import Budget
 from engine.compile.lower import AUX, CoreProgram, Names, lower_clause, lower_program
 from engine.language.visit import literal_variables, order_key
@@ -161,7 +162,8 @@ class Program:
         later with `add_facts`; querying one that never was raises `undefined_predicate`."""
         from engine.language.parser import parse_text
 
-        return cls([parse_text(text, source)], citations=citations, strict=strict, budget=budget)
+        with gcpause.paused():
+            return cls([parse_text(text, source)], citations=citations, strict=strict, budget=budget)
 
     @classmethod
     def from_paths(cls, paths: Iterable[str | Path], *, citations: Iterable[str] | None = None,

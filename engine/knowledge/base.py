@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import Finding, Location, RuleError
+from engine.guard import gcpause
 from engine.guard.files import read_private, read_regular, write_private
 from engine.guard.limits import LIMITS
 from engine.knowledge.interface import APPLICATION_READS, CODE_LABEL, CODE_UNIT
@@ -132,7 +133,8 @@ class KnowledgeBase:
             payload = _read_cache(cache_file, digest, fingerprint)
             if payload is not None:
                 return cls._from_payload(root, digest, payload, version)
-        payload = cls._build(root, files, overlays)
+        with gcpause.paused():  # a kb table may mean hundreds of thousands of objects, none garbage
+            payload = cls._build(root, files, overlays)
         if use_cache:
             _write_cache(cache_file, {**payload, "digest": digest, "engine": fingerprint})
         return cls._from_payload(root, digest, payload, version)
