@@ -24,15 +24,19 @@ Kinds = dict[tuple[Key, int], set[str]]
 def column_kinds(clauses: Sequence[ast.Clause], predicates: Iterable[Key] = ()) -> Kinds:
     """What each column can hold; `predicates` adds keys (declared or supplied) to consider inputs."""
     defined = {c.head.key for c in clauses}
-    used = set(predicates) | {a.key for c in clauses for lit in c.body for a, _ in ast.body_atoms(lit)}
+    rules = [c for c in clauses if c.body]
+    used = set(predicates) | {a.key for c in rules for lit in c.body for a, _ in ast.body_atoms(lit)}
     kinds: Kinds = defaultdict(set)
     for key in used - defined:
         for i in range(key[1]):
             kinds[(key, i)].add(ANY)
+    for key, shape in _fact_shapes(clauses):  # facts give the same kinds every round
+        for i, kind in enumerate(shape):
+            kinds[(key, i)].add(kind)
     changed = True
     while changed:
         changed = False
-        for clause in clauses:
+        for clause in rules:
             bound = variable_kinds(clause.body, kinds)
             for i, arg in enumerate(clause.head.args):
                 new = term_kinds(arg, bound)
@@ -41,6 +45,19 @@ def column_kinds(clauses: Sequence[ast.Clause], predicates: Iterable[Key] = ()) 
                     slot |= new
                     changed = True
     return kinds
+
+
+def _fact_shapes(clauses: Sequence[ast.Clause]) -> dict[tuple[Key, tuple[str, ...]], None]:
+    """The distinct (predicate, kind of each argument) of the facts: a table of thousands of rows
+    has a handful of shapes, so the fixpoint reads facts once and in bulk."""
+    const, var = ast.Const, ast.Var
+    shapes: dict[tuple[Key, tuple[str, ...]], None] = {}
+    for clause in clauses:
+        if not clause.body:
+            head = clause.head
+            shapes[(head.key, tuple(ANY if type(a) is var else ATOM if isinstance(a.value, str) else NUMBER
+                                    for a in head.args))] = None
+    return shapes
 
 
 def term_kinds(term: ast.Term, bound: dict[str, set[str]]) -> set[str]:

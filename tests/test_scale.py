@@ -1,0 +1,55 @@
+"""Large programs (issue 16, point 5): big fact tables and recursive programs give the same
+modules, findings and answers as small ones; errors in a big table keep their positions."""
+from __future__ import annotations
+
+import pytest
+
+from engine.errors import RuleError
+from engine.evaluate.program import Program
+from engine.language import parser
+
+
+def _lark_only(text: str, name: str):
+    original, parser._fast_facts = parser._fast_facts, lambda text, source: (text, [])
+    try:
+        return parser.parse_text(text, name)
+    finally:
+        parser._fast_facts = original
+
+
+@pytest.mark.parametrize("layout", ["plain", "annotated", "crlf"])
+def test_fact_lines_around_annotations_comments_and_blank_lines_parse_as_lark_would(layout) -> None:
+    rows = [f"p('r{i}', {i})." for i in range(80)]
+    lines = (["p(first, 0).", "%@ pred p(Key, Value)", "%@ holds {Key} is {Value}", "", "% a comment",
+              "p(after_annotation, 1).", "  p(indented, 2).", "p(a, 3). p(b, 4).",
+              "%@ rule r.one", "%@ says one", "", "q(X) :- p(X, _).", "p(after_rule, 5).",
+              "%@ rule r.two", "%@ says two", "", "% between", "p(ruled, 6)."]
+             if layout != "plain" else []) + rows + ["%@ pred q(Key)", "%@ holds {Key}"]
+    text = ("\r\n" if layout == "crlf" else "\n").join(lines) + "\n"
+    if layout != "annotated" and layout != "crlf":
+        text += "q(X) :- p(X, _).\n"
+    fast, plain = parser.parse_text(text, "t.dl"), _lark_only(text, "t.dl")
+    assert fast == plain
+    assert [(c.loc, c.head.loc) for c in fast.clauses] == [(c.loc, c.head.loc) for c in plain.clauses]
+    assert [c.meta for c in fast.clauses] == [c.meta for c in plain.clauses]
+
+
+def test_every_fact_of_a_large_table_answers() -> None:
+    size = 20_000
+    text = "".join(f"t('k{i:05d}', {i % 97}).\n" for i in range(size)) + "big(K) :- t(K, V), V > 90.\n"
+    program = Program.from_text(text, "t.dl")
+    assert program.query("t", 2) == {(f"k{i:05d}", i % 97) for i in range(size)}
+    assert program.query("big", 1) == {(f"k{i:05d}",) for i in range(size) if i % 97 > 90}
+
+
+def test_an_error_inside_a_large_table_names_its_line_and_column() -> None:
+    rows = [f"t('k{i:05d}', {i})." for i in range(5_000)]
+    rows[3_210] = "t('k03210', 1, extra)."      # arity: reported at the fact
+    rows[4_000] = "t('k04000' 2)."              # syntax: reported by lark at the character
+    with pytest.raises(RuleError) as syntax:
+        Program.from_text("\n".join(rows) + "\n", "table.dl")
+    assert str(syntax.value).startswith("table.dl:4001:12: syntax error")
+    rows[4_000] = "t('k04000', 2)."
+    with pytest.raises(RuleError) as arity:
+        Program.from_text("\n".join(rows) + "\n", "table.dl")
+    assert "table.dl:3211:1:" in str(arity.value) and "t is used with 3 arguments" in str(arity.value)
