@@ -15,6 +15,7 @@ from typing import Iterable, Sequence
 
 from engine.errors import Finding
 from engine.language import ast
+from engine.language.tables import tables
 
 Key = tuple[str, int]
 ATOM, NUMBER, ANY = "atom", "number", "any"
@@ -31,8 +32,8 @@ def column_kinds(clauses: Sequence[ast.Clause], predicates: Iterable[Key] = ()) 
         for i in range(key[1]):
             kinds[(key, i)].add(ANY)
     for key, shape in _fact_shapes(clauses):  # facts give the same kinds every round
-        for i, kind in enumerate(shape):
-            kinds[(key, i)].add(kind)
+        for i, found in enumerate(shape):
+            kinds[(key, i)].update(found)
     changed = True
     while changed:
         changed = False
@@ -47,16 +48,15 @@ def column_kinds(clauses: Sequence[ast.Clause], predicates: Iterable[Key] = ()) 
     return kinds
 
 
-def _fact_shapes(clauses: Sequence[ast.Clause]) -> dict[tuple[Key, tuple[str, ...]], None]:
-    """The distinct (predicate, kind of each argument) of the facts: a table of thousands of rows
-    has a handful of shapes, so the fixpoint reads facts once and in bulk."""
-    const, var = ast.Const, ast.Var
-    shapes: dict[tuple[Key, tuple[str, ...]], None] = {}
-    for clause in clauses:
-        if not clause.body:
-            head = clause.head
-            shapes[(head.key, tuple(ANY if type(a) is var else ATOM if isinstance(a.value, str) else NUMBER
-                                    for a in head.args))] = None
+def _fact_shapes(clauses: Sequence[ast.Clause]) -> list[tuple[Key, list[set[str]]]]:
+    """The kinds each column of each fact table holds, read column by column (a table of
+    thousands of rows holds a handful of types), so the fixpoint reads facts once and in bulk."""
+    table = tables(clauses)
+    shapes = [(key, [{ATOM if t is str else NUMBER for t in set(map(type, column))} for column in zip(*rows)])
+              for key, rows in table.rows.items()]
+    for clause in table.rules:
+        if not clause.body:  # a fact with variables: those columns may hold anything
+            shapes.append((clause.head.key, [term_kinds(a, {}) for a in clause.head.args]))
     return shapes
 
 

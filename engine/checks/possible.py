@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any, Iterator, Sequence
 
 from engine.language import ast
+from engine.language.tables import tables
 
 Key = tuple[str, int]
 
@@ -39,19 +40,17 @@ MAX_ROWS = 20_000
 
 def possible_rows(clauses: Sequence[ast.Clause]) -> dict[Key, set[tuple]]:
     """For every predicate, the rows it could hold (constants, or ANY where anything may stand)."""
-    by_head: dict[Key, list[ast.Clause]] = {}
-    for clause in clauses:
-        by_head.setdefault(clause.head.key, []).append(clause)
-    rows: dict[Key, set[tuple]] = {}
-    for clause in clauses:
-        if clause.is_fact:
-            rows.setdefault(clause.head.key, set()).add(tuple(a.value for a in clause.head.args))
-    for clause in clauses:
+    table = tables(clauses)
+    defined = table.heads
+    rows: dict[Key, set[tuple]] = {key: set(found) for key, found in table.rows.items()}
+    for clause in table.rules:
+        if not clause.body:  # a fact with variables (no checked program has one)
+            rows.setdefault(clause.head.key, set()).add(tuple(_value(a, {}) for a in clause.head.args))
         for literal in clause.body:
             for atom, _ in ast.body_atoms(literal):
-                if atom.key not in by_head:  # a case input: anything
+                if atom.key not in defined:  # a case input: anything
                     rows[atom.key] = {tuple(ANY for _ in atom.args)}
-    rules = [c for c in clauses if not c.is_fact]
+    rules = [c for c in table.rules if c.body]
     for _ in range(MAX_ROUNDS):
         changed = False
         for clause in rules:

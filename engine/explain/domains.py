@@ -11,6 +11,7 @@ from functools import cached_property
 from typing import Any, Sequence
 
 from engine.language import ast
+from engine.language.tables import tables
 from engine.language.visit import order_key
 
 Key = tuple[str, int]
@@ -23,12 +24,9 @@ class Domains:
     @cached_property
     def static(self) -> dict[Key, list[tuple]]:
         """Predicates defined by facts only (thresholds, enumerations, tables)."""
-        rules = {c.head.key for c in self.clauses if not c.is_fact}
-        out: dict[Key, list[tuple]] = {}
-        for c in self.clauses:
-            if c.is_fact and c.head.key not in rules:
-                out.setdefault(c.head.key, []).append(tuple(a.value for a in c.head.args))
-        return out
+        table = tables(self.clauses)
+        rules = table.rule_heads
+        return {key: list(rows) for key, rows in table.rows.items() if key not in rules}
 
     @cached_property
     def table(self) -> dict[tuple[str, int, int], list[Any]]:

@@ -326,7 +326,10 @@ def _criteria_used(clauses: Any) -> set[Any]:
     constants only that policy has; they are checked when that policy is)."""
     from engine.knowledge.interface import CRITERION_LISTS
 
-    return {c.head.args[1].value for c in clauses if c.is_fact and c.head.key in CRITERION_LISTS}
+    from engine.language.tables import tables
+
+    rows = tables(clauses).rows
+    return {row[1] for key in CRITERION_LISTS for row in rows.get(key, ())}
 
 
 def _read_case_schema(root: Path) -> Any:
