@@ -53,3 +53,16 @@ def test_an_error_inside_a_large_table_names_its_line_and_column() -> None:
     with pytest.raises(RuleError) as arity:
         Program.from_text("\n".join(rows) + "\n", "table.dl")
     assert "table.dl:3211:1:" in str(arity.value) and "t is used with 3 arguments" in str(arity.value)
+
+
+def test_a_table_no_rule_reads_answers_queries_goals_and_added_facts() -> None:
+    text = "".join(f"u('k{i}', {i}).\n" for i in range(100)) + "w(X) :- v(X).\nv(1).\n"
+    program = Program.from_text(text, "t.dl")
+    assert program.ask("u(K, 7)") == [{"K": "k7"}]
+    program.add_facts("u", [("extra", 7), ("k3", 3)])
+    assert len(program.query("u", 2)) == 101
+    assert program.ask("u(K, 7)") == [{"K": "extra"}, {"K": "k7"}]
+    program.clear_facts()
+    assert len(program.query("u", 2)) == 100 and ("k3", 3) in program.query("u", 2)
+    fresh = Program.from_text(text, "t.dl")
+    assert fresh.query("u", 2) == {(f"k{i}", i) for i in range(100)}

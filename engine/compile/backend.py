@@ -122,24 +122,22 @@ class _ThreadState:
         self.static = static_keys(core, set(self.derived))
         self.needs = closures(core, self.component, len(self.order))
         self.rules: dict[tuple[str, int], list[Rule]] = {k: [] for k in self.derived}
-        self.kb_rows: dict[tuple[str, int], list[tuple]] = {}
+        self.kb_rows: dict[tuple[str, int], list[tuple]] = {key: list(rows) for key, rows in core.facts}
         self.dpreds: dict[tuple[str, int], Any] = {}
         for agg in core.aggregates:
             self._add_aggregate(agg)
         for clause in core.clauses:
-            if clause.body or is_aux(clause.head.pred) or not all(isinstance(t, ast.Const) for t in clause.head.args):
-                self._add_clause(clause)
-            else:  # a ground fact of the program: asserted with its table's other rows below
-                self.kb_rows.setdefault(clause.head.key, []).append(tuple(t.value for t in clause.head.args))
-        for key, rows in self.kb_rows.items():
-            _assert_rows(self._pred_object(key, mangle(key[0])), map(_row, rows))
+            self._add_clause(clause)
+        self._text_facts: dict[tuple[str, int], set[tuple]] = {}  # the program's own facts, kept apart
+        # A table no rule reads is asserted into pyDatalog when first asked for (see _supply).
+        read = derived | {atom.key for c in core.clauses for lit in c.body for atom in atoms(lit)}
+        self._unsupplied = {key for key in self.kb_rows if key not in read}
+        for key in self.kb_rows:
+            if key in read:
+                _assert_rows(self._pred_object(key, mangle(key[0])), _normal(self.kb_rows[key]))
         self.asserted: list[Any] = []
         self.budget = _budget.Budget.default()
         self._evaluating: tuple[str, int] | None = None
-        self.text_facts: dict[tuple[str, int], set[tuple]] = {}  # the program's own facts, kept apart
-        for clause in core.clauses:
-            if not clause.body:
-                self.text_facts.setdefault(clause.head.key, set()).add(_row(t.value for t in clause.head.args))
         self.case_rows: dict[tuple[str, int], list[tuple]] = {}
         self.materialized: dict[tuple[str, int], list[tuple]] | None = None
         self.origins: dict[tuple[str, int], dict[tuple, set]] = {}  # key -> row -> source clauses
@@ -152,6 +150,19 @@ class _ThreadState:
         self._static_clauses: list[Any] = []
         self.installed: set[tuple[str, int]] = set()  # query heads compiled into this thread
         self.supplied: set[tuple[str, int]] = set()  # predicates given facts in this thread
+
+    def _supply(self, key: tuple[str, int]) -> None:
+        """Assert the program's facts of a table no rule reads, the first time it is asked for."""
+        if key in self._unsupplied:
+            self._unsupplied.discard(key)
+            _assert_rows(self._pred_object(key, mangle(key[0])), _normal(self.kb_rows[key]))
+
+    def text_facts(self, key: tuple[str, int]) -> set[tuple]:
+        """The program's own facts of a predicate, as rows (built when a case first supplies it)."""
+        found = self._text_facts.get(key)
+        if found is None:
+            found = self._text_facts[key] = set(_normal(self.kb_rows.get(key, ())))
+        return found
 
     def _name(self, pred: str, arity: int) -> str:
         """The pyDatalog predicate a body literal reads: a derived predicate is always read from
@@ -266,7 +277,7 @@ class _ThreadState:
         kept = self.case_rows.setdefault(key, [])
         start = len(kept)
         kept += map(_row, rows)
-        text = self.text_facts.get(key, ())
+        text = self.text_facts(key)
         # a row that is already a fact of the program is not asserted: that would replace the
         # program's clause, and retracting it later would take the program's fact away
         self.asserted += _assert_rows(pred, [row for row in kept[start:] if row not in text])
@@ -418,6 +429,7 @@ class _ThreadState:
         pred = self.preds.get(key)
         if pred is None:
             return []
+        self._supply(key)
         self.materialize()
         args = [pyEngine.Var(f"Q{i}") for i in range(key[1])]
         try:
@@ -435,6 +447,7 @@ class _ThreadState:
         for clause in clauses:
             for lit in clause.body:
                 for atom in atoms(lit):
+                    self._supply(atom.key)
                     if atom.key not in self.preds and atom.key not in self.mpreds:
                         self.preds[atom.key] = _new_pred((mangle(atom.pred), len(atom.args)))
             self._add_clause(clause)
@@ -472,6 +485,14 @@ def _assert_rows(pred, rows: Iterable[tuple]) -> list:
     if clauses and fast:
         pyEngine.insert(pred)
     return clauses
+
+
+def _normal(rows: list[tuple]) -> list[tuple]:
+    """The rows with each number in its one representative (`_row`); a table without floats,
+    as most are, is returned as it is (its columns' types are read in bulk)."""
+    if any(float in set(map(type, column)) for column in zip(*rows)):
+        return [_row(row) for row in rows]
+    return rows
 
 
 def _engine_term(term: ast.Term):
