@@ -34,4 +34,20 @@ def paused() -> Iterator[None]:
         with _lock:
             _depth -= 1
             if _depth == 0 and _was_enabled:
+                _settle()
                 gc.enable()
+
+
+_MANY = 100_000
+"""Objects allocated in a pause past which they are settled in the oldest generation."""
+
+
+def _settle() -> None:
+    """After a pause that built many objects, put them in the oldest generation directly
+    (`gc.freeze()` then `gc.unfreeze()`: documented to move every tracked object to the
+    permanent generation and back into the oldest one), so re-enabling the collector does not
+    start by walking all of them only to keep them. Skipped when objects are frozen already
+    (a batch worker freezes what the kb built): unfreezing would undo that."""
+    if gc.get_count()[0] >= _MANY and gc.get_freeze_count() == 0:
+        gc.freeze()
+        gc.unfreeze()

@@ -134,13 +134,15 @@ class KnowledgeBase:
             if payload is not None:
                 return cls._from_payload(root, digest, payload, version)
         with gcpause.paused():  # a kb table may mean hundreds of thousands of objects, none garbage
-            payload = cls._build(root, files, overlays)
-        if use_cache:
-            _write_cache(cache_file, {**payload, "digest": digest, "engine": fingerprint})
-        return cls._from_payload(root, digest, payload, version)
+            built: dict[str, Any] = {}
+            payload = cls._build(root, files, overlays, built)
+            program = built["program"]
+            if use_cache:
+                _write_cache(cache_file, {**payload, "digest": digest, "engine": fingerprint})
+            return cls._from_payload(root, digest, payload, version, program)
 
     @staticmethod
-    def _build(root: Path, files: list[Path], overlays: list[Path] = ()) -> dict[str, Any]:
+    def _build(root: Path, files: list[Path], overlays: list[Path] = (), built: dict | None = None) -> dict[str, Any]:
         from engine.evaluate.program import Program, parse_paths
         from engine.knowledge.yamlio import read_yaml
 
@@ -201,6 +203,8 @@ class KnowledgeBase:
 
         fields = {key: [(decl, parse_field(text)) for text in decl.fields]
                   for key, decl in program.decls.items() if decl.fields}
+        if built is not None:  # the caller uses this program rather than building it again
+            built["program"] = program
         program.strata  # computed once, cached with the program
         return {"format": CACHE_FORMAT, "modules": program.modules, "findings": program.findings,
                 "core": program.core, "citations": citations, "meta": meta, "fields": fields, "words": words,
@@ -208,11 +212,14 @@ class KnowledgeBase:
                 "changes": changes}
 
     @classmethod
-    def _from_payload(cls, root: Path, digest: str, payload: dict[str, Any], policy: Any = None) -> "KnowledgeBase":
+    def _from_payload(cls, root: Path, digest: str, payload: dict[str, Any], policy: Any = None,
+                      program: Any = None) -> "KnowledgeBase":
+        """The kb of a payload; `program`: the one just built from it (not built a second time)."""
         from engine.evaluate.program import Program
 
-        program = Program(payload["modules"], findings=payload["findings"], core=payload["core"])
-        program._recursive, program._strata = payload["recursive"], payload["strata"]
+        if program is None:
+            program = Program(payload["modules"], findings=payload["findings"], core=payload["core"])
+            program._recursive, program._strata = payload["recursive"], payload["strata"]
         from engine.knowledge.limits import kb_budget
 
         program.budget = kb_budget(payload["meta"])
