@@ -61,9 +61,11 @@ def parse_text(text: str, source: str = "<text>") -> ast.Module:
 
 _TERM = r"'(?:[^'\\\n]|\\.|'')*'|[a-z][A-Za-z0-9_]*|-?(?:\d+\.\d+|\d+)(?:[eE][-+]?\d+)?"
 _SPACE = r"[^\S\n]*"  # blanks within one line
-_FACT_LINES = re.compile(rf"^([a-z][A-Za-z0-9_]*)\({_SPACE}((?:{_TERM})(?:{_SPACE},{_SPACE}(?:{_TERM}))*){_SPACE}\)\.[ \t]*$",
-                         re.MULTILINE)
-_FACT_TERM = re.compile(rf"\s*({_TERM})\s*(?:,|$)")
+_MAX_TERMS = 12  # a fact line with more arguments is left to lark
+_FACT_LINES = re.compile(rf"^([a-z][A-Za-z0-9_]*)\({_SPACE}({_TERM})"
+                         + "".join(rf"(?:{_SPACE},{_SPACE}({_TERM}))?" for _ in range(_MAX_TERMS - 1))
+                         + rf"{_SPACE}\)\.[ \t]*$", re.MULTILINE)
+"""A plain ground fact alone on its line: its name and each argument in a group of its own."""
 _KEYWORDS = {"not", "aggregate_all", "count", "sum", "max", "min"}
 
 
@@ -105,11 +107,13 @@ def _after_annotation(gap: str) -> bool:
 
 
 def _fact(match: re.Match, source: str, number: int, consts: dict[str, ast.Const]) -> ast.Clause | None:
-    name = match.group(1)
+    name, *terms = match.groups()
     if name in _KEYWORDS:
         return None
     args = []
-    for term in _FACT_TERM.findall(match.group(2)):
+    for term in terms:
+        if term is None:
+            break
         const = consts.get(term)
         if const is None:
             if term[0] == "'":

@@ -20,7 +20,7 @@ Key = tuple[str, int]
 class Tables:
     """The facts of a clause sequence (see the module docstring)."""
 
-    __slots__ = ("rows", "rules", "heads", "_clauses", "_by_head")
+    __slots__ = ("rows", "rules", "heads", "memo", "_clauses", "_by_head")
 
     def __init__(self, clauses: Sequence[ast.Clause]) -> None:
         self.rows: dict[Key, list[tuple]] = {}
@@ -29,6 +29,8 @@ class Tables:
         """Every clause that is not a ground fact (rules, and facts with variables), in order."""
         self.heads: set[Key] = set()
         """Every predicate some clause defines."""
+        self.memo: dict[str, Any] = {}
+        """What passes compute from these clauses alone, kept for the next pass that asks."""
         self._clauses = clauses
         self._by_head: dict[Key, list[ast.Clause]] | None = None
         rows, rules, value_of = self.rows, self.rules, attrgetter("value")
