@@ -271,9 +271,11 @@ def big_table(kb, cases: list, work: Path) -> None:
     if isinstance(read, str):
         print(f"  the same table read by a rule: not loaded: {read}")
     else:
+        first = time.process_time()
         hits = len(read.program.query("bench_hit", 1))
-        print(f"  the same table read by a rule (its facts asserted into pyDatalog at load) {ms(rwall)} wall, "
-              f"{ms(rcpu)} CPU; the rule answers {hits}")
+        first = time.process_time() - first
+        print(f"  the same table read by a rule: load {ms(rwall)} wall, {ms(rcpu)} CPU; then the rule's first "
+              f"answers (the table asserted into pyDatalog when first needed) {ms(first)} CPU: {hits} rows")
     base = decision_cpu(kb, cases)
     with_table = decision_cpu(large, cases)
     print(f"  full decision with the table {ms(with_table)} vs without {ms(base)}: ratio {with_table / base:.2f}x")

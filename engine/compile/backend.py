@@ -129,12 +129,19 @@ class _ThreadState:
         for clause in core.clauses:
             self._add_clause(clause)
         self._text_facts: dict[tuple[str, int], set[tuple]] = {}  # the program's own facts, kept apart
-        # A table no rule reads is asserted into pyDatalog when first asked for (see _supply).
-        read = derived | {atom.key for c in core.clauses for lit in c.body for atom in atoms(lit)}
-        self._unsupplied = {key for key in self.kb_rows if key not in read}
-        for key in self.kb_rows:
-            if key in read:
-                _assert_rows(self._pred_object(key, mangle(key[0])), _normal(self.kb_rows[key]))
+        # The program's facts of a table are asserted into pyDatalog when a component reading it is
+        # first evaluated, or the table itself is asked for (see _supply): not at all for a table
+        # no requested answer needs.
+        self._reads: dict[int, set[tuple[str, int]]] = {i: set(keys) for i, keys in enumerate(self.order)}
+        self._unsupplied = set(self.kb_rows)
+        for clause in core.clauses:
+            node = self.component.get(clause.owner or clause.head.key)
+            for lit in clause.body:
+                for atom in atoms(lit):
+                    if node is None:
+                        self._supply(atom.key)
+                    else:
+                        self._reads.setdefault(node, set()).add(atom.key)
         self.asserted: list[Any] = []
         self.budget = _budget.Budget.default()
         self._evaluating: tuple[str, int] | None = None
@@ -152,7 +159,7 @@ class _ThreadState:
         self.supplied: set[tuple[str, int]] = set()  # predicates given facts in this thread
 
     def _supply(self, key: tuple[str, int]) -> None:
-        """Assert the program's facts of a table no rule reads, the first time it is asked for."""
+        """Assert the program's facts of a table into pyDatalog, the first time they are needed."""
         if key in self._unsupplied:
             self._unsupplied.discard(key)
             _assert_rows(self._pred_object(key, mangle(key[0])), _normal(self.kb_rows[key]))
@@ -354,6 +361,8 @@ class _ThreadState:
         the first, only the rules' delta variants are asked). A rule whose body reads a lower
         relation with no row it could match is not asked (see plan.Rule)."""
         sink = self._static_clauses if static else self._mclauses
+        for key in sorted(self._reads.pop(index, ())):  # only the first time this component is evaluated
+            self._supply(key)
         known: dict[tuple[str, int], set] = {key: set() for key in component}
         has_rows = self._has_rows(result)
         live = {key: [rule for rule in self.rules[key] if rule.live(has_rows)] for key in component}
