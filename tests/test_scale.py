@@ -66,3 +66,17 @@ def test_a_table_no_rule_reads_answers_queries_goals_and_added_facts() -> None:
     assert len(program.query("u", 2)) == 100 and ("k3", 3) in program.query("u", 2)
     fresh = Program.from_text(text, "t.dl")
     assert fresh.query("u", 2) == {(f"k{i}", i) for i in range(100)}
+
+
+def test_a_fact_read_by_the_fast_path_is_the_dataclasses_own() -> None:
+    from engine.errors import Location
+    from engine.language import ast
+
+    args = (ast.Const("a"), ast.Const(1))
+    fast = ast.ground_fact("p", args, "f.dl", 7)
+    loc = Location("f.dl", 7, 1)
+    plain = ast.Clause(ast.Atom("p", args, loc), (), None, loc)
+    plain.head.key  # computed, as the fast one's is
+    assert fast == plain and fast.head.loc == plain.head.loc == fast.loc
+    assert vars(fast) == vars(plain) and vars(fast.head) == vars(plain.head) and vars(fast.loc) == vars(plain.loc)
+    assert hash(fast) == hash(plain) and str(fast.loc) == "f.dl:7:1"

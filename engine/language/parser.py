@@ -126,10 +126,7 @@ def _fact(match: re.Match, source: str, number: int, consts: dict[str, ast.Const
                 value = _number(term)
             const = consts[term] = ast.Const(value)
         args.append(const)
-    loc = Location(source, number, 1)
-    atom = ast.Atom(name, tuple(args), loc)
-    atom.__dict__["key"] = (name, len(args))  # what the cached property would compute on first use
-    return ast.Clause(atom, (), None, loc)
+    return ast.ground_fact(name, tuple(args), source, number)
 
 
 def _merge(fast: list[ast.Clause], parsed: tuple[ast.Clause, ...]) -> tuple[ast.Clause, ...]:
