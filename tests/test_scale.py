@@ -80,3 +80,38 @@ def test_a_fact_read_by_the_fast_path_is_the_dataclasses_own() -> None:
     assert fast == plain and fast.head.loc == plain.head.loc == fast.loc
     assert vars(fast) == vars(plain) and vars(fast.head) == vars(plain.head) and vars(fast.loc) == vars(plain.loc)
     assert hash(fast) == hash(plain) and str(fast.loc) == "f.dl:7:1"
+
+
+def test_the_collector_is_off_inside_a_pause_and_as_it_was_after() -> None:
+    import gc
+
+    from engine.guard import gcpause
+
+    assert gc.isenabled()
+    with gcpause.paused():
+        assert not gc.isenabled()
+        with gcpause.paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # the outer block is still building
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with gcpause.paused():
+            pass
+        assert not gc.isenabled()  # off before, off after
+    finally:
+        gc.enable()
+
+
+def test_pauses_that_keep_overlapping_still_collect(monkeypatch) -> None:
+    import gc
+
+    from engine.guard import gcpause
+
+    monkeypatch.setattr(gcpause, "_LONGEST", 0.0)
+    before = sum(s["collections"] for s in gc.get_stats())
+    with gcpause.paused():
+        with gcpause.paused():  # another evaluation ending while the first still runs
+            pass
+        assert not gc.isenabled()
+    assert sum(s["collections"] for s in gc.get_stats()) > before
