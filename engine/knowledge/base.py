@@ -130,9 +130,10 @@ class KnowledgeBase:
         fingerprint = _engine_fingerprint()
         cache_file = cache_dir() / f"{digest[7:]}-{fingerprint}.kbcache"
         if use_cache:
-            payload = _read_cache(cache_file, digest, fingerprint)
-            if payload is not None:
-                return cls._from_payload(root, digest, payload, version)
+            with gcpause.paused():  # unpickling a large table builds as many objects as parsing it
+                payload = _read_cache(cache_file, digest, fingerprint)
+                if payload is not None:
+                    return cls._from_payload(root, digest, payload, version)
         with gcpause.paused():  # a kb table may mean hundreds of thousands of objects, none garbage
             built: dict[str, Any] = {}
             payload = cls._build(root, files, overlays, built)
