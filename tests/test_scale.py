@@ -115,3 +115,14 @@ def test_pauses_that_keep_overlapping_still_collect(monkeypatch) -> None:
             pass
         assert not gc.isenabled()
     assert sum(s["collections"] for s in gc.get_stats()) > before
+
+
+def test_facts_lowered_as_rows_keep_each_rules_source_index() -> None:
+    """A predicate with facts and rules: each rule's answers name its own source clause (index
+    among the predicate's clauses, facts included), as provenance reads them."""
+    program = Program.from_text("p(a).\np(X) :- q(X).\np(b).\np(X) :- r(X).\nq(c).\n", "t.dl")
+    assert dict(program.core.facts)[("p", 1)] == (("a",), ("b",))
+    origins: dict = {}
+    answers = program.derive({("r", 1): [("d",)]}, origins=origins)
+    assert sorted(answers[("p", 1)]) == [("a",), ("b",), ("c",), ("d",)]
+    assert origins[("p", 1)][("c",)] == {1} and origins[("p", 1)][("d",)] == {3}
