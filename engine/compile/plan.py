@@ -69,7 +69,7 @@ def static_keys(core: CoreProgram, derived: set) -> Static:
     predicate depends on is an input: asserting facts into any of them makes it stale.
     """
     deps: dict[tuple[str, int], set] = {}
-    defined = {c.head.key for c in core.clauses}
+    defined = {c.head.key for c in core.clauses} | {key for key, _ in core.facts}
     for clause in core.clauses:
         node = clause.owner or clause.head.key
         for lit in clause.body:
