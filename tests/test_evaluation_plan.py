@@ -199,6 +199,12 @@ def test_join_order_keeps_what_each_literal_needs_bound() -> None:
     assert order("p(0) :- n(X), X = X.") == ["n(X)", "X = X"]
     assert order("p(Y) :- n(X), Y = X, m(Y).") == ["n(X)", "Y = X", "m(Y)"]
     assert order("p(X) :- a(X, Y), b(Y, Z), \\+ c(X), Y > 2.") == ["a(X, Y)", "\\+ c(X)", "Y > 2", "b(Y, Z)"]
+    # constants alone do not pick the start (a finding may hold at every level of every study):
+    # the author's first literal does, then each literal joined on what is bound
+    assert order("p(L) :- crit(L, c), level(L, S), ok(S), finding(_, S, comp, true).") == \
+        ["crit(L, c)", "level(L, S)", "ok(S)", "finding(_, S, comp, true)"]
+    assert order("p(L, V) :- verdict(L, V), rank(V, K), parent(L, P), verdict(P, W).") == \
+        ["verdict(L, V)", "rank(V, K)", "parent(L, P)", "verdict(P, W)"]
     program = Program.from_text("p0(0) :- n(X), X = X.\nq(X) :- n(X), \\+ m(X), X = X.\n")
     program.add_facts("n", [(0,)])
     program.add_facts("m", [], arity=1)

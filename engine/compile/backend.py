@@ -16,11 +16,11 @@ from pyDatalog import pyEngine, pyParser
 from pyDatalog.Aggregate import Max, Min, Sum
 from pyDatalog.Logic import Logic
 
-from engine.guard import budget as _budget
-from engine.guard.heap import collector_paused
+from engine.guard import budget as _budget, gcpause
 from engine.language import ast
 from engine.language.visit import number_value, order_key
 from engine.compile.lower import AUX, AggCall, AggDef, CoreClause, CoreProgram, is_aux
+from engine.compile.rows import assert_rows as _assert_rows, normal as _normal
 from engine.compile.metered import MeteredLogic, mixed_values
 from engine.compile.plan import Rule, Static, atoms, const_value, join_order, program_plan
 from engine.compile.prune import live, rule_shape, single_literal_negations
@@ -75,7 +75,7 @@ class Backend:
     def activate(self) -> "_ThreadState":
         state = getattr(self._local, "state", None)
         if state is None:
-            with collector_paused():  # every clause's pyDatalog objects, all kept
+            with gcpause.paused():  # every clause's pyDatalog objects, all kept
                 if self.plan is None:
                     self.plan = program_plan(self.core, self.strata, self.recursive)
                 state = self._local.state = _ThreadState(self.core, self.plan)
@@ -118,20 +118,30 @@ class _ThreadState:
         self.static = Static(*plan["static"])
         self.needs: list[set[int]] = plan["needs"]
         self.rules: dict[tuple[str, int], list[Rule]] = {k: [] for k in self.derived}
-        self.kb_rows: dict[tuple[str, int], list[tuple]] = {}
+        self.kb_rows: dict[tuple[str, int], list[tuple]] = {key: list(rows) for key, rows in core.facts}
         self.dpreds: dict[tuple[str, int], Any] = {}
         self._negations = single_literal_negations(core.clauses)
         for agg in core.aggregates:
             self._add_aggregate(agg)
         for clause in core.clauses:
             self._add_clause(clause)
+        self._text_facts: dict[tuple[str, int], set[tuple]] = {}  # the program's own facts, kept apart
+        # The program's facts of a table are asserted into pyDatalog when a component reading it is
+        # first evaluated, or the table itself is asked for (see _supply): not at all for a table
+        # no requested answer needs.
+        self._reads: dict[int, set[tuple[str, int]]] = {i: set(keys) for i, keys in enumerate(self.order)}
+        self._unsupplied = set(self.kb_rows)
+        for clause in core.clauses:
+            node = self.component.get(clause.owner or clause.head.key)
+            for lit in clause.body:
+                for atom in atoms(lit):
+                    if node is None:
+                        self._supply(atom.key)
+                    else:
+                        self._reads.setdefault(node, set()).add(atom.key)
         self.asserted: list[Any] = []
         self.budget = _budget.Budget.default()
         self._evaluating: tuple[str, int] | None = None
-        self.text_facts: dict[tuple[str, int], set[tuple]] = {}  # the program's own facts, kept apart
-        for clause in core.clauses:
-            if not clause.body:
-                self.text_facts.setdefault(clause.head.key, set()).add(_row(t.value for t in clause.head.args))
         self.case_rows: dict[tuple[str, int], list[tuple]] = {}
         self.materialized: dict[tuple[str, int], list[tuple]] | None = None
         self.origins: dict[tuple[str, int], dict[tuple, set]] = {}  # key -> row -> source clauses
@@ -144,6 +154,19 @@ class _ThreadState:
         self._static_clauses: list[Any] = []
         self.installed: set[tuple[str, int]] = set()  # query heads compiled into this thread
         self.supplied: set[tuple[str, int]] = set()  # predicates given facts in this thread
+
+    def _supply(self, key: tuple[str, int]) -> None:
+        """Assert the program's facts of a table into pyDatalog, the first time they are needed."""
+        if key in self._unsupplied:
+            self._unsupplied.discard(key)
+            _assert_rows(self._pred_object(key, mangle(key[0])), _normal(self.kb_rows[key]))
+
+    def text_facts(self, key: tuple[str, int]) -> set[tuple]:
+        """The program's own facts of a predicate, as rows (built when a case first supplies it)."""
+        found = self._text_facts.get(key)
+        if found is None:
+            found = self._text_facts[key] = set(_normal(self.kb_rows.get(key, ())))
+        return found
 
     def _name(self, pred: str, arity: int) -> str:
         """The pyDatalog predicate a body literal reads: a derived predicate is always read from
@@ -273,17 +296,13 @@ class _ThreadState:
             pred = self.preds[key] = _new_pred((mangle(key[0]), key[1]))
         if key in self.static.inputs:
             self._forget_static()
-        term_of = pyEngine.Term_of
         kept = self.case_rows.setdefault(key, [])
-        text = self.text_facts.get(key, ())
-        for row in rows:
-            row = _row(row)
-            kept.append(row)
-            if row in text:  # already a fact of the program: asserting it would replace that
-                continue     # clause, and retracting it later would take the program's fact away
-            clause = pyEngine.Clause(pyEngine.Literal(pred, [term_of(v) for v in row]), [])
-            pyEngine.assert_(clause)
-            self.asserted.append(clause)
+        start = len(kept)
+        kept += map(_row, rows)
+        text = self.text_facts(key)
+        # a row that is already a fact of the program is not asserted: that would replace the
+        # program's clause, and retracting it later would take the program's fact away
+        self.asserted += _assert_rows(pred, [row for row in kept[start:] if row not in text])
         self._forget()
 
     def retract_all(self) -> None:
@@ -318,7 +337,7 @@ class _ThreadState:
         thread's facts stay asserted, so a later, wider demand evaluates only what is new.
         Evaluation runs within the budget; one that fails leaves nothing half-materialised."""
         try:
-            with _budget.metering(self.budget, "the rules"):
+            with _budget.metering(self.budget, "the rules"), gcpause.paused():
                 return self._materialize(demand)
         except BaseException as exc:
             self._forget()
@@ -358,6 +377,8 @@ class _ThreadState:
         the first, only the rules' delta variants are asked). A rule whose body reads a lower
         relation with no row it could match is not asked (see plan.Rule)."""
         sink = self._static_clauses if static else self._mclauses
+        for key in sorted(self._reads.pop(index, ())):  # only the first time this component is evaluated
+            self._supply(key)
         known: dict[tuple[str, int], set] = {key: set() for key in component}
         relations = _Relations(self, result)
         rules = {key: [rule for rule in self.rules[key] if not rule.shape or live(rule.shape, relations)]
@@ -421,10 +442,11 @@ class _ThreadState:
         pred = self.preds.get(key)
         if pred is None:
             return []
+        self._supply(key)
         self.materialize()
         args = [pyEngine.Var(f"Q{i}") for i in range(key[1])]
         try:
-            with _budget.metering(self.budget, "the query"):
+            with _budget.metering(self.budget, "the query"), gcpause.paused():
                 result = pyEngine.Literal(pred, args).ask()
         except TypeError as exc:
             raise mixed_values(exc, key) from None
@@ -438,6 +460,7 @@ class _ThreadState:
         for clause in clauses:
             for lit in clause.body:
                 for atom in atoms(lit):
+                    self._supply(atom.key)
                     if atom.key not in self.preds and atom.key not in self.mpreds:
                         self.preds[atom.key] = _new_pred((mangle(atom.pred), len(atom.args)))
             self._add_clause(clause)
@@ -475,17 +498,6 @@ class _Relations:
             found = table[key] = {}
         self.memos[key] = found
         return found
-
-
-def _assert_rows(pred, rows: list[tuple]) -> list:
-    """Assert rows as facts of a pyDatalog predicate; the clauses, to retract them later."""
-    term_of = pyEngine.Term_of
-    clauses = []
-    for row in rows:
-        clause = pyEngine.Clause(pyEngine.Literal(pred, [term_of(v) for v in row]), [])
-        pyEngine.assert_(clause)
-        clauses.append(clause)
-    return clauses
 
 
 def _engine_term(term: ast.Term):

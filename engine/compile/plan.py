@@ -69,7 +69,7 @@ def static_keys(core: CoreProgram, derived: set) -> Static:
     predicate depends on is an input: asserting facts into any of them makes it stale.
     """
     deps: dict[tuple[str, int], set] = {}
-    defined = {c.head.key for c in core.clauses}
+    defined = {c.head.key for c in core.clauses} | {key for key, _ in core.facts}
     for clause in core.clauses:
         node = clause.owner or clause.head.key
         for lit in clause.body:
@@ -108,8 +108,11 @@ def join_order(body: tuple, bound: frozenset[str] = frozenset()) -> tuple:
     pyDatalog's top-down resolution opens one subgoal per binding of each literal in turn, so a
     filter placed after a join that multiplies rows is run once per row. Greedily: a filter whose
     variables are bound (negation, comparison, a literal fully bound) as soon as it can run, then
-    the positive literal with the most bound or constant arguments, an aggregate once its group is
-    bound, a literal sharing nothing with what is bound last; ties keep the author's order.
+    the positive literal joined on the most bound variables, an aggregate once its group is bound,
+    and only then a literal sharing no variable with what is bound — the author's first such: the
+    order has no row counts, and constants alone say little (`finding(_, S, compression, true)`
+    may match every study at every level), so the author's choice of where to start is kept.
+    Ties keep the author's order.
     A literal that never becomes ready keeps its place at the end (the checks rule that out)."""
     rest, out, bound = list(body), [], set(bound)
     while rest:
@@ -141,10 +144,10 @@ def _readiness(literal, bound: set) -> tuple | None:
         return None
     if isinstance(literal, ast.Positive):
         args = literal.atom.args
-        fixed = sum(1 for t in args if isinstance(t, ast.Const) or t.name in bound)
-        if fixed == len(args):
-            return (2, fixed)
-        return (1, fixed) if fixed else (0, 0)
+        if all(isinstance(t, ast.Const) or t.name in bound for t in args):
+            return (2, 0)
+        joined = len({t.name for t in args if isinstance(t, ast.Var) and t.name in bound})
+        return (1, joined) if joined else (0, 0)
     return (1, 0.5) if _names(literal.group) <= bound else None  # an aggregate call
 
 
