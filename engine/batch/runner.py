@@ -100,13 +100,23 @@ def decide_partition(kb_dir: str | None, items: Sequence[Item], *, explain: bool
             if (kb_dir, digest) not in _SETTLED:
                 _settle(kb)
                 _SETTLED.add((kb_dir, digest))
-    explain, policy, as_of = explain if isinstance(explain, tuple) else (explain, None, None)
-    return [decide_item(kb, item, explain=explain, policy=policy, as_of=as_of) for item in items]
+    explain, policy, as_of, only = _how(explain)
+    return [decide_item(kb, item, explain=explain, policy=policy, as_of=as_of, verdicts_only=only)
+            for item in items]
+
+
+def _how(explain: bool | tuple) -> tuple[bool, str | None, str | None, bool]:
+    """(explain, policy, as_of, verdicts_only) from what workers are handed in place of
+    `explain`: a flag, or a tuple of the first three or all four."""
+    if not isinstance(explain, tuple):
+        return bool(explain), None, None, False
+    return (*explain, False)[:4] if len(explain) == 3 else explain
 
 
 def decide_item(kb, item: Item, *, explain: bool = False, policy: str | None = None,
-                as_of: str | None = None) -> str:
-    """One case's line: its decision, or an error record; never an exception."""
+                as_of: str | None = None, verdicts_only: bool = False) -> str:
+    """One case's line: its decision (or its verdicts alone), or an error record; never an
+    exception."""
     from engine.decide.decision import decide
     from engine.decide.policy import parse_as_of
     from engine.inputs import open_session
@@ -116,6 +126,10 @@ def decide_item(kb, item: Item, *, explain: bool = False, policy: str | None = N
         return error_record(source, number, None, "invalid_case", [problem or f"{source}: no text"])
     try:
         session = open_session(kb, source, text=text, policy=policy, as_of=parse_as_of(as_of))
+        if verdicts_only:
+            from engine.batch.verdicts import verdicts
+
+            return dumps(verdicts(session))
         return dumps(decide(session, explain=explain))
     except CaseError as exc:
         return error_record(source, number, _guess_case_id(source, text), exc.code or "invalid_case",
@@ -192,6 +206,7 @@ class BatchOptions:
     kb_dir: str | None = None          # None: the bundled kb
     jobs: int = 1                      # worker processes; 1 runs in this process
     explain: bool = False
+    verdicts_only: bool = False        # verdicts without reasons, documentation or proofs (verdicts.py)
     order: str = "input"               # "input" (deterministic bytes) or "completion"
     chunk_size: int = 32
     in_flight: int | None = None       # chunks out at once (default 4 per job)
@@ -275,8 +290,10 @@ def run_batch(paths: Sequence[str | os.PathLike[str]], out: IO[bytes], options: 
         raise UsageError(f"the output to resume holds decisions of another knowledge base or policy "
                          f"({', '.join(sorted(done.digests - allowed))}); this run's are "
                          f"{', '.join(sorted(allowed))}: write to a new file instead of resuming")
-    if options.policy or options.as_of:  # workers read (explain, policy, as_of) in place of explain
-        options = dataclasses.replace(options, explain=(options.explain, options.policy, options.as_of))
+    if options.policy or options.as_of or options.verdicts_only:
+        # workers read (explain, policy, as_of, verdicts_only) in place of explain
+        options = dataclasses.replace(options, explain=(options.explain, options.policy, options.as_of,
+                                                        options.verdicts_only))
     source = items if items is not None else iter_items(paths, stdin=stdin)
     if done is not None:
         source = _not_done(source, done, stats)
