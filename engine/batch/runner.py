@@ -33,11 +33,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Callable, Iterable, Iterator, Sequence
 
+from engine.batch.cores import auto_jobs
 from engine.batch.items import Item, chunks, count_items, identity, iter_items
 from engine.batch.resume import Done, Journal, read_done
 from engine.errors import CaseError, EvaluationError, Finding, Location, RuleError, UsageError
 
-__all__ = ["BatchOptions", "BatchStats", "Done", "count_items", "decide_partition", "iter_items",
+__all__ = ["BatchOptions", "BatchStats", "Done", "auto_jobs", "count_items", "decide_partition", "iter_items",
            "read_done", "run_batch"]
 
 
@@ -65,21 +66,6 @@ def _knowledge_base(kb_dir: str | None, digest: str | None):
                                              "every worker must see the same kb files")])
                 _KBS[key] = kb
     return kb
-
-
-def auto_jobs() -> int:
-    """Worker processes for `--jobs auto`: the cores this process may use that the 1-minute load
-    average leaves free (at least one: then the cases are decided in this process, which on a
-    busy machine is never slower than workers fighting over the cores)."""
-    try:
-        usable = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        usable = os.cpu_count() or 1
-    try:
-        busy = os.getloadavg()[0]
-    except (AttributeError, OSError):
-        busy = 0.0
-    return max(1, min(usable, int(usable - busy + 0.5)))
 
 
 _SETTLED: set[tuple[str | None, str | None]] = set()
