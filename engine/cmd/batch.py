@@ -114,7 +114,13 @@ def batch(paths: tuple[str, ...], output: Path | None, jobs: int | str, resume: 
     if not quiet:
         kept = f", {stats.skipped} already done" if done is not None else ""
         echo(f"batch: {stats.cases} cases: {stats.decided} decided, {stats.errors} error records{kept} "
-             f"in {stats.elapsed:.1f} s ({stats.rate:.0f} cases/s)", err=True)
+             f"in {stats.elapsed:.1f} s ({stats.rate:.0f} cases/s, {_workers(options)})", err=True)
+
+
+def _workers(options) -> str:
+    if options.scheduler:
+        return f"dask at {options.scheduler}"
+    return "in this process" if options.jobs <= 1 else f"{options.jobs} worker processes"
 
 
 def _run_to_file(paths, output: Path, options, resume: bool, stdin):
