@@ -87,3 +87,18 @@ def test_verdicts_only_on_the_command_line(stream, tmp_path, run_cli):
     assert out.read_text(encoding="utf-8").splitlines() == _run(stream, verdicts_only=True)
     clash = run_cli("batch", str(stream), "--verdicts-only", "--explain", "--kb", KB)
     assert clash.exit_code == 2 and "--verdicts-only" in clash.output
+
+
+def test_resume_keeps_one_shape(stream, tmp_path, run_cli):
+    """A resumed run appends lines of the shape the output already holds, never the other."""
+    out = tmp_path / "r.jsonl"
+    assert run_cli("batch", str(stream), "--verdicts-only", "-o", str(out), "--kb", KB, "-q").exit_code == 0
+    lines = out.read_text(encoding="utf-8").splitlines()
+    progress = tmp_path / "r.jsonl.progress"
+    kept = progress.read_text(encoding="utf-8").splitlines()[:3]
+    progress.write_text("".join(k + "\n" for k in kept), encoding="utf-8")  # as if killed after three inputs
+    mixed = run_cli("batch", str(stream), "-o", str(out), "--kb", KB, "-q", "--resume")
+    assert mixed.exit_code == 2 and "--verdicts-only" in mixed.output
+    again = run_cli("batch", str(stream), "--verdicts-only", "-o", str(out), "--kb", KB, "-q", "--resume")
+    assert again.exit_code == 0
+    assert out.read_text(encoding="utf-8").splitlines() == lines

@@ -276,6 +276,11 @@ def run_batch(paths: Sequence[str | os.PathLike[str]], out: IO[bytes], options: 
         raise UsageError(f"the output to resume holds decisions of another knowledge base or policy "
                          f"({', '.join(sorted(done.digests - allowed))}); this run's are "
                          f"{', '.join(sorted(allowed))}: write to a new file instead of resuming")
+    shape = "verdicts" if options.verdicts_only else "full"
+    if done is not None and done.shapes - {shape}:
+        held = "verdicts only" if shape == "full" else "full decisions"
+        raise UsageError(f"the output to resume holds {held}; resume it with the same --verdicts-only "
+                         "choice, or write to a new file")
     if options.policy or options.as_of or options.verdicts_only:
         # workers read (explain, policy, as_of, verdicts_only) in place of explain
         options = dataclasses.replace(options, explain=(options.explain, options.policy, options.as_of,
