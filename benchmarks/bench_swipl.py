@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -86,16 +87,20 @@ def prepare(cases: Path, work: Path) -> tuple[Path, Path, Path, Path, int]:
     return kb_pl, facts_pl, driver_pl, verdicts_pl, count
 
 
-def timed(cmd: list[str], stdout: Path) -> float:
+def timed(cmd: list[str], stdout: Path) -> tuple[float, float]:
+    """(wall seconds, CPU seconds) of one whole process and its children: on a shared machine the
+    CPU time moves less with the load than the wall time does."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     with stdout.open("wb") as out:
         run = subprocess.run(cmd, stdout=out, stderr=subprocess.PIPE, cwd=ROOT)
     elapsed = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if run.returncode:
         raise SystemExit(f"{' '.join(cmd)} failed: {run.stderr.decode()[-2000:]}")
     if b"Warning" in run.stderr:
         raise SystemExit(f"{cmd[0]} warned: {run.stderr.decode()[-2000:]}")
-    return elapsed
+    return elapsed, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def agree(swipl_out: Path, warrant_out: Path) -> tuple[int, int]:
@@ -146,20 +151,22 @@ def main() -> None:
     load = os.getloadavg()
     print(f"{count} cases; {version}; load average before: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
     subprocess.run([warrant(), "check"], check=True, capture_output=True, cwd=ROOT)  # warm the kb cache
-    times: dict[str, list[float]] = {k: [] for k in ("swipl-verdicts", "verdicts", "swipl-all", "full")}
+    times: dict[str, list[tuple[float, float]]] = {k: [] for k in ("swipl-verdicts", "verdicts", "swipl-all", "full")}
     for _ in range(args.repeat):  # interleaved, so a change in machine load touches every run alike
         times["swipl-verdicts"].append(timed(swipl_cmds["verdicts"], args.work / "swipl-verdicts.tsv"))
         times["verdicts"].append(timed(warrant_cmds["verdicts"], args.work / "warrant.stdout"))
         times["swipl-all"].append(timed(swipl_cmds["all"], args.work / "swipl.tsv"))
         times["full"].append(timed(warrant_cmds["full"], args.work / "warrant.stdout"))
-    med = {k: statistics.median(v) for k, v in times.items()}
+    wall = {k: statistics.median(w for w, _ in v) for k, v in times.items()}
+    cpu = {k: statistics.median(c for _, c in v) for k, v in times.items()}
     labels = {"swipl-verdicts": "swipl (verdict predicates)", "verdicts": f"warrant batch --jobs {args.jobs} --verdicts-only",
               "swipl-all": "swipl (every interface predicate)", "full": f"warrant batch --jobs {args.jobs} (full decisions)"}
     for kind, label in labels.items():
-        print(f"{label:42s} median {med[kind]:7.2f} s  {count / med[kind]:8.1f} cases/s  "
-              f"(runs {', '.join(f'{t:.2f}' for t in times[kind])})")
-    print(f"ratio warrant / swipl, verdicts only:   {med['verdicts'] / med['swipl-verdicts']:.1f}x")
-    print(f"ratio warrant / swipl, full decisions:  {med['full'] / med['swipl-all']:.1f}x")
+        print(f"{label:42s} median {wall[kind]:7.2f} s wall {cpu[kind]:7.2f} s CPU  {count / wall[kind]:7.1f} cases/s  "
+              f"(runs {', '.join(f'{w:.2f}/{c:.2f}' for w, c in times[kind])})")
+    for name, ours, theirs in (("verdicts only", "verdicts", "swipl-verdicts"), ("full decisions", "full", "swipl-all")):
+        print(f"ratio warrant / swipl, {name + ':':16s} {wall[ours] / wall[theirs]:5.1f}x wall, "
+              f"{cpu[ours] / cpu[theirs]:5.1f}x CPU")
     for kind in ("verdicts", "full"):
         compared, wrong = agree(args.work / "swipl.tsv", args.work / f"warrant-{kind}.jsonl")
         print(f"line verdicts compared ({kind}): {compared}, disagreements: {wrong}")
