@@ -18,6 +18,8 @@ verdict predicates alone, and `warrant batch CASES --jobs N` writing full decisi
 plus reasons, missing documentation and citations, which SWI-Prolog is not asked for) against
 the run asked for every interface predicate. All read their input from files and write their
 answers to a file; every line verdict of both Warrant outputs is checked to agree.
+Each process is timed by the wall clock and by its CPU time (user + system, children included);
+on a shared machine the CPU ratio moves less with other work than the wall ratio does.
 """
 from __future__ import annotations
 
