@@ -20,7 +20,8 @@ from engine.language import ast
 from engine.language.visit import number_value, order_key
 from engine.compile.lower import AUX, AggCall, AggDef, CoreClause, CoreProgram, is_aux
 from engine.compile.metered import MeteredLogic, mixed_values
-from engine.compile.plan import Presence, Rule, atoms, closures, const_value, rule_checks, static_keys
+from engine.compile.plan import Rule, atoms, closures, const_value, join_order, static_keys
+from engine.compile.prune import live, rule_shape, single_literal_negations
 
 PREFIX = "w_"
 MATERIALIZED = "wm_"
@@ -122,6 +123,7 @@ class _ThreadState:
         self.rules: dict[tuple[str, int], list[Rule]] = {k: [] for k in self.derived}
         self.kb_rows: dict[tuple[str, int], list[tuple]] = {}
         self.dpreds: dict[tuple[str, int], Any] = {}
+        self._negations = single_literal_negations(core.clauses)
         for agg in core.aggregates:
             self._add_aggregate(agg)
         for clause in core.clauses:
@@ -137,8 +139,8 @@ class _ThreadState:
         self.materialized: dict[tuple[str, int], list[tuple]] | None = None
         self.origins: dict[tuple[str, int], dict[tuple, set]] = {}  # key -> row -> source clauses
         self._static_origins: dict[tuple[str, int], dict[tuple, set]] = {}
-        self._presence: dict[tuple[str, int], Presence] = {}  # this case's relations (see _has_rows)
-        self._kb_presence: dict[tuple[str, int], Presence] = {}  # the kb's facts
+        self._case_memo: dict[tuple[str, int], dict] = {}  # what prune computed from this case's relations
+        self._stable_memo: dict[tuple[str, int], dict] = {}  # ... from the kb's facts and static relations
         self._done: set[int] = set()
         self._mclauses: list[Any] = []
         self._static_rows: dict[tuple[str, int], list[tuple]] | None = None
@@ -175,7 +177,9 @@ class _ThreadState:
             rules = self.rules[key]
             name = f"{mangle(key[0])}{AUX}rule{len(rules) + 1}"
             pred = _new_pred((name, key[1]))
-            rule = Rule(pred, rule_checks(clause, self.component, self.component[key]), clause.source)
+            own = self.component[key]
+            shape = rule_shape(clause, lambda k: self.component.get(k) != own, self._negations)
+            rule = Rule(pred, shape, clause.source)
             rules.append(rule)
             if self.component[key] in self.iterate:
                 self._add_deltas(clause, name, rule)
@@ -184,9 +188,21 @@ class _ThreadState:
             if not clause.body and not is_aux(key[0]):
                 self.kb_rows.setdefault(key, []).append(tuple(const_value(t) for t in clause.head.args))
         head = pyEngine.Literal(pred, [_engine_term(t) for t in clause.head.args])
-        body = [self._engine_literal(lit) for lit in clause.body]
+        body = [self._engine_literal(lit) for lit in self._join_order(clause)]
         if not pyEngine.assert_(pyEngine.Clause(head, body)):  # pragma: no cover - pyDatalog refuses nothing we build
             raise RuntimeError(f"pyDatalog refused the clause for {clause.head}")
+
+    def _join_order(self, clause: CoreClause) -> tuple:
+        """A non-recursive rule asked with every argument free, or a negation's auxiliary asked
+        with every argument bound, in the order pyDatalog should resolve it (plan.join_order)."""
+        key = clause.owner or clause.head.key
+        if not clause.body or self.component.get(key) in self.iterate:
+            return clause.body
+        if is_aux(clause.head.pred):
+            if not clause.head.pred.startswith("neg" + AUX):
+                return clause.body
+            return join_order(clause.body, frozenset(t.name for t in clause.head.args if isinstance(t, ast.Var)))
+        return join_order(clause.body)
 
     def _add_deltas(self, clause: CoreClause, name: str, rule: "Rule") -> None:
         """Semi-naive evaluation of a recursive rule: one variant per body literal on its own
@@ -284,6 +300,7 @@ class _ThreadState:
             pyEngine.retract(clause)
         self._static_clauses = []
         self._static_rows = None
+        self._stable_memo = {}
 
     def _forget(self) -> None:
         for clause in self._mclauses:
@@ -291,7 +308,7 @@ class _ThreadState:
         self._mclauses = []
         self.materialized = None
         self.origins: dict[tuple[str, int], dict[tuple, set]] = {}
-        self._presence: dict[tuple[str, int], Presence] = {}
+        self._case_memo = {}
         self._done = set()
 
     def materialize(self, demand: Iterable[tuple[str, int]] | None = None) -> dict[tuple[str, int], list[tuple]]:
@@ -341,11 +358,12 @@ class _ThreadState:
         relation with no row it could match is not asked (see plan.Rule)."""
         sink = self._static_clauses if static else self._mclauses
         known: dict[tuple[str, int], set] = {key: set() for key in component}
-        has_rows = self._has_rows(result)
-        live = {key: [rule for rule in self.rules[key] if rule.live(has_rows)] for key in component}
+        relations = _Relations(self, result)
+        rules = {key: [rule for rule in self.rules[key] if not rule.shape or live(rule.shape, relations)]
+                 for key in component}
         iterate, deltas = index in self.iterate, []
         try:
-            self._rounds(component, known, live, iterate, sink, deltas)
+            self._rounds(component, known, rules, iterate, sink, deltas)
         finally:  # also when the budget runs out mid-round: no delta row may outlive its evaluation
             for clause in deltas:
                 pyEngine.retract(clause)
@@ -385,22 +403,6 @@ class _ThreadState:
             if not iterate or not any(fresh.values()):
                 break
 
-    def _has_rows(self, result: dict):
-        """Whether a relation below the current component may have a row with these constants
-        (column by column, from Presence tables kept for the case, and for the kb's own facts)."""
-        def presence(table: dict, key: tuple[str, int], rows) -> Presence:
-            found = table.get(key)
-            if found is None:
-                found = table[key] = Presence(rows)
-            return found
-
-        def has_rows(key: tuple[str, int], pattern: tuple) -> bool:
-            if key in result:
-                return presence(self._presence, key, result[key]).admits(pattern)
-            return (presence(self._kb_presence, key, self.kb_rows.get(key, ())).admits(pattern)
-                    or presence(self._presence, key, self.case_rows.get(key, ())).admits(pattern))
-        return has_rows
-
     @staticmethod
     def _ask(pred) -> list:
         rows = pyEngine.Literal(pred, [pyEngine.Var(f"Q{i}") for i in range(pred.arity)]).ask()
@@ -438,6 +440,37 @@ class _ThreadState:
             key = clause.head.key
             if key not in self.preds:
                 self.preds[key] = _new_pred((mangle(key[0]), key[1]))
+
+
+class _Relations:
+    """The complete relations a rule of the component being evaluated reads (for prune.live):
+    lower derived relations from this evaluation, inputs from the kb's and the case's facts."""
+
+    __slots__ = ("state", "result", "memos")
+
+    def __init__(self, state: _ThreadState, result: dict) -> None:
+        self.state = state
+        self.result = result
+        self.memos: dict[tuple[str, int], dict] = {}
+
+    def rows(self, key: tuple[str, int]) -> Sequence[tuple]:
+        if key in self.result:
+            return self.result[key]
+        kb, case = self.state.kb_rows.get(key, ()), self.state.case_rows.get(key, ())
+        return kb if not case else case if not kb else [*kb, *case]
+
+    def memo(self, key: tuple[str, int]) -> dict:
+        found = self.memos.get(key)
+        if found is not None:
+            return found
+        state = self.state
+        stable = key in state.static.keys if key in self.result else key not in state.case_rows
+        table = state._stable_memo if stable else state._case_memo
+        found = table.get(key)
+        if found is None:
+            found = table[key] = {}
+        self.memos[key] = found
+        return found
 
 
 def _assert_rows(pred, rows: list[tuple]) -> list:
