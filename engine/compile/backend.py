@@ -9,6 +9,7 @@ names (`rank`, `sum_`, dotted names...).
 from __future__ import annotations
 
 import threading
+import weakref
 from typing import Any, Iterable, Sequence
 
 from pyDatalog import pyEngine, pyParser
@@ -47,6 +48,9 @@ def _compare_primitive(literal, subgoal):
     ka, kb = order_key(a), order_key(b)
     if (op == "<" and ka < kb) or (op == "<=" and ka <= kb) or (op == ">" and ka > kb) or (op == ">=" and ka >= kb):
         subgoal.fact(True)
+
+
+_QUERIES: "weakref.WeakKeyDictionary[Any, Any]" = weakref.WeakKeyDictionary()
 
 
 def _row(values: Sequence[Any]) -> tuple:
@@ -405,7 +409,10 @@ class _ThreadState:
 
     @staticmethod
     def _ask(pred) -> list:
-        rows = pyEngine.Literal(pred, [pyEngine.Var(f"Q{i}") for i in range(pred.arity)]).ask()
+        query = _QUERIES.get(pred)
+        if query is None:  # one open query per predicate: each ask() tables its subgoals afresh
+            query = _QUERIES[pred] = pyEngine.Literal(pred, [pyEngine.Var(f"Q{i}") for i in range(pred.arity)])
+        rows = query.ask()
         if rows is True:
             return [()]
         return rows or []
