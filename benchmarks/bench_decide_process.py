@@ -12,11 +12,17 @@ change in machine load touches both sides of every ratio:
 - empty kb cache: bytecode cached, a fresh WARRANT_CACHE_DIR for every run (the first run after
   install or after a kb change).
 Prints medians and minimums of wall time and their ratios (targets 2.5x, 3x, 4x).
+
+    python benchmarks/bench_decide_process.py --instructions
+
+counts, instead, the instructions each side executes (one run of each under valgrind's
+callgrind, where installed): a figure the machine's load does not move, for a busy machine.
 """
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -39,9 +45,26 @@ def run(cmd: list[str], env: dict[str, str]) -> float:
     return time.perf_counter() - start
 
 
+def instructions(cmd: list[str], env: dict[str, str]) -> int:
+    """Instructions a command executes, counted by callgrind (its output discarded)."""
+    done = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *cmd], cwd=ROOT,
+                          env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, check=True)
+    return int(re.search(r"Collected : (\d+)", done.stderr).group(1))
+
+
+def count_instructions(floor_cmd: list[str], decide_cmd: list[str], work: Path, base: dict[str, str]) -> None:
+    warm = {**base, "PYTHONPYCACHEPREFIX": str(work / "pyc-warm"), "WARRANT_CACHE_DIR": str(work / "kb-warm")}
+    print(f"{'condition':16s} {'import floor':>16s} {'warrant decide':>16s}   ratio   target")
+    for name, env in (("bytecode cached", warm), ("empty kb cache", {**warm, "WARRANT_CACHE_DIR": str(work / "kb-new")})):
+        floor, ours = instructions(floor_cmd, warm), instructions(decide_cmd, env)
+        print(f"{name:16s} {floor / 1e6:14.1f} M {ours / 1e6:14.1f} M   {ours / floor:5.2f}x   <= {TARGETS[name]}x")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--instructions", action="store_true",
+                        help="count instructions under callgrind instead of timing (needs valgrind)")
     args = parser.parse_args()
     warrant = shutil.which("warrant") or str(Path(sys.executable).with_name("warrant"))
     case = str(ROOT / "kb" / "examples" / "reference-case.yaml")
@@ -54,6 +77,9 @@ def main() -> None:
         cold = {**warm, "PYTHONPYCACHEPREFIX": str(work / "pyc-empty"), "PYTHONDONTWRITEBYTECODE": "1"}
         for cmd in (floor_cmd, decide_cmd):  # compile every module once, fill the kb cache
             run(cmd, warm)
+        if args.instructions:
+            count_instructions(floor_cmd, decide_cmd, work, base)
+            return
         results: dict[str, tuple[list[float], list[float]]] = {name: ([], []) for name in TARGETS}
         for index in range(args.runs):
             fresh_kb = {**warm, "WARRANT_CACHE_DIR": str(work / f"kb-{index}")}

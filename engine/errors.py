@@ -1,16 +1,58 @@
 """Errors Warrant reports to users: each carries a stable code and, where known, a location."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import Any
 
 
-@dataclass(frozen=True, order=True)
-class Location:
+class _Frozen:
+    """Immutable value objects written out by hand: `engine.errors` lies below every other
+    module, so it cannot use `engine.guard.record`, and a dataclass compiles its methods at
+    import. Equality, hashing, ordering and repr are those `@dataclass(frozen=True)` gave."""
+
+    __fields__: tuple[str, ...] = ()
+
+    def _key(self) -> tuple:
+        return tuple(self.__dict__[name] for name in self.__fields__)
+
+    def __eq__(self, other: Any) -> Any:
+        return self._key() == other._key() if other.__class__ is self.__class__ else NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        inner = ", ".join(f"{name}={self.__dict__[name]!r}" for name in self.__fields__)
+        return f"{self.__class__.__qualname__}({inner})"
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"cannot delete field {name!r}")
+
+
+class Location(_Frozen):
     """A position in a source file (1-based line and column)."""
 
+    __fields__ = __record_fields__ = ("file", "line", "column")
     file: str
-    line: int = 0
-    column: int = 0
+    line: int
+    column: int
+
+    def __init__(self, file: str, line: int = 0, column: int = 0) -> None:
+        self.__dict__.update(file=file, line=line, column=column)
+
+    def __lt__(self, other: Any) -> Any:
+        return self._key() < other._key() if other.__class__ is self.__class__ else NotImplemented
+
+    def __le__(self, other: Any) -> Any:
+        return self._key() <= other._key() if other.__class__ is self.__class__ else NotImplemented
+
+    def __gt__(self, other: Any) -> Any:
+        return self._key() > other._key() if other.__class__ is self.__class__ else NotImplemented
+
+    def __ge__(self, other: Any) -> Any:
+        return self._key() >= other._key() if other.__class__ is self.__class__ else NotImplemented
 
     def __str__(self) -> str:
         if self.line:
@@ -18,14 +60,18 @@ class Location:
         return self.file
 
 
-@dataclass(frozen=True)
-class Finding:
+class Finding(_Frozen):
     """One checker or validator message, formatted `file:line:col: message`."""
 
+    __fields__ = __record_fields__ = ("code", "message", "location", "severity")
     code: str
     message: str
-    location: Location | None = None
-    severity: str = "error"
+    location: Location | None
+    severity: str
+
+    def __init__(self, code: str, message: str, location: Location | None = None,
+                 severity: str = "error") -> None:
+        self.__dict__.update(code=code, message=message, location=location, severity=severity)
 
     def __str__(self) -> str:
         prefix = f"{self.location}: " if self.location else ""

@@ -7,16 +7,16 @@ line per side, and procedure fields beyond the contract ones travel with each li
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Mapping
 
 from engine.cases.positions import Path, format_path
 from engine.errors import CaseError, Finding, RuleError
+from engine.guard.record import record
 
 UNITS = ("segment", "vertebra", "side", "stage")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Line:
     """One requested line: a code at one level or side (or neither) in one stage."""
 

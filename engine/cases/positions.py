@@ -1,16 +1,16 @@
 """Field paths and source positions: what every case message is anchored to."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any, Iterable, Union
 
 from engine.errors import CaseError, Finding, Location
+from engine.guard.record import field, record
 
 PathKey = Union[str, int]
 Path = tuple[PathKey, ...]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Spot:
     """Where a value sits (and, inside a mapping, where its key sits): 1-based line and column."""
 
@@ -35,7 +35,7 @@ def fail(name: str, message: str, line: int = 1, col: int = 1) -> CaseError:
                      findings=[Finding("invalid_case", message, Location(name, line, col))])
 
 
-@dataclass
+@record
 class Source:
     """One case text, its data, and the structural problems found while reading it.
 

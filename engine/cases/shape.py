@@ -15,18 +15,18 @@ object names (the root is `Case`).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from engine.cases import values
 from engine.knowledge.caseschema import EACH, CaseSchema, Type
+from engine.guard.record import record
 
 Spec = tuple[Any, ...]
 Models = dict[str, tuple[tuple[str, Spec, bool], ...]]
 ROOT = "Case"
 
 
-@dataclass(frozen=True, eq=False)
+@record(frozen=True, eq=False)
 class Shape:
     """The shape table of one case schema, plus what the loaders need alongside it."""
 

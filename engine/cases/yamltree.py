@@ -177,8 +177,34 @@ def read_yaml(name: str, text: str) -> Source:
     libyaml's C event parser (through PyYAML) reads a well-formed file ten times faster than
     ruamel's pure-Python one and feeds the same builder; anything it cannot read goes to the
     ruamel reader, whose messages say what is wrong and where."""
-    fast = _read_with_libyaml(name, text)
+    fast = _read_plain(name, text)
+    if fast is None:
+        fast = _read_with_libyaml(name, text)
     return fast if fast is not None else _read_with_ruamel(name, text)
+
+
+def _read_plain(name: str, text: str) -> Source | None:
+    """A plain case file (engine/cases/yamllite.py) without importing a YAML library: the same
+    events feed the same builder; None when the reader leaves the text to libyaml."""
+    from engine.cases.yamllite import read_events
+
+    events = read_events(text)
+    if events is None:
+        return None
+    source = Source(name, text, None)
+    builder = _Builder(source)
+    try:
+        for kind, event in events:
+            if event is None:
+                builder.stack.pop()
+            else:
+                builder.node(event, kind)
+    except CaseError:
+        return None  # let the other readers report it, in their words
+    if not builder.done:
+        return None
+    source.data, source.spots = builder.root, builder.spots
+    return source
 
 
 def _read_with_libyaml(name: str, text: str) -> Source | None:

@@ -5,16 +5,16 @@ computes the strata that the Prolog export and the provenance evaluator use.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Sequence
 
 from engine.language import ast
 from engine.errors import Finding, Location
+from engine.guard.record import record
 
 Key = tuple[str, int]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Edge:
     head: Key
     body: Key

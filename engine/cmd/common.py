@@ -5,8 +5,9 @@ from __future__ import annotations
 import functools
 import os
 import sys
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import click
 
@@ -65,9 +66,28 @@ def format_option(choices: list[str], default: str = "text") -> Callable:
 
 
 def load_kb(kb_dir: Path | None):
+    """The kb of a command (its objects kept from the collector: see `kept`)."""
     from engine.knowledge.base import KnowledgeBase
 
-    return KnowledgeBase.load(kb_dir)
+    with kept():
+        return KnowledgeBase.load(kb_dir)
+
+
+@contextmanager
+def kept() -> Iterator[None]:
+    """Build what lives as long as the command — the kb, its compiled program — with the cyclic
+    collector off, then move it out of the collector's reach (`gc.freeze`): no collection,
+    including the ones at exit, walks those objects, and none runs while they are built."""
+    import gc
+
+    running = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        if running:
+            gc.enable()
 
 
 def policy_options(func: Callable) -> Callable:

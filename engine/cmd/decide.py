@@ -12,6 +12,7 @@ from engine.cmd.common import (
     any_denied,
     format_option,
     handles_errors,
+    kept,
     kb_option,
     load_kb,
     open_case,
@@ -44,7 +45,11 @@ def decide(cases: tuple[str, ...], fmt: str, fail_on_deny: bool, explain: bool, 
         return _decide_fhir(kb, cases, fail_on_deny, policy, as_of)
     decisions, words = [], []
     for case in cases:
-        session = open_case(kb, case, policy, as_of)
+        if decisions:
+            session = open_case(kb, case, policy, as_of)
+        else:
+            with kept():  # the first case compiles the kb's program into pyDatalog
+                session = open_case(kb, case, policy, as_of)
         decisions.append(decide_case(session, explain=explain))
         words.append(session.kb.words)
     for i, decision in enumerate(decisions):

@@ -22,7 +22,7 @@ from engine.language.visit import number_value, order_key
 from engine.compile.lower import AUX, AggCall, AggDef, CoreClause, CoreProgram, is_aux
 from engine.compile.rows import assert_rows as _assert_rows, normal as _normal
 from engine.compile.metered import MeteredLogic, mixed_values
-from engine.compile.plan import Rule, atoms, closures, const_value, join_order, static_keys
+from engine.compile.plan import Rule, Static, atoms, const_value, join_order, program_plan
 from engine.compile.prune import live, rule_shape, single_literal_negations
 
 PREFIX = "w_"
@@ -63,10 +63,11 @@ class Backend:
     """One program's pyDatalog state, per thread: rules loaded once, facts asserted and retracted."""
 
     def __init__(self, core: CoreProgram, strata: Sequence[Sequence[tuple[str, int]]],
-                 recursive: Iterable[tuple[str, int]] = ()) -> None:
+                 recursive: Iterable[tuple[str, int]] = (), plan: dict | None = None) -> None:
         self.core = core
         self.strata = [list(c) for c in strata]
         self.recursive = set(recursive)
+        self.plan = plan  # `plan.program_plan` of this program, when the kb cache kept it
         self.budget = _budget.Budget.default()
         self._local = threading.local()
 
@@ -74,8 +75,10 @@ class Backend:
     def activate(self) -> "_ThreadState":
         state = getattr(self._local, "state", None)
         if state is None:
-            with gcpause.paused():
-                state = self._local.state = _ThreadState(self.core, self.strata, self.recursive)
+            with gcpause.paused():  # every clause's pyDatalog objects, all kept
+                if self.plan is None:
+                    self.plan = program_plan(self.core, self.strata, self.recursive)
+                state = self._local.state = _ThreadState(self.core, self.plan)
         if getattr(Logic.tl, "logic", None) is not state.logic:
             Logic.tl.logic = state.logic
         state.budget = self.budget
@@ -94,8 +97,7 @@ class _ThreadState:
     cycles), and a case costs one flat query per derived predicate.
     """
 
-    def __init__(self, core: CoreProgram, strata: Sequence[Sequence[tuple[str, int]]],
-                 recursive: set[tuple[str, int]]) -> None:
+    def __init__(self, core: CoreProgram, plan: dict) -> None:
         logic = object.__new__(MeteredLogic)
         Logic.tl.logic = logic
         pyParser.clear()
@@ -103,29 +105,18 @@ class _ThreadState:
         for op in ("<", "<=", ">", ">=", "!="):
             pyEngine.Pred(op, 2).prim = _compare_primitive
         self.logic = logic
-        self.derived = sorted({c.owner or c.head.key for c in core.clauses if c.body and not is_aux(c.head.pred)})
-        derived = set(self.derived)
-        self.component: dict[tuple[str, int], int] = {}
-        self.order: list[list[tuple[str, int]]] = []
-        for comp in strata:
-            keys = [k for k in comp if k in derived]
-            if keys:
-                for k in keys:
-                    self.component[k] = len(self.order)
-                self.order.append(keys)
-        for k in self.derived:  # predicates the strata did not list (e.g. only-auxiliary heads)
-            if k not in self.component:
-                self.component[k] = len(self.order)
-                self.order.append([k])
-        self.iterate = {i for i, comp in enumerate(self.order) if any(k in recursive for k in comp)}
+        self.derived = plan["derived"]
+        self.component: dict[tuple[str, int], int] = plan["component"]
+        self.order: list[list[tuple[str, int]]] = plan["order"]
+        self.iterate: set[int] = plan["iterate"]
         self.preds: dict[tuple[str, int], Any] = {}
         self.mpreds: dict[tuple[str, int], Any] = {}
         for name, arity in core.predicates:
             self.preds[(name, arity)] = _new_pred((mangle(name), arity))
         for key in self.derived:
             self.mpreds[key] = _new_pred((MATERIALIZED + key[0], key[1]))
-        self.static = static_keys(core, set(self.derived))
-        self.needs = closures(core, self.component, len(self.order))
+        self.static = Static(*plan["static"])
+        self.needs: list[set[int]] = plan["needs"]
         self.rules: dict[tuple[str, int], list[Rule]] = {k: [] for k in self.derived}
         self.kb_rows: dict[tuple[str, int], list[tuple]] = {key: list(rows) for key, rows in core.facts}
         self.dpreds: dict[tuple[str, int], Any] = {}
@@ -193,14 +184,18 @@ class _ThreadState:
             return pyParser.Term(value, forced_type="constant")
         return pyParser.Expression._pyD_for(value)
 
-    def _aggregate_call(self, call: AggCall):
-        """`agg[Group...] == Result` through pyParser's Function, which knows how pyDatalog encodes it."""
-        keys = (pyParser.Term(_GROUP_KEY, forced_type="constant"),) + tuple(self._term(t) for t in call.group)
-        return (pyParser.Function(mangle(call.name), keys) == self._term(call.result)).lua
+    @staticmethod
+    def _aggregate_call(call: AggCall):
+        """`agg[Group...] == Result` as pyDatalog encodes it (what pyParser's `Function(name, keys)
+        == result` builds, made directly): `name[K]==(_pyD_class, k, Group..., Result)`, its
+        first K+1 arguments the key."""
+        keys = len(call.group) + 1
+        terms = [pyEngine.Term_of("_pyD_class"), pyEngine.Term_of(_GROUP_KEY)]
+        terms += [_engine_term(t) for t in call.group] + [_engine_term(call.result)]
+        return pyEngine.Literal(f"{mangle(call.name)}[{keys}]==", terms, prearity=keys + 1)
 
     def _add_clause(self, clause: CoreClause) -> None:
-        """Build the clause from pyEngine terms and literals directly (aggregate calls through
-        pyParser's Function, which knows their encoding)."""
+        """Build the clause from pyEngine terms and literals directly."""
         key = clause.head.key
         if clause.body and key in self.rules:  # a rule of a derived predicate: its own head (see plan.Rule)
             rules = self.rules[key]
@@ -513,7 +508,8 @@ def _engine_term(term: ast.Term):
 
 def _new_pred(spec: tuple[str, int]):
     """A registered pyDatalog predicate whose facts are keyed on every argument."""
-    pred = pyEngine.Pred(*spec)
+    pred = pyEngine.Pred(*spec)  # (registered by pyDatalog as it is made)
     if pred.prearity is None:
         pred.prearity = spec[1]
-    return pyEngine.insert(pred)
+    Logic.tl.logic.Db[pred.id] = pred  # what pyEngine.insert adds to that
+    return pred

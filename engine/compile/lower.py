@@ -12,15 +12,15 @@ The output is plain data (no pyDatalog objects), so it can be cached and reused 
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, replace
 from typing import Sequence, Union
 
+from engine.guard.record import record, replace
 from engine.language import ast
 from engine.language.tables import tables
 from engine.language.visit import literal_variables, name_anonymous, unique
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class AggCall:
     """`name[Group...] == Result` in a body: the value of aggregate `name` for a group."""
 
@@ -29,7 +29,7 @@ class AggCall:
     result: ast.Term
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class AggDef:
     """`name[Group...] = kind(value) over distinct rows of body(Group..., Local...)`."""
 
@@ -44,7 +44,7 @@ class AggDef:
 CoreLiteral = Union[ast.Positive, ast.Negation, ast.Comparison, AggCall]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class CoreClause:
     head: ast.Atom
     body: tuple[CoreLiteral, ...]
@@ -54,7 +54,7 @@ class CoreClause:
     """Which of its owner's source clauses (in program order, facts included) it was lowered from."""
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class CoreProgram:
     clauses: tuple[CoreClause, ...]
     aggregates: tuple[AggDef, ...]

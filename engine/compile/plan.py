@@ -157,3 +157,27 @@ def _binds(literal) -> set[str]:
     if isinstance(literal, ast.Comparison):
         return _names((literal.left, literal.right))
     return _names(literal.group) | _names((literal.result,))
+
+
+def program_plan(core: CoreProgram, strata, recursive) -> dict:
+    """What the backend works out from a program before it builds a clause, as plain data (the kb
+    cache keeps it): the derived predicates, their components in evaluation order, which
+    components iterate, the static predicates and what each component reads."""
+    derived = sorted({c.owner or c.head.key for c in core.clauses if c.body and not is_aux(c.head.pred)})
+    known = set(derived)
+    component: dict = {}
+    order: list = []
+    for comp in strata:
+        keys = [k for k in comp if k in known]
+        if keys:
+            for k in keys:
+                component[k] = len(order)
+            order.append(keys)
+    for k in derived:  # predicates the strata did not list (e.g. only-auxiliary heads)
+        if k not in component:
+            component[k] = len(order)
+            order.append([k])
+    static = static_keys(core, known)
+    return {"derived": derived, "component": component, "order": order,
+            "iterate": {i for i, comp in enumerate(order) if any(k in recursive for k in comp)},
+            "static": (static.keys, static.inputs), "needs": closures(core, component, len(order))}

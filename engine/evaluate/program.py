@@ -79,7 +79,7 @@ class Program:
         if self._backend is None:
             with self._backend_lock:  # two threads must not each build (and fill) their own
                 if self._backend is None:
-                    backend = Backend(self.core, self.strata, self.recursive)
+                    backend = Backend(self.core, self.strata, self.recursive, getattr(self, "_plan", None))
                     backend.budget = self._budget
                     self._backend = backend
         return self._backend

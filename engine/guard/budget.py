@@ -16,15 +16,15 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass
 
 from engine.errors import EvaluationError
+from engine.guard.record import record
 
 CLOCK_EVERY = 4096
 """Steps between two readings of the clock (reading it on every step would cost more than the step)."""
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Budget:
     """At most `steps` evaluation steps and `seconds` of wall time per evaluation (None: no bound)."""
 

@@ -2,7 +2,7 @@
 
 The parsed, checked and lowered program is cached by digest so that `warrant decide` never
 imports the parser: a cache hit costs one checked file read and one allow-listed unpickle
-(`codec.py`: only the engine's own dataclasses can be built, so no cache file can run code),
+(`codec.py`: only the engine's own records and dataclasses can be built, so no cache file can run code),
 sealed with a per-user keyed digest and read only from a folder and file that no other user
 can have written (`engine.guard.files.read_private`).
 """
@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
-from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -21,14 +20,15 @@ from engine.guard import gcpause
 from engine.guard.files import read_private, read_regular, write_private
 from engine.guard.limits import LIMITS
 from engine.knowledge.interface import APPLICATION_READS, CODE_LABEL, CODE_UNIT
+from engine.guard.record import field, record
 
 CACHE_FORMAT = "warrant-kb-cache/3"
 _CACHE_BYTES = 256 * 1024 * 1024
 _KEY_FILE = "cache.key"
 _SKIP_DIRS = {"tests", "corpus", "examples", "__pycache__", "policies"}  # policies/: overlays, per policy
 _KB_SUFFIXES = {".dl", ".yaml", ".yml", ".json", ".md", ".j2"}
-_ENGINE_FILES = ("language/ast.py", "errors.py", "language/parser.py", "language/grammar.lark",
-                 "compile/lower.py", "language/fieldpath.py", "evaluate/program.py", "knowledge/base.py",
+_ENGINE_FILES = ("language/ast.py", "errors.py", "language/parser.py", "language/fastparse.py", "language/grammar.lark",
+                 "compile/lower.py", "compile/plan.py", "language/fieldpath.py", "evaluate/program.py", "knowledge/base.py",
                  "checks/__init__.py", "checks/safety.py", "checks/stratify.py",
                  "checks/arity.py", "checks/definitions.py", "checks/annotations.py",
                  "knowledge/codec.py", "knowledge/limits.py",
@@ -77,10 +77,13 @@ def digest_files(root: Path, files: list[Path]) -> str:
 
 
 def _engine_fingerprint() -> str:
-    here = Path(__file__).resolve().parent.parent
+    """Which engine built a cache: its format and, as for Python's own bytecode, the size and
+    modification time of each source that shapes the cached program (a stat each, not a read)."""
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     h = hashlib.sha256(CACHE_FORMAT.encode())
     for name in _ENGINE_FILES:
-        h.update((here / name).read_bytes())
+        info = os.stat(os.path.join(here, name))
+        h.update(f"{name}\0{info.st_size}\0{info.st_mtime_ns}\0".encode())
     return h.hexdigest()[:16]
 
 
@@ -90,7 +93,7 @@ def cache_dir() -> Path:
     return Path(base)
 
 
-@dataclass
+@record
 class KnowledgeBase:
     """A loaded, checked knowledge base. Build with `KnowledgeBase.load(path)`."""
 
@@ -108,6 +111,8 @@ class KnowledgeBase:
     """The policy version this program is (`engine.knowledge.policies.PolicyVersion`); None: the base."""
     changes: list = field(default_factory=list)
     """What the policy's overlays change in the base (`engine.knowledge.overlay.Change`)."""
+    policy_data: Any = None
+    """policies.yaml as read when the cache was built (None: read it when the table is asked)."""
 
     @classmethod
     def load(cls, root: str | Path | None = None, *, use_cache: bool = True,
@@ -200,6 +205,7 @@ class KnowledgeBase:
         contract = contract_findings(program.clauses, program.decls) + wording
         if any(f.severity == "error" for f in contract):
             raise RuleError(sorted(program.findings + contract, key=_order))
+        from engine.compile.plan import program_plan
         from engine.language.fieldpath import parse_field
 
         fields = {key: [(decl, parse_field(text)) for text in decl.fields]
@@ -210,7 +216,8 @@ class KnowledgeBase:
         return {"format": CACHE_FORMAT, "modules": program.modules, "findings": program.findings,
                 "core": program.core, "citations": citations, "meta": meta, "fields": fields, "words": words,
                 "strata": program._strata, "recursive": program._recursive, "case_schema": case_schema,
-                "changes": changes}
+                "changes": changes, "policies": _policy_data(root),
+                "plan": program_plan(program.core, program._strata, program._recursive)}
 
     @classmethod
     def _from_payload(cls, root: Path, digest: str, payload: dict[str, Any], policy: Any = None,
@@ -221,12 +228,15 @@ class KnowledgeBase:
         if program is None:
             program = Program(payload["modules"], findings=payload["findings"], core=payload["core"])
             program._recursive, program._strata = payload["recursive"], payload["strata"]
+        program._plan = payload.get("plan")  # what the backend works out before building clauses
         from engine.knowledge.limits import kb_budget
 
         program.budget = kb_budget(payload["meta"])
         warnings = [f for f in payload["findings"] if f.severity == "warning"]
-        return cls(root, digest, program, payload["citations"], payload["meta"], warnings, payload["fields"],
-                   payload["case_schema"], payload.get("words"), policy, payload.get("changes") or [])
+        kb = cls(root, digest, program, payload["citations"], payload["meta"], warnings, payload["fields"],
+                 payload["case_schema"], payload.get("words"), policy, payload.get("changes") or [])
+        kb.policy_data = payload.get("policies")
+        return kb
 
     @property
     def version(self) -> str:
@@ -242,7 +252,7 @@ class KnowledgeBase:
         """The kb's policy table (kb/policies.yaml): `engine.knowledge.policies.PolicyTable`."""
         from engine.knowledge.policies import load_table
 
-        return load_table(self.root)
+        return load_table(self.root, self.policy_data)
 
     def for_policy(self, version: Any) -> "KnowledgeBase":
         """The program of one policy version of this kb, loaded once per process (the base
@@ -329,6 +339,31 @@ def _wording(root: Path, program: Any, extra: list[Path] = ()) -> tuple[dict[str
     return words.data, word_findings(words, program.clauses, program.decls)
 
 
+def _policy_data(root: Path) -> Any:
+    """kb/policies.yaml's data, to cache with the program (the decide path then imports no YAML
+    reader for it): plain data only, and None when it is missing or unreadable (the table is
+    then read, and its errors reported, when it is asked for)."""
+    from engine.knowledge.policies import POLICIES_FILE
+    from engine.knowledge.yamlio import read_yaml
+
+    path = root / POLICIES_FILE
+    if not path.is_file():
+        return None
+    try:
+        data = read_yaml(path)
+    except RuleError:
+        return None
+    return data if _plain(data) else None
+
+
+def _plain(data: Any) -> bool:
+    if isinstance(data, dict):
+        return all(isinstance(k, str) and _plain(v) for k, v in data.items())
+    if isinstance(data, list):
+        return all(_plain(v) for v in data)
+    return data is None or isinstance(data, (str, int, float))
+
+
 def _criteria_used(clauses: Any) -> set[Any]:
     """The criteria this program's tables list (the words of another policy's criteria may read
     constants only that policy has; they are checked when that policy is)."""
@@ -366,7 +401,7 @@ def _read_cache(path: Path, digest: str, fingerprint: str) -> dict[str, Any] | N
     if data is None or not key:
         return None
     try:
-        payload = codec.loads(data, key)
+        payload = codec.loads(data, key)  # (under gcpause.paused, in `load`)
     except Exception:  # a corrupt, stale or foreign cache file is rebuilt
         return None
     if (not isinstance(payload, dict) or payload.get("format") != CACHE_FORMAT

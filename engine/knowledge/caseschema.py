@@ -7,9 +7,10 @@ by name (`CONTRACT`); everything else is data it walks. `schemafile.py` reads an
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Iterator
+
+from engine.guard.record import record
 
 SCHEMA_FORMAT = "warrant-case-schema/1"
 SCHEMA_FILE = "case-schema.yaml"
@@ -42,7 +43,7 @@ PROCEDURE_PATH = _PROCEDURE
 LINE_ENTRY_KEYS = ("stage", "request", "procedure", "code", "level", "side", "span_vertebrae")
 
 
-@dataclass(frozen=True, eq=False)
+@record(frozen=True, eq=False)
 class Type:
     """One type of the schema. Which attributes matter depends on `kind`."""
 
@@ -85,7 +86,7 @@ class Type:
         return found.type if found else None
 
 
-@dataclass(frozen=True, eq=False)
+@record(frozen=True, eq=False)
 class Field:
     """A named field of an object type."""
 
@@ -110,7 +111,7 @@ class Field:
         return self.text or (node.unit or "")
 
 
-@dataclass(frozen=True, eq=False)
+@record(frozen=True, eq=False)
 class CaseSchema:
     """The parsed kb/case-schema.yaml. `root` is the object type of a whole case."""
 

@@ -2,8 +2,9 @@
 immutable dataclasses and plain containers, sealed with a keyed digest.
 
 An ordinary unpickler runs whatever callable the bytes name. This one resolves names through a
-fixed allow-list (`ALLOWED`: the frozen dataclasses of the AST, the lowered program, field
-paths, findings and the case schema) and refuses every other name, so no byte sequence can reach `open`,
+fixed allow-list (`ALLOWED`: the frozen dataclasses and records — `engine.guard.record`, which
+define no `__setstate__` or `__reduce__` — of the AST, the lowered program, field paths, findings
+and the case schema) and refuses every other name, so no byte sequence can reach `open`,
 `os.system` or any other callable: building these classes runs no code beyond setting their
 fields. The C unpickler keeps a cache hit as fast as it was (`benchmarks/bench_kb_cache.py`
 compares this with a plain JSON encoding of the same data).
@@ -34,7 +35,8 @@ def _allowed() -> dict[str, type]:
     out: dict[str, type] = {}
     for module in _MODULES:
         for value in vars(module).values():
-            if isinstance(value, type) and dataclasses.is_dataclass(value) and value.__module__ == module.__name__:
+            if (isinstance(value, type) and value.__module__ == module.__name__
+                    and (dataclasses.is_dataclass(value) or "__record_fields__" in vars(value))):
                 out[f"{module.__name__}.{value.__qualname__}"] = value
     return out
 
@@ -53,14 +55,27 @@ class _AllowListUnpickler(pickle.Unpickler):
         raise pickle.UnpicklingError("persistent ids are not allowed in the kb cache")
 
 
+class _AllowListPickler(pickle.Pickler):
+    """Refuses, while pickling, every object the loader would refuse: pickle hands each object
+    that is not a plain container, string or number to `reducer_override` (and only those
+    can make the stream name a class), so an object of any type outside `ALLOWED`, or any class
+    but those, stops it."""
+
+    def reducer_override(self, obj: Any) -> Any:
+        if (obj if isinstance(obj, type) else type(obj)) not in _ALLOWED_TYPES:
+            raise ValueError(f"{type(obj).__module__}.{type(obj).__qualname__} is not allowed in the kb cache")
+        return NotImplemented
+
+
+_ALLOWED_TYPES = frozenset(ALLOWED.values())
+
+
 def dumps(payload: Any, key: bytes) -> bytes:
     """The sealed cache bytes; ValueError when the payload holds anything the loader would
-    refuse (checked by loading it back)."""
-    body = pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
-    try:
-        _AllowListUnpickler(io.BytesIO(body)).load()
-    except pickle.UnpicklingError as exc:
-        raise ValueError(str(exc)) from None
+    refuse (tests/test_security.py loads them back)."""
+    stream = io.BytesIO()
+    _AllowListPickler(stream, protocol=pickle.HIGHEST_PROTOCOL).dump(payload)
+    body = stream.getvalue()
     return MAGIC + _seal(key, body) + b"\n" + body
 
 

@@ -10,8 +10,9 @@ gets depends on where it is used, so parsing keeps the endpoints and the caller 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from typing import Callable
+
+from engine.guard.record import field, record
 
 EXAMPLES_HINT = "a vertebra such as {vertebra} or a motion segment such as {segment}"
 # The level kinds a case-schema field may name, and how each reads a text (a method of Levels).
@@ -23,7 +24,7 @@ class LevelError(ValueError):
     """A level text that names no vertebra or segment of the vocabulary."""
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Level:
     """A parsed level: vertebra indexes `first` to `last` (equal for a single vertebra)."""
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+import re
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
@@ -33,6 +34,8 @@ def long_numbers(text: str, source: str, *, limit: int | None = None) -> list[Fi
     if not _may_have_long_run(text, limit):
         return []
     findings: list[Finding] = []
+    if text.isascii() and not re.search(rf"[0-9]{{{limit + 1}}}", text):
+        return findings  # no digit run that long anywhere (the usual case): nothing to place
     i, line, col, n = 0, 1, 1, len(text)
     while i < n:
         ch = text[i]

@@ -9,13 +9,13 @@ no rule block in the program (constants are not reasons); its block is kept in t
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
 
 from engine.errors import Finding, Location
 from engine.language import ast
+from engine.guard.record import record, replace
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Change:
     """One difference an overlay makes: `replaces` (with the clause it replaced) or `adds`."""
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from engine.errors import Finding, Location, RuleError
+from engine.guard.record import field, record
 
 POLICIES_FILE = "policies.yaml"
 FORMAT = "warrant-policies/1"
@@ -25,7 +25,7 @@ _VERSION = re.compile(r"^[0-9]+(\.[0-9]+)*$")
 _FIRST = dt.date(1, 1, 1)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class PolicyVersion:
     """One version of one policy: the row of the table, with its overlay chain resolved."""
 
@@ -51,7 +51,7 @@ class PolicyVersion:
         return f"{self.key} {self.effective_from.isoformat()} {self.extends or '-'} {' '.join(self.chain)}"
 
 
-@dataclass
+@record
 class PolicyTable:
     """Every policy version of a kb, and how a case picks one."""
 
@@ -122,8 +122,9 @@ def parse_date(value: Any) -> dt.date | None:
         return None
 
 
-def load_table(root: Path) -> PolicyTable:
-    """The kb's policy table; a kb without one is a single policy named after kb.yaml."""
+def load_table(root: Path, data: Any = None) -> PolicyTable:
+    """The kb's policy table; a kb without one is a single policy named after kb.yaml. `data`:
+    policies.yaml as already read (the kb cache keeps it), else the file is read."""
     path = root / POLICIES_FILE
     if not path.is_file():
         from engine.knowledge.yamlio import read_yaml
@@ -131,14 +132,15 @@ def load_table(root: Path) -> PolicyTable:
         meta = (read_yaml(root / "kb.yaml") or {}) if (root / "kb.yaml").is_file() else {}
         name = str(meta.get("policy_id") or "reference")
         return PolicyTable(root, [PolicyVersion(name, str(meta.get("version", "0")), _FIRST)], name)
-    return _read_table(root, path)
+    return _read_table(root, path, data)
 
 
-def _read_table(root: Path, path: Path) -> PolicyTable:
-    from engine.knowledge.yamlio import read_yaml
-
+def _read_table(root: Path, path: Path, data: Any = None) -> PolicyTable:
     display = f"{root.name}/{POLICIES_FILE}"
-    data = read_yaml(path) or {}
+    if data is None:
+        from engine.knowledge.yamlio import read_yaml
+
+        data = read_yaml(path) or {}
     problems: list[Finding] = []
 
     def bad(message: str, line: int = 0) -> None:

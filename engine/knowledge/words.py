@@ -8,12 +8,12 @@ case fields, enumeration values, units, places (segments, sides, studies by name
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
 from engine.errors import Finding, Location, RuleError
+from engine.guard.record import record
 
 WORDS_FILE = "words.yaml"
 FORMAT = "warrant-words/1"
@@ -29,7 +29,7 @@ _STEP = re.compile(r"([^.\[\]]+)|\[(\d*|\+)\]")
 Step = Any  # str (a key), int (a list position), "[]" (some entry) or "*" (any key)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class FieldWords:
     """How one case field reads: its noun, the unit of its numbers, its flag values."""
 

@@ -1,22 +1,27 @@
-"""The rule language's syntax tree: plain, immutable dataclasses with source positions.
+"""The rule language's syntax tree: plain, immutable records with source positions.
 
 Everything after parsing (checks, compilation, explanation, export) reads these types only.
+They are `engine.guard.record` records (frozen dataclasses without code compiled at import);
+the classes built most often write their own `__init__`.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Union
 
 from engine.errors import Location
+from engine.guard.record import field, record
 
 Value = Union[str, int, float]
 """A constant: an atom (str) or a number."""
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Var:
     name: str
+
+    def __init__(self, name: str) -> None:
+        self.__dict__["name"] = name
 
     @property
     def anonymous(self) -> bool:
@@ -27,9 +32,12 @@ class Var:
         return self.name
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Const:
     value: Value
+
+    def __init__(self, value: Value) -> None:
+        self.__dict__["value"] = value
 
     def __str__(self) -> str:
         return format_value(self.value)
@@ -38,11 +46,14 @@ class Const:
 Term = Union[Var, Const]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Atom:
     pred: str
     args: tuple[Term, ...]
     loc: Location | None = field(default=None, compare=False)
+
+    def __init__(self, pred: str, args: tuple[Term, ...], loc: Location | None = None) -> None:
+        self.__dict__.update(pred=pred, args=args, loc=loc)
 
     @cached_property
     def key(self) -> tuple[str, int]:
@@ -58,9 +69,12 @@ class Atom:
         return f"{self.pred}({', '.join(str(a) for a in self.args)})"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Positive:
     atom: Atom
+
+    def __init__(self, atom: Atom) -> None:
+        self.__dict__["atom"] = atom
 
     @property
     def loc(self) -> Location | None:
@@ -70,10 +84,13 @@ class Positive:
         return str(self.atom)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Negation:
     atom: Atom
     loc: Location | None = field(default=None, compare=False)
+
+    def __init__(self, atom: Atom, loc: Location | None = None) -> None:
+        self.__dict__.update(atom=atom, loc=loc)
 
     def __str__(self) -> str:
         return f"\\+ {self.atom}"
@@ -82,12 +99,15 @@ class Negation:
 COMPARISONS = ("<", "=<", ">", ">=", "=", "\\=")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Comparison:
     op: str
     left: Term
     right: Term
     loc: Location | None = field(default=None, compare=False)
+
+    def __init__(self, op: str, left: Term, right: Term, loc: Location | None = None) -> None:
+        self.__dict__.update(op=op, left=left, right=right, loc=loc)
 
     def __str__(self) -> str:
         return f"{self.left} {self.op} {self.right}"
@@ -96,7 +116,7 @@ class Comparison:
 AGGREGATES = ("count", "sum", "max", "min")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Aggregate:
     """`aggregate_all(kind[(over)], goal, result)`: goal is a conjunction of positives/comparisons."""
 
@@ -115,7 +135,7 @@ class Aggregate:
 Literal = Union[Positive, Negation, Comparison, Aggregate]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class RuleMeta:
     """What a `%@ rule` block says about the clause below it."""
 
@@ -135,12 +155,16 @@ class RuleMeta:
         return any(key == "noreason" for key, _ in self.extra)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Clause:
     head: Atom
     body: tuple[Literal, ...]
     meta: RuleMeta | None = None
     loc: Location | None = field(default=None, compare=False)
+
+    def __init__(self, head: Atom, body: tuple[Literal, ...], meta: RuleMeta | None = None,
+                 loc: Location | None = None) -> None:
+        self.__dict__.update(head=head, body=body, meta=meta, loc=loc)
 
     @property
     def is_fact(self) -> bool:
@@ -156,7 +180,7 @@ class Clause:
         return f"{self.head} :- {', '.join(str(b) for b in self.body)}."
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class PredDecl:
     """What a `%@ pred` block declares about a predicate."""
 
@@ -180,7 +204,7 @@ class PredDecl:
         return (self.name, len(self.params))
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Module:
     """One parsed source file."""
 

@@ -6,9 +6,11 @@ the case-file path a user would edit (`imaging[].segments.L4-5.translation_mm`).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
 from functools import lru_cache
 from typing import Any, Iterator, Mapping, Union
+
+from engine.guard.record import record
 
 _GRAMMAR = r"""
 start: step ("." step)* ("=" VARIABLE)?
@@ -23,18 +25,18 @@ VARIABLE: /[A-Z][A-Za-z0-9_]*/
 """
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Key:
     name: str
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Each:
     name: str
     var: str | None
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Keys:
     var: str
 
@@ -42,7 +44,7 @@ class Keys:
 Step = Union[Key, Each, Keys]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class FieldPath:
     steps: tuple[Step, ...]
     value_var: str | None
@@ -103,9 +105,61 @@ def _parser():
     return Lark(_GRAMMAR, parser="lalr", transformer=transformer)
 
 
+_FIELD_TOKEN = re.compile(r"[ \t\f\r\n]*(?:([A-Za-z_][A-Za-z0-9_]*)|([.\[\]{}=]))")
+_VARIABLE = re.compile(r"[A-Z][A-Za-z0-9_]*")
+
+
+def _read_path(text: str) -> tuple[tuple[Step, ...], str | None] | None:
+    """What the grammar above gives for a well-formed path, without lark; None for anything else
+    (lark then reads it and words the error)."""
+    tokens, pos = [], 0
+    while pos < len(text):
+        found = _FIELD_TOKEN.match(text, pos)
+        if found is None or found.end() == pos:
+            if text[pos:].strip(" \t\f\r\n"):
+                return None
+            break
+        tokens.append(found.group(1) or found.group(2))
+        pos = found.end()
+    tokens += ["", "", "", ""]  # (lookahead never runs past the end)
+    steps: list[Step] = []
+    i = 0
+    while True:
+        token = tokens[i]
+        if token == "{":
+            if not _VARIABLE.fullmatch(tokens[i + 1]) or tokens[i + 2] != "}":
+                return None
+            steps.append(Keys(tokens[i + 1]))
+            i += 3
+        elif token[:1].isalpha() or token[:1] == "_":
+            if tokens[i + 1] != "[":
+                steps.append(Key(token))
+                i += 1
+            elif tokens[i + 2] == "]":
+                steps.append(Each(token, None))
+                i += 3
+            elif _VARIABLE.fullmatch(tokens[i + 2]) and tokens[i + 3] == "]":
+                steps.append(Each(token, tokens[i + 2]))
+                i += 4
+            else:
+                return None
+        else:
+            return None
+        if tokens[i] == ".":
+            i += 1
+            continue
+        if tokens[i] == "=" and _VARIABLE.fullmatch(tokens[i + 1]) and tokens[i + 2] == "":
+            return tuple(steps), tokens[i + 1]
+        return (tuple(steps), None) if tokens[i] == "" else None
+
+
 @lru_cache(maxsize=1024)
 def parse_field(text: str) -> FieldPath:
-    """The path a `%@ field` text spells (parsed once per text: the checks and the kb share it)."""
+    """The path a `%@ field` text spells (parsed once per text: the checks and the kb share it).
+    A well-formed path is read by `_read_path`; lark reads the rest and says what is wrong."""
+    fast = _read_path(text)
+    if fast is not None:
+        return FieldPath(fast[0], fast[1], text)
     from lark.exceptions import UnexpectedInput
 
     try:

@@ -9,10 +9,8 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
-from lark import Lark, Token, Transformer, Tree, v_args
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
-
 from engine.language import ast
+from engine.language.fastparse import number as _number, parse_items, unquote as _unquote
 from engine.errors import Finding, Location, RuleError
 
 _GRAMMAR = Path(__file__).with_name("grammar.lark")
@@ -32,7 +30,10 @@ _TOKEN_NAMES = {
 
 
 @lru_cache(maxsize=1)
-def _lark() -> Lark:
+def _lark():
+    """The lark parser, imported and built on first use: well-formed rule files never need it."""
+    from lark import Lark
+
     return Lark(_GRAMMAR.read_text(encoding="utf-8"), parser="lalr", propagate_positions=True,
                 maybe_placeholders=False, start=["start", "query"])
 
@@ -41,15 +42,32 @@ def parse_text(text: str, source: str = "<text>") -> ast.Module:
     """Parse one rule file's text; raises RuleError (code `syntax`) on the first syntax error.
 
     Lines that are one plain ground fact each (a kb table) are read by `_fast_facts` and left
-    blank for lark, which parses the rest with every position unchanged; the clauses are then
-    merged back in source order. The result is the same module either way."""
-    text, fast = _fast_facts(text, source)
+    blank; the rest is read by `engine.language.fastparse` (well-formed text, without lark) or,
+    when that reader refuses it, by lark, which words the syntax errors. Every position stays
+    unchanged and the clauses are merged back in source order: the module is the same either way."""
+    rest, fast = _fast_facts(text, source)
+    items = parse_items(rest, source)
+    if items is None:
+        items = _lark_items(rest, source)
+    return _module(items, source, fast)
+
+
+def parse_with_lark(text: str, source: str = "<text>") -> ast.Module:
+    """`parse_text` through lark alone (what the fast readers must agree with)."""
+    return _module(_lark_items(text, source), source, [])
+
+
+def _lark_items(text: str, source: str) -> list:
+    from lark.exceptions import UnexpectedInput
+
     try:
         tree = _lark().parse(text, start="start")
     except UnexpectedInput as exc:
         raise RuleError([_syntax_finding(exc, text, source)]) from None
-    builder = _ToAst(source)
-    items = builder.transform(tree).children
+    return _transformer()(source).transform(tree).children
+
+
+def _module(items: list, source: str, fast: list[ast.Clause]) -> ast.Module:
     findings: list[Finding] = []
     module = _group(items, source, findings)
     if findings:
@@ -153,14 +171,18 @@ def parse_goal(text: str, source: str = "<query>") -> tuple[ast.Literal, ...]:
     body literals, with positions in the query text."""
     if not text.strip():
         raise RuleError([Finding("syntax", "empty query", Location(source, 1, 1))])
+    from lark.exceptions import UnexpectedInput
+
     try:
         tree = _lark().parse(text, start="query")
     except UnexpectedInput as exc:
         raise RuleError([_syntax_finding(exc, text, source)]) from None
-    return tuple(_ToAst(source).transform(tree))
+    return tuple(_transformer()(source).transform(tree))
 
 
-def _syntax_finding(exc: UnexpectedInput, text: str, source: str) -> Finding:
+def _syntax_finding(exc, text: str, source: str) -> Finding:
+    from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedToken
+
     line, column = getattr(exc, "line", 0) or 0, getattr(exc, "column", 0) or 0
     if isinstance(exc, UnexpectedCharacters):
         char = text[exc.pos_in_stream] if exc.pos_in_stream < len(text) else "end of file"
@@ -194,103 +216,84 @@ def _end_position(text: str) -> tuple[int, int]:
     return body.count("\n") + 1, len(body.rsplit("\n", 1)[-1]) + 1
 
 
-def _unquote(token: str) -> str:
-    body = token[1:-1]
-    if "\\" not in body and "''" not in body:
-        return body
-    out, i = [], 0
-    while i < len(body):
-        c = body[i]
-        if c == "\\" and i + 1 < len(body):
-            nxt = body[i + 1]
-            out.append({"n": "\n", "t": "\t"}.get(nxt, nxt))
-            i += 2
-        elif c == "'" and body[i + 1:i + 2] == "'":
-            out.append("'")
-            i += 2
-        else:
-            out.append(c)
-            i += 1
-    return "".join(out)
+@lru_cache(maxsize=1)
+def _transformer():
+    """The lark Transformer class, defined on first use (lark stays off the import path)."""
+    from lark import Token, Transformer, Tree, v_args
 
+    @v_args(meta=True)
+    class _ToAst(Transformer):
+        """Turns the lark tree into AST objects; positions come from lark's propagated meta."""
 
-def _number(token: str) -> int | float:
-    if "." in token or "e" in token or "E" in token:  # a token of the grammar's NUMBER
-        return float(token)
-    return int(token)
+        def __init__(self, source: str) -> None:
+            super().__init__()
+            self.source = source
 
+        def _loc(self, meta) -> Location:
+            return Location(self.source, getattr(meta, "line", 0), getattr(meta, "column", 0))
 
-@v_args(meta=True)
-class _ToAst(Transformer):
-    """Turns the lark tree into AST objects; positions come from lark's propagated meta."""
+        def start(self, meta, children):
+            return Tree("items", children)
 
-    def __init__(self, source: str) -> None:
-        super().__init__()
-        self.source = source
+        def query(self, meta, children):
+            return [c for c in children if not isinstance(c, Token)][0]
 
-    def _loc(self, meta) -> Location:
-        return Location(self.source, getattr(meta, "line", 0), getattr(meta, "column", 0))
+        def annotation(self, meta, children):
+            token: Token = children[0]
+            body = str(token)[2:]
+            start = token.column + 2 + len(body) - len(body.lstrip())  # where the annotation text begins
+            return (start, body.strip(), Location(self.source, token.line, token.column))
 
-    def start(self, meta, children):
-        return Tree("items", children)
+        def fact(self, meta, children):
+            return ast.Clause(children[0], (), None, self._loc(meta))
 
-    def query(self, meta, children):
-        return [c for c in children if not isinstance(c, Token)][0]
+        def rule(self, meta, children):
+            return ast.Clause(children[0], tuple(children[1]), None, self._loc(meta))
 
-    def annotation(self, meta, children):
-        token: Token = children[0]
-        body = str(token)[2:]
-        start = token.column + 2 + len(body) - len(body.lstrip())  # where the annotation text begins
-        return (start, body.strip(), Location(self.source, token.line, token.column))
+        def body(self, meta, children):
+            return list(children)
 
-    def fact(self, meta, children):
-        return ast.Clause(children[0], (), None, self._loc(meta))
+        def positive(self, meta, children):
+            return ast.Positive(children[0])
 
-    def rule(self, meta, children):
-        return ast.Clause(children[0], tuple(children[1]), None, self._loc(meta))
+        def negation(self, meta, children):
+            atom = children[-1]
+            return ast.Negation(atom, self._loc(meta))
 
-    def body(self, meta, children):
-        return list(children)
+        def comparison(self, meta, children):
+            left, op, right = children
+            return ast.Comparison(str(op), left, right, self._loc(meta))
 
-    def positive(self, meta, children):
-        return ast.Positive(children[0])
+        def aggregate(self, meta, children):
+            _kw, (kind, over), goal, result = children
+            return ast.Aggregate(kind, over, tuple(goal), result, self._loc(meta))
 
-    def negation(self, meta, children):
-        atom = children[-1]
-        return ast.Negation(atom, self._loc(meta))
+        def agg_count(self, meta, children):
+            return ("count", None)
 
-    def comparison(self, meta, children):
-        left, op, right = children
-        return ast.Comparison(str(op), left, right, self._loc(meta))
+        def agg_over(self, meta, children):
+            return (str(children[0]), ast.Var(str(children[1])))
 
-    def aggregate(self, meta, children):
-        _kw, (kind, over), goal, result = children
-        return ast.Aggregate(kind, over, tuple(goal), result, self._loc(meta))
+        def agg_goal(self, meta, children):
+            return [ast.Positive(c) if isinstance(c, ast.Atom) else c for c in children]
 
-    def agg_count(self, meta, children):
-        return ("count", None)
+        def atom(self, meta, children):
+            name = str(children[0])
+            return ast.Atom(name, tuple(children[1:]), self._loc(meta))
 
-    def agg_over(self, meta, children):
-        return (str(children[0]), ast.Var(str(children[1])))
+        def variable(self, meta, children):
+            return ast.Var(str(children[0]))
 
-    def agg_goal(self, meta, children):
-        return [ast.Positive(c) if isinstance(c, ast.Atom) else c for c in children]
+        def name(self, meta, children):
+            return ast.Const(str(children[0]))
 
-    def atom(self, meta, children):
-        name = str(children[0])
-        return ast.Atom(name, tuple(children[1:]), self._loc(meta))
+        def quoted(self, meta, children):
+            return ast.Const(_unquote(str(children[0])))
 
-    def variable(self, meta, children):
-        return ast.Var(str(children[0]))
+        def number(self, meta, children):
+            return ast.Const(_number(str(children[0])))
 
-    def name(self, meta, children):
-        return ast.Const(str(children[0]))
-
-    def quoted(self, meta, children):
-        return ast.Const(_unquote(str(children[0])))
-
-    def number(self, meta, children):
-        return ast.Const(_number(str(children[0])))
+    return _ToAst
 
 
 def _group(items, source: str, findings: list[Finding]) -> ast.Module:
