@@ -283,6 +283,25 @@ def test_found_counterexamples(text: str) -> None:
     check(text)
 
 
+_DEEP = pytest.mark.xfail(strict=True, raises=RecursionError,
+                          reason="yamllite recurses once per nesting level; RecursionError escapes read_events")
+DEEP = [
+    # libyaml reads these (its limit is 1000 flow levels) and the case builder reports "nested
+    # more than 32 levels deep" (exit 3); through yamllite `warrant decide` ends in "unexpected
+    # failure: RecursionError" (exit 1). The reader should answer None (or stop at a depth).
+    pytest.param("a: " + "[" * 600 + "]" * 600 + "\n", marks=_DEEP, id="600 nested flow lists"),
+    pytest.param("a: " + "{a: " * 600 + "b" + "}" * 600 + "\n", marks=_DEEP, id="600 nested flow mappings"),
+    pytest.param("".join(" " * i + "k:\n" for i in range(600)) + " " * 600 + "k: v\n", marks=_DEEP,
+                 id="600 nested block mappings"),
+]
+
+
+@pytest.mark.parametrize("text", DEEP)
+def test_deep_nesting_is_left_to_libyaml_or_read(text: str) -> None:
+    assert not isinstance(_libyaml_or_error(text), Exception)
+    check(text)
+
+
 def test_a_key_of_1024_characters_is_read_as_libyaml_reads_it() -> None:
     """(the limit's edge: the reader and libyaml agree up to it)"""
     text = "k" * 1024 + ": 1\n"
