@@ -1,6 +1,7 @@
 """`warrant batch` throughput and memory on generated cases, with 1 and 2 jobs.
 
     python benchmarks/bench_batch.py [--count 10000] [--seed 1] [--repeat 3] [--work DIR]
+    python benchmarks/bench_batch.py --count 1000 --busy 2 --jobs 1,2,auto --inputs jsonl
 
 Generates the cases once (`warrant generate`, kept in --work for later runs), converts them into
 one JSON Lines stream (the same cases, untimed), then times `warrant batch` as a whole process
@@ -9,6 +10,12 @@ medians. Peak memory is the largest total resident size of the `warrant` process
 with psutil when it is installed; otherwise the largest single process from getrusage). Flat
 memory shows as the tree's resident size late in the run against early in the run.
 Check `uptime` first: the figures mean something only on an otherwise idle machine.
+
+`--busy N` makes the machine busy in a bounded way for every timed run: N processes that burn
+one core each are started a second before the run and stopped after it (each also stops by
+itself after --busy-seconds), so `--jobs auto` (which picks from the cores free at its start)
+can be compared with `--jobs 1` and `--jobs 2` under the same load. Each run's summary line
+says how many worker processes auto chose.
 """
 from __future__ import annotations
 
@@ -95,6 +102,24 @@ class TreeMemory:
         self.thread.join()
 
 
+BURN = "import time\nend = time.monotonic() + {seconds}\nwhile time.monotonic() < end:\n    pass\n"
+
+
+class Burners:
+    """N processes burning one core each, for at most `seconds` (they stop by themselves)."""
+
+    def __init__(self, count: int, seconds: float) -> None:
+        self.procs = [subprocess.Popen([sys.executable, "-c", BURN.format(seconds=seconds)]) for _ in range(count)]
+        if count:
+            time.sleep(1.0)  # running before warrant starts
+
+    def stop(self) -> None:
+        for proc in self.procs:
+            proc.terminate()
+        for proc in self.procs:
+            proc.wait()
+
+
 def run_once(cmd: list[str]) -> dict:
     try:
         import psutil  # noqa: F401
@@ -107,7 +132,8 @@ def run_once(cmd: list[str]) -> dict:
     wall = time.perf_counter() - start
     if proc.returncode:
         raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}): {err.decode()[-2000:]}")
-    result = {"wall": wall}
+    summary = err.decode("utf-8", "replace").strip().splitlines()
+    result = {"wall": wall, "workers": summary[-1].rpartition(", ")[2].rstrip(")") if summary else "?"}
     if meter:
         meter.close()
         sizes = [s for _, s in meter.samples]
@@ -129,6 +155,9 @@ def main() -> None:
     parser.add_argument("--jobs", default="1,2", help="comma-separated job counts")
     parser.add_argument("--inputs", default="jsonl,yaml", help="comma-separated input kinds: jsonl, yaml (default: both)")
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "warrant-bench")
+    parser.add_argument("--busy", type=int, default=0, metavar="N",
+                        help="keep N core-burning processes running during every timed run")
+    parser.add_argument("--busy-seconds", type=float, default=900.0, help="the most a burner runs")
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("WARRANT_CACHE_DIR", str(args.work / "kb-cache"))
@@ -139,20 +168,24 @@ def main() -> None:
     print(f"{args.count} cases; load average before: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; "
           f"{os.cpu_count()} CPUs")
     subprocess.run([warrant(), "check"], check=True, capture_output=True, cwd=ROOT)  # warm the kb cache
-    outputs: dict[tuple[str, int], bytes] = {}
-    configs = [(kind, int(jobs)) for kind in args.inputs.split(",") for jobs in args.jobs.split(",")]
-    results: dict[tuple[str, int], list[dict]] = {c: [] for c in configs}
+    outputs: dict[tuple[str, str], bytes] = {}
+    configs = [(kind, jobs) for kind in args.inputs.split(",") for jobs in args.jobs.split(",")]
+    results: dict[tuple[str, str], list[dict]] = {c: [] for c in configs}
     loads = []
     for _ in range(args.repeat):  # interleaved, so a change in machine load touches every configuration
         for kind, jobs in configs:
             out = args.work / f"out-{kind}-{jobs}.jsonl"
-            cmd = [warrant(), "batch", str(inputs[kind]), "--jobs", str(jobs), "-o", str(out), "--quiet"]
-            run = run_once(cmd)
+            cmd = [warrant(), "batch", str(inputs[kind]), "--jobs", str(jobs), "-o", str(out)]
+            burners = Burners(args.busy, args.busy_seconds)
+            try:
+                run = run_once(cmd)
+            finally:
+                burners.stop()
             run["load"] = os.getloadavg()[0]
             loads.append(run["load"])
             results[(kind, jobs)].append(run)
             outputs[(kind, jobs)] = out.read_bytes()
-            print(f"  {kind:5s} --jobs {jobs}: {run['wall']:6.1f} s (1-min load after: {run['load']:.2f})",
+            print(f"  {kind:5s} --jobs {jobs}: {run['wall']:6.1f} s, {run['workers']} (1-min load after: {run['load']:.2f})",
                   file=sys.stderr, flush=True)
     rows = []
     for (kind, jobs), runs in results.items():
@@ -164,7 +197,7 @@ def main() -> None:
                "rss_q4_mb": statistics.median(r.get("rss_q4_mb", 0) for r in runs),
                "max_process_mb": max(r["max_process_mb"] for r in runs)}
         rows.append(row)
-        print(f"{kind:5s} --jobs {jobs}: median {med:6.1f} s  {row['cases_per_s']:6.1f} cases/s  "
+        print(f"{kind:5s} --jobs {jobs:4s}: median {med:6.1f} s  {row['cases_per_s']:6.1f} cases/s  "
               f"(runs {', '.join(f'{w:.1f}' for w in walls)} s)  peak tree RSS {row['peak_tree_mb']:.0f} MB  "
               f"RSS 2nd/4th quarter {row['rss_q1_mb']:.0f}/{row['rss_q4_mb']:.0f} MB")
     for kind in args.inputs.split(","):
@@ -174,9 +207,13 @@ def main() -> None:
         errors = sum(1 for line in lines if line.startswith(b'{"source":'))
         print(f"{kind}: {len(lines)} lines, {errors} error records")
     by = {(r["input"], r["jobs"]): r for r in rows}
+    busy = f" with {args.busy} burners" if args.busy else ""
     for kind in args.inputs.split(","):
-        if (kind, 1) in by and (kind, 2) in by:
-            print(f"{kind}: speed-up 1 -> 2 jobs: {by[(kind, 1)]['median_s'] / by[(kind, 2)]['median_s']:.2f}x")
+        for jobs in args.jobs.split(","):
+            if jobs != "1" and (kind, "1") in by:
+                print(f"{kind}: throughput --jobs {jobs} / --jobs 1{busy}: "
+                      f"{by[(kind, '1')]['median_s'] / by[(kind, jobs)]['median_s']:.2f}x"
+                      + (f" (auto chose: {', '.join(r['workers'] for r in results[(kind, jobs)])})" if jobs == "auto" else ""))
     load = os.getloadavg()
     print(f"1-min load after each run: median {statistics.median(loads):.2f}, max {max(loads):.2f}; "
           f"load average after: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")

@@ -11,16 +11,22 @@ predicates `warrant decide` reads (line, stage and admission verdicts, supported
 documentation requests), retracts the facts and abandons its tables: per-case assert, evaluate,
 retract, the way Warrant evaluates a case. (The other way, adding a case-id argument to every
 predicate and deriving all cases at once, asks SWI-Prolog for one huge tabled computation that
-Warrant never does, and would hold every case in memory at once.) The timed Warrant process is
-`warrant batch CASES --jobs N` writing full decisions: verdicts plus reasons, missing
-documentation and citations, which SWI-Prolog is not asked for. Both read their input from
-files and write their answers to a file; every line verdict is checked to agree.
+Warrant never does, and would hold every case in memory at once.) Two Warrant processes are timed:
+`warrant batch CASES --jobs N --verdicts-only` (stage, admission and line verdicts: what
+SWI-Prolog is asked for, less the documentation requests) against a SWI-Prolog run asked for the
+verdict predicates alone, and `warrant batch CASES --jobs N` writing full decisions (verdicts
+plus reasons, missing documentation and citations, which SWI-Prolog is not asked for) against
+the run asked for every interface predicate. All read their input from files and write their
+answers to a file; every line verdict of both Warrant outputs is checked to agree.
+Each process is timed by the wall clock and by its CPU time (user + system, children included);
+on a shared machine the CPU ratio moves less with other work than the wall ratio does.
 """
 from __future__ import annotations
 
 import argparse
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -52,8 +58,9 @@ def warrant() -> str:
     return shutil.which("warrant") or str(Path(sys.executable).with_name("warrant"))
 
 
-def prepare(cases: Path, work: Path) -> tuple[Path, Path, Path, int]:
-    """kb.pl, facts.pl and driver.pl for the cases (the facts of invalid cases are left out)."""
+def prepare(cases: Path, work: Path) -> tuple[Path, Path, Path, Path, int]:
+    """kb.pl, facts.pl and the drivers (every interface predicate; the verdicts alone) for the
+    cases (the facts of invalid cases are left out)."""
     from engine.language import ast
     from engine.batch.runner import iter_items
     from engine.errors import CaseError
@@ -62,7 +69,7 @@ def prepare(cases: Path, work: Path) -> tuple[Path, Path, Path, int]:
     from engine.inputs import open_session
 
     kb = KnowledgeBase.load(None)
-    kb_pl, facts_pl, driver_pl = work / "kb.pl", work / "facts.pl", work / "driver.pl"
+    kb_pl, facts_pl, driver_pl, verdicts_pl = work / "kb.pl", work / "facts.pl", work / "driver.pl", work / "verdicts.pl"
     kb_pl.write_text(export_program(kb.program), encoding="utf-8")
     count = 0
     with facts_pl.open("w", encoding="utf-8") as out:
@@ -77,19 +84,25 @@ def prepare(cases: Path, work: Path) -> tuple[Path, Path, Path, int]:
             out.write(f"case_facts({ast.format_value(session.case_id)}, [{', '.join(terms)}]).\n")
             count += 1
     driver_pl.write_text(DRIVER.replace("%GOALS%", ", ".join(f"{n}/{a}" for n, a in GOALS)), encoding="utf-8")
-    return kb_pl, facts_pl, driver_pl, count
+    verdicts_pl.write_text(DRIVER.replace("%GOALS%", ", ".join(f"{n}/{a}" for n, a in GOALS if n != "doc_request")),
+                           encoding="utf-8")
+    return kb_pl, facts_pl, driver_pl, verdicts_pl, count
 
 
-def timed(cmd: list[str], stdout: Path) -> float:
+def timed(cmd: list[str], stdout: Path) -> tuple[float, float]:
+    """(wall seconds, CPU seconds) of one whole process and its children: on a shared machine the
+    CPU time moves less with the load than the wall time does."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     with stdout.open("wb") as out:
         run = subprocess.run(cmd, stdout=out, stderr=subprocess.PIPE, cwd=ROOT)
     elapsed = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if run.returncode:
         raise SystemExit(f"{' '.join(cmd)} failed: {run.stderr.decode()[-2000:]}")
     if b"Warning" in run.stderr:
         raise SystemExit(f"{cmd[0]} warned: {run.stderr.decode()[-2000:]}")
-    return elapsed
+    return elapsed, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def agree(swipl_out: Path, warrant_out: Path) -> tuple[int, int]:
@@ -128,29 +141,37 @@ def main() -> None:
         raise SystemExit("swipl is not on PATH (apt-get install swi-prolog-nox)")
     args.work.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("WARRANT_CACHE_DIR", str(args.work / "kb-cache"))
-    kb_pl, facts_pl, driver_pl, count = prepare(args.cases, args.work)
-    swipl_cmd = [swipl, "-q", str(kb_pl), str(facts_pl), str(driver_pl)]
-    warrant_out = args.work / "warrant.jsonl"
+    kb_pl, facts_pl, driver_pl, verdicts_pl, count = prepare(args.cases, args.work)
+    swipl_cmds = {"all": [swipl, "-q", str(kb_pl), str(facts_pl), str(driver_pl)],
+                  "verdicts": [swipl, "-q", str(kb_pl), str(facts_pl), str(verdicts_pl)]}
     # the exported program is the default policy's first version: pin warrant to it too, or cases
     # dated from 2027 would be decided by reference 1.1 on one side only
-    warrant_cmd = [warrant(), "batch", str(args.cases), "--jobs", str(args.jobs), "-o", str(warrant_out), "--quiet",
-                   "--policy", "reference@1.0"]
+    warrant_cmds = {kind: [warrant(), "batch", str(args.cases), "--jobs", str(args.jobs), "-o",
+                           str(args.work / f"warrant-{kind}.jsonl"), "--quiet", "--policy", "reference@1.0", *extra]
+                    for kind, extra in (("verdicts", ["--verdicts-only"]), ("full", []))}
     version = subprocess.run([swipl, "--version"], capture_output=True, text=True).stdout.strip()
     load = os.getloadavg()
     print(f"{count} cases; {version}; load average before: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
     subprocess.run([warrant(), "check"], check=True, capture_output=True, cwd=ROOT)  # warm the kb cache
-    prolog_times, warrant_times = [], []
-    for _ in range(args.repeat):  # interleaved, so a change in machine load touches both alike
-        prolog_times.append(timed(swipl_cmd, args.work / "swipl.tsv"))
-        warrant_times.append(timed(warrant_cmd, args.work / "warrant.stdout"))
-    compared, wrong = agree(args.work / "swipl.tsv", warrant_out)
-    p, w = statistics.median(prolog_times), statistics.median(warrant_times)
-    print(f"swipl (verdicts only):              median {p:7.2f} s  {count / p:8.1f} cases/s  "
-          f"(runs {', '.join(f'{t:.2f}' for t in prolog_times)})")
-    print(f"warrant batch --jobs {args.jobs} (full decisions): median {w:7.2f} s  {count / w:8.1f} cases/s  "
-          f"(runs {', '.join(f'{t:.2f}' for t in warrant_times)})")
-    print(f"ratio warrant / swipl: {w / p:.1f}x")
-    print(f"line verdicts compared: {compared}, disagreements: {wrong}")
+    times: dict[str, list[tuple[float, float]]] = {k: [] for k in ("swipl-verdicts", "verdicts", "swipl-all", "full")}
+    for _ in range(args.repeat):  # interleaved, so a change in machine load touches every run alike
+        times["swipl-verdicts"].append(timed(swipl_cmds["verdicts"], args.work / "swipl-verdicts.tsv"))
+        times["verdicts"].append(timed(warrant_cmds["verdicts"], args.work / "warrant.stdout"))
+        times["swipl-all"].append(timed(swipl_cmds["all"], args.work / "swipl.tsv"))
+        times["full"].append(timed(warrant_cmds["full"], args.work / "warrant.stdout"))
+    wall = {k: statistics.median(w for w, _ in v) for k, v in times.items()}
+    cpu = {k: statistics.median(c for _, c in v) for k, v in times.items()}
+    labels = {"swipl-verdicts": "swipl (verdict predicates)", "verdicts": f"warrant batch --jobs {args.jobs} --verdicts-only",
+              "swipl-all": "swipl (every interface predicate)", "full": f"warrant batch --jobs {args.jobs} (full decisions)"}
+    for kind, label in labels.items():
+        print(f"{label:42s} median {wall[kind]:7.2f} s wall {cpu[kind]:7.2f} s CPU  {count / wall[kind]:7.1f} cases/s  "
+              f"(runs {', '.join(f'{w:.2f}/{c:.2f}' for w, c in times[kind])})")
+    for name, ours, theirs in (("verdicts only", "verdicts", "swipl-verdicts"), ("full decisions", "full", "swipl-all")):
+        print(f"ratio warrant / swipl, {name + ':':16s} {wall[ours] / wall[theirs]:5.1f}x wall, "
+              f"{cpu[ours] / cpu[theirs]:5.1f}x CPU")
+    for kind in ("verdicts", "full"):
+        compared, wrong = agree(args.work / "swipl.tsv", args.work / f"warrant-{kind}.jsonl")
+        print(f"line verdicts compared ({kind}): {compared}, disagreements: {wrong}")
     load = os.getloadavg()
     print(f"load average after: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
 

@@ -105,7 +105,7 @@ class _Builder:
         self._done.add(id(node))
         if kind == "conclusion" and node.children:
             rid = node_id("rule-instance", gid)
-            rule = Node("rule", node.rule or "", node.text, rule=node.rule, citations=node.citations, id=rid)
+            rule = Node("rule", node.rule or "", node.text, rule=node.rule, citations=node.citations, ident=rid)
             self._add_node(rid, "rule", rule)
             self._add_edge(gid, rid, "derived_by", 0)
             gid_children, child_parent_kind = rid, "rule"

@@ -292,11 +292,43 @@ def test_dask_missing_is_a_usage_error(monkeypatch, jsonl):
 def test_jobs_auto_counts_the_cores_the_load_leaves_free(monkeypatch, usable, load, jobs):
     import os
 
-    from engine.batch import runner
+    from engine.batch import cores, runner
 
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(usable)), raising=False)
     monkeypatch.setattr(os, "getloadavg", lambda: (load, load, load))
+    monkeypatch.setattr(cores, "_cgroup_quota", lambda: None)
+    monkeypatch.setattr(cores, "_idle_cores", lambda usable: None)  # no /proc/stat: the load average decides
     assert runner.auto_jobs() == jobs
+
+
+@pytest.mark.parametrize("usable, load, idle, quota, jobs", [
+    (2, 0.0, 0.3, None, 1),   # a burst the load average has not seen yet
+    (2, 0.0, 1.9, None, 2),
+    (2, 1.8, 2.0, None, 1),   # idle this instant, busy for the last minute
+    (8, 0.0, 8.0, 2.5, 3),    # a cgroup quota of 2.5 cores
+    (4, 0.0, 0.0, None, 1),
+])
+def test_jobs_auto_counts_the_cores_idle_now(monkeypatch, usable, load, idle, quota, jobs):
+    import os
+
+    from engine.batch import cores
+
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(usable)), raising=False)
+    monkeypatch.setattr(os, "getloadavg", lambda: (load, load, load))
+    monkeypatch.setattr(cores, "_cgroup_quota", lambda: quota)
+    monkeypatch.setattr(cores, "_idle_cores", lambda usable: idle)
+    assert cores.auto_jobs() == jobs
+
+
+def test_idle_cores_reads_proc_stat_per_usable_core(monkeypatch):
+    from engine.batch import cores
+
+    real = cores._cpu_times()  # this machine's (empty where there is no /proc/stat)
+    assert not real or set(real) >= set(cores._usable_cores())
+    samples = iter([{0: (100, 1000), 1: (100, 1000), 2: (0, 0)}, {0: (190, 1100), 1: (110, 1100), 2: (0, 0)}])
+    monkeypatch.setattr(cores, "_cpu_times", lambda: next(samples))
+    monkeypatch.setattr(cores.time, "sleep", lambda seconds: None)
+    assert cores._idle_cores([0, 1]) == pytest.approx(1.0)
 
 
 def test_jobs_auto_gives_the_same_bytes(jsonl, expected, tmp_path, run_cli):

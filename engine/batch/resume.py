@@ -30,6 +30,7 @@ class Done:
     inputs: set[tuple[str, str]] = field(default_factory=set)
     digests: set[str] = field(default_factory=set)
     lines: int = 0
+    shapes: set[str] = field(default_factory=set)  # "full" decisions, "verdicts" only (error records: none)
 
 
 def read_done(output: Path) -> tuple[Done, int, int]:
@@ -50,7 +51,7 @@ def read_done(output: Path) -> tuple[Done, int, int]:
                 done.inputs.add((entry[0], entry[1]))
                 keep_out, keep_progress = entry[2], offset
                 done.lines += 1
-    done.digests = _digests(output, keep_out)
+    done.digests, done.shapes = _digests(output, keep_out)
     return done, keep_out, keep_progress
 
 
@@ -66,11 +67,13 @@ def _entry(raw: bytes) -> tuple[str, str, int] | None:
     return None
 
 
-def _digests(output: Path, end: int) -> set[str]:
-    """The kb digests named by the decisions in the first `end` bytes of the output."""
+def _digests(output: Path, end: int) -> tuple[set[str], set[str]]:
+    """The kb digests named by the decisions in the first `end` bytes of the output, and their
+    shapes (full decisions hold `documentation_requests`; verdict-only ones do not)."""
     out: set[str] = set()
+    shapes: set[str] = set()
     if not end:
-        return out
+        return out, shapes
     with open(output, "rb") as handle:
         read = 0
         for raw in handle:
@@ -84,11 +87,12 @@ def _digests(output: Path, end: int) -> set[str]:
             kb = record.get("knowledge_base") if isinstance(record, dict) else None
             if isinstance(kb, dict) and isinstance(kb.get("digest"), str):
                 out.add(kb["digest"])
+                shapes.add("full" if "documentation_requests" in record else "verdicts")
             for stage in record.get("stages") or [] if isinstance(record, dict) else []:
                 policy = stage.get("policy") if isinstance(stage, dict) else None
                 if isinstance(policy, dict) and isinstance(policy.get("digest"), str):
                     out.add(policy["digest"])
-    return out
+    return out, shapes
 
 
 def cut_back(output: Path, keep_out: int, keep_progress: int) -> None:

@@ -33,11 +33,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Callable, Iterable, Iterator, Sequence
 
+from engine.batch.collect import between_cases, lean, restore
+from engine.batch.cores import auto_jobs
 from engine.batch.items import Item, chunks, count_items, identity, iter_items
 from engine.batch.resume import Done, Journal, read_done
 from engine.errors import CaseError, EvaluationError, Finding, Location, RuleError, UsageError
 
-__all__ = ["BatchOptions", "BatchStats", "Done", "count_items", "decide_partition", "iter_items",
+__all__ = ["BatchOptions", "BatchStats", "Done", "auto_jobs", "count_items", "decide_partition", "iter_items",
            "read_done", "run_batch"]
 
 
@@ -67,21 +69,6 @@ def _knowledge_base(kb_dir: str | None, digest: str | None):
     return kb
 
 
-def auto_jobs() -> int:
-    """Worker processes for `--jobs auto`: the cores this process may use that the 1-minute load
-    average leaves free (at least one: then the cases are decided in this process, which on a
-    busy machine is never slower than workers fighting over the cores)."""
-    try:
-        usable = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        usable = os.cpu_count() or 1
-    try:
-        busy = os.getloadavg()[0]
-    except (AttributeError, OSError):
-        busy = 0.0
-    return max(1, min(usable, int(usable - busy + 0.5)))
-
-
 _SETTLED: set[tuple[str | None, str | None]] = set()
 
 
@@ -100,13 +87,26 @@ def decide_partition(kb_dir: str | None, items: Sequence[Item], *, explain: bool
             if (kb_dir, digest) not in _SETTLED:
                 _settle(kb)
                 _SETTLED.add((kb_dir, digest))
-    explain, policy, as_of = explain if isinstance(explain, tuple) else (explain, None, None)
-    return [decide_item(kb, item, explain=explain, policy=policy, as_of=as_of) for item in items]
+    explain, policy, as_of, only = _how(explain)
+    lines = []
+    for item in items:
+        lines.append(decide_item(kb, item, explain=explain, policy=policy, as_of=as_of, verdicts_only=only))
+        between_cases()
+    return lines
+
+
+def _how(explain: bool | tuple) -> tuple[bool, str | None, str | None, bool]:
+    """(explain, policy, as_of, verdicts_only) from what workers are handed in place of
+    `explain`: a flag, or a tuple of the first three or all four."""
+    if not isinstance(explain, tuple):
+        return bool(explain), None, None, False
+    return (*explain, False)[:4] if len(explain) == 3 else explain
 
 
 def decide_item(kb, item: Item, *, explain: bool = False, policy: str | None = None,
-                as_of: str | None = None) -> str:
-    """One case's line: its decision, or an error record; never an exception."""
+                as_of: str | None = None, verdicts_only: bool = False) -> str:
+    """One case's line: its decision (or its verdicts alone), or an error record; never an
+    exception."""
     from engine.decide.decision import decide
     from engine.decide.policy import parse_as_of
     from engine.inputs import open_session
@@ -116,6 +116,10 @@ def decide_item(kb, item: Item, *, explain: bool = False, policy: str | None = N
         return error_record(source, number, None, "invalid_case", [problem or f"{source}: no text"])
     try:
         session = open_session(kb, source, text=text, policy=policy, as_of=parse_as_of(as_of))
+        if verdicts_only:
+            from engine.batch.verdicts import verdicts
+
+            return dumps(verdicts(session))
         return dumps(decide(session, explain=explain))
     except CaseError as exc:
         return error_record(source, number, _guess_case_id(source, text), exc.code or "invalid_case",
@@ -192,6 +196,7 @@ class BatchOptions:
     kb_dir: str | None = None          # None: the bundled kb
     jobs: int = 1                      # worker processes; 1 runs in this process
     explain: bool = False
+    verdicts_only: bool = False        # verdicts without reasons, documentation or proofs (verdicts.py)
     order: str = "input"               # "input" (deterministic bytes) or "completion"
     chunk_size: int = 32
     in_flight: int | None = None       # chunks out at once (default 4 per job)
@@ -275,8 +280,15 @@ def run_batch(paths: Sequence[str | os.PathLike[str]], out: IO[bytes], options: 
         raise UsageError(f"the output to resume holds decisions of another knowledge base or policy "
                          f"({', '.join(sorted(done.digests - allowed))}); this run's are "
                          f"{', '.join(sorted(allowed))}: write to a new file instead of resuming")
-    if options.policy or options.as_of:  # workers read (explain, policy, as_of) in place of explain
-        options = dataclasses.replace(options, explain=(options.explain, options.policy, options.as_of))
+    shape = "verdicts" if options.verdicts_only else "full"
+    if done is not None and done.shapes - {shape}:
+        held = "verdicts only" if shape == "full" else "full decisions"
+        raise UsageError(f"the output to resume holds {held}; resume it with the same --verdicts-only "
+                         "choice, or write to a new file")
+    if options.policy or options.as_of or options.verdicts_only:
+        # workers read (explain, policy, as_of, verdicts_only) in place of explain
+        options = dataclasses.replace(options, explain=(options.explain, options.policy, options.as_of,
+                                                        options.verdicts_only))
     source = items if items is not None else iter_items(paths, stdin=stdin)
     if done is not None:
         source = _not_done(source, done, stats)
@@ -355,6 +367,7 @@ class _LocalExecutor:
 
     def __exit__(self, *exc) -> None:
         gc.unfreeze()
+        restore()
 
     def submit(self, chunk: list[Item]) -> list[Item]:
         return chunk  # decided when its result is asked for, so nothing runs ahead
@@ -388,11 +401,12 @@ def _settle(kb) -> None:
     """Build what every case needs (this thread's pyDatalog program, the code tables), then move
     everything alive to the permanent generation: the cyclic collector, which pyDatalog's
     per-case garbage sets off often, then no longer walks the kb's objects each time (about 4%
-    of a case's time)."""
+    of a case's time); and collect between cases rather than during them (collect.py)."""
     kb.program.backend.activate()
     kb.code_units, kb.code_labels, kb.reason_predicates  # noqa: B018 - cached properties
     gc.collect()
     gc.freeze()
+    lean()
 
 
 def _worker_chunk(chunk: list[Item]) -> list[str]:

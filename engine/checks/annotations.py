@@ -28,7 +28,7 @@ def check_annotations(modules: Sequence[ast.Module], *, citations: set[str] | No
         for clause in module.clauses:
             meta = clause.meta
             if meta is None:
-                if require and not clause.is_fact:
+                if require and clause.body:
                     findings.append(Finding("missing_annotation", f"rule for {clause.head.pred} has no "
                                             "'%@ rule ID' annotation", clause.loc, severity="warning"))
                 continue
@@ -58,7 +58,7 @@ def check_annotations(modules: Sequence[ast.Module], *, citations: set[str] | No
                                             "unfilled", meta.loc))
         if require:
             for clause in module.clauses:
-                if clause.head.key not in declared and not clause.is_fact and clause.head.key not in seen_decls:
+                if clause.body and clause.head.key not in declared and clause.head.key not in seen_decls:
                     declared.add(clause.head.key)
                     findings.append(Finding("missing_annotation", f"{clause.head.pred}/{len(clause.head.args)} "
                                             "has no '%@ pred' declaration", clause.head.loc, severity="warning"))

@@ -21,10 +21,15 @@ def check_arity(modules: Sequence[ast.Module]) -> list[Finding]:
             findings.append(Finding("arity_mismatch", f"{name} is used with {arity} argument{plural} here "
                                     f"but with {known[0]}{where}", loc))
 
+    facts: set[tuple[str, int]] = set()  # a fact of a predicate already seen cannot disagree
     for module in modules:
         for decl in module.decls:
             see(decl.name, len(decl.params), decl.loc)
         for clause in module.clauses:
+            if not clause.body:
+                if clause.head.key in facts:
+                    continue
+                facts.add(clause.head.key)
             see(clause.head.pred, len(clause.head.args), clause.head.loc)
             for literal in clause.body:
                 for atom, _ in ast.body_atoms(literal):

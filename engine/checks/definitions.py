@@ -32,7 +32,10 @@ def check_definitions(modules: Sequence[ast.Module], *, base: set[tuple[str, int
     if roots:
         seen: set[str] = set()
         for module in modules:
-            for item in list(module.decls) + [c.head for c in module.clauses]:
+            heads = {}  # the first head of each name (a table's other rows add nothing)
+            for clause in module.clauses:
+                heads.setdefault(clause.head.pred, clause.head)
+            for item in list(module.decls) + list(heads.values()):
                 name = item.name if isinstance(item, ast.PredDecl) else item.pred
                 if name in used or name in roots or name in seen:
                     continue

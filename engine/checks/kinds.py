@@ -15,6 +15,7 @@ from typing import Iterable, Sequence
 
 from engine.errors import Finding
 from engine.language import ast
+from engine.language.tables import tables
 
 Key = tuple[str, int]
 ATOM, NUMBER, ANY = "atom", "number", "any"
@@ -24,15 +25,19 @@ Kinds = dict[tuple[Key, int], set[str]]
 def column_kinds(clauses: Sequence[ast.Clause], predicates: Iterable[Key] = ()) -> Kinds:
     """What each column can hold; `predicates` adds keys (declared or supplied) to consider inputs."""
     defined = {c.head.key for c in clauses}
-    used = set(predicates) | {a.key for c in clauses for lit in c.body for a, _ in ast.body_atoms(lit)}
+    rules = [c for c in clauses if c.body]
+    used = set(predicates) | {a.key for c in rules for lit in c.body for a, _ in ast.body_atoms(lit)}
     kinds: Kinds = defaultdict(set)
     for key in used - defined:
         for i in range(key[1]):
             kinds[(key, i)].add(ANY)
+    for key, shape in _fact_shapes(clauses):  # facts give the same kinds every round
+        for i, found in enumerate(shape):
+            kinds[(key, i)].update(found)
     changed = True
     while changed:
         changed = False
-        for clause in clauses:
+        for clause in rules:
             bound = variable_kinds(clause.body, kinds)
             for i, arg in enumerate(clause.head.args):
                 new = term_kinds(arg, bound)
@@ -41,6 +46,18 @@ def column_kinds(clauses: Sequence[ast.Clause], predicates: Iterable[Key] = ()) 
                     slot |= new
                     changed = True
     return kinds
+
+
+def _fact_shapes(clauses: Sequence[ast.Clause]) -> list[tuple[Key, list[set[str]]]]:
+    """The kinds each column of each fact table holds, read column by column (a table of
+    thousands of rows holds a handful of types), so the fixpoint reads facts once and in bulk."""
+    table = tables(clauses)
+    shapes = [(key, [{ATOM if t is str else NUMBER for t in set(map(type, column))} for column in zip(*rows)])
+              for key, rows in table.rows.items()]
+    for clause in table.rules:
+        if not clause.body:  # a fact with variables: those columns may hold anything
+            shapes.append((clause.head.key, [term_kinds(a, {}) for a in clause.head.args]))
+    return shapes
 
 
 def term_kinds(term: ast.Term, bound: dict[str, set[str]]) -> set[str]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any, Iterator, Sequence
 
 from engine.language import ast
+from engine.language.tables import Tables, tables
 
 Key = tuple[str, int]
 
@@ -37,60 +38,36 @@ MAX_ROWS = 20_000
 """Rows kept per predicate; past it the predicate is widened to one row of wildcards."""
 
 
-_LAST: tuple | None = None
-"""(clauses, rows) of the last program analysed: the kb load asks twice (contract and wording
-checks). The clauses are kept with their rows, so their identity cannot be reused."""
-
-
 def possible_rows(clauses: Sequence[ast.Clause]) -> dict[Key, set[tuple]]:
     """For every predicate, the rows it could hold (constants, or ANY where anything may stand).
-    The result is shared by callers asking about the same clauses: read it, do not change it."""
-    global _LAST
-    last = _LAST  # one read: another thread may replace it
-    if last is not None and last[0] is clauses:
-        return last[1]
-    rows = _possible_rows(clauses)
-    if isinstance(clauses, tuple):  # (a list could change under the same identity)
-        _LAST = (clauses, rows)
-    return rows
+    Computed once per clause tuple (the wording and the lint checks both ask): do not change it."""
+    table = tables(clauses)
+    if "possible_rows" not in table.memo:
+        table.memo["possible_rows"] = _possible_rows(table)
+    return table.memo["possible_rows"]
 
 
-def _possible_rows(clauses: Sequence[ast.Clause]) -> dict[Key, set[tuple]]:
-    by_head: dict[Key, list[ast.Clause]] = {}
-    for clause in clauses:
-        by_head.setdefault(clause.head.key, []).append(clause)
-    rows: dict[Key, set[tuple]] = {}
-    for clause in clauses:
-        if clause.is_fact:
-            rows.setdefault(clause.head.key, set()).add(tuple(a.value for a in clause.head.args))
-    for clause in clauses:
+def _possible_rows(table: Tables) -> dict[Key, set[tuple]]:
+    defined = table.heads
+    rows: dict[Key, set[tuple]] = {key: set(found) for key, found in table.rows.items()}
+    for clause in table.rules:
+        if not clause.body:  # a fact with variables (no checked program has one)
+            rows.setdefault(clause.head.key, set()).add(tuple(_value(a, {}) for a in clause.head.args))
         for literal in clause.body:
             for atom, _ in ast.body_atoms(literal):
-                if atom.key not in by_head:  # a case input: anything
+                if atom.key not in defined:  # a case input: anything
                     rows[atom.key] = {tuple(ANY for _ in atom.args)}
-    rules = [c for c in clauses if not c.is_fact]
-    reads = [tuple(lit.atom.key for lit in c.body if isinstance(lit, ast.Positive)) for c in rules]
-    version: dict[Key, int] = {}  # bumped whenever a predicate's rows change
-    last: dict[int, tuple] = {}  # the versions each rule last read
-    widened: set[Key] = set()
+    rules = [c for c in table.rules if c.body]
+    lookup = _Lookup(rows, set(table.rows) - {c.head.key for c in table.rules})
     for _ in range(MAX_ROUNDS):
         changed = False
-        for index, clause in enumerate(rules):
-            key = clause.head.key
-            stamp = tuple(version.get(k, 0) for k in reads[index])
-            if last.get(index) == stamp and key not in widened:
-                continue  # nothing it reads changed since it last ran: it would add nothing
-            last[index] = stamp
-            target = rows.setdefault(key, set())
+        for clause in rules:
+            target = rows.setdefault(clause.head.key, set())
             before = len(target)
-            for env in _solve(clause.body, {}, rows):
+            for env in _solve(clause.body, {}, rows, lookup):
                 target.add(tuple(_value(t, env) for t in clause.head.args))
             if len(target) > MAX_ROWS:
-                rows[key] = target = {tuple(ANY for _ in clause.head.args)}
-                widened.add(key)
-                version[key] = version.get(key, 0) + 1
-            elif len(target) != before:
-                version[key] = version.get(key, 0) + 1
+                rows[clause.head.key] = target = {tuple(ANY for _ in clause.head.args)}
             changed |= len(target) != before
         if not changed:
             break
@@ -109,25 +86,54 @@ def _value(term: ast.Term, env: dict[str, Any]) -> Any:
     return env.get(term.name, ANY)
 
 
-def _solve(body: Sequence[ast.Literal], env: dict[str, Any], rows: dict[Key, set[tuple]]) -> Iterator[dict]:
+class _Lookup:
+    """The rows a literal may match: for a fact-only table (whose rows never change) with a
+    known value at some argument, only the rows holding it, from an index built on first use."""
+
+    def __init__(self, rows: dict[Key, set[tuple]], static: set[Key]) -> None:
+        self.rows = rows
+        self.static = static
+        self.index: dict[tuple[Key, int], dict[Any, list[tuple]]] = {}
+
+    def __call__(self, atom: ast.Atom, env: dict[str, Any]):
+        key = atom.key
+        if key in self.static:
+            for position, term in enumerate(atom.args):
+                value = _value(term, env)
+                if value is not ANY:
+                    return self._by_value(key, position).get(value, ())
+        return self.rows.get(key, ())
+
+    def _by_value(self, key: Key, position: int) -> dict[Any, list[tuple]]:
+        found = self.index.get((key, position))
+        if found is None:
+            found = self.index[(key, position)] = {}
+            for row in self.rows[key]:
+                found.setdefault(row[position], []).append(row)
+        return found
+
+
+def _solve(body: Sequence[ast.Literal], env: dict[str, Any], rows: dict[Key, set[tuple]],
+           lookup: _Lookup | None = None) -> Iterator[dict]:
     if not body:
         yield env
         return
     literal, rest = body[0], body[1:]
     if isinstance(literal, ast.Positive):
-        for extended in _match(literal.atom, env, rows.get(literal.atom.key, ())):
-            yield from _solve(rest, extended, rows)
+        candidates = lookup(literal.atom, env) if lookup else rows.get(literal.atom.key, ())
+        for extended in _match(literal.atom, env, candidates):
+            yield from _solve(rest, extended, rows, lookup)
     elif isinstance(literal, ast.Comparison) and literal.op == "=":
         left, right = _value(literal.left, env), _value(literal.right, env)
         extended = dict(env)
         for term, other in ((literal.left, right), (literal.right, left)):
             if isinstance(term, ast.Var) and term.name != "_" and env.get(term.name, ANY) is ANY:
                 extended[term.name] = other
-        yield from _solve(rest, extended, rows)
+        yield from _solve(rest, extended, rows, lookup)
     else:  # negations, other comparisons, aggregates: assumed to hold; results may be anything
         if isinstance(literal, ast.Aggregate) and isinstance(literal.result, ast.Var):
             env = {**env, literal.result.name: env.get(literal.result.name, ANY)}
-        yield from _solve(rest, env, rows)
+        yield from _solve(rest, env, rows, lookup)
 
 
 def _match(atom: ast.Atom, env: dict[str, Any], candidates) -> Iterator[dict]:

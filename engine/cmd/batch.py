@@ -53,6 +53,9 @@ there (without --kb, each worker's bundled kb; the digest is checked).""")
 @click.option("--resume", is_flag=True,
               help="Skip the inputs already in --output (by path or stream line and content) and append the rest.")
 @click.option("--explain", is_flag=True, help="Add each line's proof tree to its decision.")
+@click.option("--verdicts-only", "verdicts_only", is_flag=True,
+              help="Write each case's stage, admission and line verdicts and bases only: the decision "
+                   "without reasons, missing documentation, criteria, proofs or citations (faster).")
 @click.option("--order", type=click.Choice(["input", "completion"]), default="input", show_default=True,
               help="input: lines in input order, the same bytes for any --jobs; completion: as decided.")
 @click.option("--chunk-size", type=click.IntRange(min=1), default=32, show_default=True,
@@ -63,7 +66,8 @@ there (without --kb, each worker's bundled kb; the digest is checked).""")
 @policy_options
 @kb_option
 @handles_errors
-def batch(paths: tuple[str, ...], output: Path | None, jobs: int | str, resume: bool, explain: bool, order: str,
+def batch(paths: tuple[str, ...], output: Path | None, jobs: int | str, resume: bool, explain: bool,
+          verdicts_only: bool, order: str,
           chunk_size: int, scheduler: str | None, quiet: bool, policy: str | None, as_of: str | None,
           kb_dir: Path | None) -> None:
     """Decide many cases, in parallel, one JSON line per case."""
@@ -80,13 +84,15 @@ def batch(paths: tuple[str, ...], output: Path | None, jobs: int | str, resume: 
     from engine.decide.policy import parse_as_of
 
     parse_as_of(as_of)  # a malformed date is a usage error before any case is read
+    if explain and verdicts_only:
+        raise UsageError("--explain adds proof trees to full decisions; it cannot go with --verdicts-only")
     meter = progress_meter(count_items(paths)) if not quiet and sys.stderr.isatty() else None
     if jobs == "auto":
         from engine.batch.runner import auto_jobs
 
         jobs = auto_jobs()
     options = BatchOptions(kb_dir=str(kb_dir) if kb_dir else None, jobs=jobs or (os.cpu_count() or 1),
-                           explain=explain, order=order, chunk_size=chunk_size, scheduler=scheduler,
+                           explain=explain, verdicts_only=verdicts_only, order=order, chunk_size=chunk_size, scheduler=scheduler,
                            on_progress=meter.update if meter is not None else None, policy=policy,
                            as_of=as_of)
     done = None
@@ -108,7 +114,13 @@ def batch(paths: tuple[str, ...], output: Path | None, jobs: int | str, resume: 
     if not quiet:
         kept = f", {stats.skipped} already done" if done is not None else ""
         echo(f"batch: {stats.cases} cases: {stats.decided} decided, {stats.errors} error records{kept} "
-             f"in {stats.elapsed:.1f} s ({stats.rate:.0f} cases/s)", err=True)
+             f"in {stats.elapsed:.1f} s ({stats.rate:.0f} cases/s, {_workers(options)})", err=True)
+
+
+def _workers(options) -> str:
+    if options.scheduler:
+        return f"dask at {options.scheduler}"
+    return "in this process" if options.jobs <= 1 else f"{options.jobs} worker processes"
 
 
 def _run_to_file(paths, output: Path, options, resume: bool, stdin):

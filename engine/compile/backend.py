@@ -9,19 +9,21 @@ names (`rank`, `sum_`, dotted names...).
 from __future__ import annotations
 
 import threading
+import weakref
 from typing import Any, Iterable, Sequence
 
 from pyDatalog import pyEngine, pyParser
 from pyDatalog.Aggregate import Max, Min, Sum
 from pyDatalog.Logic import Logic
 
-from engine.guard import budget as _budget
-from engine.guard.heap import collector_paused
+from engine.guard import budget as _budget, gcpause
 from engine.language import ast
 from engine.language.visit import number_value, order_key
 from engine.compile.lower import AUX, AggCall, AggDef, CoreClause, CoreProgram, is_aux
+from engine.compile.rows import assert_rows as _assert_rows, normal as _normal
 from engine.compile.metered import MeteredLogic, mixed_values
-from engine.compile.plan import Presence, Rule, Static, atoms, const_value, program_plan, rule_checks
+from engine.compile.plan import Rule, Static, atoms, const_value, join_order, program_plan
+from engine.compile.prune import live, rule_shape, single_literal_negations
 
 PREFIX = "w_"
 MATERIALIZED = "wm_"
@@ -49,6 +51,9 @@ def _compare_primitive(literal, subgoal):
         subgoal.fact(True)
 
 
+_QUERIES: "weakref.WeakKeyDictionary[Any, Any]" = weakref.WeakKeyDictionary()
+
+
 def _row(values: Sequence[Any]) -> tuple:
     """A row with each number in its one representative (see `number_value`)."""
     return tuple(number_value(v) for v in values)
@@ -70,7 +75,7 @@ class Backend:
     def activate(self) -> "_ThreadState":
         state = getattr(self._local, "state", None)
         if state is None:
-            with collector_paused():  # every clause's pyDatalog objects, all kept
+            with gcpause.paused():  # every clause's pyDatalog objects, all kept
                 if self.plan is None:
                     self.plan = program_plan(self.core, self.strata, self.recursive)
                 state = self._local.state = _ThreadState(self.core, self.plan)
@@ -113,32 +118,55 @@ class _ThreadState:
         self.static = Static(*plan["static"])
         self.needs: list[set[int]] = plan["needs"]
         self.rules: dict[tuple[str, int], list[Rule]] = {k: [] for k in self.derived}
-        self.kb_rows: dict[tuple[str, int], list[tuple]] = {}
+        self.kb_rows: dict[tuple[str, int], list[tuple]] = {key: list(rows) for key, rows in core.facts}
         self.dpreds: dict[tuple[str, int], Any] = {}
+        self._negations = single_literal_negations(core.clauses)
         for agg in core.aggregates:
             self._add_aggregate(agg)
-        checks = plan["checks"]
-        for index, clause in enumerate(core.clauses):
-            self._add_clause(clause, checks.get(index))
+        for clause in core.clauses:
+            self._add_clause(clause)
+        self._text_facts: dict[tuple[str, int], set[tuple]] = {}  # the program's own facts, kept apart
+        # The program's facts of a table are asserted into pyDatalog when a component reading it is
+        # first evaluated, or the table itself is asked for (see _supply): not at all for a table
+        # no requested answer needs.
+        self._reads: dict[int, set[tuple[str, int]]] = {i: set(keys) for i, keys in enumerate(self.order)}
+        self._unsupplied = set(self.kb_rows)
+        for clause in core.clauses:
+            node = self.component.get(clause.owner or clause.head.key)
+            for lit in clause.body:
+                for atom in atoms(lit):
+                    if node is None:
+                        self._supply(atom.key)
+                    else:
+                        self._reads.setdefault(node, set()).add(atom.key)
         self.asserted: list[Any] = []
         self.budget = _budget.Budget.default()
         self._evaluating: tuple[str, int] | None = None
-        self.text_facts: dict[tuple[str, int], set[tuple]] = {}  # the program's own facts, kept apart
-        for clause in core.clauses:
-            if not clause.body:
-                self.text_facts.setdefault(clause.head.key, set()).add(_row(t.value for t in clause.head.args))
         self.case_rows: dict[tuple[str, int], list[tuple]] = {}
         self.materialized: dict[tuple[str, int], list[tuple]] | None = None
         self.origins: dict[tuple[str, int], dict[tuple, set]] = {}  # key -> row -> source clauses
         self._static_origins: dict[tuple[str, int], dict[tuple, set]] = {}
-        self._presence: dict[tuple[str, int], Presence] = {}  # this case's relations (see _has_rows)
-        self._kb_presence: dict[tuple[str, int], Presence] = {}  # the kb's facts
+        self._case_memo: dict[tuple[str, int], dict] = {}  # what prune computed from this case's relations
+        self._stable_memo: dict[tuple[str, int], dict] = {}  # ... from the kb's facts and static relations
         self._done: set[int] = set()
         self._mclauses: list[Any] = []
         self._static_rows: dict[tuple[str, int], list[tuple]] | None = None
         self._static_clauses: list[Any] = []
         self.installed: set[tuple[str, int]] = set()  # query heads compiled into this thread
         self.supplied: set[tuple[str, int]] = set()  # predicates given facts in this thread
+
+    def _supply(self, key: tuple[str, int]) -> None:
+        """Assert the program's facts of a table into pyDatalog, the first time they are needed."""
+        if key in self._unsupplied:
+            self._unsupplied.discard(key)
+            _assert_rows(self._pred_object(key, mangle(key[0])), _normal(self.kb_rows[key]))
+
+    def text_facts(self, key: tuple[str, int]) -> set[tuple]:
+        """The program's own facts of a predicate, as rows (built when a case first supplies it)."""
+        found = self._text_facts.get(key)
+        if found is None:
+            found = self._text_facts[key] = set(_normal(self.kb_rows.get(key, ())))
+        return found
 
     def _name(self, pred: str, arity: int) -> str:
         """The pyDatalog predicate a body literal reads: a derived predicate is always read from
@@ -156,22 +184,26 @@ class _ThreadState:
             return pyParser.Term(value, forced_type="constant")
         return pyParser.Expression._pyD_for(value)
 
-    def _aggregate_call(self, call: AggCall):
-        """`agg[Group...] == Result` through pyParser's Function, which knows how pyDatalog encodes it."""
-        keys = (pyParser.Term(_GROUP_KEY, forced_type="constant"),) + tuple(self._term(t) for t in call.group)
-        return (pyParser.Function(mangle(call.name), keys) == self._term(call.result)).lua
+    @staticmethod
+    def _aggregate_call(call: AggCall):
+        """`agg[Group...] == Result` as pyDatalog encodes it (what pyParser's `Function(name, keys)
+        == result` builds, made directly): `name[K]==(_pyD_class, k, Group..., Result)`, its
+        first K+1 arguments the key."""
+        keys = len(call.group) + 1
+        terms = [pyEngine.Term_of("_pyD_class"), pyEngine.Term_of(_GROUP_KEY)]
+        terms += [_engine_term(t) for t in call.group] + [_engine_term(call.result)]
+        return pyEngine.Literal(f"{mangle(call.name)}[{keys}]==", terms, prearity=keys + 1)
 
-    def _add_clause(self, clause: CoreClause, checks: list | None = None) -> None:
-        """Build the clause from pyEngine terms and literals directly (aggregate calls through
-        pyParser's Function, which knows their encoding). `checks`: the rule's, from the plan."""
+    def _add_clause(self, clause: CoreClause) -> None:
+        """Build the clause from pyEngine terms and literals directly."""
         key = clause.head.key
         if clause.body and key in self.rules:  # a rule of a derived predicate: its own head (see plan.Rule)
             rules = self.rules[key]
             name = f"{mangle(key[0])}{AUX}rule{len(rules) + 1}"
             pred = _new_pred((name, key[1]))
-            if checks is None:
-                checks = rule_checks(clause, self.component, self.component[key])
-            rule = Rule(pred, checks, clause.source)
+            own = self.component[key]
+            shape = rule_shape(clause, lambda k: self.component.get(k) != own, self._negations)
+            rule = Rule(pred, shape, clause.source)
             rules.append(rule)
             if self.component[key] in self.iterate:
                 self._add_deltas(clause, name, rule)
@@ -180,9 +212,21 @@ class _ThreadState:
             if not clause.body and not is_aux(key[0]):
                 self.kb_rows.setdefault(key, []).append(tuple(const_value(t) for t in clause.head.args))
         head = pyEngine.Literal(pred, [_engine_term(t) for t in clause.head.args])
-        body = [self._engine_literal(lit) for lit in clause.body]
+        body = [self._engine_literal(lit) for lit in self._join_order(clause)]
         if not pyEngine.assert_(pyEngine.Clause(head, body)):  # pragma: no cover - pyDatalog refuses nothing we build
             raise RuntimeError(f"pyDatalog refused the clause for {clause.head}")
+
+    def _join_order(self, clause: CoreClause) -> tuple:
+        """A non-recursive rule asked with every argument free, or a negation's auxiliary asked
+        with every argument bound, in the order pyDatalog should resolve it (plan.join_order)."""
+        key = clause.owner or clause.head.key
+        if not clause.body or self.component.get(key) in self.iterate:
+            return clause.body
+        if is_aux(clause.head.pred):
+            if not clause.head.pred.startswith("neg" + AUX):
+                return clause.body
+            return join_order(clause.body, frozenset(t.name for t in clause.head.args if isinstance(t, ast.Var)))
+        return join_order(clause.body)
 
     def _add_deltas(self, clause: CoreClause, name: str, rule: "Rule") -> None:
         """Semi-naive evaluation of a recursive rule: one variant per body literal on its own
@@ -252,17 +296,13 @@ class _ThreadState:
             pred = self.preds[key] = _new_pred((mangle(key[0]), key[1]))
         if key in self.static.inputs:
             self._forget_static()
-        term_of = pyEngine.Term_of
         kept = self.case_rows.setdefault(key, [])
-        text = self.text_facts.get(key, ())
-        for row in rows:
-            row = _row(row)
-            kept.append(row)
-            if row in text:  # already a fact of the program: asserting it would replace that
-                continue     # clause, and retracting it later would take the program's fact away
-            clause = pyEngine.Clause(pyEngine.Literal(pred, [term_of(v) for v in row]), [])
-            pyEngine.assert_(clause)
-            self.asserted.append(clause)
+        start = len(kept)
+        kept += map(_row, rows)
+        text = self.text_facts(key)
+        # a row that is already a fact of the program is not asserted: that would replace the
+        # program's clause, and retracting it later would take the program's fact away
+        self.asserted += _assert_rows(pred, [row for row in kept[start:] if row not in text])
         self._forget()
 
     def retract_all(self) -> None:
@@ -280,6 +320,7 @@ class _ThreadState:
             pyEngine.retract(clause)
         self._static_clauses = []
         self._static_rows = None
+        self._stable_memo = {}
 
     def _forget(self) -> None:
         for clause in self._mclauses:
@@ -287,7 +328,7 @@ class _ThreadState:
         self._mclauses = []
         self.materialized = None
         self.origins: dict[tuple[str, int], dict[tuple, set]] = {}
-        self._presence: dict[tuple[str, int], Presence] = {}
+        self._case_memo = {}
         self._done = set()
 
     def materialize(self, demand: Iterable[tuple[str, int]] | None = None) -> dict[tuple[str, int], list[tuple]]:
@@ -296,7 +337,7 @@ class _ThreadState:
         thread's facts stay asserted, so a later, wider demand evaluates only what is new.
         Evaluation runs within the budget; one that fails leaves nothing half-materialised."""
         try:
-            with _budget.metering(self.budget, "the rules"):
+            with _budget.metering(self.budget, "the rules"), gcpause.paused():
                 return self._materialize(demand)
         except BaseException as exc:
             self._forget()
@@ -336,12 +377,15 @@ class _ThreadState:
         the first, only the rules' delta variants are asked). A rule whose body reads a lower
         relation with no row it could match is not asked (see plan.Rule)."""
         sink = self._static_clauses if static else self._mclauses
+        for key in sorted(self._reads.pop(index, ())):  # only the first time this component is evaluated
+            self._supply(key)
         known: dict[tuple[str, int], set] = {key: set() for key in component}
-        has_rows = self._has_rows(result)
-        live = {key: [rule for rule in self.rules[key] if rule.live(has_rows)] for key in component}
+        relations = _Relations(self, result)
+        rules = {key: [rule for rule in self.rules[key] if not rule.shape or live(rule.shape, relations)]
+                 for key in component}
         iterate, deltas = index in self.iterate, []
         try:
-            self._rounds(component, known, live, iterate, sink, deltas)
+            self._rounds(component, known, rules, iterate, sink, deltas)
         finally:  # also when the budget runs out mid-round: no delta row may outlive its evaluation
             for clause in deltas:
                 pyEngine.retract(clause)
@@ -381,25 +425,12 @@ class _ThreadState:
             if not iterate or not any(fresh.values()):
                 break
 
-    def _has_rows(self, result: dict):
-        """Whether a relation below the current component may have a row with these constants
-        (column by column, from Presence tables kept for the case, and for the kb's own facts)."""
-        def presence(table: dict, key: tuple[str, int], rows) -> Presence:
-            found = table.get(key)
-            if found is None:
-                found = table[key] = Presence(rows)
-            return found
-
-        def has_rows(key: tuple[str, int], pattern: tuple) -> bool:
-            if key in result:
-                return presence(self._presence, key, result[key]).admits(pattern)
-            return (presence(self._kb_presence, key, self.kb_rows.get(key, ())).admits(pattern)
-                    or presence(self._presence, key, self.case_rows.get(key, ())).admits(pattern))
-        return has_rows
-
     @staticmethod
     def _ask(pred) -> list:
-        rows = pyEngine.Literal(pred, [pyEngine.Var(f"Q{i}") for i in range(pred.arity)]).ask()
+        query = _QUERIES.get(pred)
+        if query is None:  # one open query per predicate: each ask() tables its subgoals afresh
+            query = _QUERIES[pred] = pyEngine.Literal(pred, [pyEngine.Var(f"Q{i}") for i in range(pred.arity)])
+        rows = query.ask()
         if rows is True:
             return [()]
         return rows or []
@@ -411,10 +442,11 @@ class _ThreadState:
         pred = self.preds.get(key)
         if pred is None:
             return []
+        self._supply(key)
         self.materialize()
         args = [pyEngine.Var(f"Q{i}") for i in range(key[1])]
         try:
-            with _budget.metering(self.budget, "the query"):
+            with _budget.metering(self.budget, "the query"), gcpause.paused():
                 result = pyEngine.Literal(pred, args).ask()
         except TypeError as exc:
             raise mixed_values(exc, key) from None
@@ -428,6 +460,7 @@ class _ThreadState:
         for clause in clauses:
             for lit in clause.body:
                 for atom in atoms(lit):
+                    self._supply(atom.key)
                     if atom.key not in self.preds and atom.key not in self.mpreds:
                         self.preds[atom.key] = _new_pred((mangle(atom.pred), len(atom.args)))
             self._add_clause(clause)
@@ -436,15 +469,35 @@ class _ThreadState:
                 self.preds[key] = _new_pred((mangle(key[0]), key[1]))
 
 
-def _assert_rows(pred, rows: list[tuple]) -> list:
-    """Assert rows as facts of a pyDatalog predicate; the clauses, to retract them later."""
-    term_of = pyEngine.Term_of
-    clauses = []
-    for row in rows:
-        clause = pyEngine.Clause(pyEngine.Literal(pred, [term_of(v) for v in row]), [])
-        pyEngine.assert_(clause)
-        clauses.append(clause)
-    return clauses
+class _Relations:
+    """The complete relations a rule of the component being evaluated reads (for prune.live):
+    lower derived relations from this evaluation, inputs from the kb's and the case's facts."""
+
+    __slots__ = ("state", "result", "memos")
+
+    def __init__(self, state: _ThreadState, result: dict) -> None:
+        self.state = state
+        self.result = result
+        self.memos: dict[tuple[str, int], dict] = {}
+
+    def rows(self, key: tuple[str, int]) -> Sequence[tuple]:
+        if key in self.result:
+            return self.result[key]
+        kb, case = self.state.kb_rows.get(key, ()), self.state.case_rows.get(key, ())
+        return kb if not case else case if not kb else [*kb, *case]
+
+    def memo(self, key: tuple[str, int]) -> dict:
+        found = self.memos.get(key)
+        if found is not None:
+            return found
+        state = self.state
+        stable = key in state.static.keys if key in self.result else key not in state.case_rows
+        table = state._stable_memo if stable else state._case_memo
+        found = table.get(key)
+        if found is None:
+            found = table[key] = {}
+        self.memos[key] = found
+        return found
 
 
 def _engine_term(term: ast.Term):

@@ -16,6 +16,7 @@ from typing import Sequence, Union
 
 from engine.guard.record import record, replace
 from engine.language import ast
+from engine.language.tables import tables
 from engine.language.visit import literal_variables, name_anonymous, unique
 
 
@@ -58,6 +59,9 @@ class CoreProgram:
     clauses: tuple[CoreClause, ...]
     aggregates: tuple[AggDef, ...]
     predicates: tuple[tuple[str, int], ...]
+    facts: tuple[tuple[tuple[str, int], tuple[tuple, ...]], ...] = ()
+    """The program's ground facts as rows per predicate (in clause order), not as clauses: a kb
+    table of 100,000 facts is 100,000 tuples here. `clauses` holds everything else."""
 
 
 AUX = "$"
@@ -83,12 +87,15 @@ def lower_program(clauses: Sequence[ast.Clause], predicates: Sequence[tuple[str,
     out: list[CoreClause] = []
     aggs: list[AggDef] = []
     preds = set(predicates)
+    table = tables(clauses)
+    mixed = {c.head.key for c in table.rules} & set(table.rows)
     seen: dict[tuple[str, int], int] = {}
-    for clause in clauses:
-        source = seen[clause.head.key] = seen.get(clause.head.key, -1) + 1
-        if not clause.body and all(isinstance(t, ast.Const) for t in clause.head.args):
-            out.append(CoreClause(clause.head, (), clause.head.key, source))  # a ground fact: as it is
-            continue
+    for clause in table.rules:  # ground facts stay rows (`CoreProgram.facts`)
+        key = clause.head.key
+        if key in mixed:  # its index among its predicate's clauses, facts included
+            source = next(i for i, c in enumerate(table.by_head[key]) if c is clause)
+        else:
+            source = seen[key] = seen.get(key, -1) + 1
         start = len(out)
         for core in lower_clause(clause, names, aggs, out):
             out.append(core)
@@ -98,7 +105,9 @@ def lower_program(clauses: Sequence[ast.Clause], predicates: Sequence[tuple[str,
         preds.add(c.head.key)
     for a in aggs:
         preds.add(a.body.key)
-    return CoreProgram(tuple(out), tuple(aggs), tuple(sorted(preds)))
+    preds.update(table.rows)
+    return CoreProgram(tuple(out), tuple(aggs), tuple(sorted(preds)),
+                       tuple((key, tuple(rows)) for key, rows in table.rows.items()))
 
 
 def lower_clause(clause: ast.Clause, names: Names, aggs: list[AggDef],

@@ -45,6 +45,24 @@ _CountedList = _counted(pyEngine.TaskList)
 _CountedDeque = _counted(pyEngine.TaskDeque)
 
 
+class _CountedQueue:
+    """A write-only descriptor for one of pyDatalog's global task queues: assigning a fresh queue
+    (as `ask()` does) installs the counting kind instead. It has no `__get__`, so reading the
+    queue — which pyDatalog does on every step — finds the instance attribute at C speed."""
+
+    def __init__(self, counted: type) -> None:
+        self.counted = counted
+        self.name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __set__(self, logic: Any, value: Any) -> None:
+        if value is not None and type(value) is not self.counted:
+            value = self.counted()
+        logic.__dict__[self.name] = value
+
+
 class MeteredLogic(Logic):
     """A thread's pyDatalog state whose two global task queues count their steps.
 
@@ -52,14 +70,11 @@ class MeteredLogic(Logic):
     a runaway join can only be stopped from a Python method it calls on every step: `pop` of the
     global queues, which `ask()` installs afresh (`Ts.Tasks = TaskList()`) and this class swaps
     for counting ones. Each subgoal's own queue stays plain, so a step is counted (and costs a
-    Python call) once, not twice."""
+    Python call) once, not twice. Only those two assignments run Python code: every other
+    attribute of the state is set and read as on a plain `Logic`."""
 
-    def __setattr__(self, name: str, value: Any) -> None:
-        if name == "Tasks" and type(value) is not _CountedList and value is not None:
-            value = _CountedList()
-        elif name == "Recursive_Tasks" and type(value) is not _CountedDeque and value is not None:
-            value = _CountedDeque()
-        object.__setattr__(self, name, value)
+    Tasks = _CountedQueue(_CountedList)
+    Recursive_Tasks = _CountedQueue(_CountedDeque)
 
 
 def mixed_values(exc: TypeError, key: tuple[str, int] | None) -> EvaluationError:

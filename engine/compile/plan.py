@@ -12,46 +12,16 @@ from engine.language import ast
 class Rule:
     """One rule of a derived predicate, under a head predicate of its own so it can be asked alone.
 
-    `checks` are the positive body literals on relations of lower strata, each with the string
-    constants it requires: a rule one of them cannot match derives nothing for this case and is
-    not asked. (Only string constants: pyDatalog rounds floats, so numbers are left to it.)"""
+    `shape` is what engine.compile.prune reads to find, before pyDatalog is asked, that the rule
+    can derive nothing for a case (then it is not asked)."""
 
-    __slots__ = ("pred", "checks", "deltas", "source")
+    __slots__ = ("pred", "shape", "deltas", "source")
 
-    def __init__(self, pred, checks: list, source: int | None = None) -> None:
+    def __init__(self, pred, shape, source: int | None = None) -> None:
         self.pred = pred
-        self.checks = checks
+        self.shape = shape
         self.source = source  # the source clause (CoreClause.source): where its answers come from
         self.deltas: list = []  # semi-naive variants of a recursive rule (see _add_deltas)
-
-    def live(self, has_rows) -> bool:
-        return all(has_rows(key, pattern) for key, pattern in self.checks)
-
-
-class Presence:
-    """The values each column of a relation holds: a necessary condition for a row to match."""
-
-    __slots__ = ("size", "columns")
-
-    def __init__(self, rows) -> None:
-        rows = list(rows)
-        self.size = len(rows)
-        self.columns = [set(column) for column in zip(*rows)]
-
-    def admits(self, pattern: tuple) -> bool:
-        """False when no row can have these values at these positions (True may still be none)."""
-        return self.size > 0 and all(value in self.columns[i] for i, value in pattern)
-
-
-def rule_checks(clause: CoreClause, component: dict, own: int) -> list:
-    checks = []
-    for lit in clause.body:
-        if not isinstance(lit, ast.Positive) or is_aux(lit.atom.pred) or component.get(lit.atom.key) == own:
-            continue
-        pattern = tuple((i, t.value) for i, t in enumerate(lit.atom.args)
-                        if isinstance(t, ast.Const) and isinstance(t.value, str))
-        checks.append((lit.atom.key, pattern))
-    return checks
 
 
 def closures(core: CoreProgram, component: dict, count: int) -> list[set[int]]:
@@ -99,7 +69,7 @@ def static_keys(core: CoreProgram, derived: set) -> Static:
     predicate depends on is an input: asserting facts into any of them makes it stale.
     """
     deps: dict[tuple[str, int], set] = {}
-    defined = {c.head.key for c in core.clauses}
+    defined = {c.head.key for c in core.clauses} | {key for key, _ in core.facts}
     for clause in core.clauses:
         node = clause.owner or clause.head.key
         for lit in clause.body:
@@ -133,11 +103,66 @@ def atoms(literal) -> list[ast.Atom]:
     return []
 
 
+def join_order(body: tuple, bound: frozenset[str] = frozenset()) -> tuple:
+    """The body in the order pyDatalog should resolve it: a clause means the same in any order, but
+    pyDatalog's top-down resolution opens one subgoal per binding of each literal in turn, so a
+    filter placed after a join that multiplies rows is run once per row. Greedily: a filter whose
+    variables are bound (negation, comparison, a literal fully bound) as soon as it can run, then
+    the positive literal joined on the most bound variables, an aggregate once its group is bound,
+    and only then a literal sharing no variable with what is bound — the author's first such: the
+    order has no row counts, and constants alone say little (`finding(_, S, compression, true)`
+    may match every study at every level), so the author's choice of where to start is kept.
+    Ties keep the author's order.
+    A literal that never becomes ready keeps its place at the end (the checks rule that out)."""
+    rest, out, bound = list(body), [], set(bound)
+    while rest:
+        best: tuple | None = None
+        for index, literal in enumerate(rest):
+            score = _readiness(literal, bound)
+            if score is not None and (best is None or score > best[0]):
+                best = (score, index)
+        if best is None:
+            return tuple(out + rest)
+        literal = rest.pop(best[1])
+        out.append(literal)
+        bound |= _binds(literal)
+    return tuple(out)
+
+
+def _names(terms) -> set[str]:
+    return {t.name for t in terms if isinstance(t, ast.Var)}
+
+
+def _readiness(literal, bound: set) -> tuple | None:
+    """How early a literal should run given the bound variables (higher first), None: not yet."""
+    if isinstance(literal, ast.Negation):
+        return (3, 0) if _names(literal.atom.args) <= bound else None
+    if isinstance(literal, ast.Comparison):
+        left, right = _names((literal.left,)) - bound, _names((literal.right,)) - bound
+        if not (left or right) or (literal.op == "=" and not (left and right)):
+            return (3, 0)  # a test, or `=` binding one side to the other, bound, side
+        return None
+    if isinstance(literal, ast.Positive):
+        args = literal.atom.args
+        if all(isinstance(t, ast.Const) or t.name in bound for t in args):
+            return (2, 0)
+        joined = len({t.name for t in args if isinstance(t, ast.Var) and t.name in bound})
+        return (1, joined) if joined else (0, 0)
+    return (1, 0.5) if _names(literal.group) <= bound else None  # an aggregate call
+
+
+def _binds(literal) -> set[str]:
+    if isinstance(literal, (ast.Positive, ast.Negation)):
+        return _names(literal.atom.args)
+    if isinstance(literal, ast.Comparison):
+        return _names((literal.left, literal.right))
+    return _names(literal.group) | _names((literal.result,))
+
+
 def program_plan(core: CoreProgram, strata, recursive) -> dict:
     """What the backend works out from a program before it builds a clause, as plain data (the kb
     cache keeps it): the derived predicates, their components in evaluation order, which
-    components iterate, the static predicates, what each component reads, and the checks of
-    each rule (by clause index)."""
+    components iterate, the static predicates and what each component reads."""
     derived = sorted({c.owner or c.head.key for c in core.clauses if c.body and not is_aux(c.head.pred)})
     known = set(derived)
     component: dict = {}
@@ -155,6 +180,4 @@ def program_plan(core: CoreProgram, strata, recursive) -> dict:
     static = static_keys(core, known)
     return {"derived": derived, "component": component, "order": order,
             "iterate": {i for i, comp in enumerate(order) if any(k in recursive for k in comp)},
-            "static": (static.keys, static.inputs), "needs": closures(core, component, len(order)),
-            "checks": {i: rule_checks(c, component, component[c.head.key]) for i, c in enumerate(core.clauses)
-                       if c.body and c.head.key in known}}
+            "static": (static.keys, static.inputs), "needs": closures(core, component, len(order))}

@@ -15,8 +15,10 @@ from typing import Any, Iterable, Mapping, Sequence
 from engine.language import ast
 from engine.compile.backend import Backend
 from engine.errors import Finding, Location, RuleError
+from engine.guard import gcpause
 from engine.guard.budget import Budget
 from engine.compile.lower import AUX, CoreProgram, Names, lower_clause, lower_program
+from engine.language.tables import tables
 from engine.language.visit import literal_variables, order_key
 
 Key = tuple[str, int]
@@ -48,22 +50,24 @@ class Program:
         self.clauses = tuple(c for m in self.modules for c in m.clauses)
         self.decls = {d.key: d for m in self.modules for d in m.decls}
         self.arity: dict[str, int] = {}
-        for c in self.clauses:
-            self.arity.setdefault(c.head.pred, len(c.head.args))
+        table = tables(self.clauses)  # checked: one arity per name, so any order gives the same
+        for name, arity in sorted(table.heads):
+            self.arity.setdefault(name, arity)
+        for c in table.rules:
             for lit in c.body:
                 for atom, _ in ast.body_atoms(lit):
                     self.arity.setdefault(atom.pred, len(atom.args))
         for key in self.decls:
             self.arity.setdefault(key[0], key[1])
-        defined = {c.head.key for c in self.clauses} | set(self.decls)
-        for clause in self.clauses if not strict else ():
+        defined = table.heads | set(self.decls)
+        for clause in table.rules if not strict else ():
             for lit in clause.body:
                 for atom, _ in ast.body_atoms(lit):
                     if atom.key not in defined and atom.key not in self.pending:
                         self.pending[atom.key] = Finding(
                             "undefined_predicate", f"{atom.pred}/{len(atom.args)} is used but never defined, "
                             "and no facts were added for it", atom.loc)
-        self._edges = [(c.head.key, a.key) for c in self.clauses for lit in c.body for a, _ in ast.body_atoms(lit)]
+        self._edges = [(c.head.key, a.key) for c in table.rules for lit in c.body for a, _ in ast.body_atoms(lit)]
         self.core = core or lower_program(self.clauses, sorted(set(self.arity.items())))
         self._backend: Backend | None = None
         self._backend_lock = threading.Lock()
@@ -161,7 +165,8 @@ class Program:
         later with `add_facts`; querying one that never was raises `undefined_predicate`."""
         from engine.language.parser import parse_text
 
-        return cls([parse_text(text, source)], citations=citations, strict=strict, budget=budget)
+        with gcpause.paused():
+            return cls([parse_text(text, source)], citations=citations, strict=strict, budget=budget)
 
     @classmethod
     def from_paths(cls, paths: Iterable[str | Path], *, citations: Iterable[str] | None = None,

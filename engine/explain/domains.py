@@ -11,6 +11,7 @@ from functools import cached_property
 from typing import Any, Sequence
 
 from engine.language import ast
+from engine.language.tables import tables
 from engine.language.visit import order_key
 
 Key = tuple[str, int]
@@ -23,19 +24,24 @@ class Domains:
     @cached_property
     def static(self) -> dict[Key, list[tuple]]:
         """Predicates defined by facts only (thresholds, enumerations, tables)."""
-        rules = {c.head.key for c in self.clauses if not c.is_fact}
-        out: dict[Key, list[tuple]] = {}
-        for c in self.clauses:
-            if c.is_fact and c.head.key not in rules:
-                out.setdefault(c.head.key, []).append(tuple(a.value for a in c.head.args))
-        return out
+        table = tables(self.clauses)
+        rules = table.rule_heads
+        return {key: list(rows) for key, rows in table.rows.items() if key not in rules}
 
     @cached_property
     def table(self) -> dict[tuple[str, int, int], list[Any]]:
-        numbers = sorted({v for rows in self.static.values() for row in rows for v in row
-                          if isinstance(v, (int, float)) and not isinstance(v, bool)})
+        return {k: self.values((k[0], k[1]), k[2]) for k in self._sets}
+
+    @cached_property
+    def _sets(self) -> dict[tuple[str, int, int], set]:
+        found: set = set()
+        for rows in self.static.values():  # column by column: most columns hold no number at all
+            for column in zip(*rows):
+                if {int, float} & set(map(type, column)):
+                    found.update(v for v in column if type(v) in (int, float))
+        numbers = sorted(found)
         domains: dict[tuple[str, int, int], set] = {}
-        for clause in self.clauses:
+        for clause in tables(self.clauses).rules:
             for lit in clause.body:
                 if isinstance(lit, (ast.Positive, ast.Negation)):
                     atoms = [lit.atom]
@@ -50,10 +56,20 @@ class Domains:
                             slot.add(term.value)
                         elif term.name != "_":
                             slot |= self._joined(clause, term.name, numbers)
-        return {k: sorted(v, key=order_key) for k, v in domains.items()}
+        return domains
 
     def values(self, key: Key, position: int) -> list[Any]:
-        return self.table.get((key[0], key[1], position), [])
+        """The values of one argument, in standard order (sorted when first asked for: a column
+        joined to a large table holds all of its values)."""
+        slot = (key[0], key[1], position)
+        found = self._sorted.get(slot)
+        if found is None:
+            found = self._sorted[slot] = sorted(self._sets.get(slot, ()), key=order_key)
+        return found
+
+    @cached_property
+    def _sorted(self) -> dict[tuple[str, int, int], list[Any]]:
+        return {}
 
     def _joined(self, clause: ast.Clause, var: str, numbers: list) -> set:
         values: set = set()

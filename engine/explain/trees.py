@@ -53,7 +53,14 @@ class Node:
     predicate: str | None = None
     args: tuple = ()
     children: list["Node"] = dc_field(default_factory=list)
-    id: str = ""
+    ident: Any = ""  # the id, or the parts it is hashed from when first read (most never are)
+
+    @property
+    def id(self) -> str:
+        ident = self.ident
+        if isinstance(ident, tuple):
+            ident = self.ident = node_id(*ident)
+        return ident
 
     @property
     def text(self) -> str:
@@ -144,7 +151,7 @@ class Explainer:
         atom_text = f"{key[0]}({', '.join(ast.format_value(v) for v in row)})" if row else key[0]
         rule_id = meta.id if meta else f"{key[0]}/{key[1]}"
         return Node("conclusion", atom_text, self._says(clause, env, key, row), rule=rule_id,
-                    citations=meta.cites if meta else (), predicate=key[0], args=row, id=node_id(rule_id, atom_text))
+                    citations=meta.cites if meta else (), predicate=key[0], args=row, ident=(rule_id, atom_text))
 
     def why(self, key: Key, row: tuple) -> Node:
         memo = self._proofs.get((key, row))
@@ -153,13 +160,13 @@ class Explainer:
         atom_text = f"{key[0]}({', '.join(ast.format_value(v) for v in row)})" if row else key[0]
         if key in self.model.base:
             node = Node("fact", atom_text, lambda: self._decl_sentence(key, row, "holds"), field=self.field_for(key, row),
-                        predicate=key[0], args=row, id=node_id("fact", atom_text))
+                        predicate=key[0], args=row, ident=("fact", atom_text))
             self._proofs[(key, row)] = node
             return node
         derivation = self.model.derivation(key, row)
         if derivation is None:
             node = Node("fact", atom_text, lambda: self._decl_sentence(key, row, "holds"), predicate=key[0], args=row,
-                        id=node_id("fact", atom_text))
+                        ident=("fact", atom_text))
             self._proofs[(key, row)] = node
             return node
         clause, env = derivation.clause, derivation.bindings
@@ -167,7 +174,7 @@ class Explainer:
         rule_id = meta.id if meta else f"{key[0]}/{key[1]}"
         node = Node("conclusion", atom_text, self._says(clause, env, key, row), rule=rule_id,
                     citations=meta.cites if meta else (), predicate=key[0], args=row,
-                    id=node_id(rule_id, atom_text))
+                    ident=(rule_id, atom_text))
         self._proofs[(key, row)] = node
         for literal in clause.body:
             node.children.append(self._why_literal(literal, env))
@@ -186,13 +193,13 @@ class Explainer:
             args = tuple(value_of(t, env) for t in literal.atom.args)
             key = literal.atom.key
             return Node("negation", f"\\+ {text}", lambda: self._decl_sentence(key, args, "missing"),
-                        predicate=literal.atom.pred, args=args, id=node_id("not", text))
+                        predicate=literal.atom.pred, args=args, ident=("not", text))
         if isinstance(literal, ast.Comparison):
             text = f"{render_value(value_of(literal.left, env))} {literal.op} {render_value(value_of(literal.right, env))}"
-            return Node("comparison", text, id=node_id("cmp", text))
+            return Node("comparison", text, ident=("cmp", text))
         value = value_of(literal.result, env)
         text = str(literal).replace(str(literal.result), render_value(value))
-        return Node("aggregate", text, self.voice.aggregate(literal.kind, value), id=node_id("agg", text))
+        return Node("aggregate", text, self.voice.aggregate(literal.kind, value), ident=("agg", text))
 
     # -- why not ---------------------------------------------------------------------------------
     def why_not(self, atom: ast.Atom, env: Mapping[str, Any] | None = None, depth: int = 8,
@@ -212,7 +219,7 @@ class Explainer:
             self._failures[memo_key] = node
             return node
         node = Node("not_derived", text, self._decl_sentence(key, pattern, "missing"), predicate=key[0],
-                    args=pattern, id=node_id("whynot", text))
+                    args=pattern, ident=("whynot", text))
         if depth <= 0 or (key, pattern) in _stack:
             return node
         self._failures[memo_key] = node
@@ -235,7 +242,7 @@ class Explainer:
                 label = rule_id if n == 0 else f"{rule_id} (another way)"
                 attempt = Node("failed_rule", label, self.voice.rule(clause, head_env, "…") if meta and meta.says else "",
                                rule=rule_id, citations=meta.cites if meta else (),
-                               id=node_id("attempt", rule_id, text, n))
+                               ident=("attempt", rule_id, text, n))
                 attempt.children = failures
                 node.children.append(attempt)
         return node
@@ -251,9 +258,9 @@ class Explainer:
                 f"{self._decl_sentence(key, relaxed, 'unmet')} (documented: {shown})"
             return Node("contradicted", text, said,
                         field=self.field_for(key, relaxed), predicate=key[0], args=pattern,
-                        id=node_id("contradicted", text))
+                        ident=("contradicted", text))
         return Node("missing", text, self._decl_sentence(key, pattern, "missing"), field=self.field_for(key, pattern),
-                    predicate=key[0], args=pattern, id=node_id("missing", text))
+                    predicate=key[0], args=pattern, ident=("missing", text))
 
     def _value_positions(self, key: Key) -> set[int]:
         out = set()
@@ -336,18 +343,18 @@ class Explainer:
             return proof
         env = derivation.bindings
         node = Node(proof.kind, proof.label, proof.text, rule=proof.rule, citations=proof.citations,
-                    predicate=proof.predicate, args=proof.args, id=node_id("because", proof.id))
+                    predicate=proof.predicate, args=proof.args, ident=("because", proof.id))
         for literal in derivation.clause.body:
             if isinstance(literal, ast.Negation):
                 negation = self._why_literal(literal, env)
                 flipped = Node(negation.kind, negation.label, negation.text, predicate=negation.predicate,
-                               args=negation.args, id=node_id("because", negation.id))
+                               args=negation.args, ident=("because", negation.id))
                 flipped.children = [self.why_not(literal.atom, env, depth, stack)]
                 node.children.append(flipped)
             else:  # shown without its own sub-proof: `why` has that, here it is only context
                 step = self._why_literal(literal, env)
                 node.children.append(Node(step.kind, step.label, step.text, rule=step.rule, citations=step.citations,
-                                          field=step.field, predicate=step.predicate, args=step.args, id=step.id))
+                                          field=step.field, predicate=step.predicate, args=step.args, ident=step.ident))
         return node
 
     def _blocked(self, literal, env) -> Node:
@@ -361,7 +368,7 @@ class Explainer:
                             for t in atom.args)
             return self._base_failure(atom.key, pattern, ground_text(atom, env))
         return Node("blocked", str(literal), "depends on a condition that failed earlier",
-                    id=node_id("blocked", str(literal), sorted(env.items())))
+                    ident=("blocked", str(literal), sorted(env.items())))
 
     def _failure(self, literal, env, depth, stack, before=()) -> Node:
         if isinstance(literal, ast.Positive):
@@ -371,26 +378,26 @@ class Explainer:
             text = ground_text(literal.atom, env)
             sentences = "; ".join(self._decl_sentence(literal.atom.key, row, "holds") for row in rows)
             node = Node("contradicted", f"\\+ {text}", sentences, predicate=literal.atom.pred,
-                        args=tuple(value_of(t, env) for t in literal.atom.args), id=node_id("holds", text))
+                        args=tuple(value_of(t, env) for t in literal.atom.args), ident=("holds", text))
             node.children = [self._counterfactual(literal.atom.key, row, depth - 1, stack) for row in rows]
             return node
         if isinstance(literal, ast.Comparison):
             text = f"{render_value(value_of(literal.left, env))} {literal.op} {render_value(value_of(literal.right, env))}"
             said = self.voice.comparison_failed(literal.op, value_of(literal.left, env), value_of(literal.right, env))
-            node = Node("contradicted", text, said, id=node_id("cmpfail", text))
+            node = Node("contradicted", text, said, ident=("cmpfail", text))
             names = variable_names(literal)
             for earlier in before:
                 if isinstance(earlier, ast.Aggregate) and isinstance(earlier.result, ast.Var) \
                         and earlier.result.name in names:
                     node.children.append(self._aggregate_shortfall(earlier, env))
             return node
-        return Node("contradicted", str(literal), f"{literal.kind} has no value", id=node_id("aggfail", str(literal)))
+        return Node("contradicted", str(literal), f"{literal.kind} has no value", ident=("aggfail", str(literal)))
 
     def _aggregate_shortfall(self, literal: ast.Aggregate, env) -> Node:
         """What an aggregate counted, and which undocumented facts it could also have counted."""
         value = value_of(literal.result, env)
         text = str(literal).replace(str(literal.result), render_value(value))
-        node = Node("aggregate", text, self.voice.aggregate(literal.kind, value), id=node_id("agg", text))
+        node = Node("aggregate", text, self.voice.aggregate(literal.kind, value), ident=("agg", text))
         if self.domains is None:
             return node
         for goal in literal.goal:
@@ -419,7 +426,7 @@ class Explainer:
             text = f"{key[0]}({', '.join('_' if v is None else ast.format_value(v) for v in filled)})"
             out.append(Node("missing", text, self._decl_sentence(key, filled, "missing"),
                             field=self.field_for(key, filled), predicate=key[0], args=tuple(filled),
-                            id=node_id("missing", text)))
+                            ident=("missing", text)))
         return out[:20]
 
 

@@ -55,7 +55,10 @@ def markdown_code(text: Any) -> str:
 
 def json_text(text: str) -> str:
     """Serialised JSON with DEL, C1 controls, line separators and bidirectional controls as
-    `\\uNNNN` escapes: the same data, but inert on a terminal (json.dumps already escapes C0)."""
+    `\\uNNNN` escapes: the same data, but inert on a terminal (json.dumps already escapes C0).
+    ASCII text without DEL (most decisions) holds none of them: it is returned unscanned."""
+    if text.isascii() and "\x7f" not in text:
+        return text
     return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import Finding, Location, RuleError
+from engine.guard import gcpause
 from engine.guard.files import read_private, read_regular, write_private
 from engine.guard.limits import LIMITS
 from engine.knowledge.interface import APPLICATION_READS, CODE_LABEL, CODE_UNIT
@@ -134,19 +135,20 @@ class KnowledgeBase:
         fingerprint = _engine_fingerprint()
         cache_file = cache_dir() / f"{digest[7:]}-{fingerprint}.kbcache"
         if use_cache:
-            payload = _read_cache(cache_file, digest, fingerprint)
-            if payload is not None:
-                return cls._from_payload(root, digest, payload, version)
-        from engine.guard.heap import collector_paused
-
-        with collector_paused():  # the parsed, checked and lowered program: all of it kept
-            payload = cls._build(root, files, overlays)
-        if use_cache:
-            _write_cache(cache_file, {**payload, "digest": digest, "engine": fingerprint})
-        return cls._from_payload(root, digest, payload, version)
+            with gcpause.paused():  # unpickling a large table builds as many objects as parsing it
+                payload = _read_cache(cache_file, digest, fingerprint)
+                if payload is not None:
+                    return cls._from_payload(root, digest, payload, version)
+        with gcpause.paused():  # a kb table may mean hundreds of thousands of objects, none garbage
+            built: dict[str, Any] = {}
+            payload = cls._build(root, files, overlays, built)
+            program = built["program"]
+            if use_cache:
+                _write_cache(cache_file, {**payload, "digest": digest, "engine": fingerprint})
+            return cls._from_payload(root, digest, payload, version, program)
 
     @staticmethod
-    def _build(root: Path, files: list[Path], overlays: list[Path] = ()) -> dict[str, Any]:
+    def _build(root: Path, files: list[Path], overlays: list[Path] = (), built: dict | None = None) -> dict[str, Any]:
         from engine.evaluate.program import Program, parse_paths
         from engine.knowledge.yamlio import read_yaml
 
@@ -208,6 +210,8 @@ class KnowledgeBase:
 
         fields = {key: [(decl, parse_field(text)) for text in decl.fields]
                   for key, decl in program.decls.items() if decl.fields}
+        if built is not None:  # the caller uses this program rather than building it again
+            built["program"] = program
         program.strata  # computed once, cached with the program
         return {"format": CACHE_FORMAT, "modules": program.modules, "findings": program.findings,
                 "core": program.core, "citations": citations, "meta": meta, "fields": fields, "words": words,
@@ -216,11 +220,14 @@ class KnowledgeBase:
                 "plan": program_plan(program.core, program._strata, program._recursive)}
 
     @classmethod
-    def _from_payload(cls, root: Path, digest: str, payload: dict[str, Any], policy: Any = None) -> "KnowledgeBase":
+    def _from_payload(cls, root: Path, digest: str, payload: dict[str, Any], policy: Any = None,
+                      program: Any = None) -> "KnowledgeBase":
+        """The kb of a payload; `program`: the one just built from it (not built a second time)."""
         from engine.evaluate.program import Program
 
-        program = Program(payload["modules"], findings=payload["findings"], core=payload["core"])
-        program._recursive, program._strata = payload["recursive"], payload["strata"]
+        if program is None:
+            program = Program(payload["modules"], findings=payload["findings"], core=payload["core"])
+            program._recursive, program._strata = payload["recursive"], payload["strata"]
         program._plan = payload.get("plan")  # what the backend works out before building clauses
         from engine.knowledge.limits import kb_budget
 
@@ -362,7 +369,10 @@ def _criteria_used(clauses: Any) -> set[Any]:
     constants only that policy has; they are checked when that policy is)."""
     from engine.knowledge.interface import CRITERION_LISTS
 
-    return {c.head.args[1].value for c in clauses if c.is_fact and c.head.key in CRITERION_LISTS}
+    from engine.language.tables import tables
+
+    rows = tables(clauses).rows
+    return {row[1] for key in CRITERION_LISTS for row in rows.get(key, ())}
 
 
 def _read_case_schema(root: Path) -> Any:
@@ -390,11 +400,8 @@ def _read_cache(path: Path, digest: str, fingerprint: str) -> dict[str, Any] | N
     key = read_private(path.parent / _KEY_FILE, 1024) if data is not None else None
     if data is None or not key:
         return None
-    from engine.guard.heap import collector_paused
-
     try:
-        with collector_paused():  # tens of thousands of objects, all kept
-            payload = codec.loads(data, key)
+        payload = codec.loads(data, key)  # (under gcpause.paused, in `load`)
     except Exception:  # a corrupt, stale or foreign cache file is rebuilt
         return None
     if (not isinstance(payload, dict) or payload.get("format") != CACHE_FORMAT

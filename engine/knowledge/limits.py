@@ -11,6 +11,7 @@ These are kb-level checks on the parsed program; the evaluator itself is not cha
 """
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 import re
 from pathlib import Path
@@ -30,6 +31,8 @@ def long_numbers(text: str, source: str, *, limit: int | None = None) -> list[Fi
     """Digit runs longer than the limit outside comments and quoted atoms (a number that long
     cannot be converted, and no policy needs one)."""
     limit = limit or LIMITS.number_digits
+    if not _may_have_long_run(text, limit):
+        return []
     findings: list[Finding] = []
     if text.isascii() and not re.search(rf"[0-9]{{{limit + 1}}}", text):
         return findings  # no digit run that long anywhere (the usual case): nothing to place
@@ -67,6 +70,16 @@ def long_numbers(text: str, source: str, *, limit: int | None = None) -> list[Fi
             col += 1
         i += 1
     return findings
+
+
+def _may_have_long_run(text: str, limit: int) -> bool:
+    """Whether the text holds a run of more than `limit` characters that could all be digits
+    (ASCII digits, or any non-ASCII character: `str.isdigit` accepts other scripts' digits).
+    Without one no number can be too long, and the character-by-character scan is skipped."""
+    for run in re.findall("[0-9\u0080-\U0010ffff]{%d,}" % (limit + 1), text):
+        if any(all(c.isdigit() for c in run[i:i + limit + 1]) for i in range(len(run) - limit)):
+            return True
+    return False
 
 
 def check_texts(paths: Sequence[Path], *, display_root: Path | None = None) -> list[Finding]:
@@ -110,10 +123,11 @@ def kb_budget(meta: Any, source: str = "kb.yaml") -> Any:
 # ------------------------------------------------------------------------------ program shape
 def check_program(program: Any) -> list[Finding]:
     """Body length, chain depth and sums over atoms of a parsed and checked program."""
-    findings = [f for c in program.clauses for f in _body_length(c)]
+    rules = [c for c in program.clauses if c.body]
+    findings = [f for c in rules for f in _body_length(c)]
     findings += _chain_depth(program)
     columns = column_kinds(program)
-    for clause in program.clauses:
+    for clause in rules:
         findings += sums_over_atoms(clause.body, columns)
     return findings
 

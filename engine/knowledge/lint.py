@@ -14,6 +14,7 @@ from engine.checks.possible import column_values, possible_rows
 from engine.errors import Finding
 from engine.knowledge.interface import CODE_ARGUMENT, CODE_FAMILY, CRITERION_LISTS, CRITERION_MET, CRITERION_UNMET
 from engine.language import ast
+from engine.language.tables import tables
 
 
 def contract_findings(clauses: Sequence[ast.Clause], decls: dict[tuple[str, int], ast.PredDecl]) -> list[Finding]:
@@ -22,7 +23,7 @@ def contract_findings(clauses: Sequence[ast.Clause], decls: dict[tuple[str, int]
 
 
 def criteria_without_rules(clauses: Sequence[ast.Clause]) -> list[Finding]:
-    listed = [c for c in clauses if c.is_fact and c.head.key in CRITERION_LISTS]
+    listed = [c for c in clauses if not c.body and c.head.key in CRITERION_LISTS]
     if not listed:
         return []
     rows = possible_rows(clauses)
@@ -45,14 +46,14 @@ def criteria_without_rules(clauses: Sequence[ast.Clause]) -> list[Finding]:
 
 
 def codes_without_family(clauses: Sequence[ast.Clause], decls: dict[tuple[str, int], ast.PredDecl]) -> list[Finding]:
-    claimed = {c.head.args[0].value for c in clauses if c.is_fact and c.head.key == CODE_FAMILY}
-    ruled = {c.head.key for c in clauses if not c.is_fact}
+    table = tables(clauses)
+    claimed = {row[0] for row in table.rows.get(CODE_FAMILY, ())}
+    ruled = table.rule_heads
+    tables_with_codes = {key for key, decl in decls.items()
+                         if CODE_ARGUMENT in decl.params and key != CODE_FAMILY and key not in ruled}
     findings = []
-    for clause in clauses:
-        key = clause.head.key
-        decl = decls.get(key)
-        if not clause.is_fact or key == CODE_FAMILY or key in ruled or decl is None:
-            continue
+    for clause in [c for c in clauses if not c.body and c.head.key in tables_with_codes]:
+        decl = decls[clause.head.key]
         for position, name in enumerate(decl.params):
             value = clause.head.args[position].value
             if name == CODE_ARGUMENT and value not in claimed:

@@ -15,6 +15,7 @@ from engine.knowledge.interface import (ADMISSION_VERDICT, CODE_FAMILY, CRITERIO
                                         LINE_VERDICT, STAGE_VERDICT)
 from engine.knowledge.words import WORDS_FILE, Words
 from engine.language import ast
+from engine.language.tables import tables
 from engine.language.fieldpath import Each, Key, Keys, parse_field
 
 DERIVED_MAPS = ("lines",)
@@ -45,9 +46,8 @@ def word_findings(words: Words, clauses: Sequence[ast.Clause],
         for value in sorted(values, key=str):
             need(section, value, what, _introduced(clauses, key, column, value))
     seen: set[Any] = set()
-    for clause in clauses:
-        if not clause.is_fact:
-            continue
+    listing = {CODE_FAMILY} | set(CRITERION_LISTS)
+    for clause in [c for c in clauses if not c.body and c.head.key in listing]:
         if clause.head.key == CODE_FAMILY and clause.head.args[1].value not in seen:
             seen.add(clause.head.args[1].value)
             need("families", clause.head.args[1].value, "family", clause.loc)
@@ -63,11 +63,10 @@ def word_findings(words: Words, clauses: Sequence[ast.Clause],
 
 def _introduced(clauses: Sequence[ast.Clause], key: tuple[str, int], column: int, value: Any) -> Location | None:
     """The first clause whose head writes `value` in that column (where an author would look)."""
-    for clause in clauses:
-        if clause.head.key == key:
-            arg = clause.head.args[column]
-            if isinstance(arg, ast.Const) and arg.value == value:
-                return clause.loc
+    for clause in tables(clauses).by_head.get(key, ()):
+        arg = clause.head.args[column]
+        if isinstance(arg, ast.Const) and arg.value == value:
+            return clause.loc
     return None
 
 

@@ -401,8 +401,6 @@ def _entry_template(template: str, item: Mapping[str, Any], number: str, term) -
 
 def static_facts(clauses: Iterable[Any]) -> dict[tuple[str, int], list[tuple]]:
     """The kb's fact rows by predicate (what `{pred(args)}` references read)."""
-    out: dict[tuple[str, int], list[tuple]] = {}
-    for clause in clauses:
-        if clause.is_fact:
-            out.setdefault(clause.head.key, []).append(tuple(a.value for a in clause.head.args))
-    return out
+    from engine.language.tables import tables
+
+    return {key: list(rows) for key, rows in tables(clauses).rows.items()}

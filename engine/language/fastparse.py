@@ -30,7 +30,6 @@ _TOKEN = re.compile(r"""
 """, re.VERBOSE)
 _SKIP = {"ws", "com", "block"}
 _KEYWORDS = {"not", "aggregate_all", "count", "sum", "max", "min"}
-_INT = re.compile(r"-?\d+")
 
 
 class _Refused(Exception):
@@ -222,6 +221,8 @@ _COMPARE = set(ast.COMPARISONS)
 def unquote(token: str) -> str:
     """The atom a quoted token spells (`''` and backslash escapes resolved)."""
     body = token[1:-1]
+    if "\\" not in body and "''" not in body:
+        return body
     out, i = [], 0
     while i < len(body):
         c = body[i]
@@ -239,6 +240,6 @@ def unquote(token: str) -> str:
 
 
 def number(token: str) -> int | float:
-    if _INT.fullmatch(token):
-        return int(token)
-    return float(token)
+    if "." in token or "e" in token or "E" in token:  # a token of the grammar's NUMBER
+        return float(token)
+    return int(token)

@@ -73,57 +73,97 @@ def _module(items: list, source: str, fast: list[ast.Clause]) -> ast.Module:
     if findings:
         raise RuleError(findings)
     if fast:
-        clauses = sorted(module.clauses + tuple(fast), key=lambda c: c.loc.line if c.loc else 0)
-        module = ast.Module(module.source, tuple(clauses), module.decls)
+        module = ast.Module(module.source, _merge(fast, module.clauses), module.decls)
     return module
 
 
 _TERM = r"'(?:[^'\\\n]|\\.|'')*'|[a-z][A-Za-z0-9_]*|-?(?:\d+\.\d+|\d+)(?:[eE][-+]?\d+)?"
-_FACT_LINE = re.compile(rf"([a-z][A-Za-z0-9_]*)\(\s*((?:{_TERM})(?:\s*,\s*(?:{_TERM}))*)\s*\)\.[ \t]*")
-_FACT_TERM = re.compile(rf"\s*({_TERM})\s*(?:,|$)")
+_SPACE = r"[^\S\n]*"  # blanks within one line
+_MAX_TERMS = 12  # a fact line with more arguments is left to lark
+_FACT_LINES = re.compile(rf"^([a-z][A-Za-z0-9_]*)\({_SPACE}({_TERM})"
+                         + "".join(rf"(?:{_SPACE},{_SPACE}({_TERM}))?" for _ in range(_MAX_TERMS - 1))
+                         + rf"{_SPACE}\)\.[ \t]*$", re.MULTILINE)
+"""A plain ground fact alone on its line: its name and each argument in a group of its own."""
 _KEYWORDS = {"not", "aggregate_all", "count", "sum", "max", "min"}
 
 
 def _fast_facts(text: str, source: str) -> tuple[str, list[ast.Clause]]:
     """The ground facts written one per line, and the text with those lines blanked. A line
     right after an annotation (which may attach to it), any keyword, or a file with block
-    comments (a fact-like line may sit inside one) is left to lark."""
+    comments (a fact-like line may sit inside one) is left to lark. One regular expression finds
+    the fact lines; only the text between them (a newline, in a table) is looked at otherwise."""
     if "/*" in text or text.count("\n") < 64:
         return text, []
-    lines = text.split("\n")
     facts: list[ast.Clause] = []
-    after_annotation = False
-    for number, line in enumerate(lines, 1):
-        stripped = line.strip()
-        if not stripped or (stripped.startswith("%") and not stripped.startswith("%@")):
-            continue
-        if stripped.startswith("%@"):
-            after_annotation = True
-            continue
-        clause = None if after_annotation else _fact(line, source, number)
-        after_annotation = False
-        if clause is not None:
+    consts: dict[str, ast.Const] = {}  # one Const per spelling: a table repeats its values
+    kept: list[str] = []  # the text lark reads: everything but the facts read here
+    end, line = 0, 1
+    for match in _FACT_LINES.finditer(text):
+        start = match.start()
+        gap = text[end:start]
+        line += gap.count("\n")
+        clause = None if gap != "\n" and _after_annotation(gap) else _fact(match, source, line, consts)
+        if clause is None:
+            kept.append(text[end:match.end()])
+        else:
             facts.append(clause)
-            lines[number - 1] = ""
-    return "\n".join(lines), facts
+            kept.append(gap)
+        end = match.end()
+    kept.append(text[end:])
+    return "".join(kept), facts
 
 
-def _fact(line: str, source: str, number: int) -> ast.Clause | None:
-    match = _FACT_LINE.fullmatch(line)
-    if match is None or match.group(1) in _KEYWORDS:
+def _after_annotation(gap: str) -> bool:
+    """Whether the last line before a fact line, skipping blank lines and plain comments, is an
+    annotation (`gap` runs from the end of the previous fact line, or the start of the text, to
+    the start of this one)."""
+    for text in reversed(gap.split("\n")[:-1]):
+        stripped = text.strip()
+        if stripped and not stripped.startswith("%") or stripped.startswith("%@"):
+            return stripped.startswith("%@")
+    return False
+
+
+def _fact(match: re.Match, source: str, number: int, consts: dict[str, ast.Const]) -> ast.Clause | None:
+    name, *terms = match.groups()
+    if name in _KEYWORDS:
         return None
     args = []
-    for term in _FACT_TERM.findall(match.group(2)):
-        if term[0] == "'":
-            args.append(ast.Const(_unquote(term)))
-        elif term[0].isalpha():
-            if term in _KEYWORDS:
-                return None
-            args.append(ast.Const(term))
-        else:
-            args.append(ast.Const(_number(term)))
-    loc = Location(source, number, 1)
-    return ast.Clause(ast.Atom(match.group(1), tuple(args), loc), (), None, loc)
+    for term in terms:
+        if term is None:
+            break
+        const = consts.get(term)
+        if const is None:
+            if term[0] == "'":
+                value = _unquote(term)
+            elif term[0].isalpha():
+                if term in _KEYWORDS:
+                    return None
+                value = term
+            else:
+                value = _number(term)
+            const = consts[term] = ast.Const(value)
+        args.append(const)
+    return ast.ground_fact(name, tuple(args), source, number)
+
+
+def _merge(fast: list[ast.Clause], parsed: tuple[ast.Clause, ...]) -> tuple[ast.Clause, ...]:
+    """The fast path's facts and lark's clauses in source order (both are in line order and
+    never share a line: a line lark read was not blanked)."""
+    if not parsed:
+        return tuple(fast)
+    from bisect import bisect_left
+
+    lines = [c.loc.line for c in fast]
+    out: list[ast.Clause] = []
+    start = 0
+    for clause in parsed:
+        at = bisect_left(lines, clause.loc.line if clause.loc else 0, start)
+        out += fast[start:at]
+        out.append(clause)
+        start = at
+    out += fast[start:]
+    return tuple(out)
 
 
 def parse_goal(text: str, source: str = "<query>") -> tuple[ast.Literal, ...]:

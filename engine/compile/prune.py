@@ -1,0 +1,221 @@
+"""Rules that cannot derive anything for a case, found before pyDatalog is asked.
+
+Asking pyDatalog for a rule costs tens of microseconds per subgoal even when the answer is
+empty, and about a third of a case's asks are. When a rule is asked, every relation its body
+reads lies in a lower stratum and is complete, so a cheap necessary condition can be tested in
+Python first: each variable gets the values the columns it appears in can take (from the rows
+matching each literal's constants), narrowed over all its positive literals; a rule is *dead*
+when a variable has no value left, a comparison no pair of values satisfies, or a negated literal
+is certain to hold for the only values its variables can take. A dead rule derives nothing, so
+skipping it changes no answer; a live one is still evaluated by pyDatalog, which remains the
+evaluator of record. Floats are left undecided (pyDatalog rounds them when it compares), and so
+is anything the test cannot see exactly (aggregates, auxiliary relations other than a negated
+single literal).
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Iterable, Protocol, Sequence
+
+from engine.compile.lower import CoreClause, is_aux
+from engine.language import ast
+from engine.language.visit import order_key
+
+Key = tuple[str, int]
+Arg = tuple[bool, Any]  # (is a variable, its name or the constant's value)
+
+class Shape:
+    """What the necessary condition reads of one rule body."""
+
+    __slots__ = ("positives", "negations", "comparisons", "shared", "read")
+
+    def __init__(self) -> None:
+        self.positives: list[tuple[Key, tuple[Arg, ...]]] = []
+        self.negations: list[tuple[Key, tuple[Arg, ...], frozenset[str]]] = []
+        self.comparisons: list[tuple[str, Arg, Arg]] = []
+        self.shared: frozenset[str] = frozenset()  # variables of two or more positive literals
+        self.read: frozenset[str] = frozenset()  # variables a comparison or negation reads
+
+    def seal(self) -> "Shape":
+        seen: set[str] = set()
+        shared: set[str] = set()
+        for _, args in self.positives:
+            names = {x for is_var, x in args if is_var}
+            shared |= names & seen
+            seen |= names
+        self.shared = frozenset(shared)
+        self.read = frozenset(x for _, left, right in self.comparisons for is_var, x in (left, right) if is_var) \
+            | frozenset(x for _, args, _ in self.negations for is_var, x in args if is_var)
+        return self
+
+    def __bool__(self) -> bool:
+        return bool(self.positives or self.negations or self.comparisons)
+
+
+def _arg(term: ast.Term) -> Arg:
+    return (True, term.name) if isinstance(term, ast.Var) else (False, term.value)
+
+
+def single_literal_negations(clauses: Iterable[CoreClause]) -> dict[Key, tuple[ast.Atom, ast.Atom]]:
+    """Auxiliary negation heads defined by one clause of one positive non-auxiliary literal
+    (`neg$N(X) :- p(X, _)`): `\\+ neg$N(a)` holds exactly when no row of p matches."""
+    found: dict[Key, list] = {}
+    for clause in clauses:
+        if clause.head.pred.startswith("neg$"):
+            found.setdefault(clause.head.key, []).append(clause)
+    simple = {}
+    for key, defs in found.items():
+        body = defs[0].body
+        if len(defs) == 1 and len(body) == 1 and isinstance(body[0], ast.Positive) and not is_aux(body[0].atom.pred):
+            simple[key] = (defs[0].head, body[0].atom)
+    return simple
+
+
+def rule_shape(clause: CoreClause, lower: Callable[[Key], bool], negs: dict[Key, tuple[ast.Atom, ast.Atom]]) -> Shape:
+    """The literals of a rule the test can read: those on relations `lower` says are complete."""
+    shape = Shape()
+    for lit in clause.body:
+        if isinstance(lit, ast.Positive) and not is_aux(lit.atom.pred) and lower(lit.atom.key):
+            shape.positives.append((lit.atom.key, tuple(_arg(t) for t in lit.atom.args)))
+        elif isinstance(lit, ast.Negation) and lit.atom.key in negs:
+            head, inner = negs[lit.atom.key]
+            if not lower(inner.key):
+                continue
+            outer = {t.name: a for t, a in zip(head.args, lit.atom.args) if isinstance(t, ast.Var)}
+            args, local = [], set()
+            for t in inner.args:
+                if isinstance(t, ast.Var) and t.name in outer:
+                    args.append(_arg(outer[t.name]))
+                elif isinstance(t, ast.Var):
+                    local.add("$" + t.name)
+                    args.append((True, "$" + t.name))
+                else:
+                    args.append(_arg(t))
+            shape.negations.append((inner.key, tuple(args), frozenset(local)))
+        elif isinstance(lit, ast.Negation) and not is_aux(lit.atom.pred) and lower(lit.atom.key):
+            shape.negations.append((lit.atom.key, tuple(_arg(t) for t in lit.atom.args), frozenset()))
+        elif isinstance(lit, ast.Comparison):
+            shape.comparisons.append((lit.op, _arg(lit.left), _arg(lit.right)))
+    return shape.seal()
+
+
+def _exact(value: Any) -> bool:
+    return type(value) is not float
+
+
+class Relations(Protocol):
+    """What the test reads of a case's complete relations (the backend provides it)."""
+
+    def rows(self, key: Key) -> Sequence[tuple]: ...
+
+    def memo(self, key: Key) -> dict:
+        """A cache for what is computed from `rows(key)`, kept as long as those rows stay."""
+
+
+def _values(rows: Sequence[tuple], args: tuple[Arg, ...]) -> dict[str, set | None] | None:
+    """Each variable's values in the rows that may match the literal (its constants and repeated
+    variables agree; a float always may); None when no row does. A variable that met a float
+    maps to None: its values are not compared in Python."""
+    names: dict[str, int] = {}
+    for i, (is_var, x) in enumerate(args):
+        if not rows:
+            return None
+        if not is_var:
+            if _exact(x):
+                rows = [row for row in rows if row[i] == x or type(row[i]) is float]
+        elif x in names:
+            j = names[x]
+            rows = [row for row in rows if row[i] == row[j] or type(row[i]) is float or type(row[j]) is float]
+        else:
+            names[x] = i
+    if not rows:
+        return None
+    found: dict[str, set | None] = {}
+    for x, i in names.items():
+        values = {row[i] for row in rows}
+        found[x] = None if any(type(v) is float for v in values) else values
+    return found
+
+
+_UNSEEN = object()
+
+
+def live(shape: Shape, relations: Relations) -> bool:
+    """False only when the rule can derive nothing from these relations (see the module doc)."""
+    domains: dict[str, set | None] = {}  # None: a float was met, the variable is not compared
+    for key, args in shape.positives:
+        memo = relations.memo(key)
+        found = memo.get(args, _UNSEEN)
+        if found is _UNSEEN:
+            found = memo[args] = _values(relations.rows(key), args)
+        if found is None:
+            return False
+        for name in shape.shared.intersection(found):
+            values, known = found[name], domains.get(name, _UNSEEN)
+            if known is None:
+                continue
+            if values is None or known is _UNSEEN:
+                domains[name] = None if values is None else set(values)
+                continue
+            known &= values
+            if not known:
+                return False
+    if not (shape.comparisons or shape.negations):
+        return True
+    for key, args in shape.positives:  # the values of the variables the other literals read
+        found = relations.memo(key)[args]
+        for name in shape.read.difference(domains).intersection(found):
+            domains[name] = found[name]
+    return all(_possible(op, left, right, domains) for op, left, right in shape.comparisons) \
+        and not any(_certain(key, args, local, relations, domains) for key, args, local in shape.negations)
+
+
+def _side(arg: Arg, values: dict) -> list | None:
+    is_var, x = arg
+    if not is_var:
+        return [x]
+    found = values.get(x)
+    return None if found is None or len(found) > 16 else list(found)
+
+
+def _possible(op: str, left: Arg, right: Arg, values: dict) -> bool:
+    """Whether some pair of the two sides' values may satisfy the comparison."""
+    lefts, rights = _side(left, values), _side(right, values)
+    if lefts is None or rights is None:
+        return True
+    return any(_holds(op, a, b) for a in lefts for b in rights)
+
+
+def _holds(op: str, a: Any, b: Any) -> bool:
+    """The comparison as the backend's primitive decides it (`=` decided for atoms only)."""
+    if not (_exact(a) and _exact(b)):
+        return True
+    if op == "=":
+        return not (isinstance(a, str) and isinstance(b, str)) or a == b
+    if op == "\\=":
+        return not (a == b and order_key(a)[0] == order_key(b)[0])
+    ka, kb = order_key(a), order_key(b)
+    return {"<": ka < kb, "=<": ka <= kb, ">": ka > kb, ">=": ka >= kb}[op]
+
+
+def _certain(key: Key, args: tuple[Arg, ...], local: frozenset, relations: Relations, values: dict) -> bool:
+    """Whether the negated literal's relation certainly has a row for the only values its
+    variables can take (so the negation fails and the rule derives nothing)."""
+    pattern: list = []
+    for is_var, x in args:
+        if is_var and x in local:
+            pattern.append(None)
+            continue
+        if is_var:
+            found = values.get(x)
+            if found is None or len(found) != 1:
+                return False
+            x = next(iter(found))
+        if not _exact(x):
+            return False
+        pattern.append((x,))
+    memo, probe = relations.memo(key), ("\\+", tuple(pattern))
+    found = memo.get(probe)
+    if found is None:
+        found = memo[probe] = any(all(p is None or (row[i] == p[0] and _exact(row[i])) for i, p in enumerate(pattern))
+                                  for row in relations.rows(key))
+    return found
