@@ -11,22 +11,21 @@ Two properties: (1) whenever engine/language/fastparse.py answers (not None), la
 text and gives the same items with the same positions, and a text lark rejects gets None;
 (2) `parse_text` (fact-line reader + fastparse + lark fallback) gives exactly the module, or
 exactly the syntax findings, of `parse_with_lark`. Counterexamples found so far are explicit
-regression cases below, marked xfail(strict=True) until the readers are fixed.
+regression cases below (fixed in the fact-line shortcut).
 """
 from __future__ import annotations
 
 import dataclasses
 import os
-import re
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, assume, example, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from engine.errors import RuleError
 from engine.language import parser
-from engine.language.fastparse import _Refused, _tokens, parse_items
+from engine.language.fastparse import parse_items
 from engine.language.parser import parse_text, parse_with_lark
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -89,32 +88,6 @@ def check_parse_text(text: str) -> None:
     else:
         assert not isinstance(got, list), f"lark read the text; parse_text: {got}"
         _same(got, expected)
-
-
-_ODD_SPACE = re.compile(r"[^\S \t\f\r\n]")  # what `\s` takes and lark's WS does not
-
-
-def known_defect(text: str) -> bool:
-    """Shapes already recorded as xfail regressions (kept out of property 2 so CI stays green):
-    parse_text's one-line fact reader (parser._fast_facts) blanks a fact-like line that
-    (a) continues a clause left open on the lines above, (b) holds a blank lark refuses (`\\s`
-    in its pattern: NBSP, vertical tab, U+2028, ...), or (c) follows an annotation written after
-    a clause on the same line (`p. %@ rule r`), which lark attaches to that fact."""
-    rest, fast = parser._fast_facts(text, "f.dl")
-    if not fast:
-        return False
-    lines = text.split("\n")
-    for clause in fast:
-        number = clause.loc.line
-        if _ODD_SPACE.search(lines[number - 1]):
-            return True
-        try:
-            before = _tokens("\n".join(lines[:number - 1]))
-        except _Refused:
-            continue
-        if len(before) > 1 and before[-2][0] != ".":  # (an open clause, or a mid-line annotation)
-            return True
-    return False
 
 
 # -- mutations of real rule files -----------------------------------------------------------
@@ -246,7 +219,6 @@ def _rule_text(draw) -> str:
 @given(_mutated(_window()))
 def test_mutated_rule_files_read_as_lark_reads_them(text: str) -> None:
     check_fastparse(text)
-    assume(not known_defect(text))
     check_parse_text(text)
 
 
@@ -255,7 +227,6 @@ def test_mutated_rule_files_read_as_lark_reads_them(text: str) -> None:
 @example("p(X) :- q(X), \\+ r(X), not(s(X)), X =< 'it''s', aggregate_all(sum(Y), (q(Y), Y > 1), S).\n")
 def test_generated_rule_texts_read_as_lark_reads_them(text: str) -> None:
     check_fastparse(text)
-    assume(not known_defect(text))
     check_parse_text(text)
 
 
@@ -263,11 +234,10 @@ def test_generated_rule_texts_read_as_lark_reads_them(text: str) -> None:
 @given(_mutated(_rule_text()))
 def test_mutated_generated_rule_texts_read_as_lark_reads_them(text: str) -> None:
     check_fastparse(text)
-    assume(not known_defect(text))
     check_parse_text(text)
 
 
-# -- counterexamples found by the properties above (fix the reader, then drop the xfail) -------
+# -- counterexamples the properties found (fixed in parser._fast_facts) -------------------------
 
 FOUND = {
     # lark: "f.dl:68:1: syntax error: unexpected 'q'; expected '.', ':-'"; parse_text reads
@@ -287,16 +257,14 @@ FOUND = {
 }
 
 
-@pytest.mark.xfail(strict=True, reason="parser._fast_facts reads a fact-like line without its context")
 @pytest.mark.parametrize("name", sorted(FOUND))
 def test_found_counterexamples(name: str) -> None:
     check_parse_text(FOUND[name])
 
 
 @pytest.mark.parametrize("name", sorted(FOUND))
-def test_found_counterexamples_are_the_known_shape(name: str) -> None:
-    """The property skips exactly these shapes, and fastparse alone is not at fault in them."""
-    assert known_defect(FOUND[name])
+def test_found_counterexamples_fastparse_alone(name: str) -> None:
+    """fastparse alone was never at fault in them."""
     check_fastparse(FOUND[name])
 
 

@@ -7,18 +7,17 @@ and renders random documents from a small YAML grammar (block mappings and lists
 indents, flow collections, plain and quoted scalars, comments, trailing blanks). The property:
 whenever the reader answers (not None), libyaml accepts the text and gives the same events —
 kinds, values, styles, tags, start positions — and the case builder fed by either builds the
-same data, spots and problems. A text libyaml rejects must get None. Counterexamples found so
-far are explicit regression cases below, marked xfail(strict=True) until the reader is fixed.
+same data, spots and problems. A text libyaml rejects must get None. Counterexamples the
+properties found (all fixed in the reader) are kept as explicit regression cases below.
 """
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, assume, example, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from engine.cases import yamltree
@@ -69,21 +68,6 @@ def _libyaml_or_error(text: str):
         return libyaml_events(text)
     except yaml.YAMLError as exc:
         return exc
-
-
-_LONG_KEY = re.compile(r"[A-Za-z0-9_.\-]{1025,}:")
-
-
-def known_defect(text: str) -> bool:
-    """Shapes already recorded as xfail regressions (kept out of the property so CI stays green):
-    a control character (which libyaml refuses anywhere in the stream) inside a comment, and a
-    key longer than libyaml's 1024-character limit on a simple key."""
-    if read_events(text) is None:
-        return False
-    lib = _libyaml_or_error(text)
-    if isinstance(lib, yaml.reader.ReaderError) and "control characters" in str(lib):
-        return True
-    return isinstance(lib, yaml.YAMLError) and _LONG_KEY.search(text) is not None
 
 
 def check(text: str) -> None:
@@ -232,7 +216,6 @@ def _document(draw) -> str:
 @SETTINGS
 @given(_mutated(SEED))
 def test_mutated_case_files_read_as_libyaml_reads_them(text: str) -> None:
-    assume(not known_defect(text))
     check(text)
 
 
@@ -240,14 +223,12 @@ def test_mutated_case_files_read_as_libyaml_reads_them(text: str) -> None:
 @given(_document())
 @example("a: 1\nb:\n- x\n-  y\nc: {d: 'e', f: [g, \"h\"]}\n")
 def test_generated_documents_read_as_libyaml_reads_them(text: str) -> None:
-    assume(not known_defect(text))
     check(text)
 
 
 @SETTINGS
 @given(_mutated(_document()))
 def test_mutated_generated_documents_read_as_libyaml_reads_them(text: str) -> None:
-    assume(not known_defect(text))
     check(text)
 
 
@@ -258,23 +239,21 @@ def test_a_plain_document_reaches_the_reader() -> None:
     check(text)
 
 
-# -- counterexamples found by the properties above (fix the reader, then drop the xfail) -------
+# -- counterexamples the properties found (fixed: the reader now declines them) ---------------
 
-_CONTROL = pytest.mark.xfail(strict=True, reason="yamllite accepts control characters in comments; libyaml refuses them")
-_LONG = pytest.mark.xfail(strict=True, reason="yamllite accepts keys past libyaml's 1024-character simple-key limit")
 FOUND = [
     # libyaml: ReaderError "unacceptable character #x0001: control characters are not allowed";
-    # the reader skips comments unread and answers a mapping {a: '1'}.
-    pytest.param("a: 1\n# \x01\n", marks=_CONTROL, id="control char in a full-line comment"),
-    pytest.param("a: 1 # \x7f\n", marks=_CONTROL, id="DEL in a trailing comment"),
-    pytest.param("a: 1 #\x0c\n", marks=_CONTROL, id="form feed in a trailing comment"),
-    pytest.param("a: 1\n#\x00\n", marks=_CONTROL, id="NUL in a comment"),
-    pytest.param("a:\n  b: x\n  # \x1b[31m\n  c: y\n", marks=_CONTROL, id="ESC in an indented comment"),
+    # the reader skipped comments unread and answered a mapping {a: '1'}.
+    pytest.param("a: 1\n# \x01\n", id="control char in a full-line comment"),
+    pytest.param("a: 1 # \x7f\n", id="DEL in a trailing comment"),
+    pytest.param("a: 1 #\x0c\n", id="form feed in a trailing comment"),
+    pytest.param("a: 1\n#\x00\n", id="NUL in a comment"),
+    pytest.param("a:\n  b: x\n  # \x1b[31m\n  c: y\n", id="ESC in an indented comment"),
     # libyaml: ScannerError "mapping values are not allowed in this context" (a simple key may
-    # not be longer than 1024 characters); the reader answers {kkk...k: '1'}.
-    pytest.param("k" * 1025 + ": 1\n", marks=_LONG, id="block key of 1025 characters"),
-    pytest.param("a: {" + "k" * 1025 + ": 1}\n", marks=_LONG, id="flow key of 1025 characters"),
-    pytest.param("a:\n- " + "k" * 1025 + ": 1\n", marks=_LONG, id="key of 1025 characters in a list item"),
+    # not be longer than 1024 characters); the reader answered {kkk...k: '1'}.
+    pytest.param("k" * 1025 + ": 1\n", id="block key of 1025 characters"),
+    pytest.param("a: {" + "k" * 1025 + ": 1}\n", id="flow key of 1025 characters"),
+    pytest.param("a:\n- " + "k" * 1025 + ": 1\n", id="key of 1025 characters in a list item"),
 ]
 
 
@@ -283,15 +262,13 @@ def test_found_counterexamples(text: str) -> None:
     check(text)
 
 
-_DEEP = pytest.mark.xfail(strict=True, raises=RecursionError,
-                          reason="yamllite recurses once per nesting level; RecursionError escapes read_events")
 DEEP = [
     # libyaml reads these (its limit is 1000 flow levels) and the case builder reports "nested
     # more than 32 levels deep" (exit 3); through yamllite `warrant decide` ends in "unexpected
-    # failure: RecursionError" (exit 1). The reader should answer None (or stop at a depth).
-    pytest.param("a: " + "[" * 600 + "]" * 600 + "\n", marks=_DEEP, id="600 nested flow lists"),
-    pytest.param("a: " + "{a: " * 600 + "b" + "}" * 600 + "\n", marks=_DEEP, id="600 nested flow mappings"),
-    pytest.param("".join(" " * i + "k:\n" for i in range(600)) + " " * 600 + "k: v\n", marks=_DEEP,
+    # failure: RecursionError" (exit 1). The reader now declines past 40 levels.
+    pytest.param("a: " + "[" * 600 + "]" * 600 + "\n", id="600 nested flow lists"),
+    pytest.param("a: " + "{a: " * 600 + "b" + "}" * 600 + "\n", id="600 nested flow mappings"),
+    pytest.param("".join(" " * i + "k:\n" for i in range(600)) + " " * 600 + "k: v\n",
                  id="600 nested block mappings"),
 ]
 
@@ -302,14 +279,12 @@ def test_deep_nesting_is_left_to_libyaml_or_read(text: str) -> None:
     check(text)
 
 
-def test_a_key_of_1024_characters_is_read_as_libyaml_reads_it() -> None:
-    """(the limit's edge: the reader and libyaml agree up to it)"""
-    text = "k" * 1024 + ": 1\n"
-    assert read_events(text) is not None
-    check(text)
+def test_found_counterexamples_are_declined() -> None:
+    """Each counterexample goes to libyaml now (which words the error, or reads it)."""
+    for param in FOUND + DEEP:
+        assert read_events(param.values[0]) is None
 
 
-@pytest.mark.parametrize("text", [p.values[0] for p in FOUND])
-def test_found_counterexamples_are_the_known_shapes(text: str) -> None:
-    """The properties skip exactly these shapes (and would report any other disagreement)."""
-    assert known_defect(text)
+def test_a_key_of_1024_characters_is_declined_or_read_as_libyaml_reads_it() -> None:
+    """(the limit's edge)"""
+    check("k" * 1024 + ": 1\n")
