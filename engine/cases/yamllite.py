@@ -35,6 +35,14 @@ class Event:
         self.start_mark = Mark(line, column)
 
 
+_UNREAD = re.compile(r"[^\x20-\x7e\n]")
+"""Anything but printable ASCII and newlines (tabs, carriage returns, control characters)."""
+LONGEST = 1000
+"""Longer lines go to libyaml: it limits a plain key to 1,024 characters."""
+DEEPEST = 40
+"""Collections nested deeper go to libyaml (the case reader refuses more than 32 levels)."""
+
+
 class _Refused(Exception):
     """Outside the part of YAML this reader is certain of."""
 
@@ -43,8 +51,10 @@ def read_events(text: str) -> list[tuple[str, Event | None]] | None:
     """[(kind, event)] for one document whose top level is a block mapping — kind `scalar`,
     `mapping`, `sequence` (node starts, in document order) or `end` (a collection's end) —
     or None when libyaml must read the text."""
-    if not text.isascii() or "\t" in text or "\r" in text:
-        return None
+    if not text.isascii() or _UNREAD.search(text):
+        return None  # libyaml refuses control characters anywhere (comments too) and words why
+    if any(len(line) > LONGEST for line in text.split("\n")):
+        return None  # libyaml's limit on a plain key's length (1,024) is its to state
     try:
         reader = _Reader(text)
         if reader.at_end() or reader.is_dash(reader.indent()):
@@ -53,7 +63,7 @@ def read_events(text: str) -> list[tuple[str, Event | None]] | None:
         if not reader.at_end():
             return None
         return reader.events
-    except (_Refused, IndexError, ValueError):
+    except (_Refused, IndexError, ValueError, RecursionError):
         return None
 
 
@@ -70,6 +80,7 @@ class _Reader:
         self.i = 0
         self.col: int | None = None  # where the current line's node starts, when not its indent
         self.events: list[tuple[str, Event | None]] = []
+        self.depth = 0
 
     # -- the cursor ----------------------------------------------------------------------
     def at_end(self) -> bool:
@@ -90,9 +101,20 @@ class _Reader:
         self.col = None
 
     # -- block collections -------------------------------------------------------------------
+    def open(self, kind: str, number: int, col: int) -> None:
+        """Start a collection; deeper than DEEPEST is libyaml's to read (and the reader's to refuse)."""
+        self.depth += 1
+        if self.depth > DEEPEST:
+            raise _Refused
+        self.events.append((kind, Event(number, col)))
+
+    def close(self) -> None:
+        self.depth -= 1
+        self.events.append(("end", None))
+
     def mapping(self, ind: int) -> None:
         number = self.lines[self.i][0]
-        self.events.append(("mapping", Event(number, ind)))
+        self.open("mapping", number, ind)
         while not self.at_end() and self.indent() == ind:
             number, line = self.lines[self.i]
             found = _KEY.match(line, ind)
@@ -107,7 +129,7 @@ class _Reader:
                 self.next_line()
             if not self.at_end() and self.indent() > ind:
                 raise _Refused  # (a continuation line or a stray indentation)
-        self.events.append(("end", None))
+        self.close()
 
     def block_value(self, ind: int) -> None:
         """The collection below `key:` — more indented, or a list at the key's own indent."""
@@ -127,7 +149,7 @@ class _Reader:
 
     def sequence(self, ind: int) -> None:
         number = self.lines[self.i][0]
-        self.events.append(("sequence", Event(number, ind)))
+        self.open("sequence", number, ind)
         while not self.at_end() and self.indent() == ind and self.is_dash(ind):
             number, line = self.lines[self.i]
             col = _skip(line, ind + 1)
@@ -141,7 +163,7 @@ class _Reader:
                 self.next_line()
             if not self.at_end() and self.indent() > ind:
                 raise _Refused
-        self.events.append(("end", None))
+        self.close()
 
     # -- values on one line ------------------------------------------------------------------
     @staticmethod
@@ -180,7 +202,7 @@ class _Reader:
         return col + len(value)
 
     def flow_sequence(self, number: int, line: str, col: int) -> int:
-        self.events.append(("sequence", Event(number, col)))
+        self.open("sequence", number, col)
         col = _skip(line, col + 1)
         if line[col] != "]":
             while True:
@@ -192,11 +214,11 @@ class _Reader:
                 col = _skip(line, col + 1)
                 if line[col] in ",]":
                     raise _Refused
-        self.events.append(("end", None))
+        self.close()
         return col + 1
 
     def flow_mapping(self, number: int, line: str, col: int) -> int:
-        self.events.append(("mapping", Event(number, col)))
+        self.open("mapping", number, col)
         col = _skip(line, col + 1)
         if line[col] != "}":
             while True:
@@ -212,7 +234,7 @@ class _Reader:
                 col = _skip(line, col + 1)
                 if line[col] in ",}":
                     raise _Refused
-        self.events.append(("end", None))
+        self.close()
         return col + 1
 
     def quoted(self, number: int, line: str, col: int) -> int:

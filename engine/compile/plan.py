@@ -5,7 +5,7 @@ Plain data over core clauses (no pyDatalog objects); `backend.py` builds and run
 """
 from __future__ import annotations
 
-from engine.compile.lower import CoreClause, CoreProgram, is_aux
+from engine.compile.lower import CoreProgram, is_aux
 from engine.language import ast
 
 

@@ -47,8 +47,8 @@ def parse_text(text: str, source: str = "<text>") -> ast.Module:
     unchanged and the clauses are merged back in source order: the module is the same either way."""
     rest, fast = _fast_facts(text, source)
     items = parse_items(rest, source)
-    if items is None:
-        items = _lark_items(rest, source)
+    if items is None:  # lark reads (and words the errors of) the text as written
+        items, fast = _lark_items(text, source), []
     return _module(items, source, fast)
 
 
@@ -77,12 +77,12 @@ def _module(items: list, source: str, fast: list[ast.Clause]) -> ast.Module:
     return module
 
 
-_TERM = r"'(?:[^'\\\n]|\\.|'')*'|[a-z][A-Za-z0-9_]*|-?(?:\d+\.\d+|\d+)(?:[eE][-+]?\d+)?"
-_SPACE = r"[^\S\n]*"  # blanks within one line
+_TERM = r"'(?:[^'\\\n]|\\.|'')*'|[a-z][A-Za-z0-9_]*|-?(?:[0-9]+\.[0-9]+|[0-9]+)(?:[eE][-+]?[0-9]+)?"
+_SPACE = r"[ \t\f\r]*"  # the grammar's blanks within one line (no other Unicode space)
 _MAX_TERMS = 12  # a fact line with more arguments is left to lark
 _FACT_LINES = re.compile(rf"^([a-z][A-Za-z0-9_]*)\({_SPACE}({_TERM})"
                          + "".join(rf"(?:{_SPACE},{_SPACE}({_TERM}))?" for _ in range(_MAX_TERMS - 1))
-                         + rf"{_SPACE}\)\.[ \t]*$", re.MULTILINE)
+                         + rf"{_SPACE}\)\.{_SPACE}$", re.MULTILINE)
 """A plain ground fact alone on its line: its name and each argument in a group of its own."""
 _KEYWORDS = {"not", "aggregate_all", "count", "sum", "max", "min"}
 
@@ -102,7 +102,7 @@ def _fast_facts(text: str, source: str) -> tuple[str, list[ast.Clause]]:
         start = match.start()
         gap = text[end:start]
         line += gap.count("\n")
-        clause = None if gap != "\n" and _after_annotation(gap) else _fact(match, source, line, consts)
+        clause = None if gap != "\n" and not _clause_boundary(gap) else _fact(match, source, line, consts)
         if clause is None:
             kept.append(text[end:match.end()])
         else:
@@ -113,15 +113,18 @@ def _fast_facts(text: str, source: str) -> tuple[str, list[ast.Clause]]:
     return "".join(kept), facts
 
 
-def _after_annotation(gap: str) -> bool:
-    """Whether the last line before a fact line, skipping blank lines and plain comments, is an
-    annotation (`gap` runs from the end of the previous fact line, or the start of the text, to
-    the start of this one)."""
+def _clause_boundary(gap: str) -> bool:
+    """Whether a fact line after this text (from the end of the previous fact line, or the start
+    of the file) is a clause of its own, as lark would read it: the last line before it that is
+    neither blank nor a plain comment ends a clause (a `.` with no `%` on its line, so no
+    comment hides where it ends and no annotation waits for the fact), or there is none. A fact
+    line after anything else (an annotation, an unfinished clause) is left to the full reader."""
     for text in reversed(gap.split("\n")[:-1]):
-        stripped = text.strip()
-        if stripped and not stripped.startswith("%") or stripped.startswith("%@"):
-            return stripped.startswith("%@")
-    return False
+        stripped = text.strip(" \t\f\r")
+        if not stripped or (stripped.startswith("%") and "%@" not in stripped):
+            continue
+        return stripped.endswith(".") and "%" not in stripped
+    return True
 
 
 def _fact(match: re.Match, source: str, number: int, consts: dict[str, ast.Const]) -> ast.Clause | None:
