@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import yaml
+from reader_compare import libyaml_events, lite_events
 
 from engine.cases import yamltree
 from engine.cases.yamllite import read_events
@@ -36,33 +36,11 @@ CORNERS = {
 }
 
 
-def _libyaml_events(text: str) -> list[tuple]:
-    out = []
-    kinds = {yaml.ScalarEvent: "scalar", yaml.MappingStartEvent: "mapping", yaml.SequenceStartEvent: "sequence"}
-    for event in yaml.parse(text, Loader=yaml.CSafeLoader):
-        if isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
-            out.append(("end",))
-        elif type(event) in kinds:
-            value = getattr(event, "value", None)
-            out.append((kinds[type(event)], value, getattr(event, "style", None) or None,
-                        event.tag if kinds[type(event)] == "scalar" else None,
-                        event.start_mark.line, event.start_mark.column))
-        elif isinstance(event, yaml.AliasEvent):
-            out.append(("alias",))
-    return out
-
-
-def _lite_events(events) -> list[tuple]:
-    return [("end",) if event is None else
-            (kind, event.value, event.style, event.tag, event.start_mark.line, event.start_mark.column)
-            for kind, event in events]
-
-
 def _check(text: str) -> bool:
     events = read_events(text)
     if events is None:
         return False
-    assert _lite_events(events) == _libyaml_events(text)
+    assert lite_events(events) == libyaml_events(text)
     lite = yamltree._read_plain("c.yaml", text)
     full = yamltree._read_with_libyaml("c.yaml", text)
     assert (lite is None) == (full is None)

@@ -4,11 +4,11 @@ file of the repository and over texts written to probe the grammar's corners; an
 lark every text it is not certain of, so syntax errors keep lark's words."""
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 import pytest
 
+from reader_compare import same
 from engine.errors import RuleError
 from engine.language import ast
 from engine.language.fastparse import parse_items
@@ -42,22 +42,6 @@ BROKEN = ["p(X) :- q(X)", "p(X) :- .", "p() .", "p(X) :- q(X), X + 1 > 2.", "p(f
           "p(X) :- q(X), \u00e9(X).", "p('a\nb')."]
 
 
-def _same(a, b, path="") -> None:
-    """Structural equality including the fields dataclasses leave out of ==, such as positions."""
-    assert type(a) is type(b), path
-    names = getattr(type(a), "__record_fields__", None) or (
-        [f.name for f in dataclasses.fields(a)] if dataclasses.is_dataclass(a) else None)
-    if names is not None:
-        for name in names:
-            _same(getattr(a, name), getattr(b, name), f"{path}.{name}")
-    elif isinstance(a, (tuple, list)):
-        assert len(a) == len(b), path
-        for i, (x, y) in enumerate(zip(a, b)):
-            _same(x, y, f"{path}[{i}]")
-    else:
-        assert a == b and type(a) is type(b), path
-
-
 def _agree(text: str) -> None:
     """Both parsers give the same module, or the same findings."""
     try:
@@ -67,7 +51,7 @@ def _agree(text: str) -> None:
             parse_text(text, "f.dl")
         assert [str(f) for f in got.value.findings] == [str(f) for f in exc.findings]
         return
-    _same(parse_text(text, "f.dl"), expected)
+    same(parse_text(text, "f.dl"), expected)
 
 
 @pytest.mark.parametrize("path", RULE_FILES, ids=lambda p: str(p.relative_to(ROOT)))

@@ -15,7 +15,6 @@ regression cases below (fixed in the fact-line shortcut).
 """
 from __future__ import annotations
 
-import dataclasses
 import os
 from pathlib import Path
 
@@ -23,6 +22,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from reader_compare import same
 from engine.errors import RuleError
 from engine.language import parser
 from engine.language.fastparse import parse_items
@@ -44,22 +44,6 @@ ALPHABET = [" ", "\n", "\t", "\r\n", "\r", "\f", "\x0b", "\u00a0", "\u2028", "\u
             "p(X) :- q(X).", "\n%@ rule r\n", "#", "@", "!", ";", "|", "[", "]", "{", "}"]
 
 
-def _same(a, b, path="") -> None:
-    """Structural equality including the fields dataclasses leave out of ==, such as positions."""
-    assert type(a) is type(b), f"{path}: {a!r} != {b!r}"
-    names = getattr(type(a), "__record_fields__", None) or (
-        [f.name for f in dataclasses.fields(a)] if dataclasses.is_dataclass(a) else None)
-    if names is not None:
-        for name in names:
-            _same(getattr(a, name), getattr(b, name), f"{path}.{name}")
-    elif isinstance(a, (tuple, list)):
-        assert len(a) == len(b), f"{path}: {a!r} != {b!r}"
-        for i, (x, y) in enumerate(zip(a, b)):
-            _same(x, y, f"{path}[{i}]")
-    else:
-        assert a == b and type(a) is type(b), f"{path}: {a!r} != {b!r}"
-
-
 def _outcome(read, text: str):
     try:
         return read(text, "f.dl")
@@ -76,7 +60,7 @@ def check_fastparse(text: str) -> None:
         lark = parser._lark_items(text, "f.dl")
     except RuleError as exc:
         raise AssertionError(f"fastparse accepted a text lark rejects: {[str(f) for f in exc.findings]}")
-    _same(items, lark)
+    same(items, lark)
 
 
 def check_parse_text(text: str) -> None:
@@ -87,7 +71,7 @@ def check_parse_text(text: str) -> None:
         assert got == expected, f"lark: {expected}; parse_text: {got!r}"
     else:
         assert not isinstance(got, list), f"lark read the text; parse_text: {got}"
-        _same(got, expected)
+        same(got, expected)
 
 
 # -- mutations of real rule files -----------------------------------------------------------

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from reader_compare import libyaml_events, lite_events
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -39,28 +40,6 @@ ALPHABET = [" ", "  ", "\n", "\n\n", "\t", "\r\n", "\r", "#", " #", "# ", " # c"
             "\x0b", "\x0c", "\x7f", "\x85", "\u00a0", "\u2028", "1e3", ".5", "0x10", "-0", "0o7", "+1",
             "1_000", "12:30", "yes", "no", "on", "null", "~", "NaN", ".inf", "a: b", "a:", "\n- ", "\n  ",
             "\n   ", "\n a: 1", "\\t", "\\n", "'it''s'", '"x"', "''''", "=", "<", "<<: ", "$", "(", ")"]
-
-
-def libyaml_events(text: str) -> list[tuple]:
-    """libyaml's events as tests/test_case_yaml_lite.py compares them."""
-    out = []
-    kinds = {yaml.ScalarEvent: "scalar", yaml.MappingStartEvent: "mapping", yaml.SequenceStartEvent: "sequence"}
-    for event in yaml.parse(text, Loader=yaml.CSafeLoader):
-        if isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
-            out.append(("end",))
-        elif type(event) in kinds:
-            out.append((kinds[type(event)], getattr(event, "value", None), getattr(event, "style", None) or None,
-                        event.tag if kinds[type(event)] == "scalar" else None,
-                        event.start_mark.line, event.start_mark.column))
-        elif isinstance(event, yaml.AliasEvent):
-            out.append(("alias",))
-    return out
-
-
-def lite_events(events) -> list[tuple]:
-    return [("end",) if event is None else
-            (kind, event.value, event.style, event.tag, event.start_mark.line, event.start_mark.column)
-            for kind, event in events]
 
 
 def _libyaml_or_error(text: str):
