@@ -117,6 +117,8 @@ r3(L) :- crit(L, C), \\+ flag(_).
 r4(L, V) :- crit(L, C), score(L, V), V >= 3.
 r5(L) :- crit(L, C), level(L, S), \\+ finding(S, compression, true).
 r6(L) :- crit(L, C), weight(L, W), W < 2.5.
+r7(L) :- crit(L, C), \\+ known(L).
+r8(L) :- crit(L, C), \\+ partial(L).
 """
 
 
@@ -143,15 +145,18 @@ def test_rules_that_can_derive_nothing_are_not_asked() -> None:
     facts = {("crit", 2): [("l1", "c1"), ("l2", "c2")], ("level", 2): [("l2", "L4-5"), ("l1", "L5-S1")],
              ("finding", 3): [("L3-4", "compression", "false"), ("L5-S1", "compression", "true")],
              ("met", 1): [], ("care", 2): [("outcome", "failed")], ("flag", 1): [("x",)],
-             ("score", 2): [("l1", 1), ("l2", 2)], ("weight", 2): [("l1", 2.4999999999)]}
+             ("score", 2): [("l1", 1), ("l2", 2)], ("weight", 2): [("l1", 2.4999999999)],
+             ("known", 1): [("l1",), ("l2",)], ("partial", 1): [("l1",)]}
     answers, asked = _asked(program, facts)
     # r1: no level of a line has a finding of no compression; r2: the only outcome is failed;
-    # r3: a flag exists; r4: no score reaches 3. r5 holds for l2 (a level with no positive
-    # finding), which the test cannot tell without joining, so pyDatalog is asked.
-    assert not {"r1", "r2", "r3", "r4"} & asked
+    # r3: a flag exists; r4: no score reaches 3; r7: every line there is is known. r5 holds for
+    # l2 (a level with no positive finding), which the test cannot tell without joining, so
+    # pyDatalog is asked; so is r8 (l2 is not partial).
+    assert not {"r1", "r2", "r3", "r4", "r7"} & asked
+    assert "r8" in asked and answers[("r8", 1)] == [("l2",)]
     assert "r5" in asked and answers[("r5", 1)] == [("l2",)]
     assert "r6" in asked  # a float: left to pyDatalog, which rounds it when it compares
-    assert all(not answers[(name, arity)] for name, arity in [("r1", 1), ("r2", 1), ("r3", 1), ("r4", 2)])
+    assert all(not answers[(name, arity)] for name, arity in [("r1", 1), ("r2", 1), ("r3", 1), ("r4", 2), ("r7", 1)])
 
 
 def test_pruning_never_drops_an_answer_of_the_kb(kb) -> None:

@@ -14,6 +14,7 @@ single literal).
 """
 from __future__ import annotations
 
+from itertools import product
 from typing import Any, Callable, Iterable, Protocol, Sequence
 
 from engine.compile.lower import CoreClause, is_aux
@@ -137,6 +138,8 @@ def _values(rows: Sequence[tuple], args: tuple[Arg, ...]) -> dict[str, set | Non
 
 
 _UNSEEN = object()
+PRODUCT = 64
+"""A negation is checked for at most this many combinations of its variables' values."""
 
 
 def live(shape: Shape, relations: Relations) -> bool:
@@ -198,24 +201,34 @@ def _holds(op: str, a: Any, b: Any) -> bool:
 
 
 def _certain(key: Key, args: tuple[Arg, ...], local: frozenset, relations: Relations, values: dict) -> bool:
-    """Whether the negated literal's relation certainly has a row for the only values its
-    variables can take (so the negation fails and the rule derives nothing)."""
-    pattern: list = []
-    for is_var, x in args:
+    """Whether the negated literal's relation certainly has a row for every combination of the
+    values its variables can take (so the negation fails for each, and the rule derives nothing).
+    Variables local to the negation match anything; at most PRODUCT combinations are tried."""
+    consts: list[tuple[int, Any]] = []
+    names: list[tuple[int, str]] = []
+    for i, (is_var, x) in enumerate(args):
         if is_var and x in local:
-            pattern.append(None)
             continue
-        if is_var:
-            found = values.get(x)
-            if found is None or len(found) != 1:
+        if not is_var:
+            if not _exact(x):
                 return False
-            x = next(iter(found))
-        if not _exact(x):
+            consts.append((i, x))
+        else:
+            names.append((i, x))
+    domains = []
+    size = 1
+    for _, name in names:
+        found = values.get(name)
+        if found is None:
             return False
-        pattern.append((x,))
-    memo, probe = relations.memo(key), ("\\+", tuple(pattern))
-    found = memo.get(probe)
-    if found is None:
-        found = memo[probe] = any(all(p is None or (row[i] == p[0] and _exact(row[i])) for i, p in enumerate(pattern))
-                                  for row in relations.rows(key))
-    return found
+        size *= len(found)
+        if size > PRODUCT:
+            return False
+        domains.append(found)
+    memo, probe = relations.memo(key), ("\\+", tuple(consts), tuple(i for i, _ in names))
+    present = memo.get(probe)
+    if present is None:  # the rows' values at the variables' positions, where the constants match
+        present = memo[probe] = {tuple(row[i] for i, _ in names) for row in relations.rows(key)
+                                 if all(row[i] == x and _exact(row[i]) for i, x in consts)
+                                 and all(_exact(row[i]) for i, _ in names)}
+    return all(combo in present for combo in product(*domains))
