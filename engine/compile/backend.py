@@ -203,7 +203,7 @@ class _ThreadState:
             pred = _new_pred((name, key[1]))
             own = self.component[key]
             shape = rule_shape(clause, lambda k: self.component.get(k) != own, self._negations)
-            rule = Rule(pred, shape, clause.source)
+            rule = Rule(pred, shape or None, clause.source)  # None: nothing to test
             rules.append(rule)
             if self.component[key] in self.iterate:
                 self._add_deltas(clause, name, rule)
@@ -360,6 +360,7 @@ class _ThreadState:
                 if index is not None:
                     wanted |= self.needs[index]
         result = self.materialized
+        relations = _Relations(self, result)  # what prune reads, one view for this evaluation
         for index in sorted(wanted - self._done):
             component = self.order[index]
             static = component[0] in self.static.keys
@@ -368,11 +369,11 @@ class _ThreadState:
                     result[key] = self._static_rows[key]
                     self.origins[key] = self._static_origins.get(key, {})
             else:
-                self._evaluate(index, component, result, static)
+                self._evaluate(index, component, result, static, relations)
             self._done.add(index)
         return result
 
-    def _evaluate(self, index: int, component: list, result: dict, static: bool) -> None:
+    def _evaluate(self, index: int, component: list, result: dict, static: bool, relations: "_Relations") -> None:
         """One component: one pass or, when it is recursive, semi-naive rounds to a fixpoint (after
         the first, only the rules' delta variants are asked). A rule whose body reads a lower
         relation with no row it could match is not asked (see plan.Rule)."""
@@ -380,8 +381,7 @@ class _ThreadState:
         for key in sorted(self._reads.pop(index, ())):  # only the first time this component is evaluated
             self._supply(key)
         known: dict[tuple[str, int], set] = {key: set() for key in component}
-        relations = _Relations(self, result)
-        rules = {key: [rule for rule in self.rules[key] if not rule.shape or live(rule.shape, relations)]
+        rules = {key: [rule for rule in self.rules[key] if rule.shape is None or live(rule.shape, relations)]
                  for key in component}
         iterate, deltas = index in self.iterate, []
         try:

@@ -13,7 +13,7 @@ class Rule:
     """One rule of a derived predicate, under a head predicate of its own so it can be asked alone.
 
     `shape` is what engine.compile.prune reads to find, before pyDatalog is asked, that the rule
-    can derive nothing for a case (then it is not asked)."""
+    can derive nothing for a case (then it is not asked); None when it holds nothing to test."""
 
     __slots__ = ("pred", "shape", "deltas", "source")
 

@@ -145,6 +145,7 @@ PRODUCT = 64
 def live(shape: Shape, relations: Relations) -> bool:
     """False only when the rule can derive nothing from these relations (see the module doc)."""
     domains: dict[str, set | None] = {}  # None: a float was met, the variable is not compared
+    shared = shape.shared
     for key, args in shape.positives:
         memo = relations.memo(key)
         found = memo.get(args, _UNSEEN)
@@ -152,7 +153,9 @@ def live(shape: Shape, relations: Relations) -> bool:
             found = memo[args] = _values(relations.rows(key), args)
         if found is None:
             return False
-        for name in shape.shared.intersection(found):
+        if not shared:
+            continue
+        for name in shared.intersection(found):
             values, known = found[name], domains.get(name, _UNSEEN)
             if known is None:
                 continue
