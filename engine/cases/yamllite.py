@@ -203,36 +203,32 @@ class _Reader:
 
     def flow_sequence(self, number: int, line: str, col: int) -> int:
         self.open("sequence", number, col)
-        col = _skip(line, col + 1)
-        if line[col] != "]":
-            while True:
-                col = _skip(line, self.flow_value(number, line, col))
-                if line[col] == "]":
-                    break
-                if line[col] != ",":
-                    raise _Refused
-                col = _skip(line, col + 1)
-                if line[col] in ",]":
-                    raise _Refused
-        self.close()
-        return col + 1
+        return self._flow_items(line, col, "]", lambda at: self.flow_value(number, line, at))
 
     def flow_mapping(self, number: int, line: str, col: int) -> int:
         self.open("mapping", number, col)
+
+        def entry(at: int) -> int:
+            found = _KEY.match(line, at)
+            if found is None:
+                raise _Refused
+            self.events.append(("scalar", Event(number, at, found.group(1))))
+            return self.flow_value(number, line, _skip(line, found.end()))
+        return self._flow_items(line, col, "}", entry)
+
+    def _flow_items(self, line: str, col: int, closer: str, item) -> int:
+        """The items of a one-line flow collection opened at `col`, each read by `item(at)`
+        (which returns where it ends), separated by commas; no empty item, no trailing comma."""
         col = _skip(line, col + 1)
-        if line[col] != "}":
+        if line[col] != closer:
             while True:
-                found = _KEY.match(line, col)
-                if found is None:
-                    raise _Refused
-                self.events.append(("scalar", Event(number, col, found.group(1))))
-                col = _skip(line, self.flow_value(number, line, _skip(line, found.end())))
-                if line[col] == "}":
+                col = _skip(line, item(col))
+                if line[col] == closer:
                     break
                 if line[col] != ",":
                     raise _Refused
                 col = _skip(line, col + 1)
-                if line[col] in ",}":
+                if line[col] in "," + closer:
                     raise _Refused
         self.close()
         return col + 1
