@@ -188,7 +188,7 @@ class _Walk:
     def reasons(self, proof: Node, top_only: bool = False, any_rule: bool = False) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
         preds = self.kb.reason_predicates
-        for node in ([proof] if top_only else reasons(proof, preds)):
+        for node in ([proof] if top_only else reasons(proof, preds, self.kb.reasonless)):
             if node.kind != "conclusion" or (node.predicate not in preds and not any_rule):
                 continue
             clause = self.kb.rules_by_id.get(node.rule)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 from dataclasses import dataclass, field as dc_field
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any, Collection, Iterator, Mapping, Sequence
 
 from engine.language import ast
 from engine.language.fieldpath import FieldPath
@@ -52,8 +52,24 @@ class Node:
     field: str | None = None
     predicate: str | None = None
     args: tuple = ()
-    children: list["Node"] = dc_field(default_factory=list)
+    kids: list["Node"] = dc_field(default_factory=list, repr=False)
     ident: Any = ""  # the id, or the parts it is hashed from when first read (most never are)
+    grow: Any = dc_field(default=None, repr=False, compare=False)
+    """A function that gives the children when they are first read (a proof below a reason
+    that no decision shows is never built)."""
+
+    @property
+    def children(self) -> list["Node"]:
+        grow = self.grow
+        if grow is not None:
+            self.grow = None
+            self.kids = grow()
+        return self.kids
+
+    @children.setter
+    def children(self, value: list["Node"]) -> None:
+        self.grow = None
+        self.kids = value
 
     @property
     def id(self) -> str:
@@ -176,8 +192,7 @@ class Explainer:
                     citations=meta.cites if meta else (), predicate=key[0], args=row,
                     ident=(rule_id, atom_text))
         self._proofs[(key, row)] = node
-        for literal in clause.body:
-            node.children.append(self._why_literal(literal, env))
+        node.grow = lambda: [self._why_literal(literal, env) for literal in clause.body]
         return node
 
     def _why_literal(self, literal: ast.Literal, env: Mapping[str, Any]) -> Node:
@@ -494,11 +509,41 @@ def missing_leaves(node: Node) -> list[Node]:
     return out
 
 
-def reasons(node: Node, reason_preds: set[str]) -> list[Node]:
-    """Rule instances of a proof whose head predicate is flagged `%@ reason`, in proof order."""
+def reasons(node: Node, reason_preds: set[str], bare: Collection[str] = ()) -> list[Node]:
+    """Rule instances of a proof whose head predicate is flagged `%@ reason`, in proof order.
+    Below a conclusion by a `bare` rule (see `reasonless`) there is none: its sub-proof is
+    neither walked nor built."""
     seen, out = set(), []
-    for n in node.walk():
-        if n.kind == "conclusion" and n.predicate in reason_preds and n.id not in seen:
-            seen.add(n.id)
-            out.append(n)
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if n.kind == "conclusion":
+            if n.predicate in reason_preds and n.id not in seen:
+                seen.add(n.id)
+                out.append(n)
+            if n.rule in bare:
+                continue
+        stack.extend(reversed(n.children))
     return out
+
+
+def reasonless(clauses_by_head: Mapping[Key, Sequence[ast.Clause]], reason_preds: Collection[str]) -> frozenset[str]:
+    """The rules (ids as proofs name them) whose proofs can hold no reason below their own
+    conclusion: no positive body literal leads, however deep, to a reason predicate."""
+    def used(clause: ast.Clause) -> set[Key]:
+        return {lit.atom.key for lit in clause.body if isinstance(lit, ast.Positive)}
+
+    below = {key: set().union(*map(used, clauses)) for key, clauses in clauses_by_head.items()}
+    reaching = {key for key, keys in below.items() if any(k[0] in reason_preds for k in keys)}
+    grew = True
+    while grew:
+        more = {key for key, keys in below.items() if key not in reaching and keys & reaching}
+        reaching |= more
+        grew = bool(more)
+    rules: dict[str, bool] = {}
+    for key, clauses in clauses_by_head.items():
+        for clause in clauses:
+            rule_id = clause.meta.id if clause.meta else f"{key[0]}/{key[1]}"
+            bare = not any(k[0] in reason_preds or k in reaching for k in used(clause))
+            rules[rule_id] = rules.get(rule_id, True) and bare
+    return frozenset(rule_id for rule_id, bare in rules.items() if bare)

@@ -312,6 +312,13 @@ class KnowledgeBase:
         return {key[0] for key, decl in self.program.decls.items() if decl.reason}
 
     @cached_property
+    def reasonless(self) -> frozenset:
+        """Rules whose proofs hold no reason below their conclusion (engine.explain.trees)."""
+        from engine.explain.trees import reasonless
+
+        return reasonless(self.program.clauses_by_head, self.reason_predicates)
+
+    @cached_property
     def rules_by_id(self) -> dict[str, Any]:
         return {c.meta.id: c for c in self.program.clauses if c.meta}
 
