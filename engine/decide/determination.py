@@ -188,7 +188,7 @@ class _Walk:
     def reasons(self, proof: Node, top_only: bool = False, any_rule: bool = False) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
         preds = self.kb.reason_predicates
-        for node in ([proof] if top_only else reasons(proof, preds, self.kb.reasonless)):
+        for node in ([proof] if top_only else reasons(proof, preds, self.kb.reason_leads)):
             if node.kind != "conclusion" or (node.predicate not in preds and not any_rule):
                 continue
             clause = self.kb.rules_by_id.get(node.rule)
@@ -203,9 +203,10 @@ class _Walk:
         out = list(self.missing_of(line_id))
         if not self.missing or self.verdicts[line_id][0] != self.kb.verdicts["undetermined"]:
             return out
-        for other in _lines_in(proof, line_id, self.verdicts):
-            if self.verdicts[other][0] == self.kb.verdicts["positive"]:
-                continue
+        positive = self.kb.verdicts["positive"]
+        wanted = {other for other, (verdict, _basis) in self.verdicts.items()
+                  if other != line_id and verdict != positive}
+        for other in _lines_in(proof, wanted):
             for item in self.missing_of(other):
                 inherited = {**item, "via": item.get("via", other)}
                 if all(m["field"] != inherited["field"] for m in out):
@@ -290,13 +291,18 @@ def _extend(items: list[dict[str, Any]], more: list[dict[str, Any]]) -> None:
             items.append(item)
 
 
-def _lines_in(proof: Node, line_id: Any, verdicts: dict) -> list[Any]:
-    """Other requested lines a proof mentions (a dependent line's parent fusion), in proof order."""
+def _lines_in(proof: Node, wanted: set[Any]) -> list[Any]:
+    """The `wanted` lines a proof mentions (a dependent line's parent fusion), in proof order;
+    the walk stops when it has found them all (with none wanted, it does not start)."""
     out: list[Any] = []
+    if not wanted:
+        return out
     for node in proof.walk():
         for arg in node.args:
-            if arg != line_id and arg in verdicts and arg not in out:
+            if arg in wanted and arg not in out:
                 out.append(arg)
+                if len(out) == len(wanted):
+                    return out
     return out
 
 

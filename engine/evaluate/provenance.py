@@ -8,7 +8,7 @@ check that its model equals pyDatalog's answers.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any, Collection, Iterator, Mapping, Sequence
 
 from engine.errors import EvaluationError
 from engine.guard import budget as _budget
@@ -63,7 +63,7 @@ class Relation:
         return True
 
     def match(self, pattern: Sequence[Any]) -> list[Row] | Iterator[Row]:
-        positions = tuple(i for i, v in enumerate(pattern) if v is not None)
+        positions = tuple([i for i, v in enumerate(pattern) if v is not None])
         if not positions:
             return list(self.rows)
         if len(positions) == len(pattern):
@@ -71,11 +71,27 @@ class Relation:
             return [row] if row in self.rows else []
         index = self._indexes.get(positions)
         if index is None:
+            if len(self.rows) <= SCAN_ROWS:  # a few rows: a scan costs less than an index
+                return self._scan(positions, pattern)
             index = {}
             for row in self.rows:
-                index.setdefault(tuple(row[i] for i in positions), []).append(row)
+                index.setdefault(tuple([row[i] for i in positions]), []).append(row)
             self._indexes[positions] = index
-        return index.get(tuple(pattern[i] for i in positions), [])
+        return index.get(tuple([pattern[i] for i in positions]), [])
+
+    def _scan(self, positions: tuple[int, ...], pattern: Sequence[Any]) -> list[Row]:
+        """The rows an index would give, in the same (insertion) order."""
+        if len(positions) == 1:
+            at = positions[0]
+            value = pattern[at]
+            return [row for row in self.rows if row[at] == value]
+        wanted = tuple([pattern[i] for i in positions])
+        return [row for row in self.rows if tuple([row[i] for i in positions]) == wanted]
+
+
+SCAN_ROWS = 8
+"""Relations this small are scanned: most of a case's relations hold a few rows and are read
+with a given pattern once or twice per decision."""
 
 
 class BodySolver:
@@ -88,11 +104,20 @@ class BodySolver:
     def solve(self, body: Sequence[ast.Literal], env: Env) -> Iterator[Env]:
         """Every extension of env that satisfies the literals, left to right."""
         if not body:
-            yield env
-            return
-        first, rest = body[0], body[1:]
-        for extended in self.solve_literal(first, env):
-            yield from self.solve(rest, extended)
+            return iter((env,))
+        return self._solve(body, 0, env)
+
+    def _solve(self, body: Sequence[ast.Literal], i: int, env: Env) -> Iterator[Env]:
+        literal = body[i]
+        if isinstance(literal, ast.Positive):
+            found = self.match_atom(literal.atom, env)
+        else:
+            found = self.solve_literal(literal, env)
+        if i + 1 == len(body):
+            yield from found
+        else:
+            for extended in found:
+                yield from self._solve(body, i + 1, extended)
 
     def solve_literal(self, literal: ast.Literal, env: Env) -> Iterator[Env]:
         if isinstance(literal, ast.Positive):
@@ -210,6 +235,9 @@ class Model(BodySolver):
     def derivation(self, key: Key, row: Row) -> Derivation | None:
         """How a derived fact was obtained (reconstructed on first request in lazy mode, within
         the evaluation budget)."""
+        known = self.derivations.get(key)
+        if known is not None and row in known:
+            return known[row]
         with _budget.metering(self.budget, "a derivation"):
             return self._derivation(key, row)
 
@@ -217,10 +245,11 @@ class Model(BodySolver):
         known = self.derivations.get(key, {}).get(row)
         if known is not None or not self.lazy or not self.holds(key, row):
             return known
+        clauses = self.clauses_by_head.get(key, ())
         origin = self.origins.get(key, {}).get(row)
-        for index, clause in enumerate(self.clauses_by_head.get(key, ())):
-            if origin is not None and clause.body and index not in origin:
-                continue  # pyDatalog's answers say this rule does not derive the row
+        # with pyDatalog's word on which rules derive the row, only those (and stated facts)
+        for index in range(len(clauses)) if origin is None else _candidates(clauses, origin):
+            clause = clauses[index]
             env: Env = {}
             ok = True
             for term, value in zip(clause.head.args, row):
@@ -234,9 +263,51 @@ class Model(BodySolver):
                     break
             if not ok:
                 continue
-            for solution in self.solve(clause.body, env):
+            solution = self._first(clause.body, 0, env)
+            if solution is not None:
                 found = Derivation(clause, tuple(sorted(solution.items())))
                 self.derivations.setdefault(key, {})[row] = found
+                return found
+        return None
+
+    def _first(self, body: Sequence[ast.Literal], i: int, env: Env) -> Env | None:
+        """The first solution `solve(body[i:], env)` gives, found without a generator per literal
+        (a derivation needs one solution, and each abandoned generator chain costs its unwinding)."""
+        if i == len(body):
+            return env
+        literal = body[i]
+        if not isinstance(literal, ast.Positive):
+            for extended in self.solve_literal(literal, env):
+                found = self._first(body, i + 1, extended)
+                if found is not None:
+                    return found
+            return None
+        rel = self._get(literal.atom.key)
+        if not rel:
+            return None
+        pattern, free = _pattern(literal.atom, env)
+        meter = _budget._ACTIVE.meter
+        for row in rel.match(pattern):
+            if meter is not None:
+                meter.steps += 1
+                if meter.steps >= meter.checkpoint:
+                    meter.check()
+            out = env
+            if free:
+                out = dict(env)
+                for pos, name in free:
+                    current = out.get(name)
+                    if current is None:
+                        out[name] = row[pos]
+                    elif current != row[pos]:
+                        break
+                else:
+                    found = self._first(body, i + 1, out)
+                    if found is not None:
+                        return found
+                continue
+            found = self._first(body, i + 1, out)
+            if found is not None:
                 return found
         return None
 
@@ -260,12 +331,15 @@ class Model(BodySolver):
         fixed, answers = kb_rows.get(key, ()), derived.get(key, ())
         if not fixed and not answers:
             return rel
+        if rel is None and not answers:  # a kb table: the same relation for every case
+            rel = self.relations[key] = _table(kb_rows, key)
+            return rel
         if rel is None:
             rel = self.relations[key] = Relation()
         for row in fixed:
             rel.add(row)
-        for row in sorted(answers, key=lambda r: [order_key(v) for v in r]):
-            rel.add(tuple(row))
+        for row in _in_order(answers):
+            rel.add(row)
         return rel
 
     def rows(self, key: Key) -> list[Row]:
@@ -289,42 +363,118 @@ class Model(BodySolver):
         return new
 
     def match_atom(self, atom: ast.Atom, env: Env) -> Iterator[Env]:
-        for extended, _row in self.match_rows(atom, env):
-            yield extended
+        return self._matches(atom, env, False)
 
     def match_rows(self, atom: ast.Atom, env: Env) -> Iterator[tuple[Env, Row]]:
         """Each matching row with env extended by it (anonymous `_` arguments bind nothing)."""
+        return self._matches(atom, env, True)
+
+    def _matches(self, atom: ast.Atom, env: Env, with_rows: bool) -> Iterator[Any]:
+        """match_rows' pairs, or (without `with_rows`) the extended envs alone."""
         rel = self._get(atom.key)
         if not rel:
             return
-        pattern = []
-        for t in atom.args:
-            if isinstance(t, ast.Const):
-                pattern.append(t.value)
-            elif t.name != "_":
-                pattern.append(env.get(t.name))
-            else:
-                pattern.append(None)
+        pattern, free = _pattern(atom, env)
         meter = _budget._ACTIVE.meter
         for row in rel.match(pattern):
             if meter is not None:
                 meter.steps += 1
                 if meter.steps >= meter.checkpoint:
                     meter.check()
-            out = env
-            ok = True
-            for t, v in zip(atom.args, row):
-                if isinstance(t, ast.Var) and t.name != "_":
-                    current = out.get(t.name)
-                    if current is None:
-                        if out is env:
-                            out = dict(env)
-                        out[t.name] = v
-                    elif current != v:
-                        ok = False
-                        break
-            if ok:
-                yield out, row
+            if not free:
+                yield (env, row) if with_rows else env
+                continue
+            out = dict(env)
+            for pos, name in free:
+                current = out.get(name)
+                if current is None:
+                    out[name] = row[pos]
+                elif current != row[pos]:
+                    break
+            else:
+                yield (out, row) if with_rows else out
+
+
+def _pattern(atom: ast.Atom, env: Env) -> tuple[list[Any], list[tuple[int, str]]]:
+    """The values env gives the atom's arguments (None: open), and the named variables it leaves
+    open, with their positions."""
+    consts, names = _arguments(atom)
+    pattern = list(consts)
+    free = []
+    for pos, name in names:
+        value = env.get(name)
+        if value is None:
+            free.append((pos, name))
+        else:
+            pattern[pos] = value
+    return pattern, free
+
+
+_ARGUMENTS: dict[int, tuple[ast.Atom, tuple[Any, ...], tuple[tuple[int, str], ...]]] = {}
+
+
+def _arguments(atom: ast.Atom) -> tuple[tuple[Any, ...], tuple[tuple[int, str], ...]]:
+    """An atom's constants by position (None elsewhere) and its named variables with their
+    positions, read once per atom object (`match_rows` reads them for every lookup)."""
+    known = _ARGUMENTS.get(id(atom))
+    if known is not None and known[0] is atom:
+        return known[1], known[2]
+    consts = tuple(t.value if isinstance(t, ast.Const) else None for t in atom.args)
+    names = tuple((i, t.name) for i, t in enumerate(atom.args) if isinstance(t, ast.Var) and t.name != "_")
+    if len(_ARGUMENTS) >= 100_000:  # probes built on the fly must not pile up
+        _ARGUMENTS.clear()
+    _ARGUMENTS[id(atom)] = (atom, consts, names)
+    return consts, names
+
+
+_FACT_CLAUSES: dict[int, tuple[Sequence[ast.Clause], frozenset[int]]] = {}
+
+
+def _candidates(clauses: Sequence[ast.Clause], origin: Collection[int]) -> list[int]:
+    """The clauses (by index, in order) that may derive a row whose deriving rules are `origin`:
+    those rules and the predicate's stated facts."""
+    known = _FACT_CLAUSES.get(id(clauses))
+    if known is None or known[0] is not clauses:
+        if len(_FACT_CLAUSES) >= 10_000:
+            _FACT_CLAUSES.clear()
+        known = _FACT_CLAUSES[id(clauses)] = (clauses, frozenset(i for i, c in enumerate(clauses) if not c.body))
+    facts = known[1]
+    return [i for i in range(len(clauses)) if i in origin or i in facts]
+
+
+_TEXT, _NUMBERS = frozenset({str}), frozenset({int, float})
+
+
+def _in_order(answers: Sequence[Row]) -> list[Row]:
+    """Answers as tuples in the standard order of terms (`order_key`, value by value). When each
+    column holds only atoms or only numbers, that is the plain order of the tuples."""
+    rows = [tuple(row) for row in answers]
+    if len(rows) < 2:
+        return rows
+    for column in zip(*rows):
+        kinds = set(map(type, column))
+        if not (kinds <= _TEXT or kinds <= _NUMBERS):
+            return sorted(rows, key=lambda r: [order_key(v) for v in r])
+    return sorted(rows)
+
+
+_TABLES: dict[int, tuple[Mapping, dict[Key, Relation]]] = {}
+
+
+def _table(kb_rows: Mapping[Key, Sequence[Row]], key: Key) -> Relation:
+    """The relation of a kb table (rows the program states as facts, no case rows or answers),
+    built and indexed once per program: lazy models only read their relations."""
+    known = _TABLES.get(id(kb_rows))
+    if known is None or known[0] is not kb_rows:
+        if len(_TABLES) >= 64:
+            _TABLES.clear()
+        known = _TABLES[id(kb_rows)] = (kb_rows, {})
+    rel = known[1].get(key)
+    if rel is None:
+        rel = known[1][key] = Relation()
+        for row in kb_rows[key]:
+            rel.add(row)
+    return rel
 
 
 def kb_fact_rows(clauses: Sequence[ast.Clause]) -> dict[Key, list[Row]]:

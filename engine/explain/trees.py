@@ -11,13 +11,14 @@ from __future__ import annotations
 import hashlib
 import itertools
 from dataclasses import dataclass, field as dc_field
-from typing import Any, Collection, Iterator, Mapping, Sequence
+from typing import Any, Iterator, Mapping, Sequence
 
 from engine.language import ast
 from engine.language.fieldpath import FieldPath
 from engine.evaluate.provenance import Model, value_of
 from engine.language.visit import variable_names
 from engine.explain.voice import PlainVoice, render_value
+from engine.explain.reasons import SubProof, reasons  # noqa: F401 - reasons: read from here too
 
 Key = tuple[str, int]
 MAX_BRANCHES = 12
@@ -192,7 +193,7 @@ class Explainer:
                     citations=meta.cites if meta else (), predicate=key[0], args=row,
                     ident=(rule_id, atom_text))
         self._proofs[(key, row)] = node
-        node.grow = lambda: [self._why_literal(literal, env) for literal in clause.body]
+        node.grow = SubProof(self, clause, env)
         return node
 
     def _why_literal(self, literal: ast.Literal, env: Mapping[str, Any]) -> Node:
@@ -233,7 +234,7 @@ class Explainer:
             node = self._base_failure(key, pattern, text)
             self._failures[memo_key] = node
             return node
-        node = Node("not_derived", text, self._decl_sentence(key, pattern, "missing"), predicate=key[0],
+        node = Node("not_derived", text, lambda: self._decl_sentence(key, pattern, "missing"), predicate=key[0],
                     args=pattern, ident=("whynot", text))
         if depth <= 0 or (key, pattern) in _stack:
             return node
@@ -255,7 +256,8 @@ class Explainer:
                     continue  # another way through the same rule that needs nothing new
                 shown |= missing
                 label = rule_id if n == 0 else f"{rule_id} (another way)"
-                attempt = Node("failed_rule", label, self.voice.rule(clause, head_env, "…") if meta and meta.says else "",
+                said = (lambda c=clause, e=head_env: self.voice.rule(c, e, "…")) if meta and meta.says else ""
+                attempt = Node("failed_rule", label, said,
                                rule=rule_id, citations=meta.cites if meta else (),
                                ident=("attempt", rule_id, text, n))
                 attempt.children = failures
@@ -268,13 +270,15 @@ class Explainer:
         relaxed = tuple(None if i in value_positions else v for i, v in enumerate(pattern))
         documented = [r for r in rows if all(v is None or v == r[i] for i, v in enumerate(relaxed))]
         if documented and relaxed != pattern:
-            shown = ", ".join(ast.format_value(r[i]) for r in documented[:3] for i in sorted(value_positions))
-            said = self.voice.documented(key, documented[:3]) or \
-                f"{self._decl_sentence(key, relaxed, 'unmet')} (documented: {shown})"
+            def said() -> str:  # written when first read, as every sentence of a failure tree
+                shown = ", ".join(ast.format_value(r[i]) for r in documented[:3] for i in sorted(value_positions))
+                return self.voice.documented(key, documented[:3]) or \
+                    f"{self._decl_sentence(key, relaxed, 'unmet')} (documented: {shown})"
+
             return Node("contradicted", text, said,
                         field=self.field_for(key, relaxed), predicate=key[0], args=pattern,
                         ident=("contradicted", text))
-        return Node("missing", text, self._decl_sentence(key, pattern, "missing"), field=self.field_for(key, pattern),
+        return Node("missing", text, lambda: self._decl_sentence(key, pattern, "missing"), field=self.field_for(key, pattern),
                     predicate=key[0], args=pattern, ident=("missing", text))
 
     def _value_positions(self, key: Key) -> set[int]:
@@ -344,9 +348,7 @@ class Explainer:
     @property
     def layout(self):
         if getattr(self, "_layout", None) is None:
-            from engine.explain.layout import Layout
-
-            self._layout = Layout.of(self.fields)
+            self._layout = _layout_of(self.fields)
         return self._layout
 
     def _counterfactual(self, key: Key, row: tuple, depth: int, stack) -> Node:
@@ -391,15 +393,15 @@ class Explainer:
         if isinstance(literal, ast.Negation):
             rows = [row for _match, row in self.model.match_rows(literal.atom, dict(env))][:10]
             text = ground_text(literal.atom, env)
-            sentences = "; ".join(self._decl_sentence(literal.atom.key, row, "holds") for row in rows)
+            sentences = lambda: "; ".join(self._decl_sentence(literal.atom.key, row, "holds") for row in rows)  # noqa: E731
             node = Node("contradicted", f"\\+ {text}", sentences, predicate=literal.atom.pred,
                         args=tuple(value_of(t, env) for t in literal.atom.args), ident=("holds", text))
             node.children = [self._counterfactual(literal.atom.key, row, depth - 1, stack) for row in rows]
             return node
         if isinstance(literal, ast.Comparison):
             text = f"{render_value(value_of(literal.left, env))} {literal.op} {render_value(value_of(literal.right, env))}"
-            said = self.voice.comparison_failed(literal.op, value_of(literal.left, env), value_of(literal.right, env))
-            node = Node("contradicted", text, said, ident=("cmpfail", text))
+            node = Node("contradicted", text, lambda: self.voice.comparison_failed(
+                literal.op, value_of(literal.left, env), value_of(literal.right, env)), ident=("cmpfail", text))
             names = variable_names(literal)
             for earlier in before:
                 if isinstance(earlier, ast.Aggregate) and isinstance(earlier.result, ast.Var) \
@@ -443,6 +445,21 @@ class Explainer:
                             field=self.field_for(key, filled), predicate=key[0], args=tuple(filled),
                             ident=("missing", text)))
         return out[:20]
+
+
+_LAYOUTS: dict[int, tuple[Any, Any]] = {}
+
+
+def _layout_of(fields: Mapping[Key, Sequence[tuple[ast.PredDecl, FieldPath]]]):
+    """The layout of a kb's field paths, worked out once per kb (not once per case)."""
+    from engine.explain.layout import Layout
+
+    known = _LAYOUTS.get(id(fields))
+    if known is None or known[0] is not fields:
+        if len(_LAYOUTS) >= 64:
+            _LAYOUTS.clear()
+        known = _LAYOUTS[id(fields)] = (fields, Layout.of(fields))
+    return known[1]
 
 
 MAX_WAYS = 4
@@ -507,43 +524,3 @@ def missing_leaves(node: Node) -> list[Node]:
             seen.add(n.id)
             out.append(n)
     return out
-
-
-def reasons(node: Node, reason_preds: set[str], bare: Collection[str] = ()) -> list[Node]:
-    """Rule instances of a proof whose head predicate is flagged `%@ reason`, in proof order.
-    Below a conclusion by a `bare` rule (see `reasonless`) there is none: its sub-proof is
-    neither walked nor built."""
-    seen, out = set(), []
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        if n.kind == "conclusion":
-            if n.predicate in reason_preds and n.id not in seen:
-                seen.add(n.id)
-                out.append(n)
-            if n.rule in bare:
-                continue
-        stack.extend(reversed(n.children))
-    return out
-
-
-def reasonless(clauses_by_head: Mapping[Key, Sequence[ast.Clause]], reason_preds: Collection[str]) -> frozenset[str]:
-    """The rules (ids as proofs name them) whose proofs can hold no reason below their own
-    conclusion: no positive body literal leads, however deep, to a reason predicate."""
-    def used(clause: ast.Clause) -> set[Key]:
-        return {lit.atom.key for lit in clause.body if isinstance(lit, ast.Positive)}
-
-    below = {key: set().union(*map(used, clauses)) for key, clauses in clauses_by_head.items()}
-    reaching = {key for key, keys in below.items() if any(k[0] in reason_preds for k in keys)}
-    grew = True
-    while grew:
-        more = {key for key, keys in below.items() if key not in reaching and keys & reaching}
-        reaching |= more
-        grew = bool(more)
-    rules: dict[str, bool] = {}
-    for key, clauses in clauses_by_head.items():
-        for clause in clauses:
-            rule_id = clause.meta.id if clause.meta else f"{key[0]}/{key[1]}"
-            bare = not any(k[0] in reason_preds or k in reaching for k in used(clause))
-            rules[rule_id] = rules.get(rule_id, True) and bare
-    return frozenset(rule_id for rule_id, bare in rules.items() if bare)

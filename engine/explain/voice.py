@@ -44,16 +44,19 @@ class PlainVoice:
         """Fill `{Var}` placeholders; unbound ones stay as written, or become `unknown` when given
         (a text, or a function of the placeholder's name)."""
         places = places or {}
-
-        def one(match: re.Match) -> str:
-            name = match.group(1)
-            if name in values and values[name] is not None:
-                return self.term(values[name], places.get(name))
-            if unknown is None:
-                return match.group(0)
-            return unknown(name) if callable(unknown) else unknown
-
-        return self.finish(PLACEHOLDER.sub(one, template))
+        pieces = []
+        for text, name in _pieces(template):
+            pieces.append(text)
+            if name is None:
+                continue
+            value = values.get(name)
+            if value is not None:
+                pieces.append(self.term(value, places.get(name)))
+            elif unknown is None:
+                pieces.append("{" + name + "}")
+            else:
+                pieces.append(unknown(name) if callable(unknown) else unknown)
+        return self.finish("".join(pieces))
 
     def decl(self, decl: ast.PredDecl, which: str, args: Sequence[Any]) -> str:
         """A predicate's `holds` / `missing` / `unmet` sentence for a (partial) row."""
@@ -85,6 +88,25 @@ class PlainVoice:
 
     def aggregate(self, kind: str, value: Any) -> str:
         return f"{kind} = {render_value(value)}"
+
+
+_PIECES: dict[str, tuple[tuple[str, str | None], ...]] = {}
+
+
+def _pieces(template: str) -> tuple[tuple[str, str | None], ...]:
+    """A template as (text before, placeholder name) pairs, the last with no name; split once
+    per template text (the kb's sentences are few, and filled for every case)."""
+    known = _PIECES.get(template)
+    if known is None:
+        out, at = [], 0
+        for match in PLACEHOLDER.finditer(template):
+            out.append((template[at:match.start()], match.group(1)))
+            at = match.end()
+        out.append((template[at:], None))
+        known = tuple(out)
+        if len(_PIECES) < 10_000:
+            _PIECES[template] = known
+    return known
 
 
 class _Places:

@@ -312,11 +312,12 @@ class KnowledgeBase:
         return {key[0] for key, decl in self.program.decls.items() if decl.reason}
 
     @cached_property
-    def reasonless(self) -> frozenset:
-        """Rules whose proofs hold no reason below their conclusion (engine.explain.trees)."""
-        from engine.explain.trees import reasonless
+    def reason_leads(self) -> frozenset:
+        """Derived predicates whose proofs can hold a reason below their conclusion
+        (engine.explain.reasons)."""
+        from engine.explain.reasons import reaching
 
-        return reasonless(self.program.clauses_by_head, self.reason_predicates)
+        return reaching(self.program.clauses_by_head, self.reason_predicates)
 
     @cached_property
     def rules_by_id(self) -> dict[str, Any]:

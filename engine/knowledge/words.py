@@ -329,7 +329,17 @@ class Words:
         return ({str(w).lower() for w in table.get("an") or ()}, {str(w).lower() for w in table.get("a") or ()})
 
     def articles(self, text: str) -> str:
-        """Make every "a"/"an" agree with the word after it (`a osteotomy` → `an osteotomy`)."""
+        """Make every "a"/"an" agree with the word after it (`a osteotomy` → `an osteotomy`).
+        Memoised per text: the same sentences come back case after case."""
+        memo = self.__dict__.setdefault("_articled", {})
+        known = memo.get(text)
+        if known is None:
+            known = self._articles(text)
+            if len(memo) < 20_000:
+                memo[text] = known
+        return known
+
+    def _articles(self, text: str) -> str:
         force_an, force_a = self._article_exceptions
 
         def one(match: re.Match) -> str:

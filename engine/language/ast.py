@@ -233,6 +233,20 @@ _set_dict = object.__setattr__
 
 def format_value(value: Value) -> str:
     """Prolog spelling of a constant: bare when it is a plain atom, quoted otherwise."""
+    if type(value) is str:  # the common case: atoms, spelled once each (explanations spell many)
+        known = _SPELLED.get(value)
+        if known is None:
+            known = _spell(value)
+            if len(_SPELLED) < 50_000:
+                _SPELLED[value] = known
+        return known
+    return _spell(value)
+
+
+_SPELLED: dict[str, str] = {}
+
+
+def _spell(value: Value) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (int, float)):
