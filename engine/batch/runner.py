@@ -403,7 +403,7 @@ def _settle(kb) -> None:
     per-case garbage sets off often, then no longer walks the kb's objects each time (about 4%
     of a case's time); and collect between cases rather than during them (collect.py)."""
     kb.program.backend.activate()
-    kb.code_units, kb.code_labels, kb.reason_predicates  # noqa: B018 - cached properties
+    kb.code_units, kb.code_labels, kb.reason_predicates, kb.reason_leads, kb.noreason_rules  # noqa: B018 - cached properties
     gc.collect()
     gc.freeze()
     lean()

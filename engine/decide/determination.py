@@ -191,8 +191,7 @@ class _Walk:
         for node in ([proof] if top_only else reasons(proof, preds, self.kb.reason_leads)):
             if node.kind != "conclusion" or (node.predicate not in preds and not any_rule):
                 continue
-            clause = self.kb.rules_by_id.get(node.rule)
-            if clause is not None and clause.meta.noreason:
+            if node.rule in self.kb.noreason_rules:
                 continue
             _extend(out, [{"rule": node.rule, "text": node.text, "citations": list(node.citations)}])
         return out

@@ -142,7 +142,18 @@ class CaseSession:
         return CaseVoice(self.kb.words, self.document, self.lines, self.kb.fields, self.case_field)
 
     def case_field(self, path: str) -> str:
-        """Turn a path through the derived `lines` map into the request path the user edits."""
+        """Turn a path through the derived `lines` map into the request path the user edits
+        (memoised: failure trees ask for the same few paths many times)."""
+        known = self._case_paths.get(path)
+        if known is None:
+            known = self._case_paths[path] = self._case_field(path)
+        return known
+
+    @cached_property
+    def _case_paths(self) -> dict[str, str]:
+        return {}
+
+    def _case_field(self, path: str) -> str:
         match = _LINE_FIELD.match(path)
         if not match:
             return path

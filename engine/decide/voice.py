@@ -36,6 +36,9 @@ class CaseVoice(PlainVoice):
         self.phrase = lru_cache(maxsize=4096)(self._phrase)
 
     # -- values ------------------------------------------------------------------------------
+    def placed(self, value: Any) -> bool:
+        return isinstance(value, int) and not isinstance(value, bool)
+
     def term(self, value: Any, where: Where | None = None) -> str:
         if where is not None and isinstance(value, int) and not isinstance(value, bool):
             named = self._entry(where)

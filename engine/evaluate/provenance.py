@@ -8,6 +8,7 @@ check that its model equals pyDatalog's answers.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any, Collection, Iterator, Mapping, Sequence
 
 from engine.errors import EvaluationError
@@ -85,8 +86,20 @@ class Relation:
             at = positions[0]
             value = pattern[at]
             return [row for row in self.rows if row[at] == value]
-        wanted = tuple([pattern[i] for i in positions])
-        return [row for row in self.rows if tuple([row[i] for i in positions]) == wanted]
+        read = _getter(positions)
+        wanted = read(pattern)
+        return [row for row in self.rows if read(row) == wanted]
+
+
+_GETTERS: dict[tuple[int, ...], Any] = {}
+
+
+def _getter(positions: tuple[int, ...]) -> Any:
+    """itemgetter of several positions (a tuple of their values), one per positions tuple."""
+    read = _GETTERS.get(positions)
+    if read is None:
+        read = _GETTERS[positions] = itemgetter(*positions)
+    return read
 
 
 SCAN_ROWS = 8
@@ -250,18 +263,8 @@ class Model(BodySolver):
         # with pyDatalog's word on which rules derive the row, only those (and stated facts)
         for index in range(len(clauses)) if origin is None else _candidates(clauses, origin):
             clause = clauses[index]
-            env: Env = {}
-            ok = True
-            for term, value in zip(clause.head.args, row):
-                if isinstance(term, ast.Const):
-                    ok = compare("=", term.value, value)
-                elif term.name in env:
-                    ok = compare("=", env[term.name], value)
-                elif term.name != "_":
-                    env[term.name] = value
-                if not ok:
-                    break
-            if not ok:
+            env = _head_env(clause.head, row)
+            if env is None:
                 continue
             solution = self._first(clause.body, 0, env)
             if solution is not None:
@@ -331,11 +334,9 @@ class Model(BodySolver):
         fixed, answers = kb_rows.get(key, ()), derived.get(key, ())
         if not fixed and not answers:
             return rel
-        if rel is None and not answers:  # a kb table: the same relation for every case
-            rel = self.relations[key] = _table(kb_rows, key)
+        if rel is None:  # no case rows: a kb table, or answers that may be every case's
+            rel = self.relations[key] = _shared(kb_rows, key, answers)
             return rel
-        if rel is None:
-            rel = self.relations[key] = Relation()
         for row in fixed:
             rel.add(row)
         for row in _in_order(answers):
@@ -410,6 +411,22 @@ def _pattern(atom: ast.Atom, env: Env) -> tuple[list[Any], list[tuple[int, str]]
     return pattern, free
 
 
+def _head_env(head: ast.Atom, row: Row) -> Env | None:
+    """The bindings that make a clause head equal to the row (None: it cannot)."""
+    consts, names = _arguments(head)
+    for pos, value in enumerate(consts):
+        if value is not None and not compare("=", value, row[pos]):
+            return None
+    env: Env = {}
+    for pos, name in names:
+        if name in env:
+            if not compare("=", env[name], row[pos]):
+                return None
+        else:
+            env[name] = row[pos]
+    return env
+
+
 _ARGUMENTS: dict[int, tuple[ast.Atom, tuple[Any, ...], tuple[tuple[int, str], ...]]] = {}
 
 
@@ -438,8 +455,12 @@ def _candidates(clauses: Sequence[ast.Clause], origin: Collection[int]) -> list[
         if len(_FACT_CLAUSES) >= 10_000:
             _FACT_CLAUSES.clear()
         known = _FACT_CLAUSES[id(clauses)] = (clauses, frozenset(i for i, c in enumerate(clauses) if not c.body))
-    facts = known[1]
-    return [i for i in range(len(clauses)) if i in origin or i in facts]
+    facts, count = known[1], len(clauses)
+    if not facts:
+        picked = [i for i in origin if type(i) is int and 0 <= i < count]
+        if len(picked) == len(origin):  # indexes only (as pyDatalog's answers give them)
+            return sorted(picked)
+    return [i for i in range(count) if i in origin or i in facts]
 
 
 _TEXT, _NUMBERS = frozenset({str}), frozenset({int, float})
@@ -458,22 +479,27 @@ def _in_order(answers: Sequence[Row]) -> list[Row]:
     return sorted(rows)
 
 
-_TABLES: dict[int, tuple[Mapping, dict[Key, Relation]]] = {}
+_TABLES: dict[int, tuple[Mapping, dict[Key, tuple[Any, int, Relation]]]] = {}
 
 
-def _table(kb_rows: Mapping[Key, Sequence[Row]], key: Key) -> Relation:
-    """The relation of a kb table (rows the program states as facts, no case rows or answers),
-    built and indexed once per program: lazy models only read their relations."""
+def _shared(kb_rows: Mapping[Key, Sequence[Row]], key: Key, answers: Sequence[Row]) -> Relation:
+    """The relation of the kb's rows for `key` and these answers. A kb table, or answers that
+    depend on the kb alone (pyDatalog hands out the same list for every case), are loaded and
+    indexed once per program: lazy models only read their relations."""
     known = _TABLES.get(id(kb_rows))
     if known is None or known[0] is not kb_rows:
         if len(_TABLES) >= 64:
             _TABLES.clear()
         known = _TABLES[id(kb_rows)] = (kb_rows, {})
-    rel = known[1].get(key)
-    if rel is None:
-        rel = known[1][key] = Relation()
-        for row in kb_rows[key]:
-            rel.add(row)
+    entry = known[1].get(key)
+    if entry is not None and entry[0] is answers and entry[1] == len(answers):
+        return entry[2]
+    rel = Relation()
+    for row in kb_rows.get(key, ()):
+        rel.add(row)
+    for row in _in_order(answers):
+        rel.add(row)
+    known[1][key] = (answers, len(answers), rel)
     return rel
 
 

@@ -36,6 +36,10 @@ class PlainVoice:
     def term(self, value: Any, where: Where | None = None) -> str:
         return render_value(value)
 
+    def placed(self, value: Any) -> bool:
+        """Whether `term` reads where this value stands (`fill` works the place out only then)."""
+        return False
+
     def finish(self, text: str) -> str:
         return text
 
@@ -51,7 +55,7 @@ class PlainVoice:
                 continue
             value = values.get(name)
             if value is not None:
-                pieces.append(self.term(value, places.get(name)))
+                pieces.append(self.term(value, places.get(name) if self.placed(value) else None))
             elif unknown is None:
                 pieces.append("{" + name + "}")
             else:

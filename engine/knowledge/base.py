@@ -323,6 +323,11 @@ class KnowledgeBase:
     def rules_by_id(self) -> dict[str, Any]:
         return {c.meta.id: c for c in self.program.clauses if c.meta}
 
+    @cached_property
+    def noreason_rules(self) -> frozenset[str]:
+        """The ids of the rules marked `%@ noreason` (as `rules_by_id` finds them)."""
+        return frozenset(rule_id for rule_id, c in self.rules_by_id.items() if c.meta.noreason)
+
 
 def _wording(root: Path, program: Any, extra: list[Path] = ()) -> tuple[dict[str, Any] | None, list[Finding]]:
     """words.yaml as data (cached with the program), and its findings: identifiers without words,
