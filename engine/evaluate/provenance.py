@@ -210,17 +210,19 @@ class Model(BodySolver):
         self.base: set[Key] = set()
         self.recursive = recursive
         self._pending: tuple[Mapping, Mapping] | None = None
+        self.lazy = derived is not None and not recursive
+        self._case = facts if self.lazy else {}  # lazy: the case's rows go in when first read (_load)
         for key, rows in facts.items():
-            rel = self.relation(key)
             self.base.add(key)
-            for row in rows:
-                rel.add(tuple(row))
+            if not self.lazy:
+                rel = self.relation(key)
+                for row in rows:
+                    rel.add(tuple(row))
         if by_head is None:
             by_head = {}
             for clause in clauses:
                 by_head.setdefault(clause.head.key, []).append(clause)
         self.clauses_by_head = by_head
-        self.lazy = derived is not None and not recursive
         self.origins = origins or {}
         if self.lazy:  # relations are filled from the answers when first read (_load)
             self._pending = (fact_rows if fact_rows is not None else kb_fact_rows(clauses), derived)
@@ -251,8 +253,14 @@ class Model(BodySolver):
         known = self.derivations.get(key)
         if known is not None and row in known:
             return known[row]
-        with _budget.metering(self.budget, "a derivation"):
+        active = _budget._ACTIVE
+        if active.meter is not None:  # as `metering` does: a nested use shares the outer meter
             return self._derivation(key, row)
+        active.meter = _budget.Meter(self.budget, "a derivation")
+        try:
+            return self._derivation(key, row)
+        finally:
+            active.meter = None
 
     def _derivation(self, key: Key, row: Row) -> Derivation | None:
         known = self.derivations.get(key, {}).get(row)
@@ -332,6 +340,10 @@ class Model(BodySolver):
         self._loaded.add(key)
         kb_rows, derived = self._pending
         fixed, answers = kb_rows.get(key, ()), derived.get(key, ())
+        if rel is None and key in self._case:
+            rel = self.relations[key] = Relation()
+            for row in self._case[key]:
+                rel.add(tuple(row))
         if not fixed and not answers:
             return rel
         if rel is None:  # no case rows: a kb table, or answers that may be every case's
@@ -396,6 +408,18 @@ class Model(BodySolver):
                 yield (out, row) if with_rows else out
 
 
+def bound_row(atom: ast.Atom, env: Mapping[str, Any]) -> tuple:
+    """The atom's arguments under env: each constant's value, each bound variable's value, None
+    for an unbound or anonymous (`_`) one (`value_of` of each argument)."""
+    consts, names = _arguments(atom)
+    if not names:
+        return consts
+    row = list(consts)
+    for pos, name in names:
+        row[pos] = env.get(name)
+    return tuple(row)
+
+
 def _pattern(atom: ast.Atom, env: Env) -> tuple[list[Any], list[tuple[int, str]]]:
     """The values env gives the atom's arguments (None: open), and the named variables it leaves
     open, with their positions."""
@@ -415,16 +439,21 @@ def _head_env(head: ast.Atom, row: Row) -> Env | None:
     """The bindings that make a clause head equal to the row (None: it cannot)."""
     consts, names = _arguments(head)
     for pos, value in enumerate(consts):
-        if value is not None and not compare("=", value, row[pos]):
+        if value is not None and not _same(value, row[pos]):
             return None
     env: Env = {}
     for pos, name in names:
         if name in env:
-            if not compare("=", env[name], row[pos]):
+            if not _same(env[name], row[pos]):
                 return None
         else:
             env[name] = row[pos]
     return env
+
+
+def _same(a: Any, b: Any) -> bool:
+    """compare("=", a, b), without its term order when both values are of one type."""
+    return a == b if type(a) is type(b) else compare("=", a, b)
 
 
 _ARGUMENTS: dict[int, tuple[ast.Atom, tuple[Any, ...], tuple[tuple[int, str], ...]]] = {}

@@ -15,7 +15,7 @@ from typing import Any, Iterator, Mapping, Sequence
 
 from engine.language import ast
 from engine.language.fieldpath import FieldPath
-from engine.evaluate.provenance import Model, value_of
+from engine.evaluate.provenance import Model, bound_row, value_of
 from engine.language.visit import variable_names
 from engine.explain.voice import PlainVoice, render_value
 from engine.explain.reasons import SubProof, reasons  # noqa: F401 - reasons: read from here too
@@ -30,10 +30,7 @@ def fill(template: str, values: Mapping[str, Any], unknown: str | None = None) -
 
 
 def ground_text(atom: ast.Atom, env: Mapping[str, Any]) -> str:
-    args = []
-    for t in atom.args:
-        v = value_of(t, env) if not (isinstance(t, ast.Var) and t.name == "_") else None
-        args.append("_" if v is None else ast.format_value(v))
+    args = ["_" if v is None else ast.format_value(v) for v in bound_row(atom, env)]
     return f"{atom.pred}({', '.join(args)})" if args else atom.pred
 
 
@@ -101,9 +98,12 @@ class Node:
         return out
 
     def walk(self) -> Iterator["Node"]:
-        yield self
-        for child in self.children:
-            yield from child.walk()
+        """This node and every node below it, in pre-order."""
+        stack = [self]
+        while stack:
+            node = stack.pop()
+            yield node
+            stack.extend(reversed(node.children))
 
 
 NODE_KINDS = ("conclusion", "rule", "fact", "missing", "contradicted", "negation", "comparison",
@@ -125,6 +125,7 @@ class Explainer:
         self.rename_field = field_renamer or (lambda f: f)
         self._proofs: dict[tuple[Key, tuple], Node] = {}
         self._failures: dict[tuple[Key, tuple, int], Node] = {}
+        self._fields_for: dict[tuple[Key, tuple], str] = {}
 
     # -- sentences ---------------------------------------------------------------------------
     def _decl_sentence(self, key: Key, args: Sequence[Any], which: str) -> str:
@@ -143,9 +144,15 @@ class Explainer:
         paths = self.fields.get(key)
         if not paths:
             return None
-        decl, path = paths[0]
-        binding = {p: a for p, a in zip(decl.params, args) if a is not None}
-        return self.rename_field(path.render(binding))
+        memo = (key, args) if type(args) is tuple else None
+        known = self._fields_for.get(memo) if memo else None
+        if known is None:
+            decl, path = paths[0]
+            binding = {p: a for p, a in zip(decl.params, args) if a is not None}
+            known = self.rename_field(path.render(binding))
+            if memo:
+                self._fields_for[memo] = known
+        return known
 
     def _says(self, clause: ast.Clause, env: Mapping[str, Any], key: Key, row: tuple):
         """The sentence of a rule instance, to be written when first read."""
@@ -165,7 +172,7 @@ class Explainer:
             return self.why(key, row)
         clause, env = derivation.clause, derivation.bindings
         meta = clause.meta
-        atom_text = f"{key[0]}({', '.join(ast.format_value(v) for v in row)})" if row else key[0]
+        atom_text = f"{key[0]}({', '.join(map(ast.format_value, row))})" if row else key[0]
         rule_id = meta.id if meta else f"{key[0]}/{key[1]}"
         return Node("conclusion", atom_text, self._says(clause, env, key, row), rule=rule_id,
                     citations=meta.cites if meta else (), predicate=key[0], args=row, ident=(rule_id, atom_text))
@@ -174,7 +181,7 @@ class Explainer:
         memo = self._proofs.get((key, row))
         if memo is not None:
             return memo
-        atom_text = f"{key[0]}({', '.join(ast.format_value(v) for v in row)})" if row else key[0]
+        atom_text = f"{key[0]}({', '.join(map(ast.format_value, row))})" if row else key[0]
         if key in self.model.base:
             node = Node("fact", atom_text, lambda: self._decl_sentence(key, row, "holds"), field=self.field_for(key, row),
                         predicate=key[0], args=row, ident=("fact", atom_text))
@@ -198,7 +205,7 @@ class Explainer:
 
     def _why_literal(self, literal: ast.Literal, env: Mapping[str, Any]) -> Node:
         if isinstance(literal, ast.Positive):
-            row = tuple(value_of(t, env) for t in literal.atom.args)
+            row = bound_row(literal.atom, env)
             if None in row:  # an anonymous argument: show the first matching fact
                 for _match, matched in self.model.match_rows(literal.atom, dict(env)):
                     row = matched
@@ -206,7 +213,7 @@ class Explainer:
             return self.why(literal.atom.key, row)
         if isinstance(literal, ast.Negation):
             text = ground_text(literal.atom, env)
-            args = tuple(value_of(t, env) for t in literal.atom.args)
+            args = bound_row(literal.atom, env)
             key = literal.atom.key
             return Node("negation", f"\\+ {text}", lambda: self._decl_sentence(key, args, "missing"),
                         predicate=literal.atom.pred, args=args, ident=("not", text))
@@ -223,8 +230,7 @@ class Explainer:
         """Why no fact matches `atom` (under env): every clause, every failed condition."""
         env = dict(env or {})
         key = atom.key
-        pattern = tuple(value_of(t, env) if not (isinstance(t, ast.Var) and t.name == "_") else None
-                        for t in atom.args)
+        pattern = bound_row(atom, env)
         memo_key = (key, pattern, depth)
         known = self._failures.get(memo_key)
         if known is not None:

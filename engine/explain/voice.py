@@ -126,30 +126,35 @@ class _Places:
         spot = _first_uses(self.clause).get(name)
         if spot is None:
             return default
-        atom = spot
-        row = tuple(value_of(t, self.env) if not (isinstance(t, ast.Var) and t.name == "_") else None
-                    for t in atom.args)
-        position = next(i for i, t in enumerate(atom.args) if isinstance(t, ast.Var) and t.name == name)
-        return (atom.key, row, position)
+        key, args, position = spot
+        env = self.env
+        return (key, tuple([env.get(arg) if var else arg for var, arg in args]), position)
 
 
-_FIRST_USES: dict[int, tuple[ast.Clause, dict[str, ast.Atom]]] = {}
+_FIRST_USES: dict[int, tuple[ast.Clause, dict[str, tuple[Key, tuple, int]]]] = {}
 
 
-def _first_uses(clause: ast.Clause) -> dict[str, ast.Atom]:
-    """For each variable of a clause, the atom that gives it meaning: its first positive body
-    literal, else the head (memoised per clause)."""
+def _first_uses(clause: ast.Clause) -> dict[str, tuple[Key, tuple, int]]:
+    """For each variable of a clause, where it gets its meaning: its first positive body literal,
+    else the head — that atom's key, its arguments as (is a variable, its name or value; `_`
+    named None, which no binding has) and the variable's position (memoised per clause)."""
     known = _FIRST_USES.get(id(clause))
     if known is not None and known[0] is clause:
         return known[1]
-    out: dict[str, ast.Atom] = {}
+    atoms: dict[str, ast.Atom] = {}
     for lit in clause.body:
         if isinstance(lit, ast.Positive):
             for term in lit.atom.args:
                 if isinstance(term, ast.Var) and term.name != "_":
-                    out.setdefault(term.name, lit.atom)
+                    atoms.setdefault(term.name, lit.atom)
     for term in clause.head.args:
         if isinstance(term, ast.Var) and term.name != "_":
-            out.setdefault(term.name, clause.head)
+            atoms.setdefault(term.name, clause.head)
+    out = {}
+    for name, atom in atoms.items():
+        args = tuple((True, None if t.name == "_" else t.name) if isinstance(t, ast.Var) else (False, t.value)
+                     for t in atom.args)
+        position = next(i for i, t in enumerate(atom.args) if isinstance(t, ast.Var) and t.name == name)
+        out[name] = (atom.key, args, position)
     _FIRST_USES[id(clause)] = (clause, out)
     return out
