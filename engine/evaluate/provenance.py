@@ -411,7 +411,7 @@ class Model(BodySolver):
 def bound_row(atom: ast.Atom, env: Mapping[str, Any]) -> tuple:
     """The atom's arguments under env: each constant's value, each bound variable's value, None
     for an unbound or anonymous (`_`) one (`value_of` of each argument)."""
-    consts, names = _arguments(atom)
+    consts, names = atom.slots
     if not names:
         return consts
     row = list(consts)
@@ -423,7 +423,7 @@ def bound_row(atom: ast.Atom, env: Mapping[str, Any]) -> tuple:
 def _pattern(atom: ast.Atom, env: Env) -> tuple[list[Any], list[tuple[int, str]]]:
     """The values env gives the atom's arguments (None: open), and the named variables it leaves
     open, with their positions."""
-    consts, names = _arguments(atom)
+    consts, names = atom.slots
     pattern = list(consts)
     free = []
     for pos, name in names:
@@ -437,7 +437,7 @@ def _pattern(atom: ast.Atom, env: Env) -> tuple[list[Any], list[tuple[int, str]]
 
 def _head_env(head: ast.Atom, row: Row) -> Env | None:
     """The bindings that make a clause head equal to the row (None: it cannot)."""
-    consts, names = _arguments(head)
+    consts, names = head.slots
     for pos, value in enumerate(consts):
         if value is not None and not _same(value, row[pos]):
             return None
@@ -454,23 +454,6 @@ def _head_env(head: ast.Atom, row: Row) -> Env | None:
 def _same(a: Any, b: Any) -> bool:
     """compare("=", a, b), without its term order when both values are of one type."""
     return a == b if type(a) is type(b) else compare("=", a, b)
-
-
-_ARGUMENTS: dict[int, tuple[ast.Atom, tuple[Any, ...], tuple[tuple[int, str], ...]]] = {}
-
-
-def _arguments(atom: ast.Atom) -> tuple[tuple[Any, ...], tuple[tuple[int, str], ...]]:
-    """An atom's constants by position (None elsewhere) and its named variables with their
-    positions, read once per atom object (`match_rows` reads them for every lookup)."""
-    known = _ARGUMENTS.get(id(atom))
-    if known is not None and known[0] is atom:
-        return known[1], known[2]
-    consts = tuple(t.value if isinstance(t, ast.Const) else None for t in atom.args)
-    names = tuple((i, t.name) for i, t in enumerate(atom.args) if isinstance(t, ast.Var) and t.name != "_")
-    if len(_ARGUMENTS) >= 100_000:  # probes built on the fly must not pile up
-        _ARGUMENTS.clear()
-    _ARGUMENTS[id(atom)] = (atom, consts, names)
-    return consts, names
 
 
 _FACT_CLAUSES: dict[int, tuple[Sequence[ast.Clause], frozenset[int]]] = {}

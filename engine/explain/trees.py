@@ -308,7 +308,8 @@ class Explainer:
         solutions = list(self.model.solve_literal(literal, env))
         if solutions:
             count = 0
-            branches = [(solution, Node("ok", str(literal))) for solution in solutions]
+            label = str(literal)
+            branches = [(solution, Node("ok", label)) for solution in solutions]
             branches += self._open_entries(literal, env)
             for solution, step in branches:
                 for branch in self._attempt(body, i + 1, solution, outcomes + [step], depth, stack, lost):
@@ -495,30 +496,26 @@ def _distinct_branches(branches: list[list[Node]]) -> list[list[Node]]:
 
 
 def _evaluable(literal, env) -> bool:
-    def bound(t):
-        return isinstance(t, ast.Const) or t.name in env
-
     if isinstance(literal, ast.Negation):
-        return all(bound(v) for v in literal.atom.variables() if not v.anonymous)
+        return all(v.name in env for v in literal.atom.variables() if not v.anonymous)
     if isinstance(literal, ast.Comparison):
-        sides = [bound(literal.left), bound(literal.right)]
+        sides = [isinstance(t, ast.Const) or t.name in env for t in (literal.left, literal.right)]
         return all(sides) or (literal.op == "=" and any(sides))
-    if isinstance(literal, ast.Aggregate):
-        return True
-    return True
+    return True  # a positive literal or an aggregate
 
 
 def _unify_head(head: ast.Atom, pattern: tuple) -> dict[str, Any] | None:
+    consts, names = head.slots
+    for pos, value in enumerate(consts):
+        if value is not None and pattern[pos] is not None and not (value == pattern[pos]):
+            return None
     env: dict[str, Any] = {}
-    for t, v in zip(head.args, pattern):
-        if isinstance(t, ast.Const):
-            if v is not None and not (t.value == v):
+    for pos, name in names:
+        v = pattern[pos]
+        if v is not None:
+            if name in env and env[name] != v:
                 return None
-        elif v is not None:
-            if t.name in env and env[t.name] != v:
-                return None
-            if t.name != "_":
-                env[t.name] = v
+            env[name] = v
     return env
 
 

@@ -60,6 +60,14 @@ class Atom:
         """(name, arity); computed once per atom (the evaluators read it for every literal)."""
         return (self.pred, len(self.args))
 
+    @cached_property
+    def slots(self) -> tuple[tuple[Value | None, ...], tuple[tuple[int, str], ...]]:
+        """Each argument's constant value (None for a variable) and each named variable (not
+        `_`) with its position: read once per atom (explanations match atoms against rows)."""
+        consts = tuple(t.value if isinstance(t, Const) else None for t in self.args)
+        names = tuple((i, t.name) for i, t in enumerate(self.args) if isinstance(t, Var) and t.name != "_")
+        return consts, names
+
     def variables(self) -> list[Var]:
         return [a for a in self.args if isinstance(a, Var)]
 
