@@ -34,29 +34,42 @@ class Domains:
 
     @cached_property
     def _sets(self) -> dict[tuple[str, int, int], set]:
+        order: dict[tuple[str, int, int], None] = {}
+        for clause in tables(self.clauses).rules:  # the slots in the order the rules first use them
+            for atom in _atoms(clause):
+                for pos in range(len(atom.args)):
+                    order.setdefault((atom.pred, len(atom.args), pos), None)
+        return {slot: self._slot(slot) for slot in order}
+
+    @cached_property
+    def _numbers(self) -> list[Any]:
+        """Every number of the fact-only tables (what a threshold comparison may try)."""
         found: set = set()
         for rows in self.static.values():  # column by column: most columns hold no number at all
             for column in zip(*rows):
                 if {int, float} & set(map(type, column)):
                     found.update(v for v in column if type(v) in (int, float))
-        numbers = sorted(found)
-        domains: dict[tuple[str, int, int], set] = {}
+        return sorted(found)
+
+    @cached_property
+    def _uses(self) -> dict[Key, list[tuple[ast.Clause, ast.Atom]]]:
+        """Each predicate's atoms in the rules' bodies, with their clauses, in rule order."""
+        uses: dict[Key, list[tuple[ast.Clause, ast.Atom]]] = {}
         for clause in tables(self.clauses).rules:
-            for lit in clause.body:
-                if isinstance(lit, (ast.Positive, ast.Negation)):
-                    atoms = [lit.atom]
-                elif isinstance(lit, ast.Aggregate):
-                    atoms = [g.atom for g in lit.goal if isinstance(g, ast.Positive)]
-                else:
-                    atoms = []
-                for atom in atoms:
-                    for pos, term in enumerate(atom.args):
-                        slot = domains.setdefault((atom.pred, len(atom.args), pos), set())
-                        if isinstance(term, ast.Const):
-                            slot.add(term.value)
-                        elif term.name != "_":
-                            slot |= self._joined(clause, term.name, numbers)
-        return domains
+            for atom in _atoms(clause):
+                uses.setdefault(atom.key, []).append((clause, atom))
+        return uses
+
+    def _slot(self, slot: tuple[str, int, int]) -> set:
+        """One argument's values, worked out alone (a failure tree asks for a few of them)."""
+        values: set = set()
+        for clause, atom in self._uses.get((slot[0], slot[1]), ()):
+            term = atom.args[slot[2]]
+            if isinstance(term, ast.Const):
+                values.add(term.value)
+            elif term.name != "_":
+                values |= self._joined(clause, term.name, self._numbers)
+        return values
 
     def values(self, key: Key, position: int) -> list[Any]:
         """The values of one argument, in standard order (sorted when first asked for: a column
@@ -64,7 +77,7 @@ class Domains:
         slot = (key[0], key[1], position)
         found = self._sorted.get(slot)
         if found is None:
-            found = self._sorted[slot] = sorted(self._sets.get(slot, ()), key=order_key)
+            found = self._sorted[slot] = sorted(self._slot(slot), key=order_key)
         return found
 
     @cached_property
@@ -87,3 +100,15 @@ class Domains:
                     if lit.op in ("<", "=<", ">", ">="):
                         values |= set(numbers) | {n + 1 for n in numbers}
         return values
+
+
+def _atoms(clause: ast.Clause) -> list[ast.Atom]:
+    """The atoms of a rule's body whose arguments take values: positive and negated literals,
+    and an aggregate's positive goals."""
+    out: list[ast.Atom] = []
+    for lit in clause.body:
+        if isinstance(lit, (ast.Positive, ast.Negation)):
+            out.append(lit.atom)
+        elif isinstance(lit, ast.Aggregate):
+            out += [g.atom for g in lit.goal if isinstance(g, ast.Positive)]
+    return out

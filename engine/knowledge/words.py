@@ -204,13 +204,24 @@ class Words:
         return {section: [(_pattern_steps(str(p)), entry) for p, entry in self.data[section].items()]
                 for section in ("fields", "places", "entries")}
 
+    @cached_property
+    def _patterns_by_length(self) -> dict[str, dict[int, list[tuple[tuple, Any]]]]:
+        """The patterns of each section grouped by their number of steps, in file order (a
+        pattern matches only paths of its own length)."""
+        out: dict[str, dict[int, list[tuple[tuple, Any]]]] = {}
+        for section, patterns in self._patterns.items():
+            groups = out[section] = {}
+            for pattern, entry in patterns:
+                groups.setdefault(len(pattern), []).append((pattern, entry))
+        return out
+
     def _lookup(self, section: str, steps: Sequence[Step]) -> Any:
         memo = self.__dict__.setdefault("_lookups", {})
         key = (section, tuple(steps))
         if key in memo:
             return memo[key]
         best, best_score = None, -1
-        for pattern, entry in self._patterns[section]:
+        for pattern, entry in self._patterns_by_length[section].get(len(key[1]), ()):
             score = _matches(pattern, steps)
             if score is not None and score > best_score:
                 best, best_score = entry, score
