@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from engine.errors import Finding, RuleError
-from engine.explain.trees import Node, missing_leaves, reasons
+from engine.explain.reasons import reasons
+from engine.explain.trees import Node, missing_leaves
 from engine.knowledge.interface import (ADMISSION_VERDICT, CODE_FAMILY, CRITERION, CRITERION_LISTS, CRITERION_MET,
                                         CRITERION_UNMET, DOC_REQUEST, INTERFACE_QUERIES, LINE_VERDICT,
                                         UNDOCUMENTED)

@@ -21,6 +21,16 @@ class Layout:
     prefix: dict[tuple[Key, int], tuple[int, ...]] = field(default_factory=dict)  # params before the list
 
     @classmethod
+    def shared(cls, fields: Mapping[Key, Sequence[tuple[Any, Any]]]) -> "Layout":
+        """`of(fields)`, worked out once per kb's fields (not once per case; layouts are only read)."""
+        known = _LAYOUTS.get(id(fields))
+        if known is None or known[0] is not fields:
+            if len(_LAYOUTS) >= 64:
+                _LAYOUTS.clear()
+            known = _LAYOUTS[id(fields)] = (fields, cls.of(fields))
+        return known[1]
+
+    @classmethod
     def of(cls, fields: Mapping[Key, Sequence[tuple[Any, Any]]]) -> "Layout":
         out = cls()
         for key, paths in fields.items():
@@ -58,3 +68,6 @@ class Layout:
                 if all(w is None or row[p] == w for w, p in zip(prefix, before)) and isinstance(row[other_pos], int):
                     found.add(row[other_pos])
         return sorted(found)
+
+
+_LAYOUTS: dict[int, tuple[Any, Layout]] = {}

@@ -18,7 +18,7 @@ from engine.language.fieldpath import FieldPath
 from engine.evaluate.provenance import Model, bound_row, value_of
 from engine.language.visit import variable_names
 from engine.explain.voice import PlainVoice, render_value
-from engine.explain.reasons import SubProof, reasons  # noqa: F401 - reasons: read from here too
+from engine.explain.reasons import SubProof
 
 Key = tuple[str, int]
 MAX_BRANCHES = 12
@@ -355,7 +355,9 @@ class Explainer:
     @property
     def layout(self):
         if getattr(self, "_layout", None) is None:
-            self._layout = _layout_of(self.fields)
+            from engine.explain.layout import Layout
+
+            self._layout = Layout.shared(self.fields)
         return self._layout
 
     def _counterfactual(self, key: Key, row: tuple, depth: int, stack) -> Node:
@@ -452,21 +454,6 @@ class Explainer:
                             field=self.field_for(key, filled), predicate=key[0], args=tuple(filled),
                             ident=("missing", text)))
         return out[:20]
-
-
-_LAYOUTS: dict[int, tuple[Any, Any]] = {}
-
-
-def _layout_of(fields: Mapping[Key, Sequence[tuple[ast.PredDecl, FieldPath]]]):
-    """The layout of a kb's field paths, worked out once per kb (not once per case)."""
-    from engine.explain.layout import Layout
-
-    known = _LAYOUTS.get(id(fields))
-    if known is None or known[0] is not fields:
-        if len(_LAYOUTS) >= 64:
-            _LAYOUTS.clear()
-        known = _LAYOUTS[id(fields)] = (fields, Layout.of(fields))
-    return known[1]
 
 
 MAX_WAYS = 4

@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 from typing import Any, Mapping, Sequence
 
-from engine.evaluate.provenance import value_of
 from engine.language import ast
 
 Key = tuple[str, int]

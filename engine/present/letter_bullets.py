@@ -159,7 +159,7 @@ class Bullets:
         return levels_needing(members, criterion, self.by_key)
 
     def _proof_reasons(self, members: list[Member]) -> list[dict[str, Any]]:
-        from engine.explain.trees import reasons
+        from engine.explain.reasons import reasons
 
         out = []
         for m in members:
