@@ -308,8 +308,7 @@ class Explainer:
         solutions = list(self.model.solve_literal(literal, env))
         if solutions:
             count = 0
-            label = str(literal)
-            branches = [(solution, Node("ok", label)) for solution in solutions]
+            branches = [(solution, _OK) for solution in solutions]
             branches += self._open_entries(literal, env)
             for solution, step in branches:
                 for branch in self._attempt(body, i + 1, solution, outcomes + [step], depth, stack, lost):
@@ -455,6 +454,9 @@ class Explainer:
                             ident=("missing", text)))
         return out[:20]
 
+
+_OK = Node("ok", "")
+"""A condition that holds, in a branch of `_attempt` (only the failures of a branch are kept)."""
 
 MAX_WAYS = 4
 """Distinct ways through one clause shown in a failure tree (each adds missing facts)."""
