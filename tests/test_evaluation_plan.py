@@ -123,21 +123,32 @@ r8(L) :- crit(L, C), \\+ partial(L).
 
 
 def _asked(program: Program, facts: dict) -> tuple[dict, set[str]]:
-    """The answers, and the rules prune let pyDatalog ask (by head name)."""
-    from engine.compile import backend
+    """The answers, and the rules prune let pyDatalog ask (by head name), alone or in a level's
+    joint question."""
+    from engine.compile import backend, joint
 
     asked: set[str] = set()
-    original = backend._ThreadState._ask
+    original, together = backend._ThreadState._ask, joint.JointQuery.answers
+
+    def name(pred) -> str:
+        return pred.name.split("$")[0][len(backend.PREFIX):]
 
     def spy(pred):
-        asked.add(pred.name.split("$")[0][len(backend.PREFIX):])
+        if not pred.name.startswith("wj$"):
+            asked.add(name(pred))
         return original(pred)
 
+    def spy_joint(self, rules, ask):
+        asked.update(name(rule.pred) for rule in rules)
+        return together(self, rules, ask)
+
     backend._ThreadState._ask = staticmethod(spy)
+    joint.JointQuery.answers = spy_joint
     try:
         return program.derive(facts), asked
     finally:
         backend._ThreadState._ask = staticmethod(original)
+        joint.JointQuery.answers = together
 
 
 def test_rules_that_can_derive_nothing_are_not_asked() -> None:
@@ -214,3 +225,46 @@ def test_join_order_keeps_what_each_literal_needs_bound() -> None:
     program.add_facts("n", [(0,)])
     program.add_facts("m", [], arity=1)
     assert program.query("p0") == {(0,)} and program.query("q") == {(0,)}
+
+
+JOINT = """
+wide(L, S, G) :- line(L), level(L, S), grade(S, G).
+narrow(L) :- line(L), level(L, S), \\+ grade(S, _).
+scored(L, N) :- line(L), score(L, N), N >= 2.5.
+top(L) :- wide(L, _, high), scored(L, _).
+"""
+
+
+def test_one_question_per_level_gives_each_rule_its_own_answers() -> None:
+    """Rules of different heads and widths asked together still answer as if asked alone: each
+    answer goes to the rule that derived it, padded columns dropped, numbers kept exact."""
+    from engine.compile import backend, joint
+
+    program = Program.from_text(JOINT)
+    facts = {("line", 1): [("l1",), ("l2",), ("l3",)],
+             ("level", 2): [("l1", "L4-5"), ("l2", "L5-S1"), ("l3", "L3-4")],
+             ("grade", 2): [("L4-5", "high"), ("L5-S1", "low")],
+             ("score", 2): [("l1", 3), ("l2", 2.75), ("l3", 1)]}
+    questions: list[list[str]] = []
+    together = joint.JointQuery.answers
+
+    def spy(self, rules, ask):
+        questions.append(sorted(rule.pred.name.split("$")[0][len(backend.PREFIX):] for rule in rules))
+        return together(self, rules, ask)
+
+    joint.JointQuery.answers = spy
+    try:
+        answers = program.derive(facts)
+    finally:
+        joint.JointQuery.answers = together
+    assert sorted(answers[("wide", 3)]) == [("l1", "L4-5", "high"), ("l2", "L5-S1", "low")]
+    assert answers[("narrow", 1)] == [("l3",)]
+    assert sorted(answers[("scored", 2)]) == [("l1", 3), ("l2", 2.75)]
+    assert answers[("top", 1)] == [("l1",)]
+    assert questions == [["narrow", "scored", "wide"]]  # one level asked at once; `top` alone above it
+
+
+def test_levels_put_each_component_above_what_it_reads() -> None:
+    from engine.compile.plan import levels
+
+    assert levels([{0}, {1}, {0, 2}, {1, 2, 3}, {4}]) == [0, 0, 1, 2, 0]
