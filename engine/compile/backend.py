@@ -58,7 +58,9 @@ _QUERIES: "weakref.WeakKeyDictionary[Any, Any]" = weakref.WeakKeyDictionary()
 
 def _row(values: Sequence[Any]) -> tuple:
     """A row with each number in its one representative (see `number_value`)."""
-    return tuple(number_value(v) for v in values)
+    if float in map(type, values):
+        return tuple(number_value(v) for v in values)
+    return values if type(values) is tuple else tuple(values)
 
 
 class Backend:

@@ -6,7 +6,7 @@ Kept apart from backend.py, which builds and runs the clauses; this is how its f
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Iterable
+from typing import Any, Iterable
 
 from pyDatalog import pyEngine
 
@@ -20,6 +20,18 @@ def _dict_storage(pred) -> bool:
     return type(pred.db) in (dict, OrderedDict) and isinstance(pred.index, list)
 
 
+_TERMS: dict[tuple[type, Any], Any] = {}
+"""pyDatalog's constant for each value, made once: the same line ids, codes and criteria come back
+in every case (a term is immutable; keyed by type too, as 1, 1.0 and True are equal keys)."""
+_MOST_TERMS = 100_000
+
+
+def _term(value: Any):
+    term = pyEngine.Term_of(value) if type(value) is float else pyEngine.Const(value)
+    _TERMS[(type(value), value)] = term
+    return term
+
+
 def assert_rows(pred, rows: Iterable[tuple]) -> list:
     """Assert rows as facts of a pyDatalog predicate; the clauses stored, to retract them later.
 
@@ -28,12 +40,14 @@ def assert_rows(pred, rows: Iterable[tuple]) -> list:
     WeakValueDictionary: re-registering costs more than storing the fact) and without the
     retraction `assert_` tries first. A row whose fact is stored already is left as it is and not
     returned: retracting it later would take away a fact this call did not add."""
-    const, term_of, literal, clause_of = pyEngine.Const, pyEngine.Term_of, pyEngine.Literal, pyEngine.Clause
+    literal, clause_of = pyEngine.Literal, pyEngine.Clause
     db, index = pred.db, pred.index
     fast = _dict_storage(pred)
     clauses = []
+    if len(_TERMS) > _MOST_TERMS:
+        _TERMS.clear()
     for row in rows:
-        terms = [term_of(v) if type(v) is float else const(v) for v in row]
+        terms = [_TERMS.get((type(v), v)) or _term(v) for v in row]
         clause = clause_of(literal(pred, terms), [])
         id_ = clause.get_id()
         if not fast:
