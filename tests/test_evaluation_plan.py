@@ -268,3 +268,18 @@ def test_levels_put_each_component_above_what_it_reads() -> None:
     from engine.compile.plan import levels
 
     assert levels([{0}, {1}, {0, 2}, {1, 2, 3}, {4}]) == [0, 0, 1, 2, 0]
+
+
+def test_case_facts_come_and_go_without_touching_the_programs_own() -> None:
+    """Rows asserted for a case are retracted in bulk where a relation holds nothing else, one by
+    one where the program has facts of its own there; a repeated row is stored once."""
+    program = Program.from_text("seen(X) :- level(X).\nlevel(l9).\n")
+    for _ in range(3):  # the same case again: nothing left over from the last one
+        program.clear_facts()
+        program.add_facts("level", [("l1",), ("l2",), ("l1",), ("l9",)])
+        program.add_facts("extra", [("a",), ("a",)])
+        assert sorted(program.query("seen")) == [("l1",), ("l2",), ("l9",)]
+        assert program.query("extra") == {("a",)}
+    program.clear_facts()
+    assert program.query("seen") == {("l9",)}
+    assert program.query("extra") == set()
