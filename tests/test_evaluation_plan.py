@@ -138,9 +138,9 @@ def _asked(program: Program, facts: dict) -> tuple[dict, set[str]]:
             asked.add(name(pred))
         return original(pred)
 
-    def spy_joint(self, rules, ask):
+    def spy_joint(self, rules, *rest):
         asked.update(name(rule.pred) for rule in rules)
-        return together(self, rules, ask)
+        return together(self, rules, *rest)
 
     backend._ThreadState._ask = staticmethod(spy)
     joint.JointQuery.answers = spy_joint
@@ -248,9 +248,9 @@ def test_one_question_per_level_gives_each_rule_its_own_answers() -> None:
     questions: list[list[str]] = []
     together = joint.JointQuery.answers
 
-    def spy(self, rules, ask):
+    def spy(self, rules, *rest):
         questions.append(sorted(rule.pred.name.split("$")[0][len(backend.PREFIX):] for rule in rules))
-        return together(self, rules, ask)
+        return together(self, rules, *rest)
 
     joint.JointQuery.answers = spy
     try:
@@ -261,7 +261,7 @@ def test_one_question_per_level_gives_each_rule_its_own_answers() -> None:
     assert answers[("narrow", 1)] == [("l3",)]
     assert sorted(answers[("scored", 2)]) == [("l1", 3), ("l2", 2.75)]
     assert answers[("top", 1)] == [("l1",)]
-    assert questions == [["narrow", "scored", "wide"]]  # one level asked at once; `top` alone above it
+    assert questions == [["narrow", "scored", "wide"], ["top"]]  # one question per level
 
 
 def test_levels_put_each_component_above_what_it_reads() -> None:
@@ -283,3 +283,30 @@ def test_case_facts_come_and_go_without_touching_the_programs_own() -> None:
     program.clear_facts()
     assert program.query("seen") == {("l9",)}
     assert program.query("extra") == set()
+
+
+def test_a_negation_of_an_empty_relation_is_left_out_of_the_question_not_out_of_the_answer() -> None:
+    """`\\+ flag(L)` holds for every line when a case has no flag: the rule is asked without it
+    (one proof fewer per binding), and the next case, which has flags, is asked with it again."""
+    from engine.compile import joint
+
+    program = Program.from_text("clear(L) :- line(L), \\+ flag(L).\nquiet(L) :- line(L), \\+ noise(L, _).\n"
+                                "both(L) :- clear(L), quiet(L).\n")
+    bodies: list[list[int]] = []
+    together = joint.JointQuery.answers
+
+    def spy(self, rules, ask, empty):
+        bodies.append(sorted(len(self._clause(rule, empty).body) for rule in rules))
+        return together(self, rules, ask, empty)
+
+    joint.JointQuery.answers = spy
+    try:
+        lines = [("l1",), ("l2",)]
+        first = program.derive({("line", 1): lines, ("flag", 1): [], ("noise", 2): []})
+        second = program.derive({("line", 1): lines, ("flag", 1): [("l1",)], ("noise", 2): [("l2", "hum")]})
+        third = program.derive({("line", 1): lines, ("flag", 1): [], ("noise", 2): []})
+    finally:
+        joint.JointQuery.answers = together
+    assert sorted(first[("both", 1)]) == [("l1",), ("l2",)] and sorted(third[("both", 1)]) == [("l1",), ("l2",)]
+    assert second[("clear", 1)] == [("l2",)] and second[("quiet", 1)] == [("l1",)] and second[("both", 1)] == []
+    assert bodies[0] == [1, 1] and bodies[2] == [2, 2] and bodies[3] == [1, 1]  # level 0, case 1; level 0, case 2; ...

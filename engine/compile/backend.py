@@ -220,11 +220,28 @@ class _ThreadState:
             if not clause.body and not is_aux(key[0]):
                 self.kb_rows.setdefault(key, []).append(tuple(const_value(t) for t in clause.head.args))
         head = pyEngine.Literal(pred, [_engine_term(t) for t in clause.head.args])
-        body = [self._engine_literal(lit) for lit in self._join_order(clause)]
+        ordered = self._join_order(clause)
+        body = [self._engine_literal(lit) for lit in ordered]
         if clause.body and key in self.rules:
             rule.head, rule.body = head.terms, body
+            rule.negated = self._negated(ordered, self.component[key])
         if not pyEngine.assert_(pyEngine.Clause(head, body)):  # pragma: no cover - pyDatalog refuses nothing we build
             raise RuntimeError(f"pyDatalog refused the clause for {clause.head}")
+
+    def _negated(self, body: Sequence, own: int) -> list[tuple[int, tuple[str, int]]]:
+        """The negations of a rule body on relations complete when it is asked (lower components
+        and facts; a one-literal negation helper stands for its literal's relation)."""
+        found = []
+        for place, lit in enumerate(body):
+            if isinstance(lit, ast.Negation):
+                key = lit.atom.key
+                if key in self._negations:
+                    key = self._negations[key][1].key
+                elif is_aux(key[0]):
+                    continue
+                if self.component.get(key) != own:
+                    found.append((place, key))
+        return found
 
     def _join_order(self, clause: CoreClause) -> tuple:
         """A non-recursive rule asked with every argument free, or a negation's auxiliary asked
@@ -398,12 +415,12 @@ class _ThreadState:
                       for index in indices for key in self.order[index]}
         chosen = [rule for rules in live_rules.values() for rule in rules]
         answers = None
-        if len(chosen) > 1:
+        if chosen:
             joint = self._joint.get(height)
             if joint is None:
                 joint = self._joint[height] = self._joint_query(height)
             try:
-                answers = joint.answers(chosen, self._ask)
+                answers = joint.answers(chosen, self._ask, lambda key: not relations.rows(key))
             except TypeError:  # asked again rule by rule below, so the error names its predicate
                 answers = None
         for index in indices:

@@ -29,7 +29,7 @@ PAD = 0
 class JointQuery:
     """The rules of one level as clauses of one pyDatalog predicate, `(number, args..., pads...)`."""
 
-    __slots__ = ("pred", "clauses", "arity")
+    __slots__ = ("pred", "clauses", "arity", "variants")
 
     def __init__(self, pred, rules: Sequence[Rule]) -> None:
         width = pred.arity - 1
@@ -40,11 +40,14 @@ class JointQuery:
             terms = [pyEngine.Term_of(rule.number), *rule.head, *[pyEngine.Term_of(PAD)] * (width - len(rule.head))]
             self.clauses[rule.number] = pyEngine.Clause(pyEngine.Literal(pred, terms), list(rule.body))
             self.arity[rule.number] = len(rule.head)
+        self.variants: dict[tuple[int, tuple[int, ...]], object] = {}
 
-    def answers(self, rules: Sequence[Rule], ask: Callable) -> dict[int, list[tuple]]:
-        """Each given rule's answers (by rule number), from one question."""
+    def answers(self, rules: Sequence[Rule], ask: Callable, empty: Callable[[tuple[str, int]], bool]) -> dict[int, list[tuple]]:
+        """Each given rule's answers (by rule number), from one question. `empty` says which
+        complete relations have no row in this case: a negation of one holds whatever its
+        arguments, so the rule is asked without it (pyDatalog would prove it once per binding)."""
         pred = self.pred
-        chosen = [self.clauses[rule.number] for rule in rules]
+        chosen = [self._clause(rule, empty) for rule in rules]
         fast = type(pred.db) in (dict, OrderedDict) and type(pred.clauses) in (dict, OrderedDict)
         for clause in chosen:
             if fast:  # what assert_ stores for a rule, without the retraction it tries first
@@ -67,3 +70,15 @@ class JointQuery:
             number = row[0]
             found[number].append(row[1:1 + arity[number]])
         return found
+
+    def _clause(self, rule: Rule, empty: Callable[[tuple[str, int]], bool]):
+        """The rule's clause, less its negations of relations that are empty in this case."""
+        dropped = tuple(place for place, key in rule.negated if empty(key))
+        if not dropped:
+            return self.clauses[rule.number]
+        variant = self.variants.get((rule.number, dropped))
+        if variant is None:
+            whole = self.clauses[rule.number]
+            body = [literal for place, literal in enumerate(whole.body) if place not in dropped]
+            variant = self.variants[(rule.number, dropped)] = pyEngine.Clause(whole.head, body)
+        return variant

@@ -15,7 +15,7 @@ class Rule:
     `shape` is what engine.compile.prune reads to find, before pyDatalog is asked, that the rule
     can derive nothing for a case (then it is not asked); None when it holds nothing to test."""
 
-    __slots__ = ("pred", "shape", "deltas", "source", "number", "head", "body")
+    __slots__ = ("pred", "shape", "deltas", "source", "number", "head", "body", "negated")
 
     def __init__(self, pred, shape, source: int | None = None, number: int = 0) -> None:
         self.pred = pred
@@ -25,6 +25,9 @@ class Rule:
         self.deltas: list = []  # semi-naive variants of a recursive rule (see _add_deltas)
         self.head: list = []  # its pyDatalog head terms and body literals, for the joint query
         self.body: list = []
+        self.negated: list[tuple[int, tuple[str, int]]] = []
+        """(place in `body`, relation) of each negation whose relation is complete when the rule
+        is asked: with no row there, the negation holds for every binding (see joint.py)."""
 
 
 def reads(core: CoreProgram, component: dict, count: int) -> list[set[int]]:
