@@ -123,21 +123,32 @@ r8(L) :- crit(L, C), \\+ partial(L).
 
 
 def _asked(program: Program, facts: dict) -> tuple[dict, set[str]]:
-    """The answers, and the rules prune let pyDatalog ask (by head name)."""
-    from engine.compile import backend
+    """The answers, and the rules prune let pyDatalog ask (by head name), alone or in a level's
+    joint question."""
+    from engine.compile import backend, joint
 
     asked: set[str] = set()
-    original = backend._ThreadState._ask
+    original, together = backend._ThreadState._ask, joint.JointQuery.answers
+
+    def name(pred) -> str:
+        return pred.name.split("$")[0][len(backend.PREFIX):]
 
     def spy(pred):
-        asked.add(pred.name.split("$")[0][len(backend.PREFIX):])
+        if not pred.name.startswith("wj$"):
+            asked.add(name(pred))
         return original(pred)
 
+    def spy_joint(self, rules, *rest):
+        asked.update(name(rule.pred) for rule in rules)
+        return together(self, rules, *rest)
+
     backend._ThreadState._ask = staticmethod(spy)
+    joint.JointQuery.answers = spy_joint
     try:
         return program.derive(facts), asked
     finally:
         backend._ThreadState._ask = staticmethod(original)
+        joint.JointQuery.answers = together
 
 
 def test_rules_that_can_derive_nothing_are_not_asked() -> None:
@@ -214,3 +225,88 @@ def test_join_order_keeps_what_each_literal_needs_bound() -> None:
     program.add_facts("n", [(0,)])
     program.add_facts("m", [], arity=1)
     assert program.query("p0") == {(0,)} and program.query("q") == {(0,)}
+
+
+JOINT = """
+wide(L, S, G) :- line(L), level(L, S), grade(S, G).
+narrow(L) :- line(L), level(L, S), \\+ grade(S, _).
+scored(L, N) :- line(L), score(L, N), N >= 2.5.
+top(L) :- wide(L, _, high), scored(L, _).
+"""
+
+
+def test_one_question_per_level_gives_each_rule_its_own_answers() -> None:
+    """Rules of different heads and widths asked together still answer as if asked alone: each
+    answer goes to the rule that derived it, padded columns dropped, numbers kept exact."""
+    from engine.compile import backend, joint
+
+    program = Program.from_text(JOINT)
+    facts = {("line", 1): [("l1",), ("l2",), ("l3",)],
+             ("level", 2): [("l1", "L4-5"), ("l2", "L5-S1"), ("l3", "L3-4")],
+             ("grade", 2): [("L4-5", "high"), ("L5-S1", "low")],
+             ("score", 2): [("l1", 3), ("l2", 2.75), ("l3", 1)]}
+    questions: list[list[str]] = []
+    together = joint.JointQuery.answers
+
+    def spy(self, rules, *rest):
+        questions.append(sorted(rule.pred.name.split("$")[0][len(backend.PREFIX):] for rule in rules))
+        return together(self, rules, *rest)
+
+    joint.JointQuery.answers = spy
+    try:
+        answers = program.derive(facts)
+    finally:
+        joint.JointQuery.answers = together
+    assert sorted(answers[("wide", 3)]) == [("l1", "L4-5", "high"), ("l2", "L5-S1", "low")]
+    assert answers[("narrow", 1)] == [("l3",)]
+    assert sorted(answers[("scored", 2)]) == [("l1", 3), ("l2", 2.75)]
+    assert answers[("top", 1)] == [("l1",)]
+    assert questions == [["narrow", "scored", "wide"], ["top"]]  # one question per level
+
+
+def test_levels_put_each_component_above_what_it_reads() -> None:
+    from engine.compile.plan import levels
+
+    assert levels([{0}, {1}, {0, 2}, {1, 2, 3}, {4}]) == [0, 0, 1, 2, 0]
+
+
+def test_case_facts_come_and_go_without_touching_the_programs_own() -> None:
+    """Rows asserted for a case are retracted in bulk where a relation holds nothing else, one by
+    one where the program has facts of its own there; a repeated row is stored once."""
+    program = Program.from_text("seen(X) :- level(X).\nlevel(l9).\n")
+    for _ in range(3):  # the same case again: nothing left over from the last one
+        program.clear_facts()
+        program.add_facts("level", [("l1",), ("l2",), ("l1",), ("l9",)])
+        program.add_facts("extra", [("a",), ("a",)])
+        assert sorted(program.query("seen")) == [("l1",), ("l2",), ("l9",)]
+        assert program.query("extra") == {("a",)}
+    program.clear_facts()
+    assert program.query("seen") == {("l9",)}
+    assert program.query("extra") == set()
+
+
+def test_a_negation_of_an_empty_relation_is_left_out_of_the_question_not_out_of_the_answer() -> None:
+    """`\\+ flag(L)` holds for every line when a case has no flag: the rule is asked without it
+    (one proof fewer per binding), and the next case, which has flags, is asked with it again."""
+    from engine.compile import joint
+
+    program = Program.from_text("clear(L) :- line(L), \\+ flag(L).\nquiet(L) :- line(L), \\+ noise(L, _).\n"
+                                "both(L) :- clear(L), quiet(L).\n")
+    bodies: list[list[int]] = []
+    together = joint.JointQuery.answers
+
+    def spy(self, rules, ask, empty):
+        bodies.append(sorted(len(self._clause(rule, empty).body) for rule in rules))
+        return together(self, rules, ask, empty)
+
+    joint.JointQuery.answers = spy
+    try:
+        lines = [("l1",), ("l2",)]
+        first = program.derive({("line", 1): lines, ("flag", 1): [], ("noise", 2): []})
+        second = program.derive({("line", 1): lines, ("flag", 1): [("l1",)], ("noise", 2): [("l2", "hum")]})
+        third = program.derive({("line", 1): lines, ("flag", 1): [], ("noise", 2): []})
+    finally:
+        joint.JointQuery.answers = together
+    assert sorted(first[("both", 1)]) == [("l1",), ("l2",)] and sorted(third[("both", 1)]) == [("l1",), ("l2",)]
+    assert second[("clear", 1)] == [("l2",)] and second[("quiet", 1)] == [("l1",)] and second[("both", 1)] == []
+    assert bodies[0] == [1, 1] and bodies[2] == [2, 2] and bodies[3] == [1, 1]  # level 0, case 1; level 0, case 2; ...

@@ -9,6 +9,7 @@ names (`rank`, `sum_`, dotted names...).
 from __future__ import annotations
 
 import threading
+from itertools import groupby
 import weakref
 from typing import Any, Iterable, Sequence
 
@@ -20,9 +21,10 @@ from engine.guard import budget as _budget, gcpause
 from engine.language import ast
 from engine.language.visit import number_value, order_key
 from engine.compile.lower import AUX, AggCall, AggDef, CoreClause, CoreProgram, is_aux
-from engine.compile.rows import assert_rows as _assert_rows, normal as _normal
+from engine.compile.rows import assert_rows as _assert_rows, normal as _normal, retract_rows as _retract_rows
 from engine.compile.metered import MeteredLogic, mixed_values
-from engine.compile.plan import Rule, Static, atoms, const_value, join_order, program_plan
+from engine.compile.joint import JointQuery
+from engine.compile.plan import Rule, Static, atoms, const_value, join_order, levels, program_plan, reads
 from engine.compile.prune import live, rule_shape, single_literal_negations
 
 PREFIX = "w_"
@@ -56,7 +58,9 @@ _QUERIES: "weakref.WeakKeyDictionary[Any, Any]" = weakref.WeakKeyDictionary()
 
 def _row(values: Sequence[Any]) -> tuple:
     """A row with each number in its one representative (see `number_value`)."""
-    return tuple(number_value(v) for v in values)
+    if float in map(type, values):
+        return tuple(number_value(v) for v in values)
+    return values if type(values) is tuple else tuple(values)
 
 
 class Backend:
@@ -109,6 +113,9 @@ class _ThreadState:
         self.component: dict[tuple[str, int], int] = plan["component"]
         self.order: list[list[tuple[str, int]]] = plan["order"]
         self.iterate: set[int] = plan["iterate"]
+        self.level: list[int] = plan.get("level") or levels(reads(core, self.component, len(self.order)))
+        self._joint: dict[int, JointQuery] = {}  # per level, built when first asked
+        self._rule_count = 0
         self.preds: dict[tuple[str, int], Any] = {}
         self.mpreds: dict[tuple[str, int], Any] = {}
         for name, arity in core.predicates:
@@ -203,7 +210,8 @@ class _ThreadState:
             pred = _new_pred((name, key[1]))
             own = self.component[key]
             shape = rule_shape(clause, lambda k: self.component.get(k) != own, self._negations)
-            rule = Rule(pred, shape or None, clause.source)  # None: nothing to test
+            rule = Rule(pred, shape or None, clause.source, self._rule_count)  # None: nothing to test
+            self._rule_count += 1
             rules.append(rule)
             if self.component[key] in self.iterate:
                 self._add_deltas(clause, name, rule)
@@ -212,9 +220,28 @@ class _ThreadState:
             if not clause.body and not is_aux(key[0]):
                 self.kb_rows.setdefault(key, []).append(tuple(const_value(t) for t in clause.head.args))
         head = pyEngine.Literal(pred, [_engine_term(t) for t in clause.head.args])
-        body = [self._engine_literal(lit) for lit in self._join_order(clause)]
+        ordered = self._join_order(clause)
+        body = [self._engine_literal(lit) for lit in ordered]
+        if clause.body and key in self.rules:
+            rule.head, rule.body = head.terms, body
+            rule.negated = self._negated(ordered, self.component[key])
         if not pyEngine.assert_(pyEngine.Clause(head, body)):  # pragma: no cover - pyDatalog refuses nothing we build
             raise RuntimeError(f"pyDatalog refused the clause for {clause.head}")
+
+    def _negated(self, body: Sequence, own: int) -> list[tuple[int, tuple[str, int]]]:
+        """The negations of a rule body on relations complete when it is asked (lower components
+        and facts; a one-literal negation helper stands for its literal's relation)."""
+        found = []
+        for place, lit in enumerate(body):
+            if isinstance(lit, ast.Negation):
+                key = lit.atom.key
+                if key in self._negations:
+                    key = self._negations[key][1].key
+                elif is_aux(key[0]):
+                    continue
+                if self.component.get(key) != own:
+                    found.append((place, key))
+        return found
 
     def _join_order(self, clause: CoreClause) -> tuple:
         """A non-recursive rule asked with every argument free, or a negation's auxiliary asked
@@ -307,8 +334,7 @@ class _ThreadState:
 
     def retract_all(self) -> None:
         touched_static = any(c.head.pred.name[len(PREFIX):] in self.static.input_names for c in self.asserted)
-        for clause in self.asserted:
-            pyEngine.retract(clause)
+        _retract_rows(self.asserted)
         self.asserted = []
         self.case_rows = {}
         self._forget()
@@ -316,15 +342,13 @@ class _ThreadState:
             self._forget_static()
 
     def _forget_static(self) -> None:
-        for clause in self._static_clauses:
-            pyEngine.retract(clause)
+        _retract_rows(self._static_clauses)
         self._static_clauses = []
         self._static_rows = None
         self._stable_memo = {}
 
     def _forget(self) -> None:
-        for clause in self._mclauses:
-            pyEngine.retract(clause)
+        _retract_rows(self._mclauses)
         self._mclauses = []
         self.materialized = None
         self.origins: dict[tuple[str, int], dict[tuple, set]] = {}
@@ -361,17 +385,59 @@ class _ThreadState:
                     wanted |= self.needs[index]
         result = self.materialized
         relations = _Relations(self, result)  # what prune reads, one view for this evaluation
-        for index in sorted(wanted - self._done):
-            component = self.order[index]
-            static = component[0] in self.static.keys
-            if static and all(key in self._static_rows for key in component):
-                for key in component:
-                    result[key] = self._static_rows[key]
-                    self.origins[key] = self._static_origins.get(key, {})
-            else:
-                self._evaluate(index, component, result, static, relations)
-            self._done.add(index)
+        level = self.level
+        for height, group in groupby(sorted(wanted - self._done, key=lambda i: (level[i], i)), key=level.__getitem__):
+            joint = []
+            for index in group:
+                component = self.order[index]
+                static = component[0] in self.static.keys
+                if static and all(key in self._static_rows for key in component):
+                    for key in component:
+                        result[key] = self._static_rows[key]
+                        self.origins[key] = self._static_origins.get(key, {})
+                elif static or index in self.iterate:
+                    self._evaluate(index, component, result, static, relations)
+                else:
+                    joint.append(index)
+                    continue
+                self._done.add(index)
+            if joint:
+                self._evaluate_level(height, joint, result, relations)
         return result
+
+    def _evaluate_level(self, height: int, indices: list[int], result: dict, relations: "_Relations") -> None:
+        """The non-recursive components of one level that depend on the case: their live rules
+        asked of pyDatalog as one question (see engine.compile.joint)."""
+        for index in indices:
+            for key in sorted(self._reads.pop(index, ())):
+                self._supply(key)
+        live_rules = {key: [rule for rule in self.rules[key] if rule.shape is None or live(rule.shape, relations)]
+                      for index in indices for key in self.order[index]}
+        chosen = [rule for rules in live_rules.values() for rule in rules]
+        answers = None
+        if chosen:
+            joint = self._joint.get(height)
+            if joint is None:
+                joint = self._joint[height] = self._joint_query(height)
+            try:
+                answers = joint.answers(chosen, self._ask, lambda key: not relations.rows(key))
+            except TypeError:  # asked again rule by rule below, so the error names its predicate
+                answers = None
+        for index in indices:
+            component = self.order[index]
+            known: dict[tuple[str, int], set] = {key: set() for key in component}
+            self._rounds(component, known, {key: live_rules[key] for key in component}, False, self._mclauses, [],
+                         answers)
+            for key in component:
+                result[key] = list(known[key])
+            self._done.add(index)
+
+    def _joint_query(self, height: int) -> JointQuery:
+        rules = [rule for index, comp in enumerate(self.order)
+                 if self.level[index] == height and index not in self.iterate and comp[0] not in self.static.keys
+                 for key in comp for rule in self.rules[key]]
+        width = max(len(rule.head) for rule in rules)
+        return JointQuery(_new_pred((f"wj{AUX}{height}", width + 1)), rules)
 
     def _evaluate(self, index: int, component: list, result: dict, static: bool, relations: "_Relations") -> None:
         """One component: one pass or, when it is recursive, semi-naive rounds to a fixpoint (after
@@ -387,15 +453,17 @@ class _ThreadState:
         try:
             self._rounds(component, known, rules, iterate, sink, deltas)
         finally:  # also when the budget runs out mid-round: no delta row may outlive its evaluation
-            for clause in deltas:
-                pyEngine.retract(clause)
+            _retract_rows(deltas)
         for key in component:
             result[key] = list(known[key])
             if static:
                 self._static_rows[key] = result[key]
                 self._static_origins[key] = self.origins.get(key, {})
 
-    def _rounds(self, component: list, known: dict, live: dict, iterate: bool, sink: list, deltas: list) -> None:
+    def _rounds(self, component: list, known: dict, live: dict, iterate: bool, sink: list, deltas: list,
+                answers: dict | None = None) -> None:
+        """Semi-naive rounds (one when not `iterate`); `answers`, when given, holds the first
+        round's answers of each rule (by number), from a level's joint question."""
         first = True
         while True:
             fresh: dict[tuple[str, int], list[tuple]] = {}
@@ -407,14 +475,14 @@ class _ThreadState:
                 origin = self.origins.setdefault(key, {})
                 for rule in live[key]:
                     for pred in ([rule.pred] if first else rule.deltas):
-                        found = [_row(r) for r in self._ask(pred)]
+                        raw = answers[rule.number] if first and answers is not None else self._ask(pred)
+                        found = [_row(r) for r in raw]
                         for row in found:  # which source clauses derive each row: provenance reads it
                             origin.setdefault(row, set()).add(rule.source)
                         rows += found
                 # one representative per number (1.0 -> 1), whichever rule derived it first
                 fresh[key] = [row for row in dict.fromkeys(rows) if row not in known[key]]
-            for clause in deltas:
-                pyEngine.retract(clause)
+            _retract_rows(deltas)
             deltas.clear()
             for key in component:
                 known[key].update(fresh[key])

@@ -15,17 +15,24 @@ class Rule:
     `shape` is what engine.compile.prune reads to find, before pyDatalog is asked, that the rule
     can derive nothing for a case (then it is not asked); None when it holds nothing to test."""
 
-    __slots__ = ("pred", "shape", "deltas", "source")
+    __slots__ = ("pred", "shape", "deltas", "source", "number", "head", "body", "negated")
 
-    def __init__(self, pred, shape, source: int | None = None) -> None:
+    def __init__(self, pred, shape, source: int | None = None, number: int = 0) -> None:
         self.pred = pred
         self.shape = shape
         self.source = source  # the source clause (CoreClause.source): where its answers come from
+        self.number = number  # its place among the program's rules: its tag in a level's joint query
         self.deltas: list = []  # semi-naive variants of a recursive rule (see _add_deltas)
+        self.head: list = []  # its pyDatalog head terms and body literals, for the joint query
+        self.body: list = []
+        self.negated: list[tuple[int, tuple[str, int]]] = []
+        """(place in `body`, relation) of each negation whose relation is complete when the rule
+        is asked: with no row there, the negation holds for every binding (see joint.py)."""
 
 
-def closures(core: CoreProgram, component: dict, count: int) -> list[set[int]]:
-    """For each component, the components it reads (itself included), through auxiliary clauses."""
+def reads(core: CoreProgram, component: dict, count: int) -> list[set[int]]:
+    """For each component, the components its clauses read directly (itself included), through
+    auxiliary clauses."""
     deps: list[set[int]] = [{i} for i in range(count)]
     for clause in core.clauses:
         node = component.get(clause.owner or clause.head.key)
@@ -36,6 +43,26 @@ def closures(core: CoreProgram, component: dict, count: int) -> list[set[int]]:
                 target = component.get(atom.key)
                 if target is not None:
                     deps[node].add(target)
+    return deps
+
+
+def levels(deps: list[set[int]]) -> list[int]:
+    """Each component's level: one more than the highest level it reads (0: it reads only facts).
+    Components of one level read none of each other, so their rules can be asked at once."""
+    level = [0] * len(deps)
+    changed = True
+    while changed:  # one pass when components come in evaluation order (they do), a second to confirm
+        changed = False
+        for index, read in enumerate(deps):
+            want = 1 + max((level[j] for j in read if j != index), default=-1)
+            if want > level[index]:
+                level[index], changed = want, True
+    return level
+
+
+def closures(core: CoreProgram, component: dict, count: int) -> list[set[int]]:
+    """For each component, the components it reads (itself included), through auxiliary clauses."""
+    deps = reads(core, component, count)
     closures: list[set[int]] = []
     for index in range(count):
         closure, todo = set(), [index]
@@ -180,4 +207,5 @@ def program_plan(core: CoreProgram, strata, recursive) -> dict:
     static = static_keys(core, known)
     return {"derived": derived, "component": component, "order": order,
             "iterate": {i for i, comp in enumerate(order) if any(k in recursive for k in comp)},
-            "static": (static.keys, static.inputs), "needs": closures(core, component, len(order))}
+            "static": (static.keys, static.inputs), "needs": closures(core, component, len(order)),
+            "level": levels(reads(core, component, len(order)))}
