@@ -19,18 +19,22 @@ from engine.guard import budget as _budget
 
 
 def _counted(base: type) -> type:
-    """pyDatalog's task container with every `pop` counted against the thread's evaluation
-    budget (engine.guard.budget). The counting is inlined (one attribute read and one addition
-    per step; the meter's `check` runs only every CLOCK_EVERY steps or at the step limit)
-    because it runs once per resolution step."""
-    local = _budget._ACTIVE
+    """pyDatalog's task container with every `pop` counted against the evaluation budget
+    (engine.guard.budget) of the meter running when the container was made (pyDatalog makes its
+    two global queues afresh at the start of each `ask()`). The counting is inlined (one slot
+    read and one addition per step; the meter's `check` runs only every CLOCK_EVERY steps or at
+    the step limit) because it runs once per resolution step."""
     base_pop = base.pop
 
     class Counted(base):  # type: ignore[misc, valid-type]
-        __slots__ = ()
+        __slots__ = ("meter",)
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.meter = _budget._ACTIVE.meter
 
         def pop(self):
-            meter = local.meter
+            meter = self.meter
             if meter is not None:
                 meter.steps += 1
                 if meter.steps >= meter.checkpoint:

@@ -9,6 +9,7 @@ from collections import OrderedDict
 from typing import Any, Iterable
 
 from pyDatalog import pyEngine
+from pyDatalog.Logic import Logic
 
 from engine.language.visit import number_value
 
@@ -65,9 +66,14 @@ def assert_rows(pred, rows: Iterable[tuple]) -> list:
                 else:
                     found.add(clause)
         clauses.append(clause)
-    if clauses and fast:
+    if clauses and fast and _registry().get(pred.id) is not pred:  # registering again costs a weak reference
         pyEngine.insert(pred)
     return clauses
+
+
+def _registry():
+    """pyDatalog's table of this thread's predicates (what `pyEngine.insert` fills)."""
+    return Logic.tl.logic.Db
 
 
 def _stored(pred, clause) -> bool:
