@@ -310,3 +310,4 @@ def test_a_negation_of_an_empty_relation_is_left_out_of_the_question_not_out_of_
     assert sorted(first[("both", 1)]) == [("l1",), ("l2",)] and sorted(third[("both", 1)]) == [("l1",), ("l2",)]
     assert second[("clear", 1)] == [("l2",)] and second[("quiet", 1)] == [("l1",)] and second[("both", 1)] == []
     assert bodies[0] == [1, 1] and bodies[2] == [2, 2] and bodies[3] == [1, 1]  # level 0, case 1; level 0, case 2; ...
+

@@ -482,9 +482,12 @@ class _ThreadState:
                         rows += found
                 # one representative per number (1.0 -> 1), whichever rule derived it first
                 fresh[key] = [row for row in dict.fromkeys(rows) if row not in known[key]]
-            _retract_rows(deltas)
-            deltas.clear()
+            if deltas:
+                _retract_rows(deltas)
+                deltas.clear()
             for key in component:
+                if not fresh[key]:
+                    continue
                 known[key].update(fresh[key])
                 sink += _assert_rows(self.mpreds[key], fresh[key])
                 if iterate and key in self.dpreds:
