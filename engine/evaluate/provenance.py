@@ -239,26 +239,12 @@ class Model(BodySolver):
         meter = _budget._ACTIVE.meter
         for row in rel.match(pattern):
             if meter is not None:
-                meter.steps += 1
-                if meter.steps >= meter.checkpoint:
-                    meter.check()
-            out = env
-            if free:
-                out = dict(env)
-                for pos, name in free:
-                    current = out.get(name)
-                    if current is None:
-                        out[name] = row[pos]
-                    elif current != row[pos]:
-                        break
-                else:
-                    found = self._first(body, i + 1, out)
-                    if found is not None:
-                        return found
-                continue
-            found = self._first(body, i + 1, out)
-            if found is not None:
-                return found
+                meter.tick()
+            out = _extended(env, free, row) if free else env
+            if out is not None:
+                found = self._first(body, i + 1, out)
+                if found is not None:
+                    return found
         return None
 
     def relation(self, key: Key) -> Relation:
@@ -330,21 +316,23 @@ class Model(BodySolver):
         meter = _budget._ACTIVE.meter
         for row in rel.match(pattern):
             if meter is not None:
-                meter.steps += 1
-                if meter.steps >= meter.checkpoint:
-                    meter.check()
-            if not free:
-                yield (env, row) if with_rows else env
-                continue
-            out = dict(env)
-            for pos, name in free:
-                current = out.get(name)
-                if current is None:
-                    out[name] = row[pos]
-                elif current != row[pos]:
-                    break
-            else:
+                meter.tick()
+            out = _extended(env, free, row) if free else env
+            if out is not None:
                 yield (out, row) if with_rows else out
+
+
+def _extended(env: Mapping[str, Any], free: Sequence[tuple[int, str]], row: tuple) -> dict | None:
+    """env with the row's values at the free variables' places; None when a variable that
+    occurs twice would need two values."""
+    out = dict(env)
+    for pos, name in free:
+        current = out.get(name)
+        if current is None:
+            out[name] = row[pos]
+        elif current != row[pos]:
+            return None
+    return out
 
 
 def bound_row(atom: ast.Atom, env: Mapping[str, Any]) -> tuple:
