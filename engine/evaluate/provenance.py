@@ -221,8 +221,8 @@ class Model(BodySolver):
         return None
 
     def _first(self, body: Sequence[ast.Literal], i: int, env: Env) -> Env | None:
-        """The first solution `solve(body[i:], env)` gives, found without a generator per literal
-        (a derivation needs one solution, and each abandoned generator chain costs its unwinding)."""
+        """The first solution `solve(body[i:], env)` gives, depth first: a derivation needs one
+        solution, so no chain of generators is built over the whole body."""
         if i == len(body):
             return env
         literal = body[i]
@@ -232,19 +232,10 @@ class Model(BodySolver):
                 if found is not None:
                     return found
             return None
-        rel = self._get(literal.atom.key)
-        if not rel:
-            return None
-        pattern, free = _pattern(literal.atom, env)
-        meter = _budget._ACTIVE.meter
-        for row in rel.match(pattern):
-            if meter is not None:
-                meter.tick()
-            out = _extended(env, free, row) if free else env
-            if out is not None:
-                found = self._first(body, i + 1, out)
-                if found is not None:
-                    return found
+        for out in self._matches(literal.atom, env, False):
+            found = self._first(body, i + 1, out)
+            if found is not None:
+                return found
         return None
 
     def relation(self, key: Key) -> Relation:
