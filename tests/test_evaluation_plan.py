@@ -175,8 +175,8 @@ def test_pruning_never_drops_an_answer_of_the_kb(kb) -> None:
     from pathlib import Path
 
     from engine.cases import case_document, expand_lines, load_case
-    from engine.compile import backend as pyd
     from engine.compile.prune import live
+    from engine.compile.relations import CaseRelations
     from engine.decide.session import CaseSession
 
     root = Path(__file__).resolve().parent.parent / "kb"
@@ -193,7 +193,7 @@ def test_pruning_never_drops_an_answer_of_the_kb(kb) -> None:
             program.add_facts(pred, rows, arity=arity)
         state = program.backend.activate()
         result = state.materialize(None)
-        relations = pyd._Relations(state, result)
+        relations = CaseRelations(state, result)
         for key, rules in state.rules.items():
             for rule in rules:
                 if rule.shape and not live(rule.shape, relations):

@@ -3,8 +3,8 @@
 No text reaches pyDatalog's `load`/`ask`: every term, literal and clause is constructed here.
 pyDatalog keeps one program per thread (its `Logic`); a `Backend` owns one Logic object and
 installs it in whichever thread uses it, so several programs can live in one process.
-User predicate names are mangled with a `w_` prefix so none collides with pyDatalog's own
-names (`rank`, `sum_`, dotted names...).
+Names, terms and rows are made in terms.py, aggregates in aggregates.py, the level's joint
+question in joint.py; what prune reads of a case in relations.py.
 """
 from __future__ import annotations
 
@@ -14,53 +14,25 @@ import weakref
 from typing import Any, Iterable, Sequence
 
 from pyDatalog import pyEngine, pyParser
-from pyDatalog.Aggregate import Max, Min, Sum
 from pyDatalog.Logic import Logic
 
 from engine.guard import budget as _budget, gcpause
 from engine.language import ast
-from engine.language.visit import number_value, order_key
-from engine.compile.lower import AUX, AggCall, AggDef, CoreClause, CoreProgram, is_aux
+from engine.compile.lower import AUX, AggDef, CoreClause, CoreProgram, is_aux
 from engine.compile.rows import assert_rows as _assert_rows, normal as _normal, retract_rows as _retract_rows
 from engine.compile.metered import MeteredLogic, mixed_values
+from engine.compile.aggregates import aggregate_call, define_aggregate
 from engine.compile.joint import JointQuery
 from engine.compile.plan import Rule, Static, atoms, const_value, join_order, levels, program_plan, reads
 from engine.compile.prune import live, rule_shape, single_literal_negations
+from engine.compile.relations import CaseRelations
+from engine.compile.terms import (DELTA, MATERIALIZED, PREFIX, compare_primitive, engine_term, mangle, new_pred,
+                                  row as row_of)
 
-PREFIX = "w_"
-MATERIALIZED = "wm_"
-DELTA = "wd_"
 _COMPARE = {"<": "<", "=<": "<=", ">": ">", ">=": ">=", "=": "==", "\\=": "!="}
-_GROUP_KEY = "k"
-
-
-def mangle(pred: str) -> str:
-    return PREFIX + pred
-
-
-def _compare_primitive(literal, subgoal):
-    """pyDatalog's comparison primitive, with standard term order for mixed types."""
-    x, y = literal.terms
-    if not (x.is_const() and y.is_const()):
-        raise pyEngine.util.DatalogError(f"unbound comparison {literal}", None, None)
-    op, a, b = literal.pred.name, x.id, y.id
-    if op == "!=":  # `=` stays pyDatalog's own primitive, which also binds
-        if not (a == b and order_key(a)[0] == order_key(b)[0]):
-            subgoal.fact(True)
-        return
-    ka, kb = order_key(a), order_key(b)
-    if (op == "<" and ka < kb) or (op == "<=" and ka <= kb) or (op == ">" and ka > kb) or (op == ">=" and ka >= kb):
-        subgoal.fact(True)
 
 
 _QUERIES: "weakref.WeakKeyDictionary[Any, Any]" = weakref.WeakKeyDictionary()
-
-
-def _row(values: Sequence[Any]) -> tuple:
-    """A row with each number in its one representative (see `number_value`)."""
-    if float in map(type, values):
-        return tuple(number_value(v) for v in values)
-    return values if type(values) is tuple else tuple(values)
 
 
 class Backend:
@@ -107,7 +79,7 @@ class _ThreadState:
         pyParser.clear()
         pyEngine.clear()
         for op in ("<", "<=", ">", ">=", "!="):
-            pyEngine.Pred(op, 2).prim = _compare_primitive
+            pyEngine.Pred(op, 2).prim = compare_primitive
         self.logic = logic
         self.derived = plan["derived"]
         self.component: dict[tuple[str, int], int] = plan["component"]
@@ -119,9 +91,9 @@ class _ThreadState:
         self.preds: dict[tuple[str, int], Any] = {}
         self.mpreds: dict[tuple[str, int], Any] = {}
         for name, arity in core.predicates:
-            self.preds[(name, arity)] = _new_pred((mangle(name), arity))
+            self.preds[(name, arity)] = new_pred((mangle(name), arity))
         for key in self.derived:
-            self.mpreds[key] = _new_pred((MATERIALIZED + key[0], key[1]))
+            self.mpreds[key] = new_pred((MATERIALIZED + key[0], key[1]))
         self.static = Static(*plan["static"])
         self.needs: list[set[int]] = plan["needs"]
         self.rules: dict[tuple[str, int], list[Rule]] = {k: [] for k in self.derived}
@@ -129,7 +101,7 @@ class _ThreadState:
         self.dpreds: dict[tuple[str, int], Any] = {}
         self._negations = single_literal_negations(core.clauses)
         for agg in core.aggregates:
-            self._add_aggregate(agg)
+            define_aggregate(agg)
         for clause in core.clauses:
             self._add_clause(clause)
         self._text_facts: dict[tuple[str, int], set[tuple]] = {}  # the program's own facts, kept apart
@@ -183,31 +155,13 @@ class _ThreadState:
         return mangle(pred)
 
     # -- building clauses -----------------------------------------------------------------
-    def _term(self, term: ast.Term):
-        if isinstance(term, ast.Var):
-            return pyParser.Term("V_" + term.name)
-        value = number_value(term.value)
-        if isinstance(value, str):
-            return pyParser.Term(value, forced_type="constant")
-        return pyParser.Expression._pyD_for(value)
-
-    @staticmethod
-    def _aggregate_call(call: AggCall):
-        """`agg[Group...] == Result` as pyDatalog encodes it (what pyParser's `Function(name, keys)
-        == result` builds, made directly): `name[K]==(_pyD_class, k, Group..., Result)`, its
-        first K+1 arguments the key."""
-        keys = len(call.group) + 1
-        terms = [pyEngine.Term_of("_pyD_class"), pyEngine.Term_of(_GROUP_KEY)]
-        terms += [_engine_term(t) for t in call.group] + [_engine_term(call.result)]
-        return pyEngine.Literal(f"{mangle(call.name)}[{keys}]==", terms, prearity=keys + 1)
-
     def _add_clause(self, clause: CoreClause) -> None:
         """Build the clause from pyEngine terms and literals directly."""
         key = clause.head.key
         if clause.body and key in self.rules:  # a rule of a derived predicate: its own head (see plan.Rule)
             rules = self.rules[key]
             name = f"{mangle(key[0])}{AUX}rule{len(rules) + 1}"
-            pred = _new_pred((name, key[1]))
+            pred = new_pred((name, key[1]))
             own = self.component[key]
             shape = rule_shape(clause, lambda k: self.component.get(k) != own, self._negations)
             rule = Rule(pred, shape or None, clause.source, self._rule_count)  # None: nothing to test
@@ -219,7 +173,7 @@ class _ThreadState:
             pred = self._pred_object(key, mangle(clause.head.pred))
             if not clause.body and not is_aux(key[0]):
                 self.kb_rows.setdefault(key, []).append(tuple(const_value(t) for t in clause.head.args))
-        head = pyEngine.Literal(pred, [_engine_term(t) for t in clause.head.args])
+        head = pyEngine.Literal(pred, [engine_term(t) for t in clause.head.args])
         ordered = self._join_order(clause)
         body = [self._engine_literal(lit) for lit in ordered]
         if clause.body and key in self.rules:
@@ -259,16 +213,16 @@ class _ThreadState:
         """Semi-naive evaluation of a recursive rule: one variant per body literal on its own
         component, reading that literal from the rows new in the last round (`wd_`)."""
         own = self.component[clause.head.key]
-        head_terms = [_engine_term(t) for t in clause.head.args]
+        head_terms = [engine_term(t) for t in clause.head.args]
         for j, lit in enumerate(clause.body):
             if not (isinstance(lit, ast.Positive) and self.component.get(lit.atom.key) == own):
                 continue
             dpred = self.dpreds.get(lit.atom.key)
             if dpred is None:
-                dpred = self.dpreds[lit.atom.key] = _new_pred((DELTA + lit.atom.pred, len(lit.atom.args)))
-            body = [pyEngine.Literal(dpred, [_engine_term(t) for t in lit.atom.args]) if i == j
+                dpred = self.dpreds[lit.atom.key] = new_pred((DELTA + lit.atom.pred, len(lit.atom.args)))
+            body = [pyEngine.Literal(dpred, [engine_term(t) for t in lit.atom.args]) if i == j
                     else self._engine_literal(other) for i, other in enumerate(clause.body)]
-            variant = _new_pred((f"{name}{AUX}d{j}", len(head_terms)))
+            variant = new_pred((f"{name}{AUX}d{j}", len(head_terms)))
             pyEngine.assert_(pyEngine.Clause(pyEngine.Literal(variant, head_terms), body))
             rule.deltas.append(variant)
 
@@ -276,56 +230,33 @@ class _ThreadState:
         table = self.mpreds if name.startswith(MATERIALIZED) else self.preds
         pred = table.get(key)
         if pred is None:
-            pred = table[key] = _new_pred((name, key[1]))
+            pred = table[key] = new_pred((name, key[1]))
         return pred
 
     def _engine_literal(self, literal):
         if isinstance(literal, ast.Positive):
             atom = literal.atom
             name = self._name(atom.pred, len(atom.args))
-            return pyEngine.Literal(self._pred_object(atom.key, name), [_engine_term(t) for t in atom.args])
+            return pyEngine.Literal(self._pred_object(atom.key, name), [engine_term(t) for t in atom.args])
         if isinstance(literal, ast.Negation):
             atom = literal.atom
             name = self._name(atom.pred, len(atom.args))
             self._pred_object(atom.key, name)
-            return pyEngine.Literal("~" + name, [_engine_term(t) for t in atom.args])
+            return pyEngine.Literal("~" + name, [engine_term(t) for t in atom.args])
         if isinstance(literal, ast.Comparison):
-            return pyEngine.Literal(_COMPARE[literal.op], [_engine_term(literal.left), _engine_term(literal.right)])
-        return self._aggregate_call(literal)
-
-    def _add_aggregate(self, agg: AggDef) -> None:
-        keys = (pyParser.Term(_GROUP_KEY, forced_type="constant"),) + tuple(self._term(v) for v in agg.group)
-        local = tuple(self._term(v) for v in agg.local)
-        body = pyParser.Literal.make(mangle(agg.body.pred), [self._term(t) for t in agg.body.args])
-        if agg.kind == "count":
-            one = pyParser.Term("V__One")
-            body = pyParser.Literal.make(mangle(agg.body.pred) + AUX + "one",
-                                         [self._term(t) for t in agg.body.args] + [one])
-            ones = pyParser.Literal.make(mangle(agg.body.pred) + AUX + "one",
-                                         [self._term(t) for t in agg.body.args] + [1])
-            ones <= pyParser.Literal.make(mangle(agg.body.pred), [self._term(t) for t in agg.body.args])
-            value = Sum(one, for_each=local or (one,))
-        elif agg.kind == "sum":
-            over = self._term(agg.value)
-            value = Sum(over, for_each=tuple(t for t in local if t._pyD_name != over._pyD_name) + (over,))
-        elif agg.kind == "max":
-            over = self._term(agg.value)
-            value = Max(over, order_by=(over,))
-        else:
-            over = self._term(agg.value)
-            value = Min(over, order_by=(over,))
-        (pyParser.Function(mangle(agg.name), keys) == value) <= body
+            return pyEngine.Literal(_COMPARE[literal.op], [engine_term(literal.left), engine_term(literal.right)])
+        return aggregate_call(literal)
 
     # -- facts and queries ----------------------------------------------------------------
     def assert_facts(self, key: tuple[str, int], rows: Iterable[Sequence[Any]]) -> None:
         pred = self.preds.get(key)
         if pred is None:
-            pred = self.preds[key] = _new_pred((mangle(key[0]), key[1]))
+            pred = self.preds[key] = new_pred((mangle(key[0]), key[1]))
         if key in self.static.inputs:
             self._forget_static()
         kept = self.case_rows.setdefault(key, [])
         start = len(kept)
-        kept += map(_row, rows)
+        kept += map(row_of, rows)
         text = self.text_facts(key)
         # a row that is already a fact of the program is not asserted: that would replace the
         # program's clause, and retracting it later would take the program's fact away
@@ -384,7 +315,7 @@ class _ThreadState:
                 if index is not None:
                     wanted |= self.needs[index]
         result = self.materialized
-        relations = _Relations(self, result)  # what prune reads, one view for this evaluation
+        relations = CaseRelations(self, result)  # what prune reads, one view for this evaluation
         level = self.level
         for height, group in groupby(sorted(wanted - self._done, key=lambda i: (level[i], i)), key=level.__getitem__):
             joint = []
@@ -405,7 +336,7 @@ class _ThreadState:
                 self._evaluate_level(height, joint, result, relations)
         return result
 
-    def _evaluate_level(self, height: int, indices: list[int], result: dict, relations: "_Relations") -> None:
+    def _evaluate_level(self, height: int, indices: list[int], result: dict, relations: "CaseRelations") -> None:
         """The non-recursive components of one level that depend on the case: their live rules
         asked of pyDatalog as one question (see engine.compile.joint)."""
         for index in indices:
@@ -437,9 +368,9 @@ class _ThreadState:
                  if self.level[index] == height and index not in self.iterate and comp[0] not in self.static.keys
                  for key in comp for rule in self.rules[key]]
         width = max(len(rule.head) for rule in rules)
-        return JointQuery(_new_pred((f"wj{AUX}{height}", width + 1)), rules)
+        return JointQuery(new_pred((f"wj{AUX}{height}", width + 1)), rules)
 
-    def _evaluate(self, index: int, component: list, result: dict, static: bool, relations: "_Relations") -> None:
+    def _evaluate(self, index: int, component: list, result: dict, static: bool, relations: "CaseRelations") -> None:
         """One component: one pass or, when it is recursive, semi-naive rounds to a fixpoint (after
         the first, only the rules' delta variants are asked). A rule whose body reads a lower
         relation with no row it could match is not asked (see plan.Rule)."""
@@ -476,7 +407,7 @@ class _ThreadState:
                 for rule in live[key]:
                     for pred in ([rule.pred] if first else rule.deltas):
                         raw = answers[rule.number] if first and answers is not None else self._ask(pred)
-                        found = [_row(r) for r in raw]
+                        found = [row_of(r) for r in raw]
                         for row in found:  # which source clauses derive each row: provenance reads it
                             origin.setdefault(row, set()).add(rule.source)
                         rows += found
@@ -523,64 +454,18 @@ class _ThreadState:
             raise mixed_values(exc, key) from None
         if result is True:
             return [()]
-        return list({_row(row): None for row in result or ()})
+        return list({row_of(row): None for row in result or ()})
 
     def add_query_clauses(self, clauses: Sequence[CoreClause], aggregates: Sequence[AggDef]) -> None:
         for agg in aggregates:
-            self._add_aggregate(agg)
+            define_aggregate(agg)
         for clause in clauses:
             for lit in clause.body:
                 for atom in atoms(lit):
                     self._supply(atom.key)
                     if atom.key not in self.preds and atom.key not in self.mpreds:
-                        self.preds[atom.key] = _new_pred((mangle(atom.pred), len(atom.args)))
+                        self.preds[atom.key] = new_pred((mangle(atom.pred), len(atom.args)))
             self._add_clause(clause)
             key = clause.head.key
             if key not in self.preds:
-                self.preds[key] = _new_pred((mangle(key[0]), key[1]))
-
-
-class _Relations:
-    """The complete relations a rule of the component being evaluated reads (for prune.live):
-    lower derived relations from this evaluation, inputs from the kb's and the case's facts."""
-
-    __slots__ = ("state", "result", "memos")
-
-    def __init__(self, state: _ThreadState, result: dict) -> None:
-        self.state = state
-        self.result = result
-        self.memos: dict[tuple[str, int], dict] = {}
-
-    def rows(self, key: tuple[str, int]) -> Sequence[tuple]:
-        if key in self.result:
-            return self.result[key]
-        kb, case = self.state.kb_rows.get(key, ()), self.state.case_rows.get(key, ())
-        return kb if not case else case if not kb else [*kb, *case]
-
-    def memo(self, key: tuple[str, int]) -> dict:
-        found = self.memos.get(key)
-        if found is not None:
-            return found
-        state = self.state
-        stable = key in state.static.keys if key in self.result else key not in state.case_rows
-        table = state._stable_memo if stable else state._case_memo
-        found = table.get(key)
-        if found is None:
-            found = table[key] = {}
-        self.memos[key] = found
-        return found
-
-
-def _engine_term(term: ast.Term):
-    if isinstance(term, ast.Var):
-        return pyEngine.Var("V_" + term.name)
-    return pyEngine.Term_of(number_value(term.value))
-
-
-def _new_pred(spec: tuple[str, int]):
-    """A registered pyDatalog predicate whose facts are keyed on every argument."""
-    pred = pyEngine.Pred(*spec)  # (registered by pyDatalog as it is made)
-    if pred.prearity is None:
-        pred.prearity = spec[1]
-    Logic.tl.logic.Db[pred.id] = pred  # what pyEngine.insert adds to that
-    return pred
+                self.preds[key] = new_pred((mangle(key[0]), key[1]))

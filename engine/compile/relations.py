@@ -1,0 +1,41 @@
+"""The case's complete relations as prune's value-domain test reads them (prune.Relations).
+
+A view over one evaluation of a thread's pyDatalog state (engine.compile.backend): lower derived
+relations from this evaluation, inputs from the kb's and the case's facts, and where to keep
+what prune computes from each (per case, or for as long as the kb's facts and static relations
+stay).
+"""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+
+class CaseRelations:
+    """The complete relations a rule of the component being evaluated reads (for prune.live):
+    lower derived relations from this evaluation, inputs from the kb's and the case's facts."""
+
+    __slots__ = ("state", "result", "memos")
+
+    def __init__(self, state: Any, result: dict) -> None:
+        self.state = state
+        self.result = result
+        self.memos: dict[tuple[str, int], dict] = {}
+
+    def rows(self, key: tuple[str, int]) -> Sequence[tuple]:
+        if key in self.result:
+            return self.result[key]
+        kb, case = self.state.kb_rows.get(key, ()), self.state.case_rows.get(key, ())
+        return kb if not case else case if not kb else [*kb, *case]
+
+    def memo(self, key: tuple[str, int]) -> dict:
+        found = self.memos.get(key)
+        if found is not None:
+            return found
+        state = self.state
+        stable = key in state.static.keys if key in self.result else key not in state.case_rows
+        table = state._stable_memo if stable else state._case_memo
+        found = table.get(key)
+        if found is None:
+            found = table[key] = {}
+        self.memos[key] = found
+        return found
