@@ -192,14 +192,8 @@ class Model(BodySolver):
         known = self.derivations.get(key)
         if known is not None and row in known:
             return known[row]
-        active = _budget._ACTIVE
-        if active.meter is not None:  # as `metering` does: a nested use shares the outer meter
+        with _budget.metering(self.budget, "a derivation"):
             return self._derivation(key, row)
-        active.meter = _budget.Meter(self.budget, "a derivation")
-        try:
-            return self._derivation(key, row)
-        finally:
-            active.meter = None
 
     def _derivation(self, key: Key, row: Row) -> Derivation | None:
         known = self.derivations.get(key, {}).get(row)
@@ -374,23 +368,10 @@ def _same(a: Any, b: Any) -> bool:
     return a == b if type(a) is type(b) else compare("=", a, b)
 
 
-_FACT_CLAUSES: dict[int, tuple[Sequence[ast.Clause], frozenset[int]]] = {}
-
-
 def _candidates(clauses: Sequence[ast.Clause], origin: Collection[int]) -> list[int]:
     """The clauses (by index, in order) that may derive a row whose deriving rules are `origin`:
     those rules and the predicate's stated facts."""
-    known = _FACT_CLAUSES.get(id(clauses))
-    if known is None or known[0] is not clauses:
-        if len(_FACT_CLAUSES) >= 10_000:
-            _FACT_CLAUSES.clear()
-        known = _FACT_CLAUSES[id(clauses)] = (clauses, frozenset(i for i, c in enumerate(clauses) if not c.body))
-    facts, count = known[1], len(clauses)
-    if not facts:
-        picked = [i for i in origin if type(i) is int and 0 <= i < count]
-        if len(picked) == len(origin):  # indexes only (as pyDatalog's answers give them)
-            return sorted(picked)
-    return [i for i in range(count) if i in origin or i in facts]
+    return [i for i, clause in enumerate(clauses) if i in origin or not clause.body]
 
 
 def kb_fact_rows(clauses: Sequence[ast.Clause]) -> dict[Key, list[Row]]:

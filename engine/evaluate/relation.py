@@ -9,6 +9,7 @@ from __future__ import annotations
 from operator import itemgetter
 from typing import Any, Iterator, Mapping, Sequence
 
+from engine.guard.memo import ByIdentity
 from engine.language.visit import order_key
 
 Key = tuple[str, int]
@@ -92,19 +93,15 @@ def in_order(answers: Sequence[Row]) -> list[Row]:
     return sorted(rows)
 
 
-_TABLES: dict[int, tuple[Mapping, dict[Key, tuple[Any, tuple, Relation]]]] = {}
+_TABLES: ByIdentity[dict[Key, tuple[Any, tuple, Relation]]] = ByIdentity(64)
 
 
 def shared_relation(kb_rows: Mapping[Key, Sequence[Row]], key: Key, answers: Sequence[Row]) -> Relation:
     """The relation of the kb's rows for `key` and these answers. A kb table, or answers that
     depend on the kb alone (pyDatalog hands out the same list for every case), are loaded and
     indexed once per program: lazy models only read their relations."""
-    known = _TABLES.get(id(kb_rows))
-    if known is None or known[0] is not kb_rows:
-        if len(_TABLES) >= 64:
-            _TABLES.clear()
-        known = _TABLES[id(kb_rows)] = (kb_rows, {})
-    entry = known[1].get(key)
+    shared = _TABLES.get(kb_rows, lambda _rows: {})
+    entry = shared.get(key)
     rows = tuple(answers)
     if entry is not None and entry[0] is answers and entry[1] == rows:  # the same list, unchanged
         return entry[2]
@@ -113,5 +110,5 @@ def shared_relation(kb_rows: Mapping[Key, Sequence[Row]], key: Key, answers: Seq
         rel.add(row)
     for row in in_order(rows):
         rel.add(row)
-    known[1][key] = (answers, rows, rel)
+    shared[key] = (answers, rows, rel)
     return rel

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
+from engine.guard.memo import ByIdentity
 from engine.language.fieldpath import Each, Key as PathKey, Keys
 
 Key = tuple[str, int]
@@ -23,12 +24,7 @@ class Layout:
     @classmethod
     def shared(cls, fields: Mapping[Key, Sequence[tuple[Any, Any]]]) -> "Layout":
         """`of(fields)`, worked out once per kb's fields (not once per case; layouts are only read)."""
-        known = _LAYOUTS.get(id(fields))
-        if known is None or known[0] is not fields:
-            if len(_LAYOUTS) >= 64:
-                _LAYOUTS.clear()
-            known = _LAYOUTS[id(fields)] = (fields, cls.of(fields))
-        return known[1]
+        return _LAYOUTS.get(fields, cls.of)
 
     @classmethod
     def of(cls, fields: Mapping[Key, Sequence[tuple[Any, Any]]]) -> "Layout":
@@ -70,4 +66,4 @@ class Layout:
         return sorted(found)
 
 
-_LAYOUTS: dict[int, tuple[Any, Layout]] = {}
+_LAYOUTS: ByIdentity[Layout] = ByIdentity(64)

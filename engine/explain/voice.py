@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any, Mapping, Sequence
 
+from engine.guard.memo import ByIdentity
 from engine.language import ast
 
 Key = tuple[str, int]
@@ -130,16 +131,17 @@ class _Places:
         return (key, tuple([env.get(arg) if var else arg for var, arg in args]), position)
 
 
-_FIRST_USES: dict[int, tuple[ast.Clause, dict[str, tuple[Key, tuple, int]]]] = {}
+_FIRST_USES: ByIdentity[dict[str, tuple[Key, tuple, int]]] = ByIdentity(10_000)
 
 
 def _first_uses(clause: ast.Clause) -> dict[str, tuple[Key, tuple, int]]:
     """For each variable of a clause, where it gets its meaning: its first positive body literal,
     else the head — that atom's key, its arguments as (is a variable, its name or value; `_`
     named None, which no binding has) and the variable's position (memoised per clause)."""
-    known = _FIRST_USES.get(id(clause))
-    if known is not None and known[0] is clause:
-        return known[1]
+    return _FIRST_USES.get(clause, _places_of)
+
+
+def _places_of(clause: ast.Clause) -> dict[str, tuple[Key, tuple, int]]:
     atoms: dict[str, ast.Atom] = {}
     for lit in clause.body:
         if isinstance(lit, ast.Positive):
@@ -155,5 +157,4 @@ def _first_uses(clause: ast.Clause) -> dict[str, tuple[Key, tuple, int]]:
                      for t in atom.args)
         position = next(i for i, t in enumerate(atom.args) if isinstance(t, ast.Var) and t.name == name)
         out[name] = (atom.key, args, position)
-    _FIRST_USES[id(clause)] = (clause, out)
     return out
