@@ -19,7 +19,7 @@ from pyDatalog.Logic import Logic
 from engine.guard import budget as _budget, gcpause
 from engine.language import ast
 from engine.compile.lower import AUX, AggDef, CoreClause, CoreProgram, is_aux
-from engine.compile.rows import assert_rows as _assert_rows, normal as _normal, retract_rows as _retract_rows
+from engine.compile.tables import FactTable, normal as _normal
 from engine.compile.metered import MeteredLogic, mixed_values
 from engine.compile.aggregates import aggregate_call, define_aggregate
 from engine.compile.joint import JointQuery
@@ -94,6 +94,12 @@ class _ThreadState:
             self.preds[(name, arity)] = new_pred((mangle(name), arity))
         for key in self.derived:
             self.mpreds[key] = new_pred((MATERIALIZED + key[0], key[1]))
+        # every relation a body reads is a table (engine.compile.tables): the program's and the
+        # case's facts (`w_`), materialised rows (`wm_`), a recursive round's new rows (`wd_`)
+        self.tables: dict[tuple[str, int], FactTable] = {key: FactTable(pred) for key, pred in self.preds.items()
+                                                          if not is_aux(key[0])}
+        self.mtables: dict[tuple[str, int], FactTable] = {key: FactTable(pred) for key, pred in self.mpreds.items()}
+        self.dtables: dict[tuple[str, int], FactTable] = {}
         self.static = Static(*plan["static"])
         self.needs: list[set[int]] = plan["needs"]
         self.rules: dict[tuple[str, int], list[Rule]] = {k: [] for k in self.derived}
@@ -104,8 +110,7 @@ class _ThreadState:
             define_aggregate(agg)
         for clause in core.clauses:
             self._add_clause(clause)
-        self._text_facts: dict[tuple[str, int], set[tuple]] = {}  # the program's own facts, kept apart
-        # The program's facts of a table are asserted into pyDatalog when a component reading it is
+        # The program's facts of a table are stored in its FactTable when a component reading it is
         # first evaluated, or the table itself is asked for (see _supply): not at all for a table
         # no requested answer needs.
         self._reads: dict[int, set[tuple[str, int]]] = {i: set(keys) for i, keys in enumerate(self.order)}
@@ -118,7 +123,7 @@ class _ThreadState:
                         self._supply(atom.key)
                     else:
                         self._reads.setdefault(node, set()).add(atom.key)
-        self.asserted: list[Any] = []
+        self.asserted: set[tuple[str, int]] = set()  # tables holding rows of this thread's case
         self.budget = _budget.Budget.default()
         self._evaluating: tuple[str, int] | None = None
         self.case_rows: dict[tuple[str, int], list[tuple]] = {}
@@ -128,9 +133,9 @@ class _ThreadState:
         self._case_memo: dict[tuple[str, int], dict] = {}  # what prune computed from this case's relations
         self._stable_memo: dict[tuple[str, int], dict] = {}  # ... from the kb's facts and static relations
         self._done: set[int] = set()
-        self._mclauses: list[Any] = []
+        self._filled: set[tuple[str, int]] = set()  # materialised tables holding this evaluation's rows
         self._static_rows: dict[tuple[str, int], list[tuple]] | None = None
-        self._static_clauses: list[Any] = []
+        self._static_filled: set[tuple[str, int]] = set()  # ... rows kept across cases (static strata)
         self.installed: set[tuple[str, int]] = set()  # query heads compiled into this thread
         self.supplied: set[tuple[str, int]] = set()  # predicates given facts in this thread
 
@@ -138,14 +143,15 @@ class _ThreadState:
         """Assert the program's facts of a table into pyDatalog, the first time they are needed."""
         if key in self._unsupplied:
             self._unsupplied.discard(key)
-            _assert_rows(self._pred_object(key, mangle(key[0])), _normal(self.kb_rows[key]))
+            self._table(key).add(_normal(self.kb_rows[key]), keep=True)
 
-    def text_facts(self, key: tuple[str, int]) -> set[tuple]:
-        """The program's own facts of a predicate, as rows (built when a case first supplies it)."""
-        found = self._text_facts.get(key)
-        if found is None:
-            found = self._text_facts[key] = set(_normal(self.kb_rows.get(key, ())))
-        return found
+    def _table(self, key: tuple[str, int]) -> FactTable:
+        """The table of a relation read from facts (made, with its predicate, when first named)."""
+        table = self.tables.get(key)
+        if table is None:
+            self._pred_object(key, mangle(key[0]))
+            table = self.tables[key]
+        return table
 
     def _name(self, pred: str, arity: int) -> str:
         """The pyDatalog predicate a body literal reads: a derived predicate is always read from
@@ -171,8 +177,9 @@ class _ThreadState:
                 self._add_deltas(clause, name, rule)
         else:
             pred = self._pred_object(key, mangle(clause.head.pred))
-            if not clause.body and not is_aux(key[0]):
+            if not clause.body and not is_aux(key[0]):  # stored in its table when first needed (_supply)
                 self.kb_rows.setdefault(key, []).append(tuple(const_value(t) for t in clause.head.args))
+                return
         head = pyEngine.Literal(pred, [engine_term(t) for t in clause.head.args])
         ordered = self._join_order(clause)
         body = [self._engine_literal(lit) for lit in ordered]
@@ -220,6 +227,7 @@ class _ThreadState:
             dpred = self.dpreds.get(lit.atom.key)
             if dpred is None:
                 dpred = self.dpreds[lit.atom.key] = new_pred((DELTA + lit.atom.pred, len(lit.atom.args)))
+                self.dtables[lit.atom.key] = FactTable(dpred)
             body = [pyEngine.Literal(dpred, [engine_term(t) for t in lit.atom.args]) if i == j
                     else self._engine_literal(other) for i, other in enumerate(clause.body)]
             variant = new_pred((f"{name}{AUX}d{j}", len(head_terms)))
@@ -227,10 +235,17 @@ class _ThreadState:
             rule.deltas.append(variant)
 
     def _pred_object(self, key: tuple[str, int], name: str):
-        table = self.mpreds if name.startswith(MATERIALIZED) else self.preds
-        pred = table.get(key)
+        """The predicate a name stands for (made on first use; a relation read from facts gets its
+        table with it)."""
+        materialized = name.startswith(MATERIALIZED)
+        preds = self.mpreds if materialized else self.preds
+        pred = preds.get(key)
         if pred is None:
-            pred = table[key] = new_pred((name, key[1]))
+            pred = preds[key] = new_pred((name, key[1]))
+            if materialized:
+                self.mtables[key] = FactTable(pred)
+            elif not is_aux(key[0]):
+                self.tables[key] = FactTable(pred)
         return pred
 
     def _engine_literal(self, literal):
@@ -249,38 +264,38 @@ class _ThreadState:
 
     # -- facts and queries ----------------------------------------------------------------
     def assert_facts(self, key: tuple[str, int], rows: Iterable[Sequence[Any]]) -> None:
-        pred = self.preds.get(key)
-        if pred is None:
-            pred = self.preds[key] = new_pred((mangle(key[0]), key[1]))
+        table = self._table(key)
         if key in self.static.inputs:
             self._forget_static()
         kept = self.case_rows.setdefault(key, [])
         start = len(kept)
         kept += map(row_of, rows)
-        text = self.text_facts(key)
-        # a row that is already a fact of the program is not asserted: that would replace the
-        # program's clause, and retracting it later would take the program's fact away
-        self.asserted += _assert_rows(pred, [row for row in kept[start:] if row not in text])
+        # a row that is already a fact of the program stays the program's (the table keeps it)
+        if table.add(kept[start:]):
+            self.asserted.add(key)
         self._forget()
 
     def retract_all(self) -> None:
-        touched_static = any(c.head.pred.name[len(PREFIX):] in self.static.input_names for c in self.asserted)
-        _retract_rows(self.asserted)
-        self.asserted = []
+        touched_static = any(key[0] in self.static.input_names for key in self.asserted)
+        for key in self.asserted:
+            self.tables[key].drop()
+        self.asserted = set()
         self.case_rows = {}
         self._forget()
         if touched_static:
             self._forget_static()
 
     def _forget_static(self) -> None:
-        _retract_rows(self._static_clauses)
-        self._static_clauses = []
+        for key in self._static_filled:
+            self.mtables[key].drop(kept=True)
+        self._static_filled = set()
         self._static_rows = None
         self._stable_memo = {}
 
     def _forget(self) -> None:
-        _retract_rows(self._mclauses)
-        self._mclauses = []
+        for key in self._filled:
+            self.mtables[key].drop()
+        self._filled = set()
         self.materialized = None
         self.origins: dict[tuple[str, int], dict[tuple, set]] = {}
         self._case_memo = {}
@@ -357,8 +372,7 @@ class _ThreadState:
         for index in indices:
             component = self.order[index]
             known: dict[tuple[str, int], set] = {key: set() for key in component}
-            self._rounds(component, known, {key: live_rules[key] for key in component}, False, self._mclauses, [],
-                         answers)
+            self._rounds(component, known, {key: live_rules[key] for key in component}, False, False, [], answers)
             for key in component:
                 result[key] = list(known[key])
             self._done.add(index)
@@ -374,7 +388,6 @@ class _ThreadState:
         """One component: one pass or, when it is recursive, semi-naive rounds to a fixpoint (after
         the first, only the rules' delta variants are asked). A rule whose body reads a lower
         relation with no row it could match is not asked (see plan.Rule)."""
-        sink = self._static_clauses if static else self._mclauses
         for key in sorted(self._reads.pop(index, ())):  # only the first time this component is evaluated
             self._supply(key)
         known: dict[tuple[str, int], set] = {key: set() for key in component}
@@ -382,19 +395,22 @@ class _ThreadState:
                  for key in component}
         iterate, deltas = index in self.iterate, []
         try:
-            self._rounds(component, known, rules, iterate, sink, deltas)
+            self._rounds(component, known, rules, iterate, static, deltas)
         finally:  # also when the budget runs out mid-round: no delta row may outlive its evaluation
-            _retract_rows(deltas)
+            for key in deltas:
+                self.dtables[key].drop()
         for key in component:
             result[key] = list(known[key])
             if static:
                 self._static_rows[key] = result[key]
                 self._static_origins[key] = self.origins.get(key, {})
 
-    def _rounds(self, component: list, known: dict, live: dict, iterate: bool, sink: list, deltas: list,
+    def _rounds(self, component: list, known: dict, live: dict, iterate: bool, keep: bool, deltas: list,
                 answers: dict | None = None) -> None:
         """Semi-naive rounds (one when not `iterate`); `answers`, when given, holds the first
-        round's answers of each rule (by number), from a level's joint question."""
+        round's answers of each rule (by number), from a level's joint question. The rows are
+        stored in the materialised tables, `keep`ing them across cases for a static component;
+        `deltas` names the delta tables holding rows (dropped after each round)."""
         first = True
         while True:
             fresh: dict[tuple[str, int], list[tuple]] = {}
@@ -402,7 +418,7 @@ class _ThreadState:
                 self._evaluating = key
                 rows: list = []
                 if first and (key in self.kb_rows or key in self.case_rows):
-                    rows += self._ask(self.preds[key])
+                    rows += self.tables[key].rows()
                 origin = self.origins.setdefault(key, {})
                 for rule in live[key]:
                     for pred in ([rule.pred] if first else rule.deltas):
@@ -413,16 +429,18 @@ class _ThreadState:
                         rows += found
                 # one representative per number (1.0 -> 1), whichever rule derived it first
                 fresh[key] = [row for row in dict.fromkeys(rows) if row not in known[key]]
-            if deltas:
-                _retract_rows(deltas)
-                deltas.clear()
+            for key in deltas:
+                self.dtables[key].drop()
+            deltas.clear()
             for key in component:
                 if not fresh[key]:
                     continue
                 known[key].update(fresh[key])
-                sink += _assert_rows(self.mpreds[key], fresh[key])
-                if iterate and key in self.dpreds:
-                    deltas += _assert_rows(self.dpreds[key], fresh[key])
+                self.mtables[key].add(fresh[key], keep=keep)
+                (self._static_filled if keep else self._filled).add(key)
+                if iterate and key in self.dtables:
+                    self.dtables[key].add(fresh[key])
+                    deltas.append(key)
             first = False
             if not iterate or not any(fresh.values()):
                 break

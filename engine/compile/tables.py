@@ -1,0 +1,142 @@
+"""Fact relations as tables pyDatalog reads through its primitive hook.
+
+pyDatalog resolves a literal on a predicate whose `prim` is set by calling it with the literal
+and the subgoal, which records each answer with `subgoal.fact(...)`: the hook its comparisons
+use. Every relation a rule body reads is complete before the rule is asked (the program's facts,
+the case's facts, the materialised rows of lower strata: see backend.py), so its answers need no
+resolution, only a lookup. Stored as pyDatalog clauses instead, each matching row cost a
+resolution step of its own (the fact clause renamed, unified, substituted and queued) and each
+literal an intersection of per-column candidate sets; a table answers with one dictionary
+lookup on the literal's bound columns and hands pyDatalog fact literals built once per row.
+Joins, negation, aggregation and tabling stay pyDatalog's: a negated literal on a table is
+still proved by pyDatalog completing the positive subgoal, whose answers come from here.
+
+A table has two layers: rows `kept` across cases (the program's own facts, the rows of strata
+that read no case fact) and rows `added` for one case or one evaluation, dropped at once. A row
+is in one layer only, and a repeated row is stored once, so every answer is given once.
+"""
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from pyDatalog import pyEngine
+
+from engine.language.visit import number_value
+
+_TERMS: dict[tuple[type, Any], Any] = {}
+"""pyDatalog's constant for each value, made once: the same line ids, codes and criteria come back
+in every case (a term is immutable; keyed by type too, as 1, 1.0 and True are equal keys)."""
+_MOST_TERMS = 100_000
+
+
+def constant(value: Any):
+    """pyDatalog's constant for a value (a float rounded as pyDatalog rounds it)."""
+    term = _TERMS.get((type(value), value))
+    if term is None:
+        if len(_TERMS) > _MOST_TERMS:
+            _TERMS.clear()
+        term = _TERMS[(type(value), value)] = pyEngine.Term_of(value) if type(value) is float else pyEngine.Const(value)
+    return term
+
+
+class _Layer:
+    """Rows with their fact literals, and an index per set of bound columns, built when first read."""
+
+    __slots__ = ("facts", "indexes")
+
+    def __init__(self) -> None:
+        self.facts: dict[tuple, Any] = {}
+        self.indexes: dict[tuple[int, ...], dict[tuple, list]] = {}
+
+    def index(self, columns: tuple[int, ...]) -> dict[tuple, list]:
+        found = self.indexes.get(columns)
+        if found is None:
+            found = self.indexes[columns] = {}
+            for fact in self.facts.values():
+                terms = fact.terms
+                key = tuple(terms[i].id for i in columns)
+                bucket = found.get(key)
+                if bucket is None:
+                    found[key] = [fact]
+                else:
+                    bucket.append(fact)
+        return found
+
+
+class FactTable:
+    """The rows of one fact relation of one thread's pyDatalog program (see the module doc)."""
+
+    __slots__ = ("pred", "kept", "added")
+
+    def __init__(self, pred) -> None:
+        self.pred = pred
+        self.kept = _Layer()
+        self.added = _Layer()
+        pred.prim = self.resolve
+
+    def add(self, rows: Iterable[tuple], keep: bool = False) -> int:
+        """Store rows (each number in its one representative already); how many were new."""
+        layer, other = (self.kept, self.added) if keep else (self.added, self.kept)
+        facts, known = layer.facts, other.facts
+        literal, pred = pyEngine.Literal, self.pred
+        count = len(facts)
+        for row in rows:
+            if row in facts or row in known:
+                if keep and row in known:  # now the program's own: kept, no longer the case's
+                    facts[row] = known.pop(row)
+                    self.added.indexes = {}
+                continue
+            facts[row] = literal(pred, [constant(v) for v in row])
+        if len(facts) != count:
+            layer.indexes = {}
+        return len(facts) - count
+
+    def drop(self, kept: bool = False) -> None:
+        """Forget the rows added (or, with `kept`, the kept ones)."""
+        if kept:
+            self.kept = _Layer()
+        elif self.added.facts:
+            self.added = _Layer()
+
+    def rows(self) -> list[tuple]:
+        kept, added = self.kept.facts, self.added.facts
+        return [*kept, *added] if added else list(kept)
+
+    def __len__(self) -> int:
+        return len(self.kept.facts) + len(self.added.facts)
+
+    def resolve(self, literal, subgoal) -> None:
+        """pyDatalog's primitive for this relation: each stored row matching the literal (its
+        constants, and its repeated variables' equal values) as a fact of the subgoal."""
+        columns: list[int] = []
+        values: list = []
+        seen: dict = {}
+        repeated = []
+        for i, term in enumerate(literal.terms):
+            if term.is_const():
+                columns.append(i)
+                values.append(term.id)
+            elif term.id in seen:
+                repeated.append((seen[term.id], i))
+            else:
+                seen[term.id] = i
+        bound, key = tuple(columns), tuple(values)
+        fact = subgoal.fact
+        for layer in (self.kept, self.added):
+            if not layer.facts:
+                continue
+            found = layer.index(bound).get(key) if bound else layer.facts.values()
+            if not found:
+                continue
+            if repeated:
+                found = [f for f in found if all(f.terms[i].id == f.terms[j].id for i, j in repeated)]
+            for each in found:
+                fact(each)
+
+
+def normal(rows: list[tuple]) -> list[tuple]:
+    """The rows with each number in its one representative (`number_value`); a table without floats,
+    as most are, is returned as it is (its columns' types are read in bulk)."""
+    if any(float in set(map(type, column)) for column in zip(*rows)):
+        return [tuple(number_value(v) for v in row) for row in rows]
+    return rows
