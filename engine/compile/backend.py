@@ -18,8 +18,9 @@ from pyDatalog.Logic import Logic
 
 from engine.guard import budget as _budget, gcpause
 from engine.language import ast
+from engine.language.visit import number_value
 from engine.compile.lower import AUX, AggDef, CoreClause, CoreProgram, is_aux
-from engine.compile.tables import FactTable, normal as _normal
+from engine.compile.tables import Absence, FactTable, constant, normal as _normal
 from engine.compile.metered import MeteredLogic, mixed_values
 from engine.compile.aggregates import aggregate_call, define_aggregate
 from engine.compile.joint import JointQuery
@@ -106,6 +107,7 @@ class _ThreadState:
         self.kb_rows: dict[tuple[str, int], list[tuple]] = {key: list(rows) for key, rows in core.facts}
         self.dpreds: dict[tuple[str, int], Any] = {}
         self._negations = single_literal_negations(core.clauses)
+        self._absences: dict[tuple[str, int], Any] = {}  # negated relation -> its Absence predicate
         for agg in core.aggregates:
             define_aggregate(agg)
         for clause in core.clauses:
@@ -255,12 +257,49 @@ class _ThreadState:
             return pyEngine.Literal(self._pred_object(atom.key, name), [engine_term(t) for t in atom.args])
         if isinstance(literal, ast.Negation):
             atom = literal.atom
+            absence = self._absence(atom.key)
+            if absence is not None:
+                return pyEngine.Literal(absence, [engine_term(t) for t in atom.args])
             name = self._name(atom.pred, len(atom.args))
             self._pred_object(atom.key, name)
             return pyEngine.Literal("~" + name, [engine_term(t) for t in atom.args])
         if isinstance(literal, ast.Comparison):
             return pyEngine.Literal(_COMPARE[literal.op], [engine_term(literal.left), engine_term(literal.right)])
         return aggregate_call(literal)
+
+    def _absence(self, key: tuple[str, int]):
+        """The predicate of a negation of a table (engine.compile.tables.Absence): `\\+ p(...)` on a
+        relation read from facts or materialised rows, or a one-literal negation helper over one;
+        None for any other negation (pyDatalog proves it)."""
+        if key in self._absences:
+            return self._absences[key]
+        if key in self._negations:
+            head, inner = self._negations[key]
+        elif not is_aux(key[0]):
+            head = inner = ast.Atom(key[0], tuple(ast.Var(f"A{i}") for i in range(key[1])))
+        else:
+            return None
+        params = {t.name: i for i, t in enumerate(head.args) if isinstance(t, ast.Var)}
+        places: list = []
+        local: set[str] = set()
+        for term in inner.args:
+            if not isinstance(term, ast.Var):
+                places.append(("const", constant(number_value(term.value)).id))
+            elif term.name in params:
+                places.append(("arg", params[term.name]))
+            elif term.name in local:  # an own variable met twice must match equal values: left to pyDatalog
+                self._absences[key] = None
+                return None
+            else:
+                local.add(term.name)
+                places.append(None)
+        name = self._name(inner.pred, len(inner.args))
+        self._pred_object(inner.key, name)
+        table = self.mtables[inner.key] if name.startswith(MATERIALIZED) else self.tables[inner.key]
+        pred = new_pred((f"wn_{name}{AUX}{len(self._absences)}", key[1]))
+        Absence(table, pred, places)
+        self._absences[key] = pred
+        return pred
 
     # -- facts and queries ----------------------------------------------------------------
     def assert_facts(self, key: tuple[str, int], rows: Iterable[Sequence[Any]]) -> None:

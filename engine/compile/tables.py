@@ -102,6 +102,12 @@ class FactTable:
         kept, added = self.kept.facts, self.added.facts
         return [*kept, *added] if added else list(kept)
 
+    def has(self, columns: tuple[int, ...], key: tuple) -> bool:
+        """Whether some row has these values in these columns."""
+        if not columns:
+            return len(self) > 0
+        return any(layer.facts and key in layer.index(columns) for layer in (self.kept, self.added))
+
     def __len__(self) -> int:
         return len(self.kept.facts) + len(self.added.facts)
 
@@ -140,3 +146,37 @@ def normal(rows: list[tuple]) -> list[tuple]:
     if any(float in set(map(type, column)) for column in zip(*rows)):
         return [tuple(number_value(v) for v in row) for row in rows]
     return rows
+
+
+class Absence:
+    """A negation of a complete table, `\\+ p(a, _)`, as a primitive: it holds exactly when no row
+    of the table matches (the literal's arguments bound, the negation's own variables free).
+
+    pyDatalog proves `\\+ p(a, b)` by completing the subgoal `p(a, b)` and finding it has no
+    answer: a subgoal, its search and its completion per binding. The relation is complete when
+    any rule reading it is asked (lower strata, the case's facts), so the answer of that subgoal
+    is the table's, and the test is one lookup. `places` says, for each column of the table,
+    where its value comes from: ("arg", i) the literal's i-th argument, ("const", id) a constant
+    of the negated atom, None a variable of the negation's own (any value)."""
+
+    __slots__ = ("table", "columns", "sources")
+
+    def __init__(self, table: FactTable, pred, places: list[tuple[str, Any] | None]) -> None:
+        self.table = table
+        self.columns = tuple(i for i, place in enumerate(places) if place is not None)
+        self.sources = tuple(places[i] for i in self.columns)
+        pred.prim = self.resolve
+
+    def resolve(self, literal, subgoal) -> None:
+        terms = literal.terms
+        key = []
+        for kind, value in self.sources:
+            if kind == "const":
+                key.append(value)
+                continue
+            term = terms[value]
+            if not term.is_const():
+                raise pyEngine.util.DatalogError(f"unbound negation {literal}", None, None)
+            key.append(term.id)
+        if not self.table.has(self.columns, tuple(key)):
+            subgoal.fact(True)
