@@ -311,3 +311,54 @@ def test_a_negation_of_an_empty_relation_is_left_out_of_the_question_not_out_of_
     assert second[("clear", 1)] == [("l2",)] and second[("quiet", 1)] == [("l1",)] and second[("both", 1)] == []
     assert bodies[0] == [1, 1] and bodies[2] == [2, 2] and bodies[3] == [1, 1]  # level 0, case 1; level 0, case 2; ...
 
+
+
+TABLES = """
+same(X) :- pair(X, X).
+typed(X) :- code(X, '1').
+numeric(X) :- code(X, 1).
+lonely(X) :- node(X), \\+ edge(X, _).
+not_to_b(X) :- node(X), \\+ edge(X, b).
+unlooped(X) :- node(X), \\+ triple(X, _Y, _Y).
+unseen(X) :- node(X), \\+ same(X).
+node(kb_node).
+"""
+
+
+def test_fact_relations_answer_as_pyDatalog_matched_its_facts() -> None:
+    """Fact relations are tables pyDatalog reads through its primitive hook, and a negation of
+    one is a lookup (engine.compile.tables): constants, repeated variables, a negation's own
+    variables, numbers and atoms, the program's facts beside the case's, all as before."""
+    program = Program.from_text(TABLES)
+    for _ in range(2):  # the same case twice: nothing of the first is left in the tables
+        program.clear_facts()
+        program.add_facts("pair", [("a", "a"), ("a", "b"), ("c", "c"), ("c", "c")])
+        program.add_facts("code", [("x", "1"), ("y", 1), ("z", 1.0), ("w", "01")])
+        program.add_facts("node", [("a",), ("b",), ("c",), ("kb_node",)])
+        program.add_facts("edge", [("a", "b"), ("b", "c")])
+        program.add_facts("triple", [("a", 1, 1), ("b", 1, 2)])
+        assert program.query("same") == {("a",), ("c",)}
+        assert program.query("typed") == {("x",)}
+        assert program.query("numeric") == {("y",), ("z",)}  # 1 and 1.0 are one number; "1" an atom
+        assert program.query("lonely") == {("c",), ("kb_node",)}
+        assert program.query("not_to_b") == {("b",), ("c",), ("kb_node",)}
+        assert program.query("unlooped") == {("b",), ("c",), ("kb_node",)}  # `_Y` twice: equal values
+        assert program.query("unseen") == {("b",), ("kb_node",)}
+        assert program.query("node") == {("a",), ("b",), ("c",), ("kb_node",)}  # kb_node given twice, once
+    program.clear_facts()
+    assert program.query("node") == {("kb_node",)}  # the program's own fact outlives the case
+    assert program.query("lonely") == {("kb_node",)} and program.query("same") == set()
+
+
+def test_a_row_read_from_a_table_costs_one_step_its_answer() -> None:
+    """A lookup hands pyDatalog the matching rows at once: each costs the one step of passing its
+    answer on (as fact clauses, each also cost a step to be found: about two per row)."""
+    from engine.guard import budget
+
+    program = Program.from_text("hit(X) :- wanted(K), big(K, X).\n")
+    program.add_facts("big", [(k % 50, k) for k in range(5000)])
+    program.add_facts("wanted", [(k,) for k in range(10)])
+    with budget.metering(budget.Budget(steps=100_000), "the rules") as meter:
+        answers = program.query("hit")
+    assert answers == {(k,) for k in range(5000) if k % 50 < 10}
+    assert meter.steps < 1.1 * len(answers) + 50
