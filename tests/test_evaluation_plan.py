@@ -125,13 +125,13 @@ r8(L) :- crit(L, C), \\+ partial(L).
 def _asked(program: Program, facts: dict) -> tuple[dict, set[str]]:
     """The answers, and the rules prune let pyDatalog ask (by head name), alone or in a level's
     joint question."""
-    from engine.compile import backend, joint
+    from engine.compile import backend, joint, terms
 
     asked: set[str] = set()
     original, together = backend._ThreadState._ask, joint.JointQuery.answers
 
     def name(pred) -> str:
-        return pred.name.split("$")[0][len(backend.PREFIX):]
+        return pred.name.split("$")[0][len(terms.PREFIX):]
 
     def spy(pred):
         if not pred.name.startswith("wj$"):
@@ -238,7 +238,7 @@ top(L) :- wide(L, _, high), scored(L, _).
 def test_one_question_per_level_gives_each_rule_its_own_answers() -> None:
     """Rules of different heads and widths asked together still answer as if asked alone: each
     answer goes to the rule that derived it, padded columns dropped, numbers kept exact."""
-    from engine.compile import backend, joint
+    from engine.compile import joint, terms
 
     program = Program.from_text(JOINT)
     facts = {("line", 1): [("l1",), ("l2",), ("l3",)],
@@ -249,7 +249,7 @@ def test_one_question_per_level_gives_each_rule_its_own_answers() -> None:
     together = joint.JointQuery.answers
 
     def spy(self, rules, *rest):
-        questions.append(sorted(rule.pred.name.split("$")[0][len(backend.PREFIX):] for rule in rules))
+        questions.append(sorted(rule.pred.name.split("$")[0][len(terms.PREFIX):] for rule in rules))
         return together(self, rules, *rest)
 
     joint.JointQuery.answers = spy

@@ -3,8 +3,9 @@
 No text reaches pyDatalog's `load`/`ask`: every term, literal and clause is constructed here.
 pyDatalog keeps one program per thread (its `Logic`); a `Backend` owns one Logic object and
 installs it in whichever thread uses it, so several programs can live in one process.
-Names, terms and rows are made in terms.py, aggregates in aggregates.py, the level's joint
-question in joint.py; what prune reads of a case in relations.py.
+Names and terms are made in terms.py, the tables holding every relation's rows (and the
+negations of them) in tables.py, aggregates in aggregates.py, the level's joint question in
+joint.py; what prune reads of a case in relations.py.
 """
 from __future__ import annotations
 
@@ -18,16 +19,15 @@ from pyDatalog.Logic import Logic
 
 from engine.guard import budget as _budget, gcpause
 from engine.language import ast
-from engine.language.visit import number_value
 from engine.compile.lower import AUX, AggDef, CoreClause, CoreProgram, is_aux
-from engine.compile.tables import Absence, FactTable, constant, normal as _normal
+from engine.compile.tables import FactTable, absence, normal as _normal
 from engine.compile.metered import MeteredLogic, mixed_values
 from engine.compile.aggregates import aggregate_call, define_aggregate
 from engine.compile.joint import JointQuery
 from engine.compile.plan import Rule, Static, atoms, const_value, join_order, levels, program_plan, reads
 from engine.compile.prune import live, rule_shape, single_literal_negations
 from engine.compile.relations import CaseRelations
-from engine.compile.terms import (DELTA, MATERIALIZED, PREFIX, compare_primitive, engine_term, mangle, new_pred,
+from engine.compile.terms import (DELTA, MATERIALIZED, compare_primitive, engine_term, mangle, new_pred,
                                   row as row_of)
 
 _COMPARE = {"<": "<", "=<": "<=", ">": ">", ">=": ">=", "=": "==", "\\=": "!="}
@@ -66,8 +66,9 @@ class _ThreadState:
     """pyDatalog state of one program in one thread.
 
     Evaluation is stratified materialisation: every body literal on a derived predicate `q`
-    reads `wm_q`, its *materialised* relation. After the facts of a case are asserted, the
-    strata are evaluated in order and each answer set asserted into `wm_p`; a recursive
+    reads `wm_q`, its *materialised* relation. After the facts of a case are stored, the
+    strata are evaluated in order and each answer set stored into `wm_p`'s table (facts and
+    materialised rows are tables pyDatalog reads by lookup: engine.compile.tables); a recursive
     component is iterated to a fixpoint. pyDatalog thus never re-derives a lower stratum inside
     a higher one (its top-down tabling otherwise re-proves every negated or aggregated subgoal
     per binding) and never recurses itself (it does not terminate on right-recursive rules over
@@ -142,7 +143,7 @@ class _ThreadState:
         self.supplied: set[tuple[str, int]] = set()  # predicates given facts in this thread
 
     def _supply(self, key: tuple[str, int]) -> None:
-        """Assert the program's facts of a table into pyDatalog, the first time they are needed."""
+        """Store the program's facts of a relation in its table, the first time they are needed."""
         if key in self._unsupplied:
             self._unsupplied.discard(key)
             self._table(key).add(_normal(self.kb_rows[key]), keep=True)
@@ -268,38 +269,16 @@ class _ThreadState:
         return aggregate_call(literal)
 
     def _absence(self, key: tuple[str, int]):
-        """The predicate of a negation of a table (engine.compile.tables.Absence): `\\+ p(...)` on a
-        relation read from facts or materialised rows, or a one-literal negation helper over one;
-        None for any other negation (pyDatalog proves it)."""
-        if key in self._absences:
-            return self._absences[key]
-        if key in self._negations:
-            head, inner = self._negations[key]
-        elif not is_aux(key[0]):
-            head = inner = ast.Atom(key[0], tuple(ast.Var(f"A{i}") for i in range(key[1])))
-        else:
-            return None
-        params = {t.name: i for i, t in enumerate(head.args) if isinstance(t, ast.Var)}
-        places: list = []
-        local: set[str] = set()
-        for term in inner.args:
-            if not isinstance(term, ast.Var):
-                places.append(("const", constant(number_value(term.value)).id))
-            elif term.name in params:
-                places.append(("arg", params[term.name]))
-            elif term.name in local:  # an own variable met twice must match equal values: left to pyDatalog
-                self._absences[key] = None
-                return None
-            else:
-                local.add(term.name)
-                places.append(None)
-        name = self._name(inner.pred, len(inner.args))
-        self._pred_object(inner.key, name)
-        table = self.mtables[inner.key] if name.startswith(MATERIALIZED) else self.tables[inner.key]
-        pred = new_pred((f"wn_{name}{AUX}{len(self._absences)}", key[1]))
-        Absence(table, pred, places)
-        self._absences[key] = pred
-        return pred
+        """The predicate standing for a negation of a table (tables.absence), or None."""
+        if key not in self._absences:
+            self._absences[key] = absence(key, self._negations, self._relation_table, len(self._absences))
+        return self._absences[key]
+
+    def _relation_table(self, key: tuple[str, int]) -> FactTable:
+        """The table a body literal on this relation reads (its facts, or its materialised rows)."""
+        name = self._name(*key)
+        self._pred_object(key, name)
+        return self.mtables[key] if name.startswith(MATERIALIZED) else self.tables[key]
 
     # -- facts and queries ----------------------------------------------------------------
     def assert_facts(self, key: tuple[str, int], rows: Iterable[Sequence[Any]]) -> None:

@@ -17,10 +17,13 @@ is in one layer only, and a repeated row is stored once, so every answer is give
 """
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from pyDatalog import pyEngine
 
+from engine.compile.lower import AUX, is_aux
+from engine.compile.terms import new_pred
+from engine.language import ast
 from engine.language.visit import number_value
 
 _TERMS: dict[tuple[type, Any], Any] = {}
@@ -146,6 +149,46 @@ def normal(rows: list[tuple]) -> list[tuple]:
     if any(float in set(map(type, column)) for column in zip(*rows)):
         return [tuple(number_value(v) for v in row) for row in rows]
     return rows
+
+
+def absence(key: tuple[str, int], helpers: dict, table_of: Callable[[tuple[str, int]], FactTable], number: int):
+    """A pyDatalog predicate standing for a negation of `key` (an Absence over its table): a
+    relation of facts or materialised rows, or a one-literal negation helper (`helpers`:
+    prune.single_literal_negations) over one. None for any other negation: pyDatalog proves it."""
+    if key in helpers:
+        head, inner = helpers[key]
+    elif not is_aux(key[0]):
+        head = inner = ast.Atom(key[0], tuple(ast.Var(f"A{i}") for i in range(key[1])))
+    else:
+        return None
+    places = _places(head, inner)
+    if places is None:
+        return None
+    table = table_of(inner.key)
+    pred = new_pred((f"wn_{table.pred.name}{AUX}{number}", key[1]))
+    Absence(table, pred, places)
+    return pred
+
+
+def _places(head: ast.Atom, inner: ast.Atom) -> list[tuple[str, Any] | None] | None:
+    """Where each column of `inner`'s relation takes its value from, for a negation `\\+ head`
+    that holds when no row matches `inner` (the same atom, or a one-literal negation helper's
+    body): see Absence. None when a variable of the negation's own appears twice (its columns
+    must hold equal values: left to pyDatalog)."""
+    params = {t.name: i for i, t in enumerate(head.args) if isinstance(t, ast.Var)}
+    places: list[tuple[str, Any] | None] = []
+    local: set[str] = set()
+    for term in inner.args:
+        if not isinstance(term, ast.Var):
+            places.append(("const", constant(number_value(term.value)).id))
+        elif term.name in params:
+            places.append(("arg", params[term.name]))
+        elif term.name in local:
+            return None
+        else:
+            local.add(term.name)
+            places.append(None)
+    return places
 
 
 class Absence:
