@@ -362,3 +362,12 @@ def test_a_row_read_from_a_table_costs_one_step_its_answer() -> None:
         answers = program.query("hit")
     assert answers == {(k,) for k in range(5000) if k % 50 < 10}
     assert meter.steps < 1.1 * len(answers) + 50
+
+
+def test_a_table_keeps_floats_as_pyDatalog_rounds_them() -> None:
+    """0.1 + 0.2 and 0.3 are one value once pyDatalog rounds them (to 8 significant digits): one
+    row, in the answers of the relation itself and of a rule reading it, as when they were facts."""
+    program = Program.from_text("p(X) :- m(X).\nm(1.5).\n")
+    program.add_facts("m", [(0.1 + 0.2,), (0.3,), (1.5,), (2.0,)])
+    assert len(program.query("m")) == 3 and program.query("m") == program.query("p")
+    assert (2,) in program.query("m") and (1.5,) in program.query("p")

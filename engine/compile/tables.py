@@ -8,8 +8,9 @@ resolution, only a lookup. Stored as pyDatalog clauses instead, each matching ro
 resolution step of its own (the fact clause renamed, unified, substituted and queued) and each
 literal an intersection of per-column candidate sets; a table answers with one dictionary
 lookup on the literal's bound columns and hands pyDatalog fact literals built once per row.
-Joins, negation, aggregation and tabling stay pyDatalog's: a negated literal on a table is
-still proved by pyDatalog completing the positive subgoal, whose answers come from here.
+Joins, aggregation, tabling and the order of resolution stay pyDatalog's. A negation of a
+table (`\\+ p(a, _)`) is a lookup too (`Absence`): pyDatalog would complete the positive subgoal,
+whose answers come from the same table, and find it empty or not.
 
 A table has two layers: rows `kept` across cases (the program's own facts, the rows of strata
 that read no case fact) and rows `added` for one case or one evaluation, dropped at once. A row
@@ -78,18 +79,23 @@ class FactTable:
         pred.prim = self.resolve
 
     def add(self, rows: Iterable[tuple], keep: bool = False) -> int:
-        """Store rows (each number in its one representative already); how many were new."""
+        """Store rows (each number in its one representative already; a float as pyDatalog
+        rounds it); how many were new."""
         layer, other = (self.kept, self.added) if keep else (self.added, self.kept)
         facts, known = layer.facts, other.facts
         literal, pred = pyEngine.Literal, self.pred
         count = len(facts)
         for row in rows:
+            terms = None
+            if float in map(type, row):  # keyed by the value pyDatalog rounds the float to
+                terms = [constant(v) for v in row]
+                row = tuple(t.id for t in terms)
             if row in facts or row in known:
                 if keep and row in known:  # now the program's own: kept, no longer the case's
                     facts[row] = known.pop(row)
                     self.added.indexes = {}
                 continue
-            facts[row] = literal(pred, [constant(v) for v in row])
+            facts[row] = literal(pred, terms or [constant(v) for v in row])
         if len(facts) != count:
             layer.indexes = {}
         return len(facts) - count
