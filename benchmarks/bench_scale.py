@@ -275,7 +275,7 @@ def big_table(kb, cases: list, work: Path) -> None:
         hits = len(read.program.query("bench_hit", 1))
         first = time.process_time() - first
         print(f"  the same table read by a rule: load {ms(rwall)} wall, {ms(rcpu)} CPU; then the rule's first "
-              f"answers (the table asserted into pyDatalog when first needed) {ms(first)} CPU: {hits} rows")
+              f"answers (the table stored for pyDatalog when first needed) {ms(first)} CPU: {hits} rows")
     base = decision_cpu(kb, cases)
     with_table = decision_cpu(large, cases)
     print(f"  full decision with the table {ms(with_table)} vs without {ms(base)}: ratio {with_table / base:.2f}x")
