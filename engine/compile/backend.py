@@ -92,16 +92,16 @@ class _ThreadState:
         self._rule_count = 0
         self.preds: dict[tuple[str, int], Any] = {}
         self.mpreds: dict[tuple[str, int], Any] = {}
-        for name, arity in core.predicates:
-            self.preds[(name, arity)] = new_pred((mangle(name), arity))
-        for key in self.derived:
-            self.mpreds[key] = new_pred((MATERIALIZED + key[0], key[1]))
-        # every relation a body reads is a table (engine.compile.tables): the program's and the
-        # case's facts (`w_`), materialised rows (`wm_`), a recursive round's new rows (`wd_`)
-        self.tables: dict[tuple[str, int], FactTable] = {key: FactTable(pred) for key, pred in self.preds.items()
-                                                          if not is_aux(key[0])}
-        self.mtables: dict[tuple[str, int], FactTable] = {key: FactTable(pred) for key, pred in self.mpreds.items()}
+        # every relation a body reads is a table (engine.compile.tables), made with its predicate
+        # (_pred_object): the program's and the case's facts (`w_`), materialised rows (`wm_`),
+        # a recursive round's new rows (`wd_`)
+        self.tables: dict[tuple[str, int], FactTable] = {}
+        self.mtables: dict[tuple[str, int], FactTable] = {}
         self.dtables: dict[tuple[str, int], FactTable] = {}
+        for name, arity in core.predicates:
+            self._pred_object((name, arity), mangle(name))
+        for key in self.derived:
+            self._pred_object(key, MATERIALIZED + key[0])
         self.static = Static(*plan["static"])
         self.needs: list[set[int]] = plan["needs"]
         self.rules: dict[tuple[str, int], list[Rule]] = {k: [] for k in self.derived}
