@@ -24,7 +24,8 @@ from engine.compile.tables import FactTable, absence, normal as _normal
 from engine.compile.metered import MeteredLogic, mixed_values
 from engine.compile.aggregates import aggregate_call, define_aggregate
 from engine.compile.joint import JointQuery
-from engine.compile.plan import Rule, Static, atoms, const_value, join_order, levels, program_plan, reads
+from engine.compile.plan import (Rule, Static, atoms, clause_order, complete_negations, const_value, levels,
+                                 program_plan, reads)
 from engine.compile.prune import live, rule_shape, single_literal_negations
 from engine.compile.relations import CaseRelations
 from engine.compile.terms import (DELTA, MATERIALIZED, compare_primitive, engine_term, mangle, new_pred,
@@ -184,40 +185,14 @@ class _ThreadState:
                 self.kb_rows.setdefault(key, []).append(tuple(const_value(t) for t in clause.head.args))
                 return
         head = pyEngine.Literal(pred, [engine_term(t) for t in clause.head.args])
-        ordered = self._join_order(clause)
+        ordered = clause_order(clause, self.component, self.iterate)
         body = [self._engine_literal(lit) for lit in ordered]
         if clause.body and key in self.rules:
             rule.head, rule.body = head.terms, body
-            rule.negated = self._negated(ordered, self.component[key])
+            rule.negated = complete_negations(ordered, self.component[key], self.component,
+                                              self._negations)
         if not pyEngine.assert_(pyEngine.Clause(head, body)):  # pragma: no cover - pyDatalog refuses nothing we build
             raise RuntimeError(f"pyDatalog refused the clause for {clause.head}")
-
-    def _negated(self, body: Sequence, own: int) -> list[tuple[int, tuple[str, int]]]:
-        """The negations of a rule body on relations complete when it is asked (lower components
-        and facts; a one-literal negation helper stands for its literal's relation)."""
-        found = []
-        for place, lit in enumerate(body):
-            if isinstance(lit, ast.Negation):
-                key = lit.atom.key
-                if key in self._negations:
-                    key = self._negations[key][1].key
-                elif is_aux(key[0]):
-                    continue
-                if self.component.get(key) != own:
-                    found.append((place, key))
-        return found
-
-    def _join_order(self, clause: CoreClause) -> tuple:
-        """A non-recursive rule asked with every argument free, or a negation's auxiliary asked
-        with every argument bound, in the order pyDatalog should resolve it (plan.join_order)."""
-        key = clause.owner or clause.head.key
-        if not clause.body or self.component.get(key) in self.iterate:
-            return clause.body
-        if is_aux(clause.head.pred):
-            if not clause.head.pred.startswith("neg" + AUX):
-                return clause.body
-            return join_order(clause.body, frozenset(t.name for t in clause.head.args if isinstance(t, ast.Var)))
-        return join_order(clause.body)
 
     def _add_deltas(self, clause: CoreClause, name: str, rule: "Rule") -> None:
         """Semi-naive evaluation of a recursive rule: one variant per body literal on its own

@@ -5,7 +5,9 @@ Plain data over core clauses (no pyDatalog objects); `backend.py` builds and run
 """
 from __future__ import annotations
 
-from engine.compile.lower import CoreProgram, is_aux
+from typing import Sequence
+
+from engine.compile.lower import AUX, CoreClause, CoreProgram, is_aux
 from engine.language import ast
 
 
@@ -154,6 +156,39 @@ def join_order(body: tuple, bound: frozenset[str] = frozenset()) -> tuple:
         out.append(literal)
         bound |= _binds(literal)
     return tuple(out)
+
+
+def clause_order(clause: CoreClause, component: dict, iterate: set[int]) -> tuple:
+    """The body of a clause as pyDatalog should resolve it: a non-recursive rule is asked with
+    every argument free, a negation's auxiliary with every argument bound (join_order); a
+    recursive rule, a fact or another auxiliary keeps the author's order."""
+    key = clause.owner or clause.head.key
+    if not clause.body or component.get(key) in iterate:
+        return clause.body
+    if is_aux(clause.head.pred):
+        if not clause.head.pred.startswith("neg" + AUX):
+            return clause.body
+        return join_order(clause.body, frozenset(t.name for t in clause.head.args if isinstance(t, ast.Var)))
+    return join_order(clause.body)
+
+
+def complete_negations(body: Sequence, own: int, component: dict,
+                       negations: dict) -> list[tuple[int, tuple[str, int]]]:
+    """(place, relation) of each negation of a rule body (of a rule of component `own`) on a
+    relation complete when the rule is asked: lower components and facts; a one-literal
+    negation helper (`negations`: prune.single_literal_negations) stands for its literal's
+    relation. See Rule.negated."""
+    found = []
+    for place, lit in enumerate(body):
+        if isinstance(lit, ast.Negation):
+            key = lit.atom.key
+            if key in negations:
+                key = negations[key][1].key
+            elif is_aux(key[0]):
+                continue
+            if component.get(key) != own:
+                found.append((place, key))
+    return found
 
 
 def _names(terms) -> set[str]:
