@@ -52,7 +52,7 @@ def clinical_graph(session, line, verdict: str | None = None, why_not: bool = Fa
 
 
 def from_tree(tree, **kwargs: Any):
-    """A proof graph for any `engine.explain.trees.Node` tree; see `graphs.build.from_tree`."""
+    """A proof graph for any `engine.explain.node.Node` tree; see `graphs.build.from_tree`."""
     from graphs.build import from_tree as build
 
     return build(tree, **kwargs)

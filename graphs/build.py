@@ -1,4 +1,4 @@
-"""Explanation trees (`engine.explain.trees.Node`) turned into networkx proof graphs.
+"""Explanation trees (`engine.explain.node.Node`) turned into networkx proof graphs.
 
 A tree from `Explainer.why` or `Explainer.why_not` repeats a sub-proof wherever it is used; the
 graph keys every node by the tree node's content-hash id, so a sub-proof used twice is one node
@@ -43,7 +43,7 @@ from typing import Any
 
 import networkx as nx
 
-from engine.explain.trees import Node, node_id
+from engine.explain.node import Node, node_id
 
 GRAPH_KINDS = ("conclusion", "rule", "fact", "negation", "comparison", "aggregate",
                "not_derived", "failed_rule", "missing", "contradicted", "blocked")

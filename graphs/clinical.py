@@ -16,7 +16,7 @@ from typing import Any
 
 import networkx as nx
 
-from engine.explain.trees import node_id
+from engine.explain.node import node_id
 
 MAX_SETS = 5
 """Documentation sets drawn in a why-not graph (the text answer lists them all)."""

@@ -9,7 +9,7 @@ from typing import Any
 
 from engine.decide.determination import Determination, determine, interface_answers, kb_incomplete
 from engine.decide.session import CaseSession
-from engine.explain.trees import node_id
+from engine.explain.node import node_id
 from engine.knowledge.interface import ADMISSION_VERDICT, LINE_VERDICT
 
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from engine.errors import Finding, RuleError
 from engine.explain.reasons import reasons
-from engine.explain.trees import Node, missing_leaves
+from engine.explain.node import Node, missing_leaves
 from engine.knowledge.interface import (ADMISSION_VERDICT, CODE_FAMILY, CRITERION, CRITERION_LISTS, CRITERION_MET,
                                         CRITERION_UNMET, DOC_REQUEST, INTERFACE_QUERIES, LINE_VERDICT,
                                         UNDOCUMENTED)

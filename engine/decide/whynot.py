@@ -11,7 +11,8 @@ from typing import Any
 
 from engine.decide.determination import determine_line
 from engine.decide.minimal import DEFAULT_MAX_SIZE, find_sets, least_facts, set_entry, verdict_goal
-from engine.explain.trees import Explainer, Node, missing_leaves
+from engine.explain.node import Node, missing_leaves
+from engine.explain.trees import Explainer
 from engine.knowledge.interface import CRITERION_MET, CRITERION_UNMET
 from engine.language import ast
 
