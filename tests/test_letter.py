@@ -214,7 +214,7 @@ def test_the_header_names_the_policy_of_each_stage_when_the_decision_records_one
 
 
 def test_rationale_cites_only_registered_sources(kb):
-    from engine.present.report import report_words
+    from engine.present.reportwords import report_words
 
     rationale = report_words(kb)["rationale"]
     for family, entry in rationale.items():

@@ -72,6 +72,8 @@ class FastReader:
     def __init__(self, shape: Shape) -> None:
         self.shape = shape
         self.classes: dict[str, type[Record]] = record_classes(shape)
+        for cls in self.classes.values():
+            cls._rebuild = restore
         self.readers: dict[str, Reader] = {}
         for name in shape.models:
             self.readers[name] = self._model_reader(name)
@@ -133,6 +135,15 @@ def reader_for(schema: CaseSchema) -> FastReader:
     if found is None or found.shape is not shape:
         found = _READERS[id(shape)] = FastReader(shape)
     return found
+
+
+def restore(schema: CaseSchema, name: str, values: dict[str, Any], source: Any) -> Record:
+    """A record of the named class of the schema's reader, from its field values (how copies and
+    pickles of a case are built again: Record.__reduce__)."""
+    record = reader_for(schema).classes[name](values)
+    if source is not None:
+        object.__setattr__(record, "_source", source)
+    return record
 
 
 def validate(data: Any, schema: CaseSchema) -> Record:

@@ -83,6 +83,9 @@ class Record:
     __slots__ = ()
     _fields: tuple[str, ...] = ()
     _schema: Any = None  # the case schema whose shape made this class (copies and pickles use it)
+    _rebuild: Any = None
+    """What builds a record of this class again from (schema, class name, values, source): set by
+    the reader that made the class (engine.cases.fast.restore), so a copy or a pickle finds it."""
 
     def __init__(self, values: dict[str, Any]) -> None:
         for name in self._fields:
@@ -104,7 +107,7 @@ class Record:
 
     def __reduce__(self) -> tuple[Any, ...]:
         values = {name: getattr(self, name) for name in self._fields}
-        return _restore, (self._schema, type(self).__name__, values, getattr(self, "_source", None))
+        return type(self)._rebuild, (self._schema, type(self).__name__, values, getattr(self, "_source", None))
 
     def to_data(self) -> dict[str, Any]:
         """Plain data in field order, leaving out fields that are None (like pydantic's
@@ -125,15 +128,6 @@ def _plain(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
     return value
-
-
-def _restore(schema: Any, name: str, values: dict[str, Any], source: Any) -> Record:
-    from engine.cases.fast import reader_for
-
-    record = reader_for(schema).classes[name](values)
-    if source is not None:
-        object.__setattr__(record, "_source", source)
-    return record
 
 
 def _root_init(self: Record, values: dict[str, Any]) -> None:

@@ -165,7 +165,8 @@ def _read(path: Path) -> Any:
     import json
 
     from engine.guard.files import read_private, write_private
-    from engine.knowledge.base import cache_dir, read_kb_file
+    from engine.knowledge.base import cache_dir
+    from engine.knowledge.kbfiles import read_kb_file
     from engine.knowledge.yamlio import read_yaml
 
     digest = hashlib.sha256(read_kb_file(path)).hexdigest()

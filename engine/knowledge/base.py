@@ -17,8 +17,9 @@ from typing import Any
 
 from engine.errors import Finding, Location, RuleError
 from engine.guard import gcpause
-from engine.guard.files import read_private, read_regular, write_private
+from engine.guard.files import read_private, write_private
 from engine.guard.limits import LIMITS
+from engine.knowledge.kbfiles import hash_files, read_kb_file
 from engine.knowledge.interface import APPLICATION_READS, CODE_LABEL, CODE_UNIT
 from engine.guard.record import field, record
 
@@ -57,23 +58,8 @@ def kb_files(root: Path) -> list[Path]:
     return sorted(out, key=lambda p: p.relative_to(root).parts)
 
 
-def read_kb_file(path: Path) -> bytes:
-    """A kb file's bytes: a regular file (never a FIFO or a device) of at most
-    `LIMITS.kb_file_bytes`; anything else is a kb error (exit 4) naming the file."""
-    try:
-        return read_regular(path, LIMITS.kb_file_bytes, "kb file")
-    except OSError as exc:
-        raise RuleError([Finding("kb_file", f"cannot read this kb file: {exc.strerror or exc}",
-                                 Location(str(path)))]) from None
-
-
 def digest_files(root: Path, files: list[Path]) -> str:
-    h = hashlib.sha256()
-    for path in files:
-        h.update(path.relative_to(root).as_posix().encode() + b"\0")
-        h.update(read_kb_file(path))
-        h.update(b"\0")
-    return "sha256:" + h.hexdigest()
+    return hash_files(hashlib.sha256(), root, files)
 
 
 def _engine_fingerprint() -> str:

@@ -20,6 +20,7 @@ from engine.checks import kinds
 from engine.checks.kinds import ATOM
 from engine.errors import Finding, Location, RuleError
 from engine.guard.limits import LIMITS
+from engine.knowledge.kbfiles import read_kb_file
 from engine.language import ast
 
 Key = tuple[str, int]
@@ -83,8 +84,6 @@ def _may_have_long_run(text: str, limit: int) -> bool:
 
 def check_texts(paths: Sequence[Path], *, display_root: Path | None = None) -> list[Finding]:
     """Limits visible in the rule text itself, before it is parsed."""
-    from engine.knowledge.base import read_kb_file
-
     findings: list[Finding] = []
     for path in paths:
         raw = read_kb_file(path)

@@ -15,6 +15,7 @@ from typing import Any
 
 from engine.errors import Finding, Location, RuleError
 from engine.guard.record import field, record
+from engine.knowledge.kbfiles import hash_files
 
 POLICIES_FILE = "policies.yaml"
 FORMAT = "warrant-policies/1"
@@ -241,11 +242,4 @@ def policy_digest(base_digest: str, version: PolicyVersion, files: list[Path], r
     and its overlay files' bytes. The base policy's digest is the base files' digest itself."""
     if version.is_base:
         return base_digest
-    from engine.knowledge.base import read_kb_file
-
-    h = hashlib.sha256(base_digest.encode() + b"\0" + version.row().encode() + b"\0")
-    for path in files:
-        h.update(path.relative_to(root).as_posix().encode() + b"\0")
-        h.update(read_kb_file(path))
-        h.update(b"\0")
-    return "sha256:" + h.hexdigest()
+    return hash_files(hashlib.sha256(base_digest.encode() + b"\0" + version.row().encode() + b"\0"), root, files)

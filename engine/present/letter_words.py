@@ -9,6 +9,7 @@ from typing import Any, Iterable
 from engine.decide.determination import Determination
 from engine.errors import Finding, Location, RuleError
 from engine.present.groups import Member
+from engine.present.reportwords import report_words
 
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
@@ -195,8 +196,6 @@ def report_phrases(kb) -> Phrases:
     """The kb's report wording, read once per loaded kb."""
     found = kb.__dict__.get("_report_phrases")
     if found is None:
-        from engine.present.report import report_words
-
         found = Phrases(kb, report_words(kb))
         kb.__dict__["_report_phrases"] = found
     return found

@@ -13,36 +13,13 @@ from typing import Any, Callable
 
 from engine.errors import Finding, Location, RuleError
 from engine.knowledge.base import KnowledgeBase
+from engine.present.reportwords import report_words
 
 FORMATS = ("markdown", "html", "pdf")
 TEMPLATES = {"markdown": "report.md.j2", "html": "report.html.j2"}
 AUDIT_MARK = "<!-- audit -->"
 """Where the letter's body ends and its audit appendix begins, in both Markdown and HTML
 (the length of a letter is measured on its body)."""
-
-
-def report_words(kb: KnowledgeBase) -> dict[str, Any]:
-    """report.yaml (titles, headings, bullets, rationale) with the names of verdicts, bases
-    and families from words.yaml, so both speak with one voice (read once per loaded kb)."""
-    found = kb.__dict__.get("_report_words")
-    if found is None:
-        found = kb.__dict__["_report_words"] = _read_report_words(kb)
-    return found
-
-
-def _read_report_words(kb: KnowledgeBase) -> dict[str, Any]:
-    from engine.knowledge.yamlio import read_yaml
-
-    path = kb.root / "report.yaml"
-    if not path.is_file():
-        raise RuleError([Finding("kb_missing", "the knowledge base has no report.yaml with report wording",
-                                 Location(str(path)))])
-    words = kb.words
-    out = dict(read_yaml(path) or {})
-    out["verdicts"] = {v: words.verdict(v) for v in words.data["verdicts"]}
-    out["bases"] = {b: words.basis_means(b) for b in words.data["bases"]}
-    out["families"] = {f: words.family(f) for f in words.data["families"]}
-    return out
 
 
 def render_report(session, fmt: str = "markdown", options: Any = None) -> str | bytes:
