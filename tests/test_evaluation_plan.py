@@ -119,6 +119,8 @@ r5(L) :- crit(L, C), level(L, S), \\+ finding(S, compression, true).
 r6(L) :- crit(L, C), weight(L, W), W < 2.5.
 r7(L) :- crit(L, C), \\+ known(L).
 r8(L) :- crit(L, C), \\+ partial(L).
+r9(L) :- crit(L, C), pair(L, L).
+r10(L) :- crit(L, C), same(L, L).
 """
 
 
@@ -157,17 +159,21 @@ def test_rules_that_can_derive_nothing_are_not_asked() -> None:
              ("finding", 3): [("L3-4", "compression", "false"), ("L5-S1", "compression", "true")],
              ("met", 1): [], ("care", 2): [("outcome", "failed")], ("flag", 1): [("x",)],
              ("score", 2): [("l1", 1), ("l2", 2)], ("weight", 2): [("l1", 2.4999999999)],
-             ("known", 1): [("l1",), ("l2",)], ("partial", 1): [("l1",)]}
+             ("known", 1): [("l1",), ("l2",)], ("partial", 1): [("l1",)],
+             ("pair", 2): [("l1", "l2"), ("l2", "l1")], ("same", 2): [("l1", "l1"), ("l2", "l1")]}
     answers, asked = _asked(program, facts)
     # r1: no level of a line has a finding of no compression; r2: the only outcome is failed;
     # r3: a flag exists; r4: no score reaches 3; r7: every line there is is known. r5 holds for
     # l2 (a level with no positive finding), which the test cannot tell without joining, so
-    # pyDatalog is asked; so is r8 (l2 is not partial).
-    assert not {"r1", "r2", "r3", "r4", "r7"} & asked
+    # pyDatalog is asked; so is r8 (l2 is not partial). r9: no pair row repeats its line (r10's
+    # `same` has one that does).
+    assert not {"r1", "r2", "r3", "r4", "r7", "r9"} & asked
+    assert "r10" in asked and answers[("r10", 1)] == [("l1",)]
     assert "r8" in asked and answers[("r8", 1)] == [("l2",)]
     assert "r5" in asked and answers[("r5", 1)] == [("l2",)]
     assert "r6" in asked  # a float: left to pyDatalog, which rounds it when it compares
-    assert all(not answers[(name, arity)] for name, arity in [("r1", 1), ("r2", 1), ("r3", 1), ("r4", 2), ("r7", 1)])
+    assert all(not answers[(name, arity)] for name, arity in [("r1", 1), ("r2", 1), ("r3", 1), ("r4", 2), ("r7", 1),
+                                                             ("r9", 1)])
 
 
 def test_pruning_never_drops_an_answer_of_the_kb(kb) -> None:

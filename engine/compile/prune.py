@@ -27,7 +27,7 @@ Arg = tuple[bool, Any]  # (is a variable, its name or the constant's value)
 class Shape:
     """What the necessary condition reads of one rule body."""
 
-    __slots__ = ("positives", "negations", "comparisons", "shared", "read")
+    __slots__ = ("positives", "negations", "comparisons", "shared", "read", "probes", "absent")
 
     def __init__(self) -> None:
         self.positives: list[tuple[Key, tuple[Arg, ...]]] = []
@@ -35,6 +35,8 @@ class Shape:
         self.comparisons: list[tuple[str, Arg, Arg]] = []
         self.shared: frozenset[str] = frozenset()  # variables of two or more positive literals
         self.read: frozenset[str] = frozenset()  # variables a comparison or negation reads
+        self.probes: tuple[Probe, ...] = ()  # the positives as live() reads them (seal)
+        self.absent: tuple[Absent, ...] = ()  # the negations as _certain reads them (seal)
 
     def seal(self) -> "Shape":
         seen: set[str] = set()
@@ -46,6 +48,8 @@ class Shape:
         self.shared = frozenset(shared)
         self.read = frozenset(x for _, left, right in self.comparisons for is_var, x in (left, right) if is_var) \
             | frozenset(x for _, args, _ in self.negations for is_var, x in args if is_var)
+        self.probes = tuple(_probe(key, args, self.shared, self.read) for key, args in self.positives)
+        self.absent = tuple(_absent(key, args, local) for key, args, local in self.negations)
         return self
 
     def __bool__(self) -> bool:
@@ -106,16 +110,99 @@ def _exact(value: Any) -> bool:
 class Relations(Protocol):
     """What the test reads of a case's complete relations (the backend provides it)."""
 
+    memos: dict[Key, dict]
+    """The memos already opened in this evaluation (read directly: the test runs per rule)."""
+
     def rows(self, key: Key) -> Sequence[tuple]: ...
 
     def memo(self, key: Key) -> dict:
         """A cache for what is computed from `rows(key)`, kept as long as those rows stay."""
 
 
-def _values(rows: Sequence[tuple], args: tuple[Arg, ...]) -> dict[str, set | None] | None:
+Probe = tuple  # (relation, id, exact constants, repeated pairs, first places, args, shared, read): _probe
+Absent = tuple  # (relation, id, constants, variable places) of a negation, or None: see _absent
+_IDS: dict[tuple, int] = {}
+"""A small number for each distinct literal or negation pattern: the memo key (a nested tuple
+would be hashed afresh on every lookup)."""
+
+
+def _id(pattern: tuple) -> int:
+    found = _IDS.get(pattern)
+    if found is None:
+        found = _IDS[pattern] = len(_IDS)
+    return found
+
+
+def _probe(key: Key, args: tuple[Arg, ...], shared: frozenset[str], read: frozenset[str]) -> Probe:
+    """A positive literal compiled for live and _values: the places of its exact constants with
+    their values, the pairs of places a repeated variable joins, each variable's first place, and
+    which of its variables other positives share, and which a comparison or negation reads."""
+    consts, pairs, names = [], [], {}
+    for i, (is_var, x) in enumerate(args):
+        if not is_var:
+            if _exact(x):
+                consts.append((i, x))
+        elif x in names:
+            pairs.append((names[x], i))
+        else:
+            names[x] = i
+    return (key, _id(("+", key, args)), tuple(consts), tuple(pairs), tuple(names.items()), args,
+            tuple(x for x in names if x in shared), tuple(x for x in names if x in read))
+
+
+def _absent(key: Key, args: tuple[Arg, ...], local: frozenset) -> Absent:
+    """A negated literal compiled for _certain; None when it has an inexact (float) constant."""
+    consts: list[tuple[int, Any]] = []
+    names: list[tuple[int, str]] = []
+    for i, (is_var, x) in enumerate(args):
+        if is_var and x in local:
+            continue
+        if not is_var:
+            if not _exact(x):
+                return None
+            consts.append((i, x))
+        else:
+            names.append((i, x))
+    places = tuple(i for i, _ in names)
+    return (key, _id(("\\+", key, tuple(consts), places)), tuple(consts), tuple(names))
+
+
+_EXACT = "exact"
+"""The memo entry saying whether a relation's rows hold no float (most hold none)."""
+
+
+def _exact_rows(rows: Sequence[tuple], memo: dict) -> bool:
+    found = memo.get(_EXACT)
+    if found is None:
+        found = memo[_EXACT] = not any(float in map(type, row) for row in rows)
+    return found
+
+
+def _values(rows: Sequence[tuple], probe: Probe, memo: dict) -> dict[str, set | None] | None:
     """Each variable's values in the rows that may match the literal (its constants and repeated
     variables agree; a float always may); None when no row does. A variable that met a float
     maps to None: its values are not compared in Python."""
+    if not rows:
+        return None
+    consts, pairs, names, args = probe[2:6]
+    if not _exact_rows(rows, memo):
+        return _values_with_floats(rows, args)
+    for i, x in consts:  # a comprehension per constant: no generator per row
+        rows = [row for row in rows if row[i] == x]
+        if not rows:
+            return None
+    for i, j in pairs:
+        rows = [row for row in rows if row[i] == row[j]]
+        if not rows:
+            return None
+    found = {}
+    for x, i in names:
+        found[x] = {row[i] for row in rows}
+    return found
+
+
+def _values_with_floats(rows: Sequence[tuple], args: tuple[Arg, ...]) -> dict[str, set | None] | None:
+    """_values for a relation holding a float somewhere: a float matches anything."""
     names: dict[str, int] = {}
     for i, (is_var, x) in enumerate(args):
         if not rows:
@@ -145,17 +232,20 @@ PRODUCT = 64
 def live(shape: Shape, relations: Relations) -> bool:
     """False only when the rule can derive nothing from these relations (see the module doc)."""
     domains: dict[str, set | None] = {}  # None: a float was met, the variable is not compared
-    shared = shape.shared
-    for key, args in shape.positives:
-        memo = relations.memo(key)
-        found = memo.get(args, _UNSEEN)
+    memos = relations.memos
+    seen = []
+    for probe in shape.probes:
+        key = probe[0]
+        memo = memos.get(key)
+        if memo is None:
+            memo = relations.memo(key)
+        found = memo.get(probe[1], _UNSEEN)
         if found is _UNSEEN:
-            found = memo[args] = _values(relations.rows(key), args)
+            found = memo[probe[1]] = _values(relations.rows(key), probe, memo)
         if found is None:
             return False
-        if not shared:
-            continue
-        for name in shared.intersection(found):
+        seen.append((probe, found))
+        for name in probe[6]:  # its variables other positive literals share: narrowed
             values, known = found[name], domains.get(name, _UNSEEN)
             if known is None:
                 continue
@@ -165,14 +255,14 @@ def live(shape: Shape, relations: Relations) -> bool:
             known &= values
             if not known:
                 return False
-    if not (shape.comparisons or shape.negations):
+    if not (shape.comparisons or shape.absent):
         return True
-    for key, args in shape.positives:  # the values of the variables the other literals read
-        found = relations.memo(key)[args]
-        for name in shape.read.difference(domains).intersection(found):
-            domains[name] = found[name]
+    for probe, found in seen:  # the values of the variables the other literals read
+        for name in probe[7]:
+            if name not in domains:
+                domains[name] = found[name]
     return all(_possible(op, left, right, domains) for op, left, right in shape.comparisons) \
-        and not any(_certain(key, args, local, relations, domains) for key, args, local in shape.negations)
+        and not any(_certain(absent, relations, domains) for absent in shape.absent if absent is not None)
 
 
 def _side(arg: Arg, values: dict) -> list | None:
@@ -203,21 +293,11 @@ def _holds(op: str, a: Any, b: Any) -> bool:
     return {"<": ka < kb, "=<": ka <= kb, ">": ka > kb, ">=": ka >= kb}[op]
 
 
-def _certain(key: Key, args: tuple[Arg, ...], local: frozenset, relations: Relations, values: dict) -> bool:
+def _certain(absent: Absent, relations: Relations, values: dict) -> bool:
     """Whether the negated literal's relation certainly has a row for every combination of the
     values its variables can take (so the negation fails for each, and the rule derives nothing).
     Variables local to the negation match anything; at most PRODUCT combinations are tried."""
-    consts: list[tuple[int, Any]] = []
-    names: list[tuple[int, str]] = []
-    for i, (is_var, x) in enumerate(args):
-        if is_var and x in local:
-            continue
-        if not is_var:
-            if not _exact(x):
-                return False
-            consts.append((i, x))
-        else:
-            names.append((i, x))
+    key, pid, consts, names = absent
     domains = []
     size = 1
     for _, name in names:
@@ -228,10 +308,12 @@ def _certain(key: Key, args: tuple[Arg, ...], local: frozenset, relations: Relat
         if size > PRODUCT:
             return False
         domains.append(found)
-    memo, probe = relations.memo(key), ("\\+", tuple(consts), tuple(i for i, _ in names))
-    present = memo.get(probe)
+    memo = relations.memos.get(key)
+    if memo is None:
+        memo = relations.memo(key)
+    present = memo.get(pid)
     if present is None:  # the rows' values at the variables' positions, where the constants match
-        present = memo[probe] = {tuple(row[i] for i, _ in names) for row in relations.rows(key)
-                                 if all(row[i] == x and _exact(row[i]) for i, x in consts)
-                                 and all(_exact(row[i]) for i, _ in names)}
+        present = memo[pid] = {tuple(row[i] for i, _ in names) for row in relations.rows(key)
+                               if all(row[i] == x and _exact(row[i]) for i, x in consts)
+                               and all(_exact(row[i]) for i, _ in names)}
     return all(combo in present for combo in product(*domains))
