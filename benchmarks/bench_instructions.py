@@ -61,7 +61,8 @@ ASK = re.compile(r"^\s*([\d,]+) .*pyEngine_\d+Literal_\d+ask\b", re.MULTILINE)
 def instructions(root: Path, count: int, mode: str) -> tuple[int, int | None]:
     """All instructions of the run, and those inside pyDatalog's `ask()` (None when callgrind's
     annotator cannot name the compiled engine's functions)."""
-    env = dict(os.environ, WARRANT_CACHE_DIR=os.environ.get("WARRANT_CACHE_DIR", "/tmp/warrant-bench-instr"))
+    env = dict(os.environ, WARRANT_CACHE_DIR=os.environ.get("WARRANT_CACHE_DIR", "/tmp/warrant-bench-instr"),
+               PYTHONHASHSEED=os.environ.get("PYTHONHASHSEED", "0"))  # set orders, and so counts, repeat
     subprocess.run([sys.executable, "-c", WORK, str(root), "1", "none"], env=env, check=True)  # fills the kb cache
     with tempfile.TemporaryDirectory(prefix="warrant-bench-cg-") as folder:
         out = Path(folder) / "callgrind.out"
