@@ -309,9 +309,7 @@ def _certain(absent: Absent, relations: Relations, values: dict) -> bool:
         if size > PRODUCT:
             return False
         domains.append(found)
-    memo = relations.memos.get(key)
-    if memo is None:
-        memo = relations.memo(key)
+    memo = relations.memo(key)
     present = memo.get(pid)
     if present is None:  # the rows' values at the variables' positions, where the constants match
         present = memo[pid] = {tuple(row[i] for i, _ in names) for row in relations.rows(key)

@@ -8,15 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field as dc_field
-from typing import Any, Iterator, Mapping
-
-from engine.evaluate.provenance import bound_row
-from engine.language import ast
-
-
-def ground_text(atom: ast.Atom, env: Mapping[str, Any]) -> str:
-    args = ["_" if v is None else ast.format_value(v) for v in bound_row(atom, env)]
-    return f"{atom.pred}({', '.join(args)})" if args else atom.pred
+from typing import Any, Iterator
 
 
 def node_id(*parts: Any) -> str:

@@ -15,12 +15,17 @@ from engine.language import ast
 from engine.language.fieldpath import FieldPath
 from engine.evaluate.provenance import Model, bound_row, value_of
 from engine.language.visit import variable_names
-from engine.explain.node import Node, ground_text
+from engine.explain.node import Node
 from engine.explain.voice import PlainVoice, render_value
 from engine.explain.reasons import SubProof
 
 Key = tuple[str, int]
 MAX_BRANCHES = 12
+
+
+def ground_text(atom: ast.Atom, env: Mapping[str, Any]) -> str:
+    args = ["_" if v is None else ast.format_value(v) for v in bound_row(atom, env)]
+    return f"{atom.pred}({', '.join(args)})" if args else atom.pred
 
 
 class Explainer:
