@@ -28,6 +28,7 @@ from engine.compile.plan import (Rule, Static, atoms, clause_order, complete_neg
                                  program_plan, reads)
 from engine.compile.prune import live, rule_shape, single_literal_negations
 from engine.compile.relations import CaseRelations
+from engine.compile.reuse import AnswerMemo, rule_inputs
 from engine.compile.terms import (DELTA, MATERIALIZED, compare_primitive, engine_term, mangle, new_pred,
                                   row as row_of)
 
@@ -109,6 +110,12 @@ class _ThreadState:
         self.kb_rows: dict[tuple[str, int], list[tuple]] = {key: list(rows) for key, rows in core.facts}
         self.dpreds: dict[tuple[str, int], Any] = {}
         self._negations = single_literal_negations(core.clauses)
+        self._aux: dict[tuple[str, int], list[CoreClause]] = {}
+        for clause in core.clauses:
+            if is_aux(clause.head.pred):
+                self._aux.setdefault(clause.head.key, []).append(clause)
+        self._aggregates = {agg.name: agg for agg in core.aggregates}
+        self._answers = AnswerMemo()  # joint rules' answers reused across cases (engine.compile.reuse)
         self._absences: dict[tuple[str, int], Any] = {}  # negated relation -> its Absence predicate
         for agg in core.aggregates:
             define_aggregate(agg)
@@ -179,6 +186,8 @@ class _ThreadState:
             rules.append(rule)
             if self.component[key] in self.iterate:
                 self._add_deltas(clause, name, rule)
+            else:
+                rule.inputs = rule_inputs(clause, self._aux, self._aggregates, self.mpreds.__contains__)
         else:
             pred = self._pred_object(key, mangle(clause.head.pred))
             if not clause.body and not is_aux(key[0]):  # stored in its table when first needed (_supply)
@@ -353,15 +362,19 @@ class _ThreadState:
         live_rules = {key: [rule for rule in self.rules[key] if rule.shape is None or live(rule.shape, relations)]
                       for index in indices for key in self.order[index]}
         chosen = [rule for rules in live_rules.values() for rule in rules]
-        answers = None
+        answers, pending = None, []
+        if chosen:
+            answers, chosen, pending = self._answers.split(chosen, relations)
         if chosen:
             joint = self._joint.get(height)
             if joint is None:
                 joint = self._joint[height] = self._joint_query(height)
             try:
-                answers = joint.answers(chosen, self._ask, lambda key: not relations.rows(key))
+                answers.update(joint.answers(chosen, self._ask, lambda key: not relations.rows(key)))
             except TypeError:  # asked again rule by rule below, so the error names its predicate
                 answers = None
+        if answers is not None:
+            self._answers.keep(pending, answers)
         for index in indices:
             component = self.order[index]
             known: dict[tuple[str, int], set] = {key: set() for key in component}

@@ -17,7 +17,7 @@ class Rule:
     `shape` is what engine.compile.prune reads to find, before pyDatalog is asked, that the rule
     can derive nothing for a case (then it is not asked); None when it holds nothing to test."""
 
-    __slots__ = ("pred", "shape", "deltas", "source", "number", "head", "body", "negated")
+    __slots__ = ("pred", "shape", "deltas", "source", "number", "head", "body", "negated", "inputs")
 
     def __init__(self, pred, shape, source: int | None = None, number: int = 0) -> None:
         self.pred = pred
@@ -30,6 +30,9 @@ class Rule:
         self.negated: list[tuple[int, tuple[str, int]]] = []
         """(place in `body`, relation) of each negation whose relation is complete when the rule
         is asked: with no row there, the negation holds for every binding (see joint.py)."""
+        self.inputs: tuple[tuple[str, int], ...] | None = None
+        """Every relation its body reads (engine.compile.reuse.rule_inputs): its answers are
+        reused for a case whose rows there are the same; None for a recursive rule."""
 
 
 def reads(core: CoreProgram, component: dict, count: int) -> list[set[int]]:

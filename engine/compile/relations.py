@@ -14,12 +14,13 @@ class CaseRelations:
     """The complete relations a rule of the component being evaluated reads (for prune.live):
     lower derived relations from this evaluation, inputs from the kb's and the case's facts."""
 
-    __slots__ = ("state", "result", "memos")
+    __slots__ = ("state", "result", "memos", "views")
 
     def __init__(self, state: Any, result: dict) -> None:
         self.state = state
         self.result = result
         self.memos: dict[tuple[str, int], dict] = {}
+        self.views: dict[int, frozenset | None] = {}  # engine.compile.reuse: each view's rows, this evaluation
 
     def rows(self, key: tuple[str, int]) -> Sequence[tuple]:
         if key in self.result:
