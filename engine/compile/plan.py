@@ -30,8 +30,8 @@ class Rule:
         self.negated: list[tuple[int, tuple[str, int]]] = []
         """(place in `body`, relation) of each negation whose relation is complete when the rule
         is asked: with no row there, the negation holds for every binding (see joint.py)."""
-        self.inputs: tuple[tuple[str, int], ...] | None = None
-        """Every relation its body reads (engine.compile.reuse.rule_inputs): its answers are
+        self.inputs: tuple[tuple, ...] | None = None
+        """The rows its body reads, as views (engine.compile.reuse.rule_inputs): its answers are
         reused for a case whose rows there are the same; None for a recursive rule."""
 
 

@@ -14,7 +14,7 @@ single literal).
 """
 from __future__ import annotations
 
-from itertools import chain, product
+from itertools import chain, count, product
 from typing import Any, Callable, Iterable, Protocol, Sequence
 
 from engine.compile.lower import CoreClause, is_aux
@@ -124,12 +124,15 @@ Absent = tuple  # (relation, id, constants, variable places) of a negation: see 
 _IDS: dict[tuple, int] = {}
 """A small number for each distinct literal or negation pattern: the memo key (a nested tuple
 would be hashed afresh on every lookup)."""
+_NEXT = count()
 
 
 def _id(pattern: tuple) -> int:
+    """The pattern's number; threads building programs at once never get one number for two
+    patterns (`setdefault` and `next` are each one step under the GIL)."""
     found = _IDS.get(pattern)
     if found is None:
-        found = _IDS[pattern] = len(_IDS)
+        found = _IDS.setdefault(pattern, next(_NEXT))
     return found
 
 

@@ -12,11 +12,12 @@ every answer reused was computed by it, for the same input.
 Rows are compared as sets, so they are keyed only when equality cannot merge values pyDatalog
 keeps apart: atoms and integers only (`1 == 1.0 == True` in Python), and at most ROWS rows per
 relation (a large kb table read by a rule makes the rule ask every time rather than hash the
-table per case). Each rule keeps at most PER_RULE inputs, the oldest dropped first.
+table per case). Each rule keeps at most PER_RULE inputs, the least recently used dropped
+first.
 """
 from __future__ import annotations
 
-from itertools import chain
+from itertools import chain, count
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from engine.compile.lower import AggCall, AggDef, CoreClause, is_aux
@@ -38,12 +39,13 @@ View = tuple  # (id, relation, ((column, constant), ...)): the rows of a relatio
 _IDS: dict[tuple, int] = {}
 """A small number per distinct view: its entry in an evaluation's `views` (and, tagged, in the
 relation's memo)."""
+_NEXT = count()
 
 
 def _view(key: Key, consts: tuple) -> View:
     found = _IDS.get((key, consts))
-    if found is None:
-        found = _IDS[(key, consts)] = len(_IDS)
+    if found is None:  # one number per view, even with threads building programs at once
+        found = _IDS.setdefault((key, consts), next(_NEXT))
     return (found, key, consts)
 
 
