@@ -14,10 +14,11 @@ single literal).
 """
 from __future__ import annotations
 
-from itertools import chain, count, product
+from itertools import count, product
 from typing import Any, Callable, Iterable, Protocol, Sequence
 
 from engine.compile.lower import CoreClause, is_aux
+from engine.compile.relations import value_types
 from engine.language import ast
 from engine.language.visit import order_key
 
@@ -171,17 +172,6 @@ def _absent(key: Key, args: tuple[Arg, ...], local: frozenset) -> Absent | None:
     return (key, _id(("\\+", key, tuple(consts), places)), tuple(consts), tuple(names))
 
 
-_EXACT = "exact"
-"""The memo entry saying whether a relation's rows hold no float (most hold none)."""
-
-
-def _exact_rows(rows: Sequence[tuple], memo: dict) -> bool:
-    found = memo.get(_EXACT)
-    if found is None:
-        found = memo[_EXACT] = float not in set(map(type, chain.from_iterable(rows)))  # at C speed
-    return found
-
-
 def _values(rows: Sequence[tuple], probe: Probe, memo: dict) -> dict[str, set | None] | None:
     """Each variable's values in the rows that may match the literal (its constants and repeated
     variables agree; a float always may); None when no row does. A variable that met a float
@@ -189,7 +179,7 @@ def _values(rows: Sequence[tuple], probe: Probe, memo: dict) -> dict[str, set | 
     if not rows:
         return None
     consts, pairs, names, args = probe[2:6]
-    if not _exact_rows(rows, memo):
+    if float in value_types(rows, memo):
         return _values_with_floats(rows, args)
     for i, x in consts:  # a comprehension per constant: no generator per row
         rows = [row for row in rows if row[i] == x]

@@ -7,7 +7,19 @@ stay).
 """
 from __future__ import annotations
 
+from itertools import chain
 from typing import Any, Sequence
+
+_TYPES = "types"
+"""The memo entry holding the types of a relation's values (prune and reuse both read it)."""
+
+
+def value_types(rows: Sequence[tuple], memo: dict) -> frozenset[type]:
+    """The types of the values in the rows, kept in the relation's memo (one pass at C speed)."""
+    found = memo.get(_TYPES)
+    if found is None:
+        found = memo[_TYPES] = frozenset(map(type, chain.from_iterable(rows)))
+    return found
 
 
 class CaseRelations:

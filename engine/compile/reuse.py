@@ -17,10 +17,11 @@ first.
 """
 from __future__ import annotations
 
-from itertools import chain, count
+from itertools import count
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from engine.compile.lower import AggCall, AggDef, CoreClause, is_aux
+from engine.compile.relations import value_types
 from engine.language import ast
 
 Key = tuple[str, int]
@@ -88,7 +89,7 @@ def fingerprint(view: View, relations: Any) -> frozenset | None:
     if whole is memo:
         whole = None
         rows = relations.rows(view[1])
-        if len(rows) <= ROWS and set(map(type, chain.from_iterable(rows))) <= _KEYED:
+        if len(rows) <= ROWS and value_types(rows, memo) <= _KEYED:
             whole = frozenset(rows)
         memo[_FINGERPRINT] = whole
     consts = view[2]
