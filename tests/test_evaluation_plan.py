@@ -380,3 +380,29 @@ def test_a_table_keeps_floats_as_pyDatalog_rounds_them() -> None:
     program.add_facts("m", [(0.1 + 0.2,), (0.3,), (1.5,), (2.0,)])
     assert len(program.query("m")) == 3 and program.query("m") == program.query("p")
     assert (2,) in program.query("m") and (1.5,) in program.query("p")
+
+
+def test_fact_literals_kept_for_later_cases_answer_as_new_ones(monkeypatch) -> None:
+    """A table reuses the fact literal it built for a row when a later case adds the row again,
+    and forgets them all past its bound: each case still gets a fresh program's answers."""
+    from engine.compile import tables
+
+    monkeypatch.setattr(tables, "_MOST_MADE", 3)
+    rules = "hit(X, Y) :- pair(X, Y), \\+ edge(X, Y).\nlinked(X) :- edge(X, _).\n"
+    cases = [
+        {"pair": [("a", 1), ("b", "1")], "edge": [("a", 2)]},
+        {"pair": [("a", 1), ("b", 1)], "edge": [("b", 1)]},          # ("b", 1) is not ("b", "1")
+        {"pair": [("a", 1), ("c", 3), ("d", 4), ("e", 5)], "edge": [("a", 1), ("e", 5)]},  # past the bound
+        {"pair": [("b", "1"), ("a", 1)], "edge": []},
+        {"pair": [("a", 2.5)], "edge": [("a", 2.5)]},
+    ]
+    shared = Program.from_text(rules)
+
+    def answers(program: Program, facts: dict) -> dict:
+        program.clear_facts()
+        for pred, rows in facts.items():
+            program.add_facts(pred, rows, arity=2)
+        return {pred: program.query(pred) for pred in ("hit", "linked")}
+
+    for facts in cases:
+        assert answers(shared, facts) == answers(Program.from_text(rules), facts), facts

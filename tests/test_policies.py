@@ -201,3 +201,18 @@ def test_a_policy_program_is_cached_by_its_digest(tmp_path, monkeypatch):
     again = KnowledgeBase.load(ROOT / "kb", policy="strict@1.0")
     assert [str(c.clause) for c in again.changes] == [str(c.clause) for c in strict.changes]
     assert again.policy.key == "strict@1.0" and again.digest == strict.digest
+
+
+def test_stages_of_two_versions_read_as_each_versions_own_decision(run_cli, tmp_path):
+    """Each version's session decides only the stages it is chosen for; what it writes for them
+    is what that version alone decides, and the citations are those of the reasons shown."""
+    case = _case(tmp_path, first="    date_of_service: 2027-02-01\n", second="    date_of_service: 2026-12-31\n")
+    mixed = _decision(run_cli, case)
+    alone = {version: _decision(run_cli, case, "--policy", f"reference@{version}") for version in ("1.1", "1.0")}
+    for stage in mixed["stages"]:
+        own = next(s for s in alone[stage["policy"]["version"]]["stages"] if s["stage"] == stage["stage"])
+        assert stage["lines"] == own["lines"] and stage["verdict"] == own["verdict"]
+    cited = {c for stage in mixed["stages"] for line in stage["lines"] for r in line["reasons"] for c in r["citations"]}
+    cited |= {c for stage in mixed["stages"] for r in stage.get("admission", {}).get("reasons", ())
+              for c in r["citations"]}
+    assert [c["id"] for c in mixed["citations"]] == sorted(cited)

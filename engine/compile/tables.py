@@ -31,6 +31,9 @@ _TERMS: dict[tuple[type, Any], Any] = {}
 """pyDatalog's constant for each value, made once: the same line ids, codes and criteria come back
 in every case (a term is immutable; keyed by type too, as 1, 1.0 and True are equal keys)."""
 _MOST_TERMS = 100_000
+_MOST_MADE = 4096
+"""Fact literals a table keeps for rows a later case may add again (the same lines, levels and
+criteria recur; a row's literal is immutable once built)."""
 
 
 def constant(value: Any):
@@ -70,12 +73,13 @@ class _Layer:
 class FactTable:
     """The rows of one fact relation of one thread's pyDatalog program (see the module doc)."""
 
-    __slots__ = ("pred", "kept", "added")
+    __slots__ = ("pred", "kept", "added", "made")
 
     def __init__(self, pred) -> None:
         self.pred = pred
         self.kept = _Layer()
         self.added = _Layer()
+        self.made: dict[tuple, Any] = {}  # row -> its fact literal, reused by later cases
         pred.prim = self.resolve
 
     def add(self, rows: Iterable[tuple], keep: bool = False) -> int:
@@ -95,7 +99,15 @@ class FactTable:
                     facts[row] = known.pop(row)
                     self.added.indexes = {}
                 continue
-            facts[row] = literal(pred, terms or [constant(v) for v in row])
+            if terms is None:  # atoms and integers (booleans are atoms): the row says which terms
+                fact = self.made.get(row)
+                if fact is None:
+                    if len(self.made) >= _MOST_MADE:
+                        self.made.clear()
+                    fact = self.made[row] = literal(pred, [constant(v) for v in row])
+                facts[row] = fact
+            else:
+                facts[row] = literal(pred, terms)
         if len(facts) != count:
             layer.indexes = {}
         return len(facts) - count

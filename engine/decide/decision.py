@@ -24,7 +24,9 @@ def decide(session: CaseSession, *, explain: bool = False) -> dict[str, Any]:
 
 
 def _decide_parts(session: CaseSession, explain: bool) -> dict[str, Any]:
-    decisions = {key: _decide_one(part, explain) for key, part in session.parts.items()}
+    """Each version's session decides (and explains) only the stages that version is chosen for;
+    the decision lists the citations of those stages' reasons alone."""
+    decisions = {key: _decide_one(part, explain, _stages_of(session, key)) for key, part in session.parts.items()}
     first = decisions[next(iter(decisions))]
     stages, merged, citations = [], {}, {}
     for choice_stage, choice in session.policies.items():
@@ -45,14 +47,18 @@ def _decide_parts(session: CaseSession, explain: bool) -> dict[str, Any]:
             "citations": [citations[c] for c in sorted(citations)]}
 
 
-def _decide_one(session: CaseSession, explain: bool) -> dict[str, Any]:
+def _stages_of(session: CaseSession, key: Any) -> set[Any]:
+    return {stage for stage, choice in session.policies.items() if choice.key == key}
+
+
+def _decide_one(session: CaseSession, explain: bool, only: Any = None) -> dict[str, Any]:
     kb = session.kb
     merged: dict[str, dict[str, Any]] = {}
     cited: set[str] = set()
     stages: list[dict[str, Any]] = []
     lines: list[dict[str, Any]] = []
     admission: dict[str, Any] | None = None
-    for found in determine(session):  # each stage's lines, its admission, then the stage itself
+    for found in determine(session, stages=only):  # each stage's lines, its admission, then the stage itself
         cited.update(found.citations)
         if found.kind == "line":
             lines.append(_line_entry(found, kb, explain))

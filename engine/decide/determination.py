@@ -77,7 +77,7 @@ def interface_answers(session: "CaseSession") -> tuple[dict, dict, dict, dict]:
 
 
 def determine(session: "CaseSession", *, missing: bool = True,
-              watch: set[str] | None = None) -> list[Determination]:
+              watch: set[str] | None = None, stages: Any = None) -> list[Determination]:
     """Every determination of the case, stage by stage: its lines in request order, then its
     admission (if inpatient), then the stage itself.
 
@@ -93,11 +93,15 @@ def determine(session: "CaseSession", *, missing: bool = True,
     each line and admission also gets a `trace`: `proof_rules` (every rule id in its proof and
     in the proofs of its met and unmet criteria), `criterion_rules` (those criterion proofs'
     rule ids alone) and `kb_facts` (the watched atoms these proofs use).
+
+    With `stages`, only those stages are walked: a session of one policy version, in a case
+    whose stages are decided by several, explains only the stages its version decides.
     """
     walk = _Walk(session, missing, watch)
     out: list[Determination] = []
     for request in session.document.get("requests", []):
-        out += walk.stage(request)
+        if stages is None or request.get("stage") in stages:
+            out += walk.stage(request)
     return out
 
 

@@ -23,8 +23,7 @@ def policy_determinations(session, **options: Any) -> dict[str, dict[str, Any]]:
         return _determinations(session, **options)
     out: dict[str, dict[str, Any]] = {}
     for stage, choice in session.policies.items():
-        found = _determinations(session.parts[choice.key], **options)
-        out.update({k: v for k, v in found.items() if v["stage"] == stage})
+        out.update(_determinations(session.parts[choice.key], stages={stage}, **options))
     return out
 
 
@@ -36,12 +35,14 @@ def determinations(session, **options: Any) -> dict[str, dict[str, Any]]:
     return _determinations(session, **options)
 
 
-def _determinations(session, *, missing: bool = False, watch: set[str] | None = None) -> dict[str, dict[str, Any]]:
+def _determinations(session, *, missing: bool = False, watch: set[str] | None = None,
+                    stages: Any = None) -> dict[str, dict[str, Any]]:
     """Every determination of the session's case as a flat record, keyed by line id, `stage:N`
     and `admission:N`: the same walk `decide` makes (engine.decide.determination), so the rules
     listed are the decision's reasons. `missing` adds each line's missing documentation fields;
     `watch` adds the proof traces a kb diff needs (see `determine`)."""
-    return {found.key: record(found, missing) for found in determine(session, missing=missing, watch=watch)}
+    return {found.key: record(found, missing) for found in determine(session, missing=missing, watch=watch,
+                                                                stages=stages)}
 
 
 def record(found: Determination, missing: bool = True) -> dict[str, Any]:

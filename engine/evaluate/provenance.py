@@ -13,6 +13,7 @@ from typing import Any, Collection, Iterator, Mapping, Sequence
 from engine.errors import EvaluationError
 from engine.evaluate.relation import Relation, in_order, shared_relation
 from engine.guard import budget as _budget
+from engine.guard.memo import ByIdentity
 from engine.language import ast
 from engine.language.visit import anonymous_renamer, map_terms, order_key, literal_variables
 
@@ -370,8 +371,16 @@ def _same(a: Any, b: Any) -> bool:
 
 def _candidates(clauses: Sequence[ast.Clause], origin: Collection[int]) -> list[int]:
     """The clauses (by index, in order) that may derive a row whose deriving rules are `origin`:
-    those rules and the predicate's stated facts."""
-    return [i for i, clause in enumerate(clauses) if i in origin or not clause.body]
+    those rules and the predicate's stated facts (found once per list of clauses, not per row)."""
+    stated = _STATED.get(clauses, _stated_at)
+    return sorted({*origin, *stated} if stated else origin)
+
+
+def _stated_at(clauses: Sequence[ast.Clause]) -> frozenset[int]:
+    return frozenset(i for i, clause in enumerate(clauses) if not clause.body)
+
+
+_STATED: ByIdentity[frozenset[int]] = ByIdentity(4096)
 
 
 def kb_fact_rows(clauses: Sequence[ast.Clause]) -> dict[Key, list[Row]]:

@@ -23,9 +23,8 @@ def determinations(session) -> list[Determination]:
         return determine(session)
     found: dict[Any, list[Determination]] = {}
     for part in {id(p): p for p in parts.values()}.values():
-        for d in determine(part):
-            if parts.get(d.stage) is part:
-                found.setdefault(d.stage, []).append(d)
+        for d in determine(part, stages={stage for stage, p in parts.items() if p is part}):
+            found.setdefault(d.stage, []).append(d)
     return [d for request in session.document.get("requests", []) for d in found.pop(request.get("stage"), [])]
 
 
