@@ -14,11 +14,11 @@ single literal).
 """
 from __future__ import annotations
 
-from itertools import count, product
+from itertools import product
 from typing import Any, Callable, Iterable, Protocol, Sequence
 
 from engine.compile.lower import CoreClause, is_aux
-from engine.compile.relations import value_types
+from engine.compile.relations import pattern_number, value_types
 from engine.language import ast
 from engine.language.visit import order_key
 
@@ -122,19 +122,6 @@ class Relations(Protocol):
 
 Probe = tuple  # (relation, id, exact constants, repeated pairs, first places, args, shared, read): _probe
 Absent = tuple  # (relation, id, constants, variable places) of a negation: see _absent
-_IDS: dict[tuple, int] = {}
-"""A small number for each distinct literal or negation pattern: the memo key (a nested tuple
-would be hashed afresh on every lookup)."""
-_NEXT = count()
-
-
-def _id(pattern: tuple) -> int:
-    """The pattern's number; threads building programs at once never get one number for two
-    patterns (`setdefault` and `next` are each one step under the GIL)."""
-    found = _IDS.get(pattern)
-    if found is None:
-        found = _IDS.setdefault(pattern, next(_NEXT))
-    return found
 
 
 def _probe(key: Key, args: tuple[Arg, ...], shared: frozenset[str], read: frozenset[str]) -> Probe:
@@ -150,7 +137,7 @@ def _probe(key: Key, args: tuple[Arg, ...], shared: frozenset[str], read: frozen
             pairs.append((names[x], i))
         else:
             names[x] = i
-    return (key, _id(("+", key, args)), tuple(consts), tuple(pairs), tuple(names.items()), args,
+    return (key, pattern_number(("+", key, args)), tuple(consts), tuple(pairs), tuple(names.items()), args,
             tuple(x for x in names if x in shared), tuple(x for x in names if x in read))
 
 
@@ -169,7 +156,7 @@ def _absent(key: Key, args: tuple[Arg, ...], local: frozenset) -> Absent | None:
         else:
             names.append((i, x))
     places = tuple(i for i, _ in names)
-    return (key, _id(("\\+", key, tuple(consts), places)), tuple(consts), tuple(names))
+    return (key, pattern_number(("\\+", key, tuple(consts), places)), tuple(consts), tuple(names))
 
 
 def _values(rows: Sequence[tuple], probe: Probe, memo: dict) -> dict[str, set | None] | None:

@@ -7,8 +7,22 @@ stay).
 """
 from __future__ import annotations
 
-from itertools import chain
+from itertools import chain, count
 from typing import Any, Sequence
+
+_NUMBERS: dict[tuple, int] = {}
+_NEXT = count()
+
+
+def pattern_number(pattern: tuple) -> int:
+    """A small number for a distinct pattern (a literal's probe, a negation, a view): the key of
+    its entry in a relation's memo, cheaper to hash than the nested tuple. Threads building
+    programs at once never get one number for two patterns (`setdefault` and `next` are each one
+    step under the GIL)."""
+    found = _NUMBERS.get(pattern)
+    if found is None:
+        found = _NUMBERS.setdefault(pattern, next(_NEXT))
+    return found
 
 _TYPES = "types"
 """The memo entry holding the types of a relation's values (prune and reuse both read it)."""

@@ -17,11 +17,10 @@ first.
 """
 from __future__ import annotations
 
-from itertools import count
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from engine.compile.lower import AggCall, AggDef, CoreClause, is_aux
-from engine.compile.relations import value_types
+from engine.compile.relations import pattern_number, value_types
 from engine.language import ast
 
 Key = tuple[str, int]
@@ -37,17 +36,12 @@ _KEYED = {str, int}
 
 
 View = tuple  # (id, relation, ((column, constant), ...)): the rows of a relation a literal can match
-_IDS: dict[tuple, int] = {}
-"""A small number per distinct view: its entry in an evaluation's `views` (and, tagged, in the
-relation's memo)."""
-_NEXT = count()
 
 
 def _view(key: Key, consts: tuple) -> View:
-    found = _IDS.get((key, consts))
-    if found is None:  # one number per view, even with threads building programs at once
-        found = _IDS.setdefault((key, consts), next(_NEXT))
-    return (found, key, consts)
+    """The view with its number (`relations.pattern_number`): its entry in an evaluation's
+    `views` and, tagged, in the relation's memo."""
+    return (pattern_number(("view", key, consts)), key, consts)
 
 
 def rule_inputs(clause: CoreClause, aux: Mapping[Key, Sequence[CoreClause]], aggregates: Mapping[str, AggDef],
