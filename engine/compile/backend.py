@@ -26,7 +26,7 @@ from engine.compile.aggregates import aggregate_call, define_aggregate
 from engine.compile.joint import JointQuery
 from engine.compile.plan import (Rule, Static, atoms, clause_order, complete_negations, const_value, levels,
                                  program_plan, reads)
-from engine.compile.prune import live, rule_shape, single_literal_negations
+from engine.compile.prune import live, rule_shape, single_literal_negations, some_binding
 from engine.compile.relations import CaseRelations
 from engine.compile.reuse import AnswerMemo, rule_inputs
 from engine.compile.terms import (DELTA, MATERIALIZED, compare_primitive, engine_term, mangle, new_pred,
@@ -365,6 +365,10 @@ class _ThreadState:
         answers, pending = None, []
         if chosen:
             answers, chosen, pending = self._answers.split(chosen, relations)
+            dead = [rule for rule in chosen if rule.shape is not None and not some_binding(rule.shape, relations)]
+            if dead:  # live rules whose literals, joined, leave no binding: their answer is empty
+                answers.update((rule.number, []) for rule in dead)
+                chosen = [rule for rule in chosen if rule not in dead]
         if chosen:
             joint = self._joint.get(height)
             if joint is None:

@@ -11,6 +11,13 @@ skipping it changes no answer; a live one is still evaluated by pyDatalog, which
 evaluator of record. Floats are left undecided (pyDatalog rounds them when it compares), and so
 is anything the test cannot see exactly (aggregates, auxiliary relations other than a negated
 single literal).
+
+A rule that passes, and whose answers are not known from an earlier case, is then joined
+(`some_binding`): its readable literals' rows, bound in turn, with each comparison and negation
+applied as soon as its variables are bound, and floats as pyDatalog rounds them. The values of
+a variable can each pass on their own while no row joins them (a line's own criterion is met,
+each item's value is under its own threshold); pyDatalog would search that join only to find
+it empty. A rule whose joins keep finding it alive stops being joined (`_worth_joining`).
 """
 from __future__ import annotations
 
@@ -19,6 +26,7 @@ from typing import Any, Callable, Iterable, Protocol, Sequence
 
 from engine.compile.lower import CoreClause, is_aux
 from engine.compile.relations import pattern_number, value_types
+from engine.compile.tables import canonical
 from engine.language import ast
 from engine.language.visit import order_key
 
@@ -28,7 +36,8 @@ Arg = tuple[bool, Any]  # (is a variable, its name or the constant's value)
 class Shape:
     """What the necessary condition reads of one rule body."""
 
-    __slots__ = ("positives", "negations", "comparisons", "shared", "read", "probes", "absent")
+    __slots__ = ("positives", "negations", "comparisons", "shared", "read", "probes", "absent", "steps", "seen",
+                 "joined", "killed")
 
     def __init__(self) -> None:
         self.positives: list[tuple[Key, tuple[Arg, ...]]] = []
@@ -38,6 +47,8 @@ class Shape:
         self.read: frozenset[str] = frozenset()  # variables a comparison or negation reads
         self.probes: tuple[Probe, ...] = ()  # the positives as live() reads them (seal)
         self.absent: tuple[Absent, ...] = ()  # the negations _certain can read (seal: not those with a float)
+        self.steps: tuple[Step, ...] = ()  # the join some_binding follows (seal)
+        self.seen = self.joined = self.killed = 0  # some_binding's record for this rule (_worth_joining)
 
     def seal(self) -> "Shape":
         seen: set[str] = set()
@@ -51,6 +62,10 @@ class Shape:
             | frozenset(x for _, args, _ in self.negations for is_var, x in args if is_var)
         self.probes = tuple(_probe(key, args, self.shared, self.read) for key, args in self.positives)
         self.absent = tuple(a for a in (_absent(key, args, local) for key, args, local in self.negations) if a)
+        filters = tuple((frozenset(x for is_var, x in (left, right) if is_var), "compare", (op, left, right))
+                        for op, left, right in self.comparisons) \
+            + tuple((frozenset(name for _, name in absent[3]), "absent", absent) for absent in self.absent)
+        self.steps = _steps(self.probes, filters)
         return self
 
     def __bool__(self) -> bool:
@@ -262,9 +277,10 @@ def _possible(op: str, left: Arg, right: Arg, values: dict) -> bool:
     return any(_holds(op, a, b) for a in lefts for b in rights)
 
 
-def _holds(op: str, a: Any, b: Any) -> bool:
-    """The comparison as the backend's primitive decides it (`=` decided for atoms only)."""
-    if not (_exact(a) and _exact(b)):
+def _holds(op: str, a: Any, b: Any, rounded: bool = False) -> bool:
+    """The comparison as the backend's primitive decides it (`=` decided for atoms only); a
+    float is undecided unless `rounded` (already as pyDatalog rounds it: `canonical`)."""
+    if not rounded and not (_exact(a) and _exact(b)):
         return True
     if op == "=":
         return not (isinstance(a, str) and isinstance(b, str)) or a == b
@@ -278,7 +294,7 @@ def _certain(absent: Absent, relations: Relations, values: dict) -> bool:
     """Whether the negated literal's relation certainly has a row for every combination of the
     values its variables can take (so the negation fails for each, and the rule derives nothing).
     Variables local to the negation match anything; at most PRODUCT combinations are tried."""
-    key, pid, consts, names = absent
+    names = absent[3]
     domains = []
     size = 1
     for _, name in names:
@@ -289,10 +305,154 @@ def _certain(absent: Absent, relations: Relations, values: dict) -> bool:
         if size > PRODUCT:
             return False
         domains.append(found)
+    present = _present(absent, relations)
+    return all(combo in present for combo in product(*domains))
+
+
+def _present(absent: Absent, relations: Relations) -> set[tuple]:
+    """The values at a negated literal's variables' places of the rows its constants match
+    (rows holding a float there left out: the negation is never certain to fail for those)."""
+    key, pid, consts, names = absent
     memo = relations.memo(key)
     present = memo.get(pid)
-    if present is None:  # the rows' values at the variables' positions, where the constants match
+    if present is None:
         present = memo[pid] = {tuple(row[i] for i, _ in names) for row in relations.rows(key)
                                if all(row[i] == x and _exact(row[i]) for i, x in consts)
                                and all(_exact(row[i]) for i, _ in names)}
-    return all(combo in present for combo in product(*domains))
+    return present
+
+
+JOIN_MOST = 64
+"""Bindings some_binding follows at once; past this many it stops, undecided (the rule is asked)."""
+
+Step = tuple  # (probe, bound places, their (is variable, name or value), new variables' places, filters ready): _steps
+
+
+def some_binding(shape: Shape, relations: Relations) -> bool:
+    """Whether the rule's positive literals on complete relations join into one binding at least
+    that its comparisons and readable negations let through. The value domains of `live` are
+    each variable's alone; a rule whose filters fail for every row it actually joins (a line
+    whose own criterion is met, a value under the threshold of its own item) passes them, and
+    pyDatalog then searches the whole join to derive nothing. Literals the test cannot read
+    (aggregates, other auxiliary relations) are left out, so this stays a necessary condition;
+    more than JOIN_MOST bindings leave it undecided (True)."""
+    if not shape.steps or not _worth_joining(shape):
+        return True
+    shape.joined += 1
+    if _joins(shape.steps, relations):
+        return True
+    shape.killed += 1
+    return False
+
+
+TRIAL = 32
+"""Cases in which some_binding joins a rule's literals before it judges whether that pays."""
+
+
+def _worth_joining(shape: Shape) -> bool:
+    """Whether to follow the rule's join: always in its first TRIAL cases, then while at least
+    one join in eight has found the rule dead (a join that never does costs a case more than the
+    questions it saves), and in one case of RETRY otherwise, to keep the record current. Which
+    rules are joined changes no answer, only how many questions pyDatalog is asked."""
+    shape.seen += 1
+    joined = shape.joined
+    return joined < TRIAL or shape.killed * 8 >= joined or shape.seen % RETRY == 0
+
+
+RETRY = 256
+"""Calls between two joins of a rule that has stopped paying for its join."""
+
+
+def _joins(steps: tuple[Step, ...], relations: Relations) -> bool:
+    """Whether the steps' join (see some_binding) leaves a binding: at the last literal one
+    matching row is enough."""
+    envs: list[dict[str, Any]] = [{}]
+    last = len(steps) - 1
+    for n, (probe, bound, parts, new, ready) in enumerate(steps):
+        index = _index(relations, probe[0], bound, probe[1])
+        out = []
+        for env in envs:
+            if len(parts) == 1:
+                is_var, x = parts[0]
+                found = index.get(env[x] if is_var else x)
+            else:
+                found = index.get(tuple([env[x] if is_var else x for is_var, x in parts]))
+            if not found:
+                continue
+            if n == last and not ready:  # the last literal: one row is enough
+                return True
+            for row in found:
+                extended = dict(env)
+                for i, x in new:  # a variable repeated in the literal takes one value
+                    if extended.setdefault(x, row[i]) != row[i]:
+                        break
+                else:
+                    if not ready or all([_passes(f, extended, relations) for f in ready]):
+                        if n == last:
+                            return True
+                        out.append(extended)
+        if not out:
+            return False
+        if len(out) > JOIN_MOST:
+            return True
+        envs = out
+    return True
+
+
+def _index(relations: Relations, key: Key, bound: tuple[int, ...], pid: int) -> dict:
+    """The rows by their values at the bound places (one value, a tuple of several, () for
+    none), kept in the relation's memo as long as its rows. Floats are taken as pyDatalog rounds
+    them (its tables and comparisons read them so), which makes the join exact for them too."""
+    memo = relations.memo(key)
+    tag = ("join", pid, bound)
+    index = memo.get(tag)
+    if index is None:
+        index = memo[tag] = {}
+        rows = relations.rows(key)
+        if float in value_types(rows, memo):
+            rows = [tuple([canonical(v) for v in row]) for row in rows]
+        for row in rows:
+            value = row[bound[0]] if len(bound) == 1 else tuple([row[i] for i in bound])
+            bucket = index.get(value)
+            if bucket is None:
+                index[value] = [row]
+            else:
+                bucket.append(row)
+    return index
+
+
+def _steps(probes: Sequence[Probe], filters: Sequence[tuple]) -> tuple[Step, ...]:
+    """some_binding's plan: each positive literal (in `_joined_order`) with the places constants
+    and the literals before it bind, and the filters whose variables it completes; () for one
+    literal and no filter (live's test is exact for it)."""
+    steps, known, waiting = [], set(), list(filters)
+    for probe in _joined_order(probes):
+        args = tuple((is_var, x if is_var else canonical(x)) for is_var, x in probe[5])
+        bound = tuple(i for i, (is_var, x) in enumerate(args) if not is_var or x in known)
+        new = tuple((i, x) for i, (is_var, x) in enumerate(args) if is_var and x not in known)
+        known |= {x for _, x in new}
+        ready = tuple(f for f in waiting if f[0] <= known)
+        waiting = [f for f in waiting if f not in ready]
+        steps.append((probe, bound, tuple(args[i] for i in bound), new, ready))
+    return tuple(steps) if filters or len(steps) > 1 else ()
+
+
+def _joined_order(probes: Sequence[Probe]) -> list[Probe]:
+    """The literals in the order a join reads them: next, the one with the most places bound by
+    constants and the literals before it (the first such in the body), so each extends the
+    bindings it shares variables with instead of multiplying them by a relation it does not."""
+    left, known, out = list(probes), set(), []
+    while left:
+        best = max(left, key=lambda p: sum(1 for is_var, x in p[5] if not is_var or x in known))
+        left.remove(best)
+        out.append(best)
+        known |= {x for is_var, x in best[5] if is_var}
+    return out
+
+
+def _passes(item: tuple[frozenset[str], str, tuple], env: dict[str, Any], relations: Relations) -> bool:
+    _names, kind, what = item
+    if kind == "compare":
+        op, (lvar, left), (rvar, right) = what
+        return _holds(op, env[left] if lvar else canonical(left), env[right] if rvar else canonical(right), True)
+    return tuple([env[name] for _, name in what[3]]) not in _present(what, relations)

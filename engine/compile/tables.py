@@ -46,6 +46,11 @@ def constant(value: Any):
     return term
 
 
+def canonical(value: Any) -> Any:
+    """The value as pyDatalog holds it: a float rounded as it rounds floats, anything else itself."""
+    return constant(value).id if type(value) is float else value
+
+
 class _Layer:
     """Rows with their fact literals, and an index per set of bound columns, built when first read."""
 
