@@ -157,10 +157,14 @@ def _probe(key: Key, args: tuple[Arg, ...], shared: frozenset[str], read: frozen
 
 
 def _absent(key: Key, args: tuple[Arg, ...], local: frozenset) -> Absent | None:
-    """A negated literal compiled for _certain; None when it has an inexact (float) constant (then
-    the negation is never certain to fail)."""
+    """A negated literal compiled for _certain; None when it has an inexact (float) constant, or
+    a variable of its own twice (its columns must then hold equal values, which the rows' values
+    at the other places do not show): then the negation is never certain to fail."""
     consts: list[tuple[int, Any]] = []
     names: list[tuple[int, str]] = []
+    own = [x for is_var, x in args if is_var and x in local]
+    if len(own) != len(set(own)):
+        return None
     for i, (is_var, x) in enumerate(args):
         if is_var and x in local:
             continue
