@@ -62,8 +62,8 @@ class Shape:
             | frozenset(x for _, args, _ in self.negations for is_var, x in args if is_var)
         self.probes = tuple(_probe(key, args, self.shared, self.read) for key, args in self.positives)
         self.absent = tuple(a for a in (_absent(key, args, local) for key, args, local in self.negations) if a)
-        filters = tuple((frozenset(x for is_var, x in (left, right) if is_var), "compare", (op, left, right))
-                        for op, left, right in self.comparisons) \
+        filters = tuple((frozenset(x for is_var, x in (left, right) if is_var), "compare",
+                         (op, _rounded(left), _rounded(right))) for op, left, right in self.comparisons) \
             + tuple((frozenset(name for _, name in absent[3]), "absent", absent) for absent in self.absent)
         self.steps = _steps(self.probes, filters)
         return self
@@ -454,9 +454,15 @@ def _joined_order(probes: Sequence[Probe]) -> list[Probe]:
     return out
 
 
+def _rounded(arg: Arg) -> Arg:
+    """A comparison's side for some_binding: a constant as pyDatalog holds it (rounded once)."""
+    is_var, x = arg
+    return arg if is_var else (False, canonical(x))
+
+
 def _passes(item: tuple[frozenset[str], str, tuple], env: dict[str, Any], relations: Relations) -> bool:
     _names, kind, what = item
     if kind == "compare":
         op, (lvar, left), (rvar, right) = what
-        return _holds(op, env[left] if lvar else canonical(left), env[right] if rvar else canonical(right), True)
+        return _holds(op, env[left] if lvar else left, env[right] if rvar else right, True)
     return tuple([env[name] for _, name in what[3]]) not in _present(what, relations)
